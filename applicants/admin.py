@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from applicants.models import Applicant, Application, ApplicationEvent
+
+
+class ApplicationEventInline(admin.TabularInline):
+    model = ApplicationEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "actor", "note", "at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "channel", "possible_duplicate", "created_at"]
+    list_filter = ["status", "channel", "possible_duplicate"]
+    search_fields = ["id"]
+    date_hierarchy = "created_at"
+    # Personal answers (`pii`) are not shown here: they are read through audited pages.
+    readonly_fields = ["id", "applicant", "schema_name", "schema_hash", "answers", "channel",
+                       "submitted_by", "idempotency_scope", "idempotency_key", "status",
+                       "failure_reason", "possible_duplicate", "duplicate_of",
+                       "scoring_attempts", "created_at", "updated_at"]
+    exclude = ["pii", "scoring_claim", "scoring_started_at", "request_fingerprint"]
+    inlines = [ApplicationEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # applications arrive through channels, never typed into the admin
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "created_at"]
+    exclude = ["pii"]
+    readonly_fields = ["id", "identity_hash", "user", "created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

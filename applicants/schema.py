@@ -1,0 +1,482 @@
+"""The application schema: a YAML file, named in settings, that declares every field.
+
+Forms, API validation, the chatbot and voice prompts, the ETL and the model's feature list
+all derive from it, so a deployment changes its application by editing data, not code.
+A schema is checked strictly when loaded; a mistake raises SchemaError (an
+ImproperlyConfigured) naming the file and the field, at start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from applicants.expressions import Expression, ExpressionError
+
+FIELD_TYPES = ("string", "integer", "number", "date", "boolean", "choice", "email", "phone")
+NUMERIC_TYPES = ("integer", "number")
+# Types a model can use directly; text, dates and contact details need a derived feature.
+FEATURE_TYPES = ("integer", "number", "boolean", "choice")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+_FIELD_KEYS = {
+    "name", "label", "type", "required", "help", "prompt", "section", "pii", "protected",
+    "feature", "min", "max", "min_length", "max_length", "pattern", "choices", "min_age",
+    "max_age", "must_be_true", "reason", "synthetic", "example",
+}
+_DERIVED_KEYS = {
+    "name", "label", "expression", "age_of", "feature", "protected", "reason", "help",
+}
+_RULE_KEYS = {"name", "check", "field", "message"}
+_SCHEMA_KEYS = {
+    "name", "title", "version", "description", "identity_field", "fields", "derived", "rules",
+}
+
+
+class SchemaError(ImproperlyConfigured):
+    pass
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str | int
+    label: str
+
+
+@dataclass(frozen=True)
+class ReasonText:
+    increases_risk: str
+    decreases_risk: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    help: str = ""
+    prompt: str = ""
+    section: str = ""
+    pii: bool = False
+    protected: bool = False
+    feature: bool = False
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    choices: tuple[Choice, ...] = ()
+    min_age: int | None = None
+    max_age: int | None = None
+    must_be_true: bool = False
+    reason: ReasonText | None = None
+    synthetic: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    example: Any = None
+
+    @property
+    def choice_values(self) -> tuple[str | int, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value computed from answers: an arithmetic expression, or an age from a date."""
+
+    name: str
+    label: str
+    expression: Expression | None
+    age_of: str | None
+    feature: bool
+    protected: bool
+    reason: ReasonText | None
+    help: str = ""
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        if self.expression is not None:
+            return self.expression.names
+        return frozenset({self.age_of}) if self.age_of else frozenset()
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    check: Expression
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One column of the model's input, in order. `kind` says how the ETL encodes it."""
+
+    name: str
+    label: str
+    kind: str  # numeric | boolean | choice | derived
+    reason: ReasonText
+    choices: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplicationSchema:
+    name: str
+    title: str
+    version: int
+    description: str
+    identity_field: str | None
+    fields: tuple[Field, ...]
+    derived: tuple[Derived, ...]
+    rules: tuple[Rule, ...]
+    source_hash: str
+    path: Path
+
+    @functools.cached_property
+    def by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @functools.cached_property
+    def pii_fields(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.pii)
+
+    @functools.cached_property
+    def features(self) -> tuple[Feature, ...]:
+        columns = [
+            Feature(
+                name=f.name,
+                label=f.label,
+                kind="numeric" if f.type in NUMERIC_TYPES else f.type,
+                reason=f.reason or _default_reason(f.label),
+                choices=f.choice_values,
+            )
+            for f in self.fields
+            if f.feature
+        ]
+        columns += [
+            Feature(name=d.name, label=d.label, kind="derived",
+                    reason=d.reason or _default_reason(d.label))
+            for d in self.derived
+            if d.feature
+        ]
+        return tuple(columns)
+
+    @functools.cached_property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features)
+
+    @functools.cached_property
+    def feature_spec_hash(self) -> str:
+        """What a trained model depends on: the columns, their order and their encoding.
+        Help text or prompts may change without retraining; this hash may not."""
+        spec = [
+            {"name": f.name, "kind": f.kind, "choices": list(f.choices)} for f in self.features
+        ] + [
+            {"derived": d.name, "expression": d.expression.source if d.expression else None}
+            for d in self.derived
+            if d.feature
+        ]
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    def public_description(self) -> dict[str, Any]:
+        """The schema as a client needs it to build a form (API, chatbot, voice)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "version": self.version,
+            "description": self.description,
+            "fields": [
+                {
+                    "name": f.name,
+                    "label": f.label,
+                    "type": f.type,
+                    "required": f.required,
+                    "help": f.help,
+                    "prompt": f.prompt,
+                    "section": f.section,
+                    "pii": f.pii,
+                    **{
+                        key: getattr(f, key)
+                        for key in ("min", "max", "min_length", "max_length", "pattern",
+                                    "min_age", "max_age")
+                        if getattr(f, key) is not None
+                    },
+                    **({"must_be_true": True} if f.must_be_true else {}),
+                    **(
+                        {"choices": [{"value": c.value, "label": c.label} for c in f.choices]}
+                        if f.choices
+                        else {}
+                    ),
+                }
+                for f in self.fields
+            ],
+            "rules": [{"name": r.name, "field": r.field, "message": r.message} for r in self.rules],
+        }
+
+
+def is_numeric(f: Field) -> bool:
+    """Whether expressions may use the field's value as a number (integer choices count)."""
+    if f.type == "choice":
+        return all(isinstance(c.value, int) for c in f.choices)
+    return f.type in NUMERIC_TYPES or f.type == "boolean"
+
+
+def _default_reason(label: str) -> ReasonText:
+    return ReasonText(
+        increases_risk=f"{label} increases the assessed risk",
+        decreases_risk=f"{label} lowers the assessed risk",
+    )
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_schema(path: Path | str) -> ApplicationSchema:
+    path = Path(path)
+    try:
+        raw_text = path.read_text()
+    except OSError as exc:
+        raise SchemaError(f"Application schema {path} cannot be read: {exc}") from exc
+    try:
+        data = yaml.safe_load(raw_text)
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"Application schema {path} is not valid YAML: {exc}") from exc
+    try:
+        return _build(data, path)
+    except (SchemaError, ExpressionError, TypeError, ValueError) as exc:
+        raise SchemaError(f"Application schema {path}: {exc}") from exc
+
+
+def _build(data: Any, path: Path) -> ApplicationSchema:
+    if not isinstance(data, dict):
+        raise SchemaError("the file must hold a mapping with 'name' and 'fields'")
+    _reject_unknown(data, _SCHEMA_KEYS, "the schema")
+    name = _require(data, "name", "the schema")
+    if not _NAME.match(str(name)):
+        raise SchemaError(f"schema name {name!r} must be lower_snake_case")
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, list) or not raw_fields:
+        raise SchemaError("'fields' must be a non-empty list")
+
+    fields = tuple(_build_field(raw) for raw in raw_fields)
+    names = [f.name for f in fields]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise SchemaError(f"field names must be unique; repeated: {', '.join(sorted(duplicates))}")
+    by_name = {f.name: f for f in fields}
+
+    numeric = {f.name for f in fields if is_numeric(f)}
+    derived = tuple(_build_derived(raw, by_name, numeric, set(names)) for raw in data.get("derived") or [])
+    derived_names = [d.name for d in derived]
+    clash = set(derived_names) & set(names) | {n for n in derived_names if derived_names.count(n) > 1}
+    if clash:
+        raise SchemaError(f"derived names must be unique and differ from fields: {sorted(clash)}")
+    rules = tuple(_build_rule(raw, by_name, numeric) for raw in data.get("rules") or [])
+
+    identity = data.get("identity_field")
+    if identity is not None and identity not in by_name:
+        raise SchemaError(f"identity_field {identity!r} is not a field")
+    if not any(f.feature for f in fields) and not any(d.feature for d in derived):
+        raise SchemaError("at least one field or derived value must be a model feature")
+
+    canonical = json.dumps(data, sort_keys=True, default=str).encode()
+    return ApplicationSchema(
+        name=name,
+        title=str(data.get("title") or name),
+        version=int(data.get("version") or 1),
+        description=str(data.get("description") or ""),
+        identity_field=identity,
+        fields=fields,
+        derived=derived,
+        rules=rules,
+        source_hash=hashlib.sha256(canonical).hexdigest(),
+        path=path,
+    )
+
+
+def _build_field(raw: Any) -> Field:
+    if not isinstance(raw, dict):
+        raise SchemaError(f"every field must be a mapping, got {raw!r}")
+    name = _require(raw, "name", "a field")
+    where = f"field {name!r}"
+    _reject_unknown(raw, _FIELD_KEYS, where)
+    if not _NAME.match(str(name)):
+        raise SchemaError(f"{where}: names must be lower_snake_case identifiers")
+    type_ = _require(raw, "type", where)
+    if type_ not in FIELD_TYPES:
+        raise SchemaError(f"{where}: type {type_!r} is not one of {', '.join(FIELD_TYPES)}")
+    choices = tuple(_build_choice(item, where) for item in raw.get("choices") or [])
+    if type_ == "choice" and not choices:
+        raise SchemaError(f"{where}: a choice field needs 'choices'")
+    if choices and type_ != "choice":
+        raise SchemaError(f"{where}: only choice fields take 'choices'")
+    values = [c.value for c in choices]
+    if len(set(map(str, values))) != len(values):
+        raise SchemaError(f"{where}: choice values must be unique")
+    protected = bool(raw.get("protected", False))
+    feature = bool(raw.get("feature", False))
+    if protected and feature:
+        raise SchemaError(f"{where} is a protected attribute and can never be a model feature")
+    if feature and type_ not in FEATURE_TYPES:
+        raise SchemaError(
+            f"{where}: a {type_} field cannot be a feature directly; derive a numeric value"
+        )
+    if (raw.get("min_age") is not None or raw.get("max_age") is not None) and type_ != "date":
+        raise SchemaError(f"{where}: min_age and max_age apply to date fields")
+    if raw.get("must_be_true") and type_ != "boolean":
+        raise SchemaError(f"{where}: must_be_true applies to boolean fields")
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SchemaError(f"{where}: pattern is not a valid regular expression: {exc}") from exc
+    return Field(
+        name=name,
+        label=str(raw.get("label") or name.replace("_", " ").capitalize()),
+        type=type_,
+        required=bool(raw.get("required", False)),
+        help=str(raw.get("help") or ""),
+        prompt=str(raw.get("prompt") or raw.get("label") or name),
+        section=str(raw.get("section") or ""),
+        pii=bool(raw.get("pii", False)),
+        protected=protected,
+        feature=feature,
+        min=_number(raw, "min", where),
+        max=_number(raw, "max", where),
+        min_length=_number(raw, "min_length", where),
+        max_length=_number(raw, "max_length", where),
+        pattern=pattern,
+        choices=choices,
+        min_age=_number(raw, "min_age", where),
+        max_age=_number(raw, "max_age", where),
+        must_be_true=bool(raw.get("must_be_true", False)),
+        reason=_build_reason(raw.get("reason"), where),
+        synthetic=dict(raw.get("synthetic") or {}),
+        example=raw.get("example"),
+    )
+
+
+def _build_choice(item: Any, where: str) -> Choice:
+    if isinstance(item, dict):
+        if "value" not in item:
+            raise SchemaError(f"{where}: every choice needs a 'value'")
+        value = item["value"]
+        label = str(item.get("label") or value)
+    else:
+        value, label = item, str(item)
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise SchemaError(f"{where}: choice values must be strings or integers, got {value!r}")
+    return Choice(value=value, label=label)
+
+
+def _build_derived(raw: Any, by_name: dict[str, Field], numeric: set[str], names: set[str]) -> Derived:
+    if not isinstance(raw, dict):
+        raise SchemaError(f"every derived value must be a mapping, got {raw!r}")
+    name = _require(raw, "name", "a derived value")
+    where = f"derived value {name!r}"
+    _reject_unknown(raw, _DERIVED_KEYS, where)
+    if not _NAME.match(str(name)):
+        raise SchemaError(f"{where}: names must be lower_snake_case identifiers")
+    has_expression, age_of = "expression" in raw, raw.get("age_of")
+    if has_expression == bool(age_of):
+        raise SchemaError(f"{where} needs exactly one of 'expression' or 'age_of'")
+    expression = None
+    if has_expression:
+        expression = Expression(str(raw["expression"]), allowed_names=numeric)
+        inputs = expression.names
+    else:
+        if age_of not in by_name or by_name[age_of].type != "date":
+            raise SchemaError(f"{where}: age_of must name a date field")
+        inputs = frozenset({age_of})
+    # Protection is contagious: a value computed from a protected attribute is protected.
+    protected = bool(raw.get("protected", False)) or any(by_name[n].protected for n in inputs)
+    feature = bool(raw.get("feature", False))
+    if protected and feature:
+        raise SchemaError(
+            f"{where} is derived from a protected attribute and can never be a model feature"
+        )
+    return Derived(
+        name=name,
+        label=str(raw.get("label") or name.replace("_", " ").capitalize()),
+        expression=expression,
+        age_of=age_of,
+        feature=feature,
+        protected=protected,
+        reason=_build_reason(raw.get("reason"), where),
+        help=str(raw.get("help") or ""),
+    )
+
+
+def _build_rule(raw: Any, by_name: dict[str, Field], numeric: set[str]) -> Rule:
+    if not isinstance(raw, dict):
+        raise SchemaError(f"every rule must be a mapping, got {raw!r}")
+    name = _require(raw, "name", "a rule")
+    where = f"rule {name!r}"
+    _reject_unknown(raw, _RULE_KEYS, where)
+    check = Expression(str(_require(raw, "check", where)), allowed_names=numeric, comparison=True)
+    target = raw.get("field") or sorted(check.names)[0]
+    if target not in by_name:
+        raise SchemaError(f"{where}: field {target!r} is not a field")
+    return Rule(name=name, check=check, field=target, message=str(_require(raw, "message", where)))
+
+
+def _build_reason(raw: Any, where: str) -> ReasonText | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not {"increases_risk", "decreases_risk"} <= raw.keys():
+        raise SchemaError(f"{where}: 'reason' needs 'increases_risk' and 'decreases_risk' texts")
+    return ReasonText(str(raw["increases_risk"]), str(raw["decreases_risk"]))
+
+
+def _require(raw: dict, key: str, where: str) -> Any:
+    if raw.get(key) in (None, ""):
+        raise SchemaError(f"{where} needs '{key}'")
+    return raw[key]
+
+
+def _number(raw: dict, key: str, where: str) -> Any:
+    value = raw.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise SchemaError(f"{where}: {key} must be a number, got {value!r}")
+    return value
+
+
+def _reject_unknown(raw: dict, allowed: set[str], where: str) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise SchemaError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+
+
+# --- the configured schema ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, mtime_ns: int) -> ApplicationSchema:
+    return load_schema(path)
+
+
+def get_schema() -> ApplicationSchema:
+    """The schema named by settings.APPLICATION_SCHEMA (re-read if the file changes)."""
+    path = Path(settings.APPLICATION_SCHEMA)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise SchemaError(f"APPLICATION_SCHEMA={path} cannot be read: {exc}") from exc
+    return _cached(str(path), mtime)
+
+
+@receiver(setting_changed)
+def _forget_schema(*, setting: str, **kwargs: Any) -> None:
+    if setting == "APPLICATION_SCHEMA":
+        _cached.cache_clear()

@@ -1,0 +1,230 @@
+"""Writes about applicants and applications. Every channel ends in application_submit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from applicants.crypto import identity_hash
+from applicants.models import Applicant, Application, ApplicationEvent, Status
+from applicants.schema import ApplicationSchema, get_schema
+from applicants.state import IllegalTransition, check_transition
+from applicants.validation import validate_answers
+from outbox.models import Topic
+from outbox.services import outbox_add
+
+logger = logging.getLogger(__name__)
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key was reused with different answers."""
+
+    def __init__(self, application: Application):
+        self.application = application
+        super().__init__(
+            "This Idempotency-Key was already used for a different application; "
+            "use a new key for new answers."
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    application: Application
+    created: bool  # False when an Idempotency-Key replayed an earlier submission
+
+
+def application_submit(
+    *,
+    answers: Any,
+    channel: str,
+    actor: Any = None,
+    idempotency_key: str | None = None,
+    idempotency_scope: str | None = None,
+    applicant_user: Any = None,
+) -> Submission:
+    """Validate, store the application with its scoring request in one transaction, and
+    publish the request once the transaction commits.
+
+    The same key from the same client (scope; by default the acting user) returns the
+    original application. Raises ApplicationInvalid (per-field errors) or IdempotencyConflict.
+    """
+    scope = idempotency_scope if idempotency_scope is not None else _default_scope(actor, channel)
+    fingerprint = _fingerprint(answers)
+    if idempotency_key:
+        replay = _replay(scope, idempotency_key, fingerprint)
+        if replay:
+            return replay
+
+    schema = get_schema()
+    clean = validate_answers(schema, answers)
+    try:
+        with transaction.atomic():
+            application = _create_application(
+                schema=schema,
+                clean=clean,
+                channel=channel,
+                actor=actor,
+                applicant_user=applicant_user,
+                scope=scope,
+                idempotency_key=idempotency_key or None,
+                fingerprint=fingerprint,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its application.
+        replay = _replay(scope, idempotency_key, fingerprint) if idempotency_key else None
+        if replay:
+            return replay
+        raise
+    return Submission(application=application, created=True)
+
+
+def _create_application(
+    *, schema: ApplicationSchema, clean: dict, channel: str, actor: Any, applicant_user: Any,
+    scope: str, idempotency_key: str | None, fingerprint: str,
+) -> Application:
+    pii = {k: v for k, v in clean.items() if k in schema.pii_fields}
+    plain = {k: v for k, v in clean.items() if k not in schema.pii_fields}
+    applicant = _applicant_for(schema, pii, applicant_user)
+    earlier = _recent_application_of(applicant)
+    application = Application.objects.create(
+        applicant=applicant,
+        schema_name=schema.name,
+        schema_hash=schema.source_hash,
+        answers=plain,
+        pii=pii,
+        channel=channel,
+        submitted_by=actor if getattr(actor, "pk", None) else None,
+        idempotency_scope=scope,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        possible_duplicate=earlier is not None,
+        duplicate_of=earlier,
+    )
+    ApplicationEvent.objects.create(
+        application=application, to_status=Status.RECEIVED, actor=application.submitted_by,
+        note=f"submitted via {channel}",
+    )
+    outbox_add(topic=Topic.SCORING, key=str(application.pk))
+    transaction.on_commit(lambda: publish_scoring_request(application.pk))
+    return application
+
+
+def publish_scoring_request(application_id: Any) -> None:
+    """Hand the request to the broker. If the broker is down the outbox row stays pending
+    and the periodic re-drive publishes it later, so the applicant's submission still stands."""
+    from scoring.tasks import score_application
+
+    try:
+        score_application.delay(str(application_id))
+    except Exception:
+        logger.warning("broker unavailable; scoring of %s will be re-driven", application_id,
+                       exc_info=True)
+
+
+def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> Applicant:
+    identity_value = pii.get(schema.identity_field) if schema.identity_field else None
+    user = user if getattr(user, "pk", None) else None
+    if identity_value is None:
+        return Applicant.objects.create(pii=pii, user=user)
+    applicant, created = Applicant.objects.get_or_create(
+        identity_hash=identity_hash(str(identity_value)), defaults={"pii": pii, "user": user}
+    )
+    if not created:
+        applicant.pii = pii  # the latest contact details given by this person
+        update = ["pii", "updated_at"]
+        if user and applicant.user_id is None:
+            applicant.user = user
+            update.append("user")
+        applicant.save(update_fields=update)
+    return applicant
+
+
+def _recent_application_of(applicant: Applicant) -> Application | None:
+    window = dt.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    if not window:
+        return None
+    return (
+        Application.objects.filter(applicant=applicant, created_at__gte=timezone.now() - window)
+        .order_by("-created_at")
+        .only("id")
+        .first()
+    )
+
+
+def _replay(scope: str, key: str, fingerprint: str) -> Submission | None:
+    original = Application.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+    if original is None:
+        return None
+    if original.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(original)
+    return Submission(application=original, created=False)
+
+
+def _default_scope(actor: Any, channel: str) -> str:
+    return f"user:{actor.pk}" if getattr(actor, "pk", None) else f"channel:{channel}"
+
+
+def _fingerprint(answers: Any) -> str:
+    canonical = json.dumps(answers, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- state changes -----------------------------------------------------------------------
+
+
+def application_transition(
+    *, application_ids: Iterable[Any], from_status: str, to_status: str, actor: Any = None,
+    note: str = "", only_if: dict[str, Any] | None = None, **changes: Any,
+) -> list[Any]:
+    """Move applications from one state to another with a conditional UPDATE.
+
+    Only rows still in `from_status` (and matching `only_if`) move, so two workers racing
+    cannot both move one application; the ids that moved are returned and get a history event. Call inside a
+    transaction when the move must land together with other writes.
+    """
+    check_transition(from_status, to_status)
+    ids = list(application_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        moved = list(
+            Application.objects.select_for_update()
+            .filter(pk__in=ids, status=from_status, **(only_if or {}))
+            .values_list("pk", flat=True)
+        )
+        if moved:
+            Application.objects.filter(pk__in=moved).update(
+                status=to_status, updated_at=timezone.now(), **changes
+            )
+            ApplicationEvent.objects.bulk_create(
+                ApplicationEvent(
+                    application_id=pk, from_status=from_status, to_status=to_status,
+                    actor=actor if getattr(actor, "pk", None) else None, note=note,
+                )
+                for pk in moved
+            )
+    return moved
+
+
+def application_transition_one(
+    *, application: Application, to_status: str, actor: Any = None, note: str = "", **changes: Any
+) -> Application:
+    """Move one application, refusing an illegal move or one that lost a race."""
+    moved = application_transition(
+        application_ids=[application.pk], from_status=application.status, to_status=to_status,
+        actor=actor, note=note, **changes,
+    )
+    if not moved:
+        application.refresh_from_db(fields=["status"])
+        raise IllegalTransition(application.status, to_status)
+    application.refresh_from_db()
+    return application

@@ -1,0 +1,116 @@
+"""The mobile / REST API, version 1. Views parse and answer; services decide."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.access import can_submit_application, can_view_application
+from applicants.models import Channel
+from applicants.schema import get_schema
+from applicants.services import application_submit
+from channels_ingest.api.problems import ProblemException
+from channels_ingest.api.serializers import (
+    AcceptedSerializer,
+    ApplicationSerializer,
+    SubmitApplicationSerializer,
+)
+from scoring.selectors import application_get, applications_owned_by
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces, as in the IETF draft
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="A unique key per application (e.g. a UUID). Sending the same key again "
+                "returns the original application instead of creating a second one.",
+)
+
+
+class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ApplicationSerializer
+
+    def get_queryset(self) -> Any:
+        return applications_owned_by(self.request.user)
+
+    @extend_schema(
+        request=SubmitApplicationSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={202: AcceptedSerializer, 409: OpenApiResponse(description="key reused"),
+                   422: OpenApiResponse(description="invalid answers, per field")},
+    )
+    def create(self, request: Request) -> Response:
+        """Submit an application. It is scored in the background; poll its link."""
+        if not can_submit_application(request.user):
+            raise ProblemException(status_code=403, slug="forbidden", title="Forbidden",
+                                   detail="Your role cannot submit applications.")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not _KEY.match(key):
+            raise ProblemException(
+                status_code=400, slug="idempotency-key-required",
+                title="Idempotency-Key header required",
+                detail="Send an Idempotency-Key header (1-255 printable characters, e.g. a "
+                       "UUID) so a retried request never creates a second application.",
+            )
+        body = SubmitApplicationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        submission = application_submit(
+            answers=body.validated_data["answers"],
+            channel=Channel.API,
+            actor=request.user,
+            applicant_user=request.user,
+            idempotency_key=key,
+        )
+        application = submission.application
+        link = reverse("api:application-detail", args=[application.pk], request=request)
+        headers = {"Location": link}
+        if not submission.created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(
+            {"id": str(application.pk), "status": application.status, "link": link,
+             "possible_duplicate": application.possible_duplicate},
+            status=status.HTTP_202_ACCEPTED,
+            headers=headers,
+        )
+
+    @extend_schema(responses=ApplicationSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        """An application's status and, once scored, its tier, probabilities and reasons."""
+        application = application_get(pk) if _is_uuid(pk) else None
+        if application is None or not can_view_application(request.user, application):
+            # The same answer for "missing" and "not yours": ids are not an oracle.
+            raise ProblemException(status_code=404, slug="not-found", title="Not found",
+                                   detail="No application with this id is visible to you.")
+        return Response(self.get_serializer(application).data)
+
+
+class SchemaView(APIView):
+    """The application schema, so a client can build its form."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(get_schema().public_description())
+
+
+def _is_uuid(value: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F-]{32,36}", value))

@@ -1,0 +1,213 @@
+"""Settings shared by every environment. Values come from the environment (config.env).
+
+local.py (the embedded default), test.py and production.py refine this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.env import env, env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(env_str("RISKSCORE_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "accounts",
+    "ops",
+    "applicants",
+    "outbox",
+    "scoring",
+    "channels_ingest.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'riskscore.sqlite3'}")}
+
+
+def tune_database(database: dict) -> dict:
+    """SQLite: WAL and immediate transactions so the web process and the worker share it.
+    PostgreSQL: a connection pool, so Celery's close-after-task costs a pool return,
+    not a new server connection (~15 ms each, the main cost in DESIGN.md's prototype)."""
+    options = database.setdefault("OPTIONS", {})
+    if database["ENGINE"].endswith("sqlite3"):
+        options.setdefault("timeout", 30)
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault(
+            "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        )
+    elif database["ENGINE"].endswith("postgresql"):
+        if env_bool("DATABASE_POOL", True):
+            options.setdefault(
+                "pool", {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX", 8, minimum=1)}
+            )
+            database["CONN_MAX_AGE"] = 0
+    return database
+
+
+DATABASES["default"] = tune_database(DATABASES["default"])
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmem://")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Secrets (production.py requires them; local.py and test.py make them under var/) -------
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+# Fernet keys, comma separated: the first encrypts, all decrypt (rotation).
+PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS", [])
+# Key of the HMAC that lets us find a person by national ID without storing it in clear.
+PII_HASH_KEY = env_str("PII_HASH_KEY", "")
+# Key of the pseudonyms in labelled exports; different from PII_HASH_KEY so exports can't be
+# joined back to the identity hash.
+PSEUDONYM_KEY = env_str("PSEUDONYM_KEY", "")
+
+# --- The application schema (data, not code) --------------------------------------------------
+APPLICATION_SCHEMA = Path(
+    env_str("APPLICATION_SCHEMA", str(BASE_DIR / "applicants" / "schemas" / "consumer_credit.yaml"))
+)
+DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=0)
+
+# --- Scoring ---------------------------------------------------------------------------------
+SCORER = env_choice("SCORER", ("inprocess", "sagemaker"), "inprocess")
+SCORING_BATCH_SIZE = env_int("SCORING_BATCH_SIZE", 200, minimum=1, maximum=10_000)
+SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 5, minimum=1)
+# An application claimed for scoring longer than this is presumed lost with its worker.
+SCORING_STUCK_SECONDS = env_int("SCORING_STUCK_SECONDS", 300, minimum=5)
+# How long a received application may wait before the periodic re-drive publishes it again.
+SCORING_REDRIVE_AFTER_SECONDS = env_int("SCORING_REDRIVE_AFTER_SECONDS", 30, minimum=1)
+REVIEW_LOW_SAMPLE_RATE = env_float("REVIEW_LOW_SAMPLE_RATE", 0.05, minimum=0.0, maximum=1.0)
+TOP_REASONS = env_int("TOP_REASONS", 4, minimum=1, maximum=20)
+MODEL_STORAGE_URL = env_str("MODEL_STORAGE_URL", f"file://{VAR_DIR / 'models'}")
+
+# --- Celery ----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+# Acknowledge after the task ran, and give the message back if the worker dies: a SIGKILLed
+# worker's applications are delivered again. Tasks are idempotent, so a second run is harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Unacknowledged messages come back after this long if their worker vanished.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "redrive-scoring": {"task": "scoring.tasks.redrive_scoring", "schedule": 15.0},
+}
+
+# --- API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "channels_ingest.api.problems.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+        "user": env_str("API_THROTTLE_USER", "1200/minute"),
+        "token": env_str("API_THROTTLE_TOKEN", "20/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Applicant risk scoring API",
+    "DESCRIPTION": (
+        "Submit applications, read their risk decisions and reasons. "
+        "Errors are application/problem+json (RFC 9457)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", "riskscore-demo")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,34 @@
+"""Production: every secret from the environment, HTTPS only, PostgreSQL and Redis required.
+
+`python manage.py check --deploy --settings=config.settings.production` is clean when the
+required variables are set (see README, "Deploying").
+"""
+
+from config.env import env, env_bool, env_int, env_list, env_str
+from config.settings.base import *  # noqa: F403
+from config.settings.base import tune_database
+
+DEBUG = False
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS")
+PII_HASH_KEY = env_str("PII_HASH_KEY")
+PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
+DATABASES = {"default": tune_database(env.db("DATABASE_URL"))}
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

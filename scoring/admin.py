@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from scoring.models import Decision, ModelStatusChange, ModelVersion
+
+
+class StatusHistoryInline(admin.TabularInline):
+    model = ModelStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "actor", "note", "at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["version", "status", "schema_name", "training_rows", "created_at",
+                    "activated_at"]
+    list_filter = ["status", "schema_name"]
+    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    inlines = [StatusHistoryInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    list_display = ["application", "tier", "prob_high", "model_version", "routed_to_review",
+                    "is_current", "created_at"]
+    list_filter = ["tier", "routed_to_review", "is_current"]
+    readonly_fields = [f.name for f in Decision._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ScoringConfig(AppConfig):
+    name = "scoring"
+    verbose_name = "Scoring and models"
+
+    def ready(self) -> None:
+        from config.health import register_check
+        from scoring.health import check_model, check_scoring_backlog
+
+        register_check("model", check_model)
+        register_check("scoring_backlog", check_scoring_backlog)

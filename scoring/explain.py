@@ -1,0 +1,53 @@
+"""Reasons: XGBoost's own per-feature contributions (exact TreeSHAP, `pred_contribs`).
+
+For a three-tier model the contributions are in log-odds per class; we explain
+log(P(high) / P(low)), i.e. contribution(high) - contribution(low), which is exact because
+TreeSHAP is additive in the margin. A positive value pushes the applicant toward high risk.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+
+from applicants.schema import ApplicationSchema
+from scoring.artifacts import load_booster
+from scoring.models import ModelVersion
+
+
+def risk_contributions(
+    model: ModelVersion, rows: np.ndarray, *, approximate: bool = False
+) -> np.ndarray:
+    """(n_rows, n_features) contributions to the risk margin; the bias column is dropped."""
+    booster = load_booster(model.artifact_uri)
+    matrix = xgb.DMatrix(rows, feature_names=list(model.feature_names))
+    contribs = booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
+    if contribs.ndim == 3:  # multi-class: (rows, classes, features + bias)
+        return contribs[:, -1, :-1] - contribs[:, 0, :-1]
+    return contribs[:, :-1]  # binary: contributions to the adverse class's margin
+
+
+def top_reasons(
+    schema: ApplicationSchema, contributions: np.ndarray, snapshot: dict[str, Any], *, limit: int
+) -> list[dict[str, Any]]:
+    """The features that moved this applicant's risk most, in plain words, largest first."""
+    order = np.argsort(-np.abs(contributions))
+    reasons = []
+    for column in order[:limit]:
+        value = float(contributions[column])
+        if value == 0.0 or math.isnan(value):
+            continue
+        feature = schema.features[column]
+        direction = "increases_risk" if value > 0 else "decreases_risk"
+        reasons.append({
+            "feature": feature.name,
+            "label": feature.label,
+            "value": snapshot.get(feature.name),
+            "contribution": round(value, 4),
+            "direction": direction,
+            "statement": getattr(feature.reason, direction),
+        })
+    return reasons

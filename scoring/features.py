@@ -1,0 +1,96 @@
+"""ETL: answers → the model's feature matrix. One place, used by training and serving alike.
+
+Columns follow schema.features. Numbers are used as given, booleans as 0/1, choices as
+their position in the schema's list of choices, derived values by their expression.
+A missing or unknown answer is NaN, which XGBoost routes down its learned default branch:
+an optional field left empty is a value the model handles, not an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from applicants.schema import ApplicationSchema, is_numeric
+from applicants.validation import age_on
+
+NAN = float("nan")
+
+
+def _number(value: Any) -> float:
+    if value is None or isinstance(value, str):
+        return NAN
+    return float(value)
+
+
+def _field_values(schema: ApplicationSchema, answers: Sequence[Mapping[str, Any]], name: str) -> np.ndarray:
+    return np.fromiter((_number(a.get(name)) for a in answers), dtype=np.float64, count=len(answers))
+
+
+def build_matrix(schema: ApplicationSchema, answers: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Feature matrix (float32, one row per application) in the order of schema.features."""
+    n = len(answers)
+    matrix = np.empty((n, len(schema.features)), dtype=np.float32)
+    numeric_inputs: dict[str, np.ndarray] = {}
+
+    def numeric_column(name: str) -> np.ndarray:
+        if name not in numeric_inputs:
+            numeric_inputs[name] = _field_values(schema, answers, name)
+        return numeric_inputs[name]
+
+    for column, feature in enumerate(schema.features):
+        if feature.kind == "choice":
+            codes = {str(value): float(i) for i, value in enumerate(feature.choices)}
+            matrix[:, column] = np.fromiter(
+                (codes.get(str(a.get(feature.name)), NAN) if a.get(feature.name) is not None
+                 else NAN for a in answers),
+                dtype=np.float64, count=n,
+            )
+        elif feature.kind == "derived":
+            derived = next(d for d in schema.derived if d.name == feature.name)
+            assert derived.expression is not None  # a feature is never a protected age
+            inputs = {name: numeric_column(name) for name in derived.expression.names}
+            matrix[:, column] = derived.expression.evaluate(inputs) if n else []
+        else:  # numeric and boolean
+            matrix[:, column] = numeric_column(feature.name)
+    return matrix
+
+
+def feature_snapshot(schema: ApplicationSchema, row: np.ndarray) -> dict[str, Any]:
+    """The inputs the model saw, readable: choices decoded, NaN as None."""
+    snapshot: dict[str, Any] = {}
+    for feature, value in zip(schema.features, row.tolist(), strict=True):
+        if math.isnan(value):
+            snapshot[feature.name] = None
+        elif feature.kind == "choice":
+            snapshot[feature.name] = feature.choices[int(value)]
+        else:
+            snapshot[feature.name] = round(float(value), 6)
+    return snapshot
+
+
+def protected_values(
+    schema: ApplicationSchema, answers: Mapping[str, Any], *, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Protected derived values (e.g. age) for fairness monitoring; never model inputs."""
+    today = today or dt.date.today()
+    values: dict[str, Any] = {}
+    for derived in schema.derived:
+        if not derived.protected:
+            continue
+        if derived.age_of:
+            born = answers.get(derived.age_of)
+            values[derived.name] = age_on(dt.date.fromisoformat(born), today) if born else None
+        elif derived.expression is not None:
+            inputs = {
+                name: _number(answers.get(name))
+                for name in derived.expression.names
+                if is_numeric(schema.by_name[name])
+            }
+            result = derived.expression.evaluate(inputs)
+            values[derived.name] = None if math.isnan(result) else result
+    return values
