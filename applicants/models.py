@@ -63,7 +63,8 @@ class Application(models.Model):
     )
     # Who the Idempotency-Key belongs to ("user:42", "sms:+4420..."), and the key itself.
     idempotency_scope = models.CharField(max_length=120, blank=True, default="")
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint then ignores keyless submissions.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # Hash of the answers, so a reused key with different answers is refused, not replayed.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
@@ -120,3 +121,6 @@ class ApplicationEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} → {self.to_status}"

@@ -188,8 +188,8 @@ def application_transition(
     """Move applications from one state to another with a conditional UPDATE.
 
     Only rows still in `from_status` (and matching `only_if`) move, so two workers racing
-    cannot both move one application; the ids that moved are returned and get a history event. Call inside a
-    transaction when the move must land together with other writes.
+    cannot both move one application; the ids that moved are returned and get a history
+    event. Call inside a transaction when the move must land together with other writes.
     """
     check_transition(from_status, to_status)
     ids = list(application_ids)

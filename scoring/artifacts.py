@@ -8,10 +8,12 @@ container does not need but we do: features, thresholds, metrics, lineage.
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import json
 import tarfile
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,10 @@ def pack_model(booster: xgb.Booster) -> bytes:
     """model.tar.gz bytes, deterministic for the same booster (fixed mtime and owner)."""
     raw = booster_bytes(booster)
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
+    # gzip stamps the current time in its header unless told otherwise.
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(
+        fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT
+    ) as archive:
         info = tarfile.TarInfo(MODEL_FILE)
         info.size, info.mtime, info.mode = len(raw), 0, 0o644
         archive.addfile(info, io.BytesIO(raw))
@@ -53,10 +58,15 @@ def unpack_model(archive_bytes: bytes) -> xgb.Booster:
 
 def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster,
                    metadata: dict[str, Any]) -> str:
-    """Store model.tar.gz and metadata.json under v<version>/; return the model's URL."""
+    """Store model.tar.gz and metadata.json under v<version>-<random>/; return the model's URL.
+
+    The random part means an artifact URL is never reused, so a process that cached a
+    booster by URL can never serve a different model under it.
+    """
     store = store_for(base_url)
-    model_url = store.put(f"v{version}/model.tar.gz", pack_model(booster))
-    store.put(f"v{version}/metadata.json", json.dumps(metadata, indent=2, default=str).encode())
+    folder = f"v{version}-{uuid.uuid4().hex[:8]}"
+    model_url = store.put(f"{folder}/model.tar.gz", pack_model(booster))
+    store.put(f"{folder}/metadata.json", json.dumps(metadata, indent=2, default=str).encode())
     return model_url
 
 

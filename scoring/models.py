@@ -119,3 +119,6 @@ class ModelStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"v{self.model_version_id}: {self.from_status or 'new'} → {self.to_status}"

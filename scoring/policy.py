@@ -10,7 +10,7 @@ from scoring.models import TIERS
 
 def tier_for(probabilities: list[float], thresholds: dict[str, float]) -> str:
     """high if P(high) ≥ thresholds.high; medium if P(medium)+P(high) ≥ thresholds.elevated."""
-    low, medium, high = probabilities
+    _low, medium, high = probabilities
     if high >= thresholds["high"]:
         return TIERS[2]
     if medium + high >= thresholds["elevated"]:

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
+from objectstore import ObjectNotFound
 from scoring.artifacts import load_booster
 from scoring.models import ModelVersion
 
@@ -35,7 +36,7 @@ class InProcessScorer:
     def predict_proba(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
         try:
             booster = load_booster(model.artifact_uri)
-        except FileNotFoundError as exc:
+        except ObjectNotFound as exc:
             raise ScoringError(f"artifact of model v{model.version} is missing: {exc}",
                                permanent=True) from exc
         return np.asarray(booster.inplace_predict(rows), dtype=np.float64).reshape(len(rows), -1)

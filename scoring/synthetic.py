@@ -171,18 +171,34 @@ def _consumer_credit(schema: ApplicationSchema, n: int, rng: np.random.Generator
 def _generic(schema: ApplicationSchema, n: int, rng: np.random.Generator,
              today: dt.date) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Each field drawn independently from its hints; risk is the weighted sum of the
-    standardised feature values (`synthetic: {risk: w}`), plus noise, cut into tiers."""
-    columns: dict[str, list[Any]] = {}
-    score = rng.normal(0, 0.5, n)
-    for field in schema.fields:
-        values, risk = _draw(field, n, rng, today)
-        columns[field.name] = values
-        score = score + risk
-    answers = [
-        {name: columns[name][i] for name in columns if columns[name][i] is not None}
-        for i in range(n)
-    ]
-    return answers, _tiers_from_score(score)
+    standardised feature values (`synthetic: {risk: w}`), plus noise, cut into tiers.
+    Rows that break a cross-field rule are dropped and drawn again, so every row is valid."""
+    from applicants.validation import ApplicationInvalid, validate_answers
+
+    kept: list[dict[str, Any]] = []
+    scores: list[float] = []
+    for _ in range(20):
+        draw = max(2 * (n - len(kept)), 100)
+        columns: dict[str, list[Any]] = {}
+        score = rng.normal(0, 0.5, draw)
+        for field in schema.fields:
+            values, risk = _draw(field, draw, rng, today)
+            columns[field.name] = values
+            score = score + risk
+        for i in range(draw):
+            row = {name: columns[name][i] for name in columns if columns[name][i] is not None}
+            try:
+                validate_answers(schema, row, today=today)
+            except ApplicationInvalid:
+                continue
+            kept.append(row)
+            scores.append(float(score[i]))
+            if len(kept) == n:
+                return kept, _tiers_from_score(np.array(scores))
+    raise ValueError(
+        f"the synthetic hints of {schema.name} rarely give valid applications; "
+        "narrow their ranges to fit the schema's rules"
+    )
 
 
 def _draw(field: Field, n: int, rng: np.random.Generator,

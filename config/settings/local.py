@@ -7,7 +7,7 @@ overridden from the environment (e.g. DATABASE_URL or CELERY_BROKER_URL).
 
 import os
 
-from config.env import env_bool, env_list, local_secrets, env_str
+from config.env import env_bool, env_list, env_str, local_secrets
 from config.settings.base import *  # noqa: F403
 from config.settings.base import VAR_DIR
 
@@ -21,7 +21,7 @@ PII_HASH_KEY = os.environ.get("PII_HASH_KEY") or _secrets["PII_HASH_KEY"]
 PSEUDONYM_KEY = os.environ.get("PSEUDONYM_KEY") or _secrets["PSEUDONYM_KEY"]
 
 _broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -35,3 +35,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Serve static files straight from the source folders; no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

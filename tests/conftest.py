@@ -1,0 +1,180 @@
+"""Shared fixtures: personas (one user per role), a trained model, API clients, and a real
+Celery worker process against Redis for the tests that need one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from accounts.services import user_create_with_roles
+from applicants.schema import get_schema, load_schema
+from scoring import synthetic
+from scoring.features import build_matrix
+from scoring.registry import model_version_bootstrap, model_version_register
+from scoring.training import TrainedModel, fit
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCHEMA = ROOT / "applicants" / "schemas" / "consumer_credit.yaml"
+CAR_SCHEMA = ROOT / "tests" / "fixtures" / "car_insurance_claim.yaml"
+
+
+# --- personas ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(db: Any) -> Any:
+    def make(username: str, *roles: Role) -> Any:
+        return user_create_with_roles(username=username, password="pw-for-tests", roles=list(roles))
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: Any) -> Any:
+    """An applicant."""
+    return make_user("alice", Role.APPLICANT)
+
+
+@pytest.fixture
+def bob(make_user: Any) -> Any:
+    """Another applicant, who must never see alice's applications."""
+    return make_user("bob", Role.APPLICANT)
+
+
+@pytest.fixture
+def carol(make_user: Any) -> Any:
+    """A call-centre agent."""
+    return make_user("carol", Role.AGENT)
+
+
+@pytest.fixture
+def dave(make_user: Any) -> Any:
+    """An auditor."""
+    return make_user("dave", Role.AUDITOR)
+
+
+@pytest.fixture
+def erin(make_user: Any) -> Any:
+    """A model approver."""
+    return make_user("erin", Role.APPROVER)
+
+
+def token_client(user: Any) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+# --- answers and models ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def answers() -> dict[str, Any]:
+    """A valid consumer-credit application (the README's example)."""
+    import json
+
+    return json.loads((ROOT / "examples" / "application.json").read_text())["answers"]
+
+
+@pytest.fixture(autouse=True)
+def _model_storage(settings: Any, tmp_path: Path) -> None:
+    settings.MODEL_STORAGE_URL = f"file://{tmp_path / 'models'}"
+
+
+def _train(schema_path: Path, rows: int, seed: int) -> TrainedModel:
+    schema = load_schema(schema_path)
+    rows_answers, tiers = synthetic.generate(schema, rows, seed=seed)
+    return fit(build_matrix(schema, rows_answers), tiers,
+               feature_names=list(schema.feature_names), seed=seed, nthread=2)
+
+
+@pytest.fixture(scope="session")
+def trained_default() -> TrainedModel:
+    return _train(DEFAULT_SCHEMA, 3000, seed=11)
+
+
+@pytest.fixture
+def active_model(db: Any, trained_default: TrainedModel) -> Any:
+    model = model_version_register(trained=trained_default, schema=get_schema(),
+                                   training_source="tests")
+    return model_version_bootstrap(model=model, note="tests")
+
+
+# --- a real worker -------------------------------------------------------------------------
+
+
+def _wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class WorkerProcess:
+    """A `celery worker` process on the test database and Redis database 14."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.env, self.log_path = env, log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n",
+             f"test-{os.getpid()}@%h"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _wait_for(lambda: b"ready." in self.log_path.read_bytes(), 30, "the worker to start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: Any, django_db_blocker: Any,
+                          tmp_path_factory: Any) -> Iterator[WorkerProcess]:
+    from django.db import connection
+
+    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).flushdb()
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+                        f"{database['NAME']}",
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+    }
+    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def wait_for() -> Any:
+    return _wait_for
