@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py train --synthetic $(DEMO_ROWS) --bootstrap --if-no-active-model
+	$(PY) manage.py demo_applications --if-empty
 	$(PY) manage.py runplatform
 
 ## make test: the whole suite against PostgreSQL and Redis on 127.0.0.1
