@@ -1,16 +1,6 @@
 from django.contrib import admin
 
-from applicants.models import Applicant, Application, ApplicationEvent
-
-
-class ApplicationEventInline(admin.TabularInline):
-    model = ApplicationEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_status", "to_status", "actor", "note", "at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+from applicants.models import Applicant, Application
 
 
 @admin.register(Application)
@@ -23,9 +13,9 @@ class ApplicationAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "applicant", "schema_name", "schema_hash", "answers", "channel",
                        "submitted_by", "idempotency_scope", "idempotency_key", "status",
                        "failure_reason", "possible_duplicate", "duplicate_of",
-                       "scoring_attempts", "created_at", "updated_at"]
+                       "scoring_attempts", "final_tier", "labelled_at", "created_at",
+                       "updated_at"]
     exclude = ["pii", "scoring_claim", "scoring_started_at", "request_fingerprint"]
-    inlines = [ApplicationEventInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # applications arrive through channels, never typed into the admin

@@ -81,6 +81,10 @@ class Application(models.Model):
     scoring_started_at = models.DateTimeField(null=True, blank=True)
     scoring_attempts = models.PositiveSmallIntegerField(default=0)
 
+    # The label: the tier a human settled on (auditor's confirmation or override).
+    final_tier = models.CharField(max_length=8, blank=True, default="")
+    labelled_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,22 +109,3 @@ class Application(models.Model):
     def all_answers(self) -> dict:
         """Every answer, personal ones decrypted. Only for people allowed to see them."""
         return {**self.answers, **(self.pii or {})}
-
-
-class ApplicationEvent(models.Model):
-    """One state change of an application: its history, shown to staff and auditors."""
-
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True, default="")
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status or 'new'} → {self.to_status}"

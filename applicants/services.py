@@ -15,14 +15,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from applicants.crypto import identity_hash
-from applicants.models import Applicant, Application, ApplicationEvent, Status
+from applicants.models import Applicant, Application, Status
 from applicants.schema import ApplicationSchema, get_schema
 from applicants.state import IllegalTransition, check_transition
 from applicants.validation import validate_answers
 from outbox.models import Topic
 from outbox.services import outbox_add
+from trail.services import trail_entry, trail_record, trail_record_many
 
 logger = logging.getLogger(__name__)
+
+TRANSITION = "application.transition"
 
 
 class IdempotencyConflict(Exception):
@@ -109,8 +112,9 @@ def _create_application(
         possible_duplicate=earlier is not None,
         duplicate_of=earlier,
     )
-    ApplicationEvent.objects.create(
-        application=application, to_status=Status.RECEIVED, actor=application.submitted_by,
+    trail_record(
+        action=TRANSITION, object_type="application", object_id=application.pk,
+        actor=application.submitted_by, after={"status": Status.RECEIVED, "channel": channel},
         note=f"submitted via {channel}",
     )
     outbox_add(topic=Topic.SCORING, key=str(application.pk))
@@ -188,8 +192,8 @@ def application_transition(
     """Move applications from one state to another with a conditional UPDATE.
 
     Only rows still in `from_status` (and matching `only_if`) move, so two workers racing
-    cannot both move one application; the ids that moved are returned and get a history
-    event. Call inside a transaction when the move must land together with other writes.
+    cannot both move one application; the ids that moved are returned and each move is
+    an audit trail entry. Call inside a transaction when the move must land together with other writes.
     """
     check_transition(from_status, to_status)
     ids = list(application_ids)
@@ -205,10 +209,10 @@ def application_transition(
             Application.objects.filter(pk__in=moved).update(
                 status=to_status, updated_at=timezone.now(), **changes
             )
-            ApplicationEvent.objects.bulk_create(
-                ApplicationEvent(
-                    application_id=pk, from_status=from_status, to_status=to_status,
-                    actor=actor if getattr(actor, "pk", None) else None, note=note,
+            trail_record_many(
+                trail_entry(
+                    action=TRANSITION, object_type="application", object_id=pk, actor=actor,
+                    before={"status": from_status}, after={"status": to_status}, note=note,
                 )
                 for pk in moved
             )

@@ -21,7 +21,8 @@ class OutboxMessage(models.Model):
     last error, visible in the admin.
     """
 
-    topic = models.CharField(max_length=40, choices=Topic.choices)
+    # "scoring", or "sink:<name>" for each external store (see outbox_fan_out).
+    topic = models.CharField(max_length=40)
     key = models.CharField(max_length=64, help_text="The object the work is about (e.g. an id).")
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
@@ -13,6 +14,23 @@ from outbox.models import OutboxMessage, OutboxStatus
 
 def outbox_add(*, topic: str, key: str, payload: dict | None = None) -> OutboxMessage:
     return OutboxMessage.objects.create(topic=topic, key=key, payload=payload or {})
+
+
+def sink_topic(sink: str) -> str:
+    return f"sink:{sink}"
+
+
+def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict]]) -> int:
+    """One row per configured sink (settings.SINKS) per item: `(key, payload)`, where key is
+    the application id. Call in the transaction that creates what the sinks must receive."""
+    items = list(items)
+    rows = [
+        OutboxMessage(topic=sink_topic(sink), key=key, payload={"event": event, **payload})
+        for sink in settings.SINKS
+        for key, payload in items
+    ]
+    OutboxMessage.objects.bulk_create(rows)
+    return len(rows)
 
 
 def outbox_mark_delivered(*, topic: str, keys: Iterable[str]) -> int:

@@ -25,6 +25,7 @@ from applicants.schema import get_schema
 from applicants.services import application_transition, publish_scoring_request
 from outbox.models import Topic
 from outbox.services import (
+    outbox_fan_out,
     outbox_mark_dead,
     outbox_mark_delivered,
     outbox_pending_older_than,
@@ -152,6 +153,9 @@ def _store(decisions: list[Decision], claim: uuid.UUID) -> list[Any]:
             note="routed to review",
         )
         outbox_mark_delivered(topic=Topic.SCORING, keys=[str(pk) for pk in scored])
+        outbox_fan_out(event="decision", items=[
+            (str(pk), {"decision_id": by_id[pk].pk}) for pk in scored
+        ])
     return scored
 
 

@@ -26,6 +26,14 @@ from scoring.features import build_matrix
 from scoring.registry import model_version_bootstrap, model_version_register
 from scoring.training import TrainedModel, fit
 
+# Fixture modules by area; each area's team owns its module.
+pytest_plugins = [
+    "tests.plugins.aws",
+    "tests.plugins.lifecycle",
+    "tests.plugins.persistence",
+    "tests.plugins.review",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCHEMA = ROOT / "applicants" / "schemas" / "consumer_credit.yaml"
 CAR_SCHEMA = ROOT / "tests" / "fixtures" / "car_insurance_claim.yaml"

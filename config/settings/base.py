@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_filters",
     "accounts",
     "ops",
+    "trail",
     "applicants",
     "outbox",
     "scoring",
@@ -163,6 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "redrive-scoring": {"task": "scoring.tasks.redrive_scoring", "schedule": 15.0},
+    "seal-audit-trail": {"task": "trail.tasks.seal_trail", "schedule": 5.0},
 }
 
 # --- API -------------------------------------------------------------------------------------
@@ -210,3 +212,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Settings by concern, each module owned by the app that needs it -------------------------
+from config.settings.lifecycle import *  # noqa: E402, F403
+from config.settings.persistence import *  # noqa: E402, F403
+from config.settings.review import *  # noqa: E402, F403

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from applicants.models import ApplicationEvent, Channel, Status
+from applicants.models import Channel, Status
 from applicants.services import (
     application_submit,
     application_transition,
     application_transition_one,
 )
 from applicants.state import ALLOWED, IllegalTransition, check_transition
+from trail.selectors import trail_for_object
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +37,9 @@ def test_a_move_records_history_and_a_stale_move_is_refused(alice, answers):
                                       idempotency_key="k").application
     application_transition_one(application=application, to_status=Status.SCORING)
     assert application.status == Status.SCORING
-    assert list(ApplicationEvent.objects.filter(application=application)
-                .values_list("from_status", "to_status")) == [("", "received"),
-                                                              ("received", "scoring")]
+    history = trail_for_object("application", application.pk)
+    assert [(e.before.get("status"), e.after["status"]) for e in history] == [
+        (None, "received"), ("received", "scoring")]
     # Another worker still believes the application is received: its move does nothing.
     assert application_transition(application_ids=[application.pk], from_status=Status.RECEIVED,
                                   to_status=Status.SCORING) == []

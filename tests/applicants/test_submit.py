@@ -7,10 +7,11 @@ import pytest
 from django.db import connection, connections
 
 from applicants.crypto import identity_hash
-from applicants.models import Applicant, Application, ApplicationEvent, Channel, Status
+from applicants.models import Applicant, Application, Channel, Status
 from applicants.services import IdempotencyConflict, application_submit
 from applicants.validation import ApplicationInvalid
 from outbox.models import OutboxMessage, OutboxStatus, Topic
+from trail.selectors import trail_for_object
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,8 @@ def test_a_submission_stores_the_application_its_history_and_its_scoring_request
     assert submission.created and application.status == Status.RECEIVED
     assert application.all_answers["full_name"] == "Jane Q. Example"
     assert "full_name" not in application.answers  # personal answers live encrypted
-    assert ApplicationEvent.objects.filter(application=application, to_status="received").exists()
+    assert [e.after["status"] for e in trail_for_object("application", application.pk)] == [
+        "received"]
     request = OutboxMessage.objects.get(topic=Topic.SCORING, key=str(application.pk))
     assert request.status == OutboxStatus.PENDING
 

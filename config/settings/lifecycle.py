@@ -1,0 +1,1 @@
+"""Settings of the model lifecycle: training, registry, endpoint, rescoring."""

@@ -1,0 +1,1 @@
+"""Settings of the review queue, the audit trail pages and labelled exports."""

@@ -1,0 +1,1 @@
+"""Fixtures shared by the persistence tests (see docs/persistence.md)."""

@@ -1,0 +1,1 @@
+"""Fixtures shared by the review tests (see docs/review.md)."""

@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from trail.models import TrailEntry
+
+
+@admin.register(TrailEntry)
+class TrailEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "seq"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "actor_label"]
+    readonly_fields = [f.name for f in TrailEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
