@@ -53,3 +53,78 @@ def can_see_pii(user: Any) -> bool:
 
 def can_manage_models(user: Any) -> bool:
     return has_role(user, Role.APPROVER, Role.ADMIN)
+
+
+def can_view_models(user: Any) -> bool:
+    """The model registry pages: those who judge models and those who work with their data."""
+    return has_role(user, Role.APPROVER, Role.ADMIN, Role.ANALYST, Role.AUDITOR_LEAD)
+
+
+def can_approve_model(user: Any, model: Any) -> bool:
+    """Only an approver, and (two people) never the one who trained it, unless
+    LIFECYCLE_ALLOW_SELF_APPROVAL is on."""
+    from django.conf import settings
+
+    if not has_role(user, Role.APPROVER):
+        return False
+    trained_by = getattr(model, "trained_by_id", None)
+    return settings.LIFECYCLE_ALLOW_SELF_APPROVAL or trained_by is None or trained_by != user.pk
+
+
+def can_activate_model(user: Any) -> bool:
+    """Activation, rollback, retiring and shadowing: an approver or an admin."""
+    return has_role(user, Role.APPROVER, Role.ADMIN)
+
+
+def can_train_model(user: Any) -> bool:
+    return has_role(user, Role.APPROVER, Role.ADMIN, Role.ANALYST)
+
+
+# --- review queue, audit trail, labelled exports (auditing) ---------------------------------
+
+
+def can_work_review_queue(user: Any) -> bool:
+    """See the review queue and claim items from it."""
+    return has_role(user, Role.AUDITOR, Role.AUDITOR_LEAD)
+
+
+def can_review_application(user: Any, *, submitted_by_id: Any, applicant_user_id: Any) -> bool:
+    """Confirm or override a decision. Segregation of duties: whoever submitted or keyed
+    the application, or is its applicant, may not judge it."""
+    if not can_work_review_queue(user):
+        return False
+    return user.pk not in {submitted_by_id, applicant_user_id} - {None}
+
+
+def can_give_second_opinion(user: Any, *, proposed_by_id: Any, submitted_by_id: Any,
+                            applicant_user_id: Any) -> bool:
+    """Four eyes: the second auditor is never the one who proposed the change."""
+    return (
+        can_review_application(user, submitted_by_id=submitted_by_id,
+                               applicant_user_id=applicant_user_id)
+        and user.pk != proposed_by_id
+    )
+
+
+def can_search_trail(user: Any) -> bool:
+    """Search and export the audit trail; read label-quality figures."""
+    return has_role(user, Role.AUDITOR_LEAD, Role.ADMIN)
+
+
+def can_export_labels(user: Any) -> bool:
+    return has_role(user, Role.ANALYST, Role.ADMIN)
+
+
+def can_download_export(user: Any, *, requested_by_id: Any) -> bool:
+    """An analyst downloads their own exports; an admin any."""
+    if has_role(user, Role.ADMIN):
+        return True
+    return can_export_labels(user) and user.pk == requested_by_id
+
+
+def review_conflicts_q(user: Any) -> Any:
+    """The review items `user` may not judge (segregation of duties), as a filter on
+    ReviewItem, so queue queries apply the same rule as can_review_application."""
+    from django.db.models import Q
+
+    return Q(submitted_by_id=user.pk) | Q(applicant_user_id=user.pk)

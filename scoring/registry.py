@@ -14,14 +14,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from applicants.schema import ApplicationSchema
+from applicants.schema import ApplicationSchema, get_schema
 from scoring.artifacts import save_artifacts
-from scoring.models import TIERS, ModelStatus, ModelStatusChange, ModelVersion
+from scoring.models import TIERS, ModelStatus, ModelStatusChange, ModelVersion, Target
 from scoring.training import TrainedModel
+from trail.services import trail_record
 
 
 class NoUsableModel(Exception):
     """No active model, or the active one was trained for a different feature spec."""
+
+
+class LifecycleError(Exception):
+    """A registry step that is not allowed: wrong status, wrong person, wrong schema."""
 
 
 def library_versions() -> dict[str, str]:
@@ -60,7 +65,9 @@ def model_version_register(
             "schema_hash": schema.source_hash,
             "feature_names": list(schema.feature_names),
             "feature_spec_hash": schema.feature_spec_hash,
-            "class_labels": list(TIERS),
+            "target": trained.target,
+            "class_labels": ["not_adverse", "adverse"] if trained.target == Target.BINARY
+            else list(TIERS),
             "params": trained.params,
             "thresholds": trained.thresholds,
             "review_policy": review_policy or default_review_policy(),
@@ -85,13 +92,26 @@ def model_version_register(
                     model_version=model, to_status=ModelStatus.CANDIDATE,
                     actor=model.trained_by, note=f"trained on {training_source}",
                 )
+                _trail(model, "model.register", model.trained_by, "", f"trained on {training_source}")
             return model
         except IntegrityError:
             continue  # another trainer took this number at the same moment; take the next
     raise RuntimeError("could not allocate a model version number")
 
 
-def _move(model: ModelVersion, to_status: str, actor: Any, note: str, **changes: Any) -> None:
+def _trail(model: ModelVersion, action: str, actor: Any, before_status: str, note: str,
+           **extra: Any) -> None:
+    trail_record(
+        action=action, object_type="model_version", object_id=model.version, actor=actor,
+        before={"status": before_status} if before_status else {},
+        after={"status": model.status, "version": model.version, **extra}, note=note,
+    )
+
+
+def _move(model: ModelVersion, to_status: str, actor: Any, note: str, *, action: str = "",
+          **changes: Any) -> None:
+    """One status step: the history row, the audit trail entry, the change itself."""
+    before = model.status
     ModelStatusChange.objects.create(
         model_version=model, from_status=model.status, to_status=to_status,
         actor=actor if getattr(actor, "pk", None) else None, note=note,
@@ -100,6 +120,7 @@ def _move(model: ModelVersion, to_status: str, actor: Any, note: str, **changes:
     for name, value in changes.items():
         setattr(model, name, value)
     model.save(update_fields=["status", *changes])
+    _trail(model, action or f"model.{to_status}", actor, before, note)
 
 
 def model_version_bootstrap(*, model: ModelVersion, note: str) -> ModelVersion:
@@ -111,8 +132,10 @@ def model_version_bootstrap(*, model: ModelVersion, note: str) -> ModelVersion:
         if ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).exists():
             raise NoUsableModel("a model is already active; replace it through approval")
         model = ModelVersion.objects.select_for_update().get(pk=model.pk)
-        _move(model, ModelStatus.APPROVED, None, f"bootstrap: {note}")
-        _move(model, ModelStatus.ACTIVE, None, f"bootstrap: {note}", activated_at=timezone.now())
+        _move(model, ModelStatus.APPROVED, None, f"bootstrap: {note}", action="model.approve",
+              approved_at=timezone.now())
+        _move(model, ModelStatus.ACTIVE, None, f"bootstrap: {note}", action="model.activate",
+              activated_at=timezone.now())
     return model
 
 
@@ -125,4 +148,115 @@ def active_model(schema: ApplicationSchema) -> ModelVersion:
             f"the active model v{model.version} was trained for other features "
             f"(schema {model.schema_name}); train and activate a model for {schema.name}"
         )
+    return model
+
+
+# --- approval, activation, rollback ---------------------------------------------------------
+
+
+def _locked(model: ModelVersion | int) -> ModelVersion:
+    pk = model.pk if isinstance(model, ModelVersion) else None
+    query = ModelVersion.objects.select_for_update()
+    return query.get(pk=pk) if pk is not None else query.get(version=model)
+
+
+def _name(actor: Any) -> str:
+    return actor.get_username() if getattr(actor, "pk", None) else "someone"
+
+
+def model_version_approve(*, model: ModelVersion, actor: Any, note: str = "") -> ModelVersion:
+    """candidate → approved, by an approver who did not train it (two people)."""
+    from accounts.access import can_approve_model
+
+    with transaction.atomic():
+        model = _locked(model)
+        if model.status != ModelStatus.CANDIDATE:
+            raise LifecycleError(f"v{model.version} is {model.status}; only a candidate can be approved")
+        if not can_approve_model(actor, model):
+            if getattr(actor, "pk", None) and model.trained_by_id == actor.pk:
+                raise LifecycleError(f"{_name(actor)} trained v{model.version} and may not also approve "
+                                     "it: a second approver must")
+            raise LifecycleError(f"{_name(actor)} may not approve models (approver role needed)")
+        _move(model, ModelStatus.APPROVED, actor, note or "approved", action="model.approve",
+              approved_by=actor, approved_at=timezone.now())
+    return model
+
+
+def model_version_activate(*, model: ModelVersion, actor: Any, note: str = "",
+                           action: str = "model.activate") -> ModelVersion:
+    """approved (or a retired model that was approved before) → active; the active one retires."""
+    from accounts.access import can_activate_model
+
+    if not can_activate_model(actor):
+        raise LifecycleError(f"{_name(actor)} may not activate models (approver or admin role needed)")
+    schema = get_schema()
+    with transaction.atomic():
+        current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
+        model = _locked(model)
+        if model.status == ModelStatus.ACTIVE:
+            raise LifecycleError(f"v{model.version} is already active")
+        if model.status == ModelStatus.CANDIDATE or model.approved_at is None:
+            raise LifecycleError(f"v{model.version} is not approved; approve it first")
+        if model.feature_spec_hash != schema.feature_spec_hash:
+            raise LifecycleError(f"v{model.version} was trained for other features (schema "
+                                 f"{model.schema_name}); it cannot score {schema.name} applications")
+        if current is not None:
+            _move(current, ModelStatus.RETIRED, actor, f"replaced by v{model.version}",
+                  action="model.retire", retired_at=timezone.now(), shadow=False)
+        _move(model, ModelStatus.ACTIVE, actor, note or "activated", action=action,
+              activated_at=timezone.now(), shadow=False)
+    return model
+
+
+def rollback_target() -> ModelVersion | None:
+    """The version that was active before the current one (most recently activated retiree)."""
+    return (ModelVersion.objects.filter(status=ModelStatus.RETIRED, activated_at__isnull=False)
+            .order_by("-activated_at").first())
+
+
+def model_version_rollback(*, actor: Any, note: str = "") -> ModelVersion:
+    """One action: the previously active version becomes active again."""
+    previous = rollback_target()
+    if previous is None:
+        raise LifecycleError("no earlier active version to roll back to")
+    return model_version_activate(model=previous, actor=actor, action="model.rollback",
+                                  note=note or "rolled back to the previous active version")
+
+
+def model_version_retire(*, model: ModelVersion, actor: Any, note: str = "") -> ModelVersion:
+    """Take a candidate or approved version out of consideration (the active one is replaced,
+    not retired, so that something always scores)."""
+    from accounts.access import can_activate_model
+
+    if not can_activate_model(actor):
+        raise LifecycleError(f"{_name(actor)} may not retire models")
+    with transaction.atomic():
+        model = _locked(model)
+        if model.status not in (ModelStatus.CANDIDATE, ModelStatus.APPROVED):
+            raise LifecycleError(f"v{model.version} is {model.status}; activate another version to "
+                                 "replace an active one")
+        _move(model, ModelStatus.RETIRED, actor, note or "retired", action="model.retire",
+              retired_at=timezone.now(), shadow=False)
+    return model
+
+
+def model_version_set_shadow(*, model: ModelVersion, actor: Any, enabled: bool) -> ModelVersion:
+    """Let a candidate or approved version score new applications beside the active one."""
+    from accounts.access import can_activate_model
+
+    if not can_activate_model(actor):
+        raise LifecycleError(f"{_name(actor)} may not change shadow scoring")
+    with transaction.atomic():
+        model = _locked(model)
+        if enabled and model.status not in (ModelStatus.CANDIDATE, ModelStatus.APPROVED):
+            raise LifecycleError(f"v{model.version} is {model.status}; only a candidate or an approved "
+                                 "version can run in shadow")
+        if enabled and model.feature_spec_hash != get_schema().feature_spec_hash:
+            raise LifecycleError(f"v{model.version} was trained for other features")
+        if model.shadow == enabled:
+            return model
+        model.shadow = enabled
+        model.save(update_fields=["shadow"])
+        _trail(model, "model.shadow", actor, model.status,
+               "shadow scoring on" if enabled else "shadow scoring off", shadow=enabled)
     return model

@@ -31,12 +31,13 @@ from outbox.services import (
     outbox_pending_older_than,
     outbox_record_attempt,
 )
+from scoring.artifacts import load_booster
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
-from scoring.models import Decision, ModelVersion
+from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
 from scoring.policy import review_route, tier_for
 from scoring.registry import active_model
-from scoring.scorers import ScoringError, get_scorer
+from scoring.scorers import ScoringError, finish_probabilities, get_scorer, tier_probabilities
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,10 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
     )
     try:
         matrix = build_matrix(schema, [a.answers for a in applications])
-        probabilities = get_scorer().predict_proba(model, matrix)
+        scorer = get_scorer()
+        probabilities = tier_probabilities(model, scorer.predict_proba(model, matrix))
+        # Reasons are computed here, with pred_contribs on the same model.tar.gz, also when an
+        # endpoint scored: SageMaker's XGBoost container returns no contributions.
         contributions = risk_contributions(model, matrix)
     except ScoringError as exc:
         if exc.permanent:
@@ -85,7 +89,34 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
         _decision(schema, model, application, matrix[i], probabilities[i], contributions[i])
         for i, application in enumerate(applications)
     ]
-    return BatchResult(scored=_store(decisions, claim))
+    for decision in decisions:
+        decision.scorer = scorer.last_source[:120]
+    shadows = shadow_scores(model, matrix, decisions)
+    return BatchResult(scored=_store(decisions, claim, shadows))
+
+
+def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decision]) -> list[ShadowScore]:
+    """What each shadow model says about the same rows. Always in-process (a shadow has no
+    endpoint of its own), never deciding anything, and never failing the batch."""
+    shadows = ModelVersion.objects.filter(
+        shadow=True, status__in=[ModelStatus.CANDIDATE, ModelStatus.APPROVED],
+        feature_spec_hash=model.feature_spec_hash,
+    ).exclude(pk=model.pk)
+    scores: list[ShadowScore] = []
+    for shadow in shadows:
+        try:
+            raw = load_booster(shadow.artifact_uri).inplace_predict(matrix)
+            probs = tier_probabilities(shadow, finish_probabilities(shadow, raw, len(matrix)))
+        except Exception:
+            logger.warning("shadow model v%s could not score; skipped", shadow.version, exc_info=True)
+            continue
+        scores += [
+            ShadowScore(application_id=d.application_id, model_version=shadow, active_version=model,
+                        tier=tier_for([float(p) for p in probs[i]], shadow.thresholds),
+                        active_tier=d.tier, prob_high=float(probs[i][2]))
+            for i, d in enumerate(decisions)
+        ]
+    return scores
 
 
 def _claim(claim: uuid.UUID, *, first_id: Any, limit: int) -> list[Any]:
@@ -132,7 +163,7 @@ def _decision(schema: Any, model: ModelVersion, application: Application, row: n
     )
 
 
-def _store(decisions: list[Decision], claim: uuid.UUID) -> list[Any]:
+def _store(decisions: list[Decision], claim: uuid.UUID, shadows: list[ShadowScore] = ()) -> list[Any]:
     """One transaction: decisions, state changes, the scoring request marked done.
     Only applications still held by this claim are written, so a re-run never doubles."""
     by_id = {d.application_id: d for d in decisions}
@@ -147,6 +178,9 @@ def _store(decisions: list[Decision], claim: uuid.UUID) -> list[Any]:
             is_current=False
         )
         Decision.objects.bulk_create(by_id[pk] for pk in scored)
+        moved = set(scored)
+        ShadowScore.objects.bulk_create([s for s in shadows if s.application_id in moved],
+                                        ignore_conflicts=True)
         routed = [pk for pk in scored if by_id[pk].routed_to_review]
         application_transition(
             application_ids=routed, from_status=Status.SCORED, to_status=Status.IN_REVIEW,
