@@ -33,6 +33,7 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -42,6 +43,10 @@ class OutboxMessage(models.Model):
                 name="outbox_pending_by_topic",
             ),
             models.Index(fields=["topic", "key"], name="outbox_topic_key"),
+            models.Index(
+                fields=["topic", "dead_at"], condition=models.Q(status="dead"),
+                name="outbox_dead_by_topic",
+            ),
         ]
 
     def __str__(self) -> str:

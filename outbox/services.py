@@ -1,15 +1,21 @@
-"""Writes to the outbox. Callers add rows inside their own transaction."""
+"""Writes to the outbox. Callers add rows inside their own transaction; drains claim, mark
+delivered, back off and park dead letters here (the sinks app owns the delivery itself)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import random
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from outbox.models import OutboxMessage, OutboxStatus
+
+SINK_PREFIX = "sink:"
 
 
 def outbox_add(*, topic: str, key: str, payload: dict | None = None) -> OutboxMessage:
@@ -17,20 +23,32 @@ def outbox_add(*, topic: str, key: str, payload: dict | None = None) -> OutboxMe
 
 
 def sink_topic(sink: str) -> str:
-    return f"sink:{sink}"
+    return f"{SINK_PREFIX}{sink}"
 
 
 def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict]]) -> int:
     """One row per configured sink (settings.SINKS) per item: `(key, payload)`, where key is
-    the application id. Call in the transaction that creates what the sinks must receive."""
+    the application id. Call in the transaction that creates what the sinks must receive;
+    once it commits, a drain per sink is asked for (the periodic re-drive covers a lost ask)."""
     items = list(items)
+    sinks = list(settings.SINKS)
     rows = [
         OutboxMessage(topic=sink_topic(sink), key=key, payload={"event": event, **payload})
-        for sink in settings.SINKS
+        for sink in sinks
         for key, payload in items
     ]
+    if not rows:
+        return 0
     OutboxMessage.objects.bulk_create(rows)
+    transaction.on_commit(lambda: publish_drains(sinks))
     return len(rows)
+
+
+def publish_drains(sinks: Iterable[str]) -> None:
+    from sinks.tasks import publish_drain
+
+    for sink in sinks:
+        publish_drain(sink)
 
 
 def outbox_mark_delivered(*, topic: str, keys: Iterable[str]) -> int:
@@ -40,9 +58,13 @@ def outbox_mark_delivered(*, topic: str, keys: Iterable[str]) -> int:
 
 
 def outbox_mark_dead(*, topic: str, keys: Iterable[str], error: str) -> int:
-    return OutboxMessage.objects.filter(
+    """Park pending rows as dead letters, and alert the operators once this commits."""
+    dead = OutboxMessage.objects.filter(
         topic=topic, key__in=list(keys), status=OutboxStatus.PENDING
-    ).update(status=OutboxStatus.DEAD, last_error=error[:4000])
+    ).update(status=OutboxStatus.DEAD, last_error=error[:4000], dead_at=timezone.now())
+    if dead:
+        _alert_on_commit(topic, dead, error)
+    return dead
 
 
 def outbox_pending_older_than(*, topic: str, age: dt.timedelta, limit: int) -> list[OutboxMessage]:
@@ -61,3 +83,117 @@ def outbox_record_attempt(*, ids: Iterable[int], retry_in: dt.timedelta, error: 
         next_attempt_at=timezone.now() + retry_in,
         last_error=error[:4000],
     )
+
+
+# --- draining --------------------------------------------------------------------------------
+
+
+def outbox_lock_topic(topic: str) -> bool:
+    """Take the topic for this transaction; False when another drain holds it.
+
+    One drain per topic at a time (a PostgreSQL advisory lock, released at commit or when
+    the connection dies) keeps every write to one external record in order, which is what
+    lets a sink write new records in unconditional batches (docs/persistence.md). SQLite
+    runs one writing transaction at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    lock_id = int.from_bytes(hashlib.sha256(f"outbox:{topic}".encode()).digest()[:8], "big",
+                             signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        return bool(cursor.fetchone()[0])
+
+
+def outbox_claim(*, topic: str, limit: int) -> list[OutboxMessage]:
+    """Lock up to `limit` due pending messages, oldest first, together with every other
+    pending message about the same keys (so one delivery sees all of an object's news).
+    Call inside the transaction that records the outcome: a drain that dies mid-way rolls
+    back, and its messages are simply pending again."""
+    now = timezone.now()
+    due = list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(topic=topic, status=OutboxStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("id")
+        .values_list("key", flat=True)[:limit]
+    )
+    if not due:
+        return []
+    return list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(topic=topic, status=OutboxStatus.PENDING, key__in=set(due))
+        .order_by("id")
+    )
+
+
+def outbox_delivered(*, ids: Iterable[int]) -> int:
+    ids = list(ids)
+    if not ids:
+        return 0
+    return OutboxMessage.objects.filter(id__in=ids, status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None
+    )
+
+
+def retry_delay(attempts: int, *, rng: random.Random | None = None) -> dt.timedelta:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, times 0.5 to 1.0
+    (so many messages failing together do not come back together)."""
+    base, cap = settings.OUTBOX_RETRY_BASE_SECONDS, settings.OUTBOX_RETRY_MAX_SECONDS
+    delay = min(base * 2 ** max(attempts - 1, 0), cap)
+    return dt.timedelta(seconds=delay * (0.5 + (rng or random).random() / 2))
+
+
+def outbox_failed(*, messages: Iterable[OutboxMessage], error: str, permanent: bool = False) -> int:
+    """Record a failed delivery: back off, or park as a dead letter when the error is
+    permanent or the attempts are used up. Returns how many became dead letters."""
+    messages = list(messages)
+    if not messages:
+        return 0
+    now = timezone.now()
+    error = error[:4000]
+    dead_ids, by_delay = [], {}
+    for message in messages:
+        attempts = message.attempts + 1
+        if permanent or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            dead_ids.append(message.id)
+        else:
+            by_delay.setdefault(attempts, []).append(message.id)
+    for attempts, ids in by_delay.items():
+        OutboxMessage.objects.filter(id__in=ids, status=OutboxStatus.PENDING).update(
+            attempts=F("attempts") + 1, last_error=error,
+            next_attempt_at=now + retry_delay(attempts),
+        )
+    if dead_ids:
+        dead = OutboxMessage.objects.filter(id__in=dead_ids, status=OutboxStatus.PENDING).update(
+            attempts=F("attempts") + 1, last_error=error, status=OutboxStatus.DEAD, dead_at=now,
+            next_attempt_at=None,
+        )
+        if dead:
+            _alert_on_commit(messages[0].topic, dead, error)
+        return dead
+    return 0
+
+
+def outbox_requeue(*, ids: Iterable[int]) -> int:
+    """Send dead letters (or anything not delivered) again from scratch: an operator fixed
+    the cause. The next drain picks them up at once."""
+    return OutboxMessage.objects.filter(id__in=list(ids)).exclude(
+        status=OutboxStatus.DELIVERED
+    ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None, dead_at=None)
+
+
+def outbox_purge_delivered(*, older_than: dt.timedelta, limit: int = 10_000) -> int:
+    """Delete delivered messages older than `older_than`, at most `limit` at a time."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        OutboxMessage.objects.filter(status=OutboxStatus.DELIVERED, delivered_at__lt=cutoff)
+        .values_list("id", flat=True)[:limit]
+    )
+    return OutboxMessage.objects.filter(id__in=ids).delete()[0] if ids else 0
+
+
+def _alert_on_commit(topic: str, count: int, error: str) -> None:
+    from outbox.alerts import alert_dead_letters
+
+    transaction.on_commit(lambda: alert_dead_letters(topic=topic, count=count, error=error))

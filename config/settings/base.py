@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "outbox",
     "scoring",
     "channels_ingest.api",
+    "sinks",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "redrive-scoring": {"task": "scoring.tasks.redrive_scoring", "schedule": 15.0},
     "seal-audit-trail": {"task": "trail.tasks.seal_trail", "schedule": 5.0},
+    # Sinks: ask again for drains of undelivered outbox messages, purge delivered ones.
+    "redrive-sinks": {"task": "sinks.tasks.redrive_sinks", "schedule": 10.0},
 }
 
 # --- API -------------------------------------------------------------------------------------

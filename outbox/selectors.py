@@ -1,0 +1,71 @@
+"""Reads of the outbox: backlogs for /readyz, the admin and the re-drive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from outbox.models import OutboxMessage, OutboxStatus
+
+
+def outbox_backlog(*, topic: str) -> dict[str, Any]:
+    """Pending and dead messages of one topic, and how long the oldest pending one waits."""
+    now = timezone.now()
+    stats = OutboxMessage.objects.filter(topic=topic).exclude(
+        status=OutboxStatus.DELIVERED
+    ).aggregate(
+        pending=Count("id", filter=Q(status=OutboxStatus.PENDING)),
+        due=Count("id", filter=Q(status=OutboxStatus.PENDING)
+                  & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))),
+        dead=Count("id", filter=Q(status=OutboxStatus.DEAD)),
+        oldest=Min("created_at", filter=Q(status=OutboxStatus.PENDING)),
+    )
+    oldest = stats.pop("oldest")
+    stats["oldest_pending_seconds"] = round((now - oldest).total_seconds(), 1) if oldest else 0.0
+    return stats
+
+
+def outbox_has_due(*, topic: str) -> bool:
+    now = timezone.now()
+    return OutboxMessage.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        topic=topic, status=OutboxStatus.PENDING,
+    ).exists()
+
+
+def outbox_latest_payloads(*, topic: str, keys: list[str], event: str) -> dict[str, dict]:
+    """The newest payload of `event` per key (e.g. each application's latest review)."""
+    latest: dict[str, dict] = {}
+    rows = (
+        OutboxMessage.objects.filter(topic=topic, key__in=keys, payload__event=event)
+        .order_by("key", "-id")
+        .values_list("key", "payload")
+    )
+    for key, payload in rows:
+        latest.setdefault(key, payload)
+    return latest
+
+
+def outbox_keys(*, topic: str, status: str) -> set[str]:
+    """Keys that have at least one message of `topic` in `status`."""
+    return set(
+        OutboxMessage.objects.filter(topic=topic, status=status)
+        .values_list("key", flat=True).distinct()
+    )
+
+
+def outbox_ids_for_keys(*, topic: str, keys: list[str], status: str) -> list[int]:
+    return list(
+        OutboxMessage.objects.filter(topic=topic, key__in=keys, status=status)
+        .values_list("id", flat=True)
+    )
+
+
+def outbox_events(*, topic: str, event: str) -> list[tuple[str, dict]]:
+    """(key, payload) of every message of one event kind still in the outbox, oldest first."""
+    return list(
+        OutboxMessage.objects.filter(topic=topic, payload__event=event)
+        .order_by("id").values_list("key", "payload")
+    )
