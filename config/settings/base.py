@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "scoring",
     "channels_ingest.api",
     "sinks",
+    "auditing",
 ]
 
 MIDDLEWARE = [
@@ -163,11 +164,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+from config.settings.review import REVIEW_BEAT_SCHEDULE  # noqa: E402
+
 CELERY_BEAT_SCHEDULE = {
     "redrive-scoring": {"task": "scoring.tasks.redrive_scoring", "schedule": 15.0},
     "seal-audit-trail": {"task": "trail.tasks.seal_trail", "schedule": 5.0},
     # Sinks: ask again for drains of undelivered outbox messages, purge delivered ones.
     "redrive-sinks": {"task": "sinks.tasks.redrive_sinks", "schedule": 10.0},
+    # The review queue, labelled exports and retraining (config/settings/review.py).
+    **REVIEW_BEAT_SCHEDULE,
 }
 
 # --- API -------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""Forms of the review pages: they validate input and turn it into service arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from applicants.models import Channel
+from auditing.models import ExportFormat
+from auditing.selectors import TrailFilters
+from auditing.services.queue import QueueFilters
+from scoring.models import TIERS
+
+_TIER_CHOICES = [("", "any tier")] + [(t, t) for t in TIERS]
+_CHANNEL_CHOICES = [("", "any channel"), *Channel.choices]
+
+
+class QueueFilterForm(forms.Form):
+    tier = forms.ChoiceField(choices=_TIER_CHOICES, required=False)
+    channel = forms.ChoiceField(choices=_CHANNEL_CHOICES, required=False)
+    model_version = forms.IntegerField(required=False, min_value=1, label="Model version")
+    older_than_hours = forms.FloatField(required=False, min_value=0, label="Waiting over (hours)")
+    duplicates = forms.BooleanField(required=False, label="Possible duplicates only")
+
+    def __init__(self, *args: Any, versions: list[int] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if versions is not None:
+            self.fields["model_version"] = forms.TypedChoiceField(
+                choices=[("", "any model")] + [(v, f"v{v}") for v in versions], coerce=int,
+                required=False, empty_value=None, label="Model version",
+            )
+
+    def filters(self) -> QueueFilters:
+        if not self.is_valid():
+            return QueueFilters()
+        data = self.cleaned_data
+        return QueueFilters(
+            tier=data.get("tier") or "", channel=data.get("channel") or "",
+            model_version=data.get("model_version"),
+            older_than_hours=data.get("older_than_hours"),
+            duplicates_only=bool(data.get("duplicates")),
+        )
+
+
+def reason_choices() -> list[tuple[str, str]]:
+    return [("", "— choose a reason —"), *settings.REVIEW_REASON_CODES.items()]
+
+
+class ReviewForm(forms.Form):
+    final_tier = forms.ChoiceField(choices=[(t, t) for t in TIERS], label="Tier")
+    reason_code = forms.ChoiceField(choices=(), required=False, label="Reason")
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["reason_code"].choices = reason_choices()
+
+
+class SecondOpinionForm(forms.Form):
+    agree = forms.TypedChoiceField(choices=[("yes", "agree"), ("no", "disagree")],
+                                   coerce=lambda v: v == "yes")
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class TrailSearchForm(forms.Form):
+    application = forms.UUIDField(required=False, label="Application id")
+    user = forms.CharField(required=False, max_length=150, label="User")
+    action = forms.CharField(required=False, max_length=60)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end of the period is before its start.")
+        return data
+
+    def filters(self) -> TrailFilters:
+        data = self.cleaned_data
+        return TrailFilters(
+            application=str(data["application"]) if data.get("application") else "",
+            username=(data.get("user") or "").strip(), action=(data.get("action") or "").strip(),
+            since=data.get("since"), until=data.get("until"),
+        )
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.CSV)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(choices=_CHANNEL_CHOICES, required=False)
+    tier = forms.ChoiceField(choices=_TIER_CHOICES, required=False, label="Final tier")
+    model_version = forms.IntegerField(required=False, min_value=1, label="Model version")

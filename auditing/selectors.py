@@ -1,0 +1,196 @@
+"""Reads for the review queue, the item page, label quality and the audit trail search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from accounts.access import review_conflicts_q
+from applicants.models import Application
+from auditing.models import ExportJob, ItemState, Review, ReviewItem, ReviewStatus
+from scoring.models import TIERS
+from trail.models import TrailEntry
+from trail.selectors import trail_for_object
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    waiting: int
+    oldest_at: dt.datetime | None
+    awaiting_second: int
+
+    @property
+    def oldest_age(self) -> dt.timedelta | None:
+        return timezone.now() - self.oldest_at if self.oldest_at else None
+
+
+def queue_summary(queryset: QuerySet[ReviewItem] | None = None) -> QueueSummary:
+    """How much waits and how old the oldest is (in the filtered view when given one)."""
+    waiting = queryset if queryset is not None else ReviewItem.objects.filter(
+        state=ItemState.WAITING
+    )
+    figures = waiting.aggregate(n=Count("pk"), oldest=Min("enqueued_at"))
+    return QueueSummary(
+        waiting=figures["n"], oldest_at=figures["oldest"],
+        awaiting_second=ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).count(),
+    )
+
+
+def queue_waiting() -> QuerySet[ReviewItem]:
+    return ReviewItem.objects.filter(state=ItemState.WAITING)
+
+
+def queue_page(queryset: QuerySet[ReviewItem], *, limit: int) -> list[ReviewItem]:
+    """The most urgent items first: priority, then age (the review_queue_order index)."""
+    return list(
+        queryset.select_related("claimed_by").order_by("-priority", "enqueued_at")[:limit]
+    )
+
+
+def second_opinions_for(user: Any) -> list[ReviewItem]:
+    """Overrides waiting for a second auditor that this user may give."""
+    return list(
+        ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND)
+        .exclude(review_conflicts_q(user))
+        .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
+        .select_related("claimed_by").order_by("enqueued_at")[:50]
+    )
+
+
+def model_versions_in_queue() -> list[int]:
+    return sorted(set(queue_waiting().values_list("model_version", flat=True).distinct()))
+
+
+def item_for_page(item_id: Any) -> ReviewItem | None:
+    return (
+        ReviewItem.objects.filter(pk=item_id)
+        .select_related("application__applicant", "application__submitted_by",
+                        "decision__model_version", "claimed_by")
+        .first()
+    )
+
+
+def open_proposal(item: ReviewItem) -> Review | None:
+    return item.reviews.filter(status=ReviewStatus.PROPOSED).select_related("auditor").first()
+
+
+def item_reviews(item: ReviewItem) -> list[Review]:
+    return list(item.reviews.select_related("auditor", "second_auditor").order_by("created_at"))
+
+
+def possible_duplicates(application: Application) -> list[Application]:
+    """Other applications from the same person within the duplicate window, and the one
+    this was flagged against."""
+    window = dt.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    same_person = Q(applicant_id=application.applicant_id,
+                    created_at__gte=application.created_at - window,
+                    created_at__lte=application.created_at + window)
+    flagged = Q(pk=application.duplicate_of_id) if application.duplicate_of_id else Q(pk=None)
+    return list(
+        Application.objects.filter(same_person | flagged).exclude(pk=application.pk)
+        .only("id", "status", "channel", "created_at", "final_tier").order_by("-created_at")[:20]
+    )
+
+
+def application_history(application: Application) -> list[TrailEntry]:
+    return list(trail_for_object("application", application.pk)[:200])
+
+
+# --- label quality ---------------------------------------------------------------------------
+
+
+def label_quality(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Per auditor: reviews, override rate, and agreement with the model when its tier was
+    shown against when it was hidden (blind). A large gap means auditors follow the model."""
+    reviews = Review.objects.filter(status=ReviewStatus.EFFECTIVE)
+    if since:
+        reviews = reviews.filter(created_at__gte=since)
+    agree = Q(outcome="confirmed")
+    rows = (
+        reviews.values("auditor_label")
+        .annotate(
+            reviews=Count("pk"),
+            overrides=Count("pk", filter=Q(outcome="overridden")),
+            shown=Count("pk", filter=Q(blind=False)),
+            shown_agree=Count("pk", filter=Q(blind=False) & agree),
+            blind=Count("pk", filter=Q(blind=True)),
+            blind_agree=Count("pk", filter=Q(blind=True) & agree),
+            mean_seconds=Avg("seconds_open"),
+        )
+        .order_by("auditor_label")
+    )
+    result = []
+    for row in rows:
+        row = dict(row)
+        row["override_rate"] = row["overrides"] / row["reviews"] if row["reviews"] else None
+        row["shown_agreement"] = row["shown_agree"] / row["shown"] if row["shown"] else None
+        row["blind_agreement"] = row["blind_agree"] / row["blind"] if row["blind"] else None
+        result.append(row)
+    return result
+
+
+def tier_drops_waiting() -> int:
+    return ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).count()
+
+
+# --- the audit trail search -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrailFilters:
+    application: str = ""
+    username: str = ""
+    action: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in self.__dict__.items() if v}
+
+    def apply(self, queryset: QuerySet[TrailEntry]) -> QuerySet[TrailEntry]:
+        if self.application:
+            queryset = queryset.filter(object_type="application", object_id=self.application)
+        if self.username:
+            queryset = queryset.filter(actor_label=self.username)
+        if self.action:
+            queryset = queryset.filter(action__startswith=self.action)
+        if self.since:
+            queryset = queryset.filter(at__gte=day_start(self.since))
+        if self.until:
+            queryset = queryset.filter(at__lt=day_start(self.until + dt.timedelta(days=1)))
+        return queryset
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def trail_search(filters: TrailFilters, *, before_id: int | None = None,
+                 limit: int = 100) -> list[TrailEntry]:
+    """Newest first, a page at a time (keyset on id: fast however long the trail is)."""
+    queryset = filters.apply(TrailEntry.objects.all())
+    if before_id:
+        queryset = queryset.filter(pk__lt=before_id)
+    return list(queryset.order_by("-id")[:limit])
+
+
+def trail_actions() -> list[str]:
+    return sorted(TrailEntry.objects.values_list("action", flat=True).distinct())
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def export_jobs_visible_to(user: Any, *, is_admin: bool) -> QuerySet[ExportJob]:
+    jobs = ExportJob.objects.all()
+    return jobs if is_admin else jobs.filter(requested_by=user)
+
+
+def tiers() -> tuple[str, ...]:
+    return TIERS

@@ -1,0 +1,263 @@
+"""The review queue: items made from routed decisions, and claims on them (leases).
+
+A claim is taken, renewed and released only by conditional UPDATEs that proceed when exactly
+one row changed, so two auditors racing for one item can never both hold it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from accounts.access import can_give_second_opinion, can_review_application, review_conflicts_q
+from applicants.models import Application, Status
+from auditing.models import ItemState, ReviewItem, ReviewStatus
+from scoring.models import Decision
+
+OPEN_STATES = (ItemState.WAITING, ItemState.AWAITING_SECOND)
+
+
+class ClaimRefused(Exception):
+    """The item cannot be claimed by this user; the message says why, for the auditor."""
+
+
+def _draw(purpose: str, application_id: Any) -> float:
+    """A stable draw in [0, 1) from the application id: the same item is always blind or not,
+    and nobody can choose which ones are."""
+    digest = hashlib.sha256(f"{purpose}:{application_id}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x1_0000_0000
+
+
+def impact_of(answers: dict[str, Any]) -> float | None:
+    value = answers.get(settings.REVIEW_IMPACT_FIELD)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def priority_of(prob_high: float, impact: float | None) -> float:
+    """Likelihood x impact; without an impact answer, the likelihood alone."""
+    return prob_high * (impact if impact is not None else 1.0)
+
+
+def _item_fields(decision: Decision, application: dict[str, Any]) -> dict[str, Any]:
+    impact = impact_of(application["answers"])
+    return {
+        "decision_id": decision.pk,
+        "priority": priority_of(decision.prob_high, impact),
+        "prob_high": decision.prob_high,
+        "impact": impact,
+        "model_tier": decision.tier,
+        "model_version": decision.model_version.version,
+    }
+
+
+def review_queue_sync(*, limit: int = 5000) -> int:
+    """Add applications routed to review that have no item yet; refresh waiting items whose
+    decision was replaced (a rescore). Idempotent: a second run adds nothing."""
+    missing = list(
+        Application.objects.filter(status=Status.IN_REVIEW, review_item__isnull=True)
+        .values("id", "answers", "channel", "possible_duplicate", "submitted_by_id",
+                "applicant__user_id", "updated_at")[:limit]
+    )
+    decisions = {
+        d.application_id: d
+        for d in Decision.objects.filter(
+            application_id__in=[a["id"] for a in missing], is_current=True
+        ).select_related("model_version")
+    }
+    items = [
+        ReviewItem(
+            application_id=a["id"], channel=a["channel"], possible_duplicate=a["possible_duplicate"],
+            submitted_by_id=a["submitted_by_id"], applicant_user_id=a["applicant__user_id"],
+            blind=_draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
+            enqueued_at=decisions[a["id"]].created_at,
+            **_item_fields(decisions[a["id"]], a),
+        )
+        for a in missing
+        if a["id"] in decisions
+    ]
+    ReviewItem.objects.bulk_create(items, ignore_conflicts=True)
+    return len(items) + _refresh_rescored(limit=limit)
+
+
+def _refresh_rescored(*, limit: int) -> int:
+    stale = list(
+        ReviewItem.objects.filter(state=ItemState.WAITING, decision__is_current=False)
+        .values_list("pk", "application_id")[:limit]
+    )
+    if not stale:
+        return 0
+    current = {
+        d.application_id: d
+        for d in Decision.objects.filter(
+            application_id__in=[app for _, app in stale], is_current=True
+        ).select_related("model_version")
+    }
+    answers = dict(
+        Application.objects.filter(pk__in=list(current)).values_list("id", "answers")
+    )
+    refreshed = 0
+    for pk, application_id in stale:
+        decision = current.get(application_id)
+        if decision is not None:
+            refreshed += ReviewItem.objects.filter(pk=pk, state=ItemState.WAITING).update(
+                **_item_fields(decision, {"answers": answers[application_id]})
+            )
+    return refreshed
+
+
+# --- claims ----------------------------------------------------------------------------------
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.REVIEW_LEASE_SECONDS)
+
+
+def _free(now: dt.datetime) -> Q:
+    return Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)
+
+
+def _take(item_id: Any, user: Any, now: dt.datetime) -> bool:
+    """The conditional UPDATE: take the lease only if nobody else holds it right now.
+    Renewing one's own lease keeps `claimed_at`, the start of the time the item is open."""
+    with transaction.atomic():
+        changed = (
+            ReviewItem.objects.filter(pk=item_id, state__in=OPEN_STATES)
+            .filter(_free(now) | Q(claimed_by=user))
+            .update(
+                claimed_by=user,
+                claim_expires_at=now + _lease(),
+                claimed_at=Case(
+                    When(Q(claimed_by=user) & Q(claim_expires_at__gt=now), then=F("claimed_at")),
+                    default=Value(now),
+                ),
+            )
+        )
+        if changed == 1:
+            # One item at a time: taking a new one gives back any other the auditor held.
+            ReviewItem.objects.filter(claimed_by=user, state__in=OPEN_STATES).exclude(
+                pk=item_id
+            ).update(claimed_by=None, claimed_at=None, claim_expires_at=None)
+    return changed == 1
+
+
+def _check_may_claim(item: ReviewItem, user: Any) -> None:
+    if item.state == ItemState.DONE:
+        raise ClaimRefused("This application has already been reviewed.")
+    if item.state == ItemState.AWAITING_SECOND:
+        proposal = item.reviews.filter(status=ReviewStatus.PROPOSED).first()
+        allowed = can_give_second_opinion(
+            user, proposed_by_id=proposal.auditor_id if proposal else None,
+            submitted_by_id=item.submitted_by_id, applicant_user_id=item.applicant_user_id,
+        )
+        if not allowed and proposal and proposal.auditor_id == user.pk:
+            raise ClaimRefused("You proposed this override; a second auditor must agree to it "
+                               "(four eyes).")
+    else:
+        allowed = can_review_application(user, submitted_by_id=item.submitted_by_id,
+                                         applicant_user_id=item.applicant_user_id)
+    if not allowed:
+        raise ClaimRefused("You submitted or keyed this application, or it is your own, so you "
+                           "cannot review it (segregation of duties).")
+
+
+def review_item_claim(*, item_id: Any, user: Any) -> ReviewItem:
+    """Claim (or re-open one's own claim on) an item. Raises ClaimRefused with the reason."""
+    item = ReviewItem.objects.filter(pk=item_id).select_related("claimed_by").first()
+    if item is None:
+        raise ClaimRefused("There is no such review item.")
+    _check_may_claim(item, user)
+    now = timezone.now()
+    if not _take(item.pk, user, now):
+        item.refresh_from_db(fields=["claimed_by", "claim_expires_at", "state"])
+        if item.state == ItemState.DONE:
+            raise ClaimRefused("This application has just been reviewed by someone else.")
+        holder = item.claimed_by.get_username() if item.claimed_by else "another auditor"
+        until = timezone.localtime(item.claim_expires_at).strftime("%H:%M:%S")
+        raise ClaimRefused(f"{holder} is working on this item (claimed until {until}).")
+    item.refresh_from_db()
+    return item
+
+
+def review_item_renew(*, item_id: Any, user: Any) -> dt.datetime | None:
+    """Extend one's own lease while the page is open; None when it was lost to someone else
+    (possible only after it expired) or the item was reviewed."""
+    expires = timezone.now() + _lease()
+    changed = ReviewItem.objects.filter(
+        pk=item_id, claimed_by=user, state__in=OPEN_STATES
+    ).update(claim_expires_at=expires)
+    return expires if changed == 1 else None
+
+
+def review_item_release(*, item_id: Any, user: Any) -> bool:
+    """Give an item back to the queue (the auditor skipped it)."""
+    return ReviewItem.objects.filter(pk=item_id, claimed_by=user).update(
+        claimed_by=None, claimed_at=None, claim_expires_at=None
+    ) == 1
+
+
+def release_expired_claims() -> int:
+    """Periodic: clear leases that ran out, so the queue shows who really works on what."""
+    return ReviewItem.objects.filter(
+        state__in=OPEN_STATES, claim_expires_at__lte=timezone.now()
+    ).update(claimed_by=None, claimed_at=None, claim_expires_at=None)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    tier: str = ""
+    channel: str = ""
+    model_version: int | None = None
+    older_than_hours: float | None = None
+    duplicates_only: bool = False
+
+    def apply(self, queryset: Any) -> Any:
+        if self.tier:
+            # Blind items never show under a tier filter: that would reveal the model's tier.
+            queryset = queryset.filter(model_tier=self.tier, blind=False)
+        if self.channel:
+            queryset = queryset.filter(channel=self.channel)
+        if self.model_version is not None:
+            queryset = queryset.filter(model_version=self.model_version)
+        if self.older_than_hours is not None:
+            cutoff = timezone.now() - dt.timedelta(hours=self.older_than_hours)
+            queryset = queryset.filter(enqueued_at__lte=cutoff)
+        if self.duplicates_only:
+            queryset = queryset.filter(possible_duplicate=True)
+        return queryset
+
+
+def review_item_claim_next(*, user: Any, filters: QueueFilters | None = None,
+                           skip: Any = None) -> ReviewItem | None:
+    """Claim the most urgent item this user may review: second opinions first (they hold a
+    label back), then the queue by priority and age. Another auditor taking the same item at
+    the same moment only makes this try the next one."""
+    filters = filters or QueueFilters()
+    skipped = Q(pk=skip) if skip is not None else Q(pk__in=[])
+    for _ in range(20):
+        now = timezone.now()
+        second = (
+            ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).filter(_free(now))
+            .exclude(review_conflicts_q(user)).exclude(skipped)
+            .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
+            .order_by("enqueued_at").values_list("pk", flat=True).first()
+        )
+        candidate = second or (
+            filters.apply(ReviewItem.objects.filter(state=ItemState.WAITING).filter(_free(now)))
+            .exclude(review_conflicts_q(user)).exclude(skipped)
+            .order_by("-priority", "enqueued_at").values_list("pk", flat=True).first()
+        )
+        if candidate is None:
+            return None
+        if _take(candidate, user, now):
+            return ReviewItem.objects.get(pk=candidate)
+    return None
