@@ -9,7 +9,7 @@ MASK = "•"
 
 def mask_value(value: Any) -> str:
     """Enough shape to recognise a value's kind, nothing that identifies the person:
-    'Jane Q. Example' → 'J••• •• E••••••', 'jane@example.com' → 'j•••@e••••••.com',
+    'Jane Q. Example' → 'J••• Q• E••••••', 'jane@example.com' → 'j•••@e••••••.com',
     '+44 20 7946 0000' → '+•• •• •••• ••00', a date → '••••-••-••'."""
     if value is None or value == "":
         return ""

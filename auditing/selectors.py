@@ -114,28 +114,29 @@ def label_quality(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
     rows = (
         reviews.values("auditor_label")
         .annotate(
-            reviews=Count("pk"),
-            overrides=Count("pk", filter=Q(outcome="overridden")),
-            shown=Count("pk", filter=Q(blind=False)),
-            shown_agree=Count("pk", filter=Q(blind=False) & agree),
-            blind=Count("pk", filter=Q(blind=True)),
-            blind_agree=Count("pk", filter=Q(blind=True) & agree),
+            n_reviews=Count("pk"),
+            n_overrides=Count("pk", filter=Q(outcome="overridden")),
+            n_shown=Count("pk", filter=Q(blind=False)),
+            n_shown_agree=Count("pk", filter=Q(blind=False) & agree),
+            n_blind=Count("pk", filter=Q(blind=True)),
+            n_blind_agree=Count("pk", filter=Q(blind=True) & agree),
             mean_seconds=Avg("seconds_open"),
         )
         .order_by("auditor_label")
     )
     result = []
     for row in rows:
-        row = dict(row)
-        row["override_rate"] = row["overrides"] / row["reviews"] if row["reviews"] else None
-        row["shown_agreement"] = row["shown_agree"] / row["shown"] if row["shown"] else None
-        row["blind_agreement"] = row["blind_agree"] / row["blind"] if row["blind"] else None
-        result.append(row)
+        result.append({
+            "auditor_label": row["auditor_label"],
+            "reviews": row["n_reviews"],
+            "overrides": row["n_overrides"],
+            "blind": row["n_blind"],
+            "mean_seconds": row["mean_seconds"],
+            "override_rate": row["n_overrides"] / row["n_reviews"] if row["n_reviews"] else None,
+            "shown_agreement": row["n_shown_agree"] / row["n_shown"] if row["n_shown"] else None,
+            "blind_agreement": row["n_blind_agree"] / row["n_blind"] if row["n_blind"] else None,
+        })
     return result
-
-
-def tier_drops_waiting() -> int:
-    return ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).count()
 
 
 # --- the audit trail search -----------------------------------------------------------------
