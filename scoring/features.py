@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from applicants.schema import ApplicationSchema, is_numeric
+from applicants.schema import ApplicationSchema, Feature, is_numeric
 from applicants.validation import age_on
 
 NAN = float("nan")
@@ -34,22 +34,37 @@ def _field_values(schema: ApplicationSchema, answers: Sequence[Mapping[str, Any]
 def build_matrix(schema: ApplicationSchema, answers: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Feature matrix (float32, one row per application) in the order of schema.features."""
     n = len(answers)
+
+    def numeric(name: str) -> np.ndarray:
+        return _field_values(schema, answers, name)
+
+    def choice(feature: Feature) -> np.ndarray:
+        codes = {str(value): float(i) for i, value in enumerate(feature.choices)}
+        return np.fromiter(
+            (codes.get(str(a.get(feature.name)), NAN) if a.get(feature.name) is not None
+             else NAN for a in answers),
+            dtype=np.float64, count=n,
+        )
+
+    return assemble_matrix(schema, n, numeric=numeric, choice=choice)
+
+
+def assemble_matrix(schema: ApplicationSchema, n: int, *, numeric: Callable[[str], np.ndarray],
+                    choice: Callable[[Feature], np.ndarray]) -> np.ndarray:
+    """The matrix from column sources: `numeric(name)` gives a field's values as numbers,
+    `choice(feature)` a choice's codes. Derived values are computed here, for every source
+    (answers in Python, or columns projected in SQL by batch rescoring)."""
     matrix = np.empty((n, len(schema.features)), dtype=np.float32)
     numeric_inputs: dict[str, np.ndarray] = {}
 
     def numeric_column(name: str) -> np.ndarray:
         if name not in numeric_inputs:
-            numeric_inputs[name] = _field_values(schema, answers, name)
+            numeric_inputs[name] = numeric(name)
         return numeric_inputs[name]
 
     for column, feature in enumerate(schema.features):
         if feature.kind == "choice":
-            codes = {str(value): float(i) for i, value in enumerate(feature.choices)}
-            matrix[:, column] = np.fromiter(
-                (codes.get(str(a.get(feature.name)), NAN) if a.get(feature.name) is not None
-                 else NAN for a in answers),
-                dtype=np.float64, count=n,
-            )
+            matrix[:, column] = choice(feature)
         elif feature.kind == "derived":
             derived = next(d for d in schema.derived if d.name == feature.name)
             assert derived.expression is not None  # a feature is never a protected age
@@ -58,6 +73,18 @@ def build_matrix(schema: ApplicationSchema, answers: Sequence[Mapping[str, Any]]
         else:  # numeric and boolean
             matrix[:, column] = numeric_column(feature.name)
     return matrix
+
+
+def numeric_inputs(schema: ApplicationSchema) -> list[str]:
+    """Fields whose numeric value the matrix needs (plain numeric features and the inputs
+    of derived features), in a stable order."""
+    names: list[str] = []
+    for feature in schema.features:
+        wanted = ([feature.name] if feature.kind in ("numeric", "boolean") else
+                  sorted(next(d for d in schema.derived if d.name == feature.name).expression.names)
+                  if feature.kind == "derived" else [])
+        names += [name for name in wanted if name not in names]
+    return names
 
 
 def feature_snapshot(schema: ApplicationSchema, row: np.ndarray) -> dict[str, Any]:

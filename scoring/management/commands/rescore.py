@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from applicants.models import Channel
+from scoring.models import RescoreRun, RunStatus
+from scoring.registry import LifecycleError, NoUsableModel
+from scoring.rescoring import rescore_run_inline, rescore_start
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+class Command(BaseCommand):
+    help = ("Rescore open applications (scored or in review) with the active model or --model-version, "
+            "in chunks over the Celery workers, writing a new decision only where the tier changed "
+            "or a probability moved by RESCORE_MIN_PROBABILITY_CHANGE. Shows a progress bar.")
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--model-version", type=int, help="a named model (default: the active one)")
+        parser.add_argument("--channel", action="append", choices=list(Channel.values),
+                            help="only applications from this channel (repeatable)")
+        parser.add_argument("--since", type=_date, help="only applications received on or after this date")
+        parser.add_argument("--until", type=_date, help="only applications received before this date")
+        parser.add_argument("--scored-by", type=int, metavar="VERSION",
+                            help="only applications whose current decision came from this model version")
+        parser.add_argument("--chunk-size", type=int, help="applications per task (RESCORE_CHUNK_SIZE)")
+        parser.add_argument("--approximate-reasons", action="store_true",
+                            help="XGBoost's approximate contributions for changed decisions (faster; "
+                                 "said on each decision)")
+        parser.add_argument("--inline", action="store_true",
+                            help="run the chunks in this process instead of on Celery workers")
+        parser.add_argument("--no-wait", action="store_true", help="start the run and return")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        filters = {"channels": options["channel"], "since": options["since"], "until": options["until"],
+                   "scored_by_version": options["scored_by"]}
+        try:
+            run = rescore_start(model_version=options["model_version"], filters=filters,
+                                chunk_size=options["chunk_size"],
+                                approximate_reasons=options["approximate_reasons"],
+                                dispatch=not options["inline"])
+        except (LifecycleError, NoUsableModel) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Rescore run {run.pk}: {run.total:,} open applications with "
+                          f"v{run.model_version.version}, {run.chunks.count()} chunks")
+        if options["no_wait"] and not options["inline"]:
+            self.stdout.write("Started; follow it on /models/rescoring/ or with this command's progress.")
+            return
+        with tqdm(total=run.total, unit="app", desc="rescoring", disable=None) as bar:
+            def show() -> RescoreRun:
+                current = RescoreRun.objects.get(pk=run.pk)
+                bar.n = current.processed
+                bar.set_postfix(changed=current.changed)
+                bar.refresh()
+                return current
+
+            if options["inline"]:
+                run = rescore_run_inline(run, on_chunk=show)
+                show()
+            else:
+                while (run := show()).status not in (RunStatus.FINISHED, RunStatus.FAILED):
+                    time.sleep(0.5)
+        if run.status == RunStatus.FAILED:
+            raise CommandError(f"run {run.pk} failed: {run.error}")
+        took = (run.finished_at - run.created_at).total_seconds() if run.finished_at else 0
+        self.stdout.write(self.style.SUCCESS(
+            f"Run {run.pk} finished: {run.processed:,} applications in {took:.1f} s, {run.changed:,} "
+            f"decisions changed, {run.routed_to_review:,} newly routed to review."))
