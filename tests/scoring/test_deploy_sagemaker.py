@@ -1,0 +1,70 @@
+"""deploy_sagemaker's control-plane calls against moto's SageMaker and S3 (never for scoring)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from django.core.management import CommandError, call_command
+
+from scoring.models import ModelDeployment
+from trail.models import TrailEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sagemaker_settings(settings, aws_stand_in, s3_bucket, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", aws_stand_in)
+    settings.SAGEMAKER_S3_URL = f"s3://{s3_bucket}/deployments"
+    settings.SAGEMAKER_ROLE_ARN = "arn:aws:iam::123456789012:role/riskscore-sagemaker"
+    settings.SAGEMAKER_ENDPOINT_NAME = f"riskscore-{s3_bucket[-6:]}"
+    return settings
+
+
+def test_deploy_creates_then_updates_the_endpoint(sagemaker_settings, active_model, capsys):
+    call_command("deploy_sagemaker", str(active_model.version))
+    assert "Endpoint riskscore-" in capsys.readouterr().out
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    endpoint = client.describe_endpoint(EndpointName=sagemaker_settings.SAGEMAKER_ENDPOINT_NAME)
+    config = client.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    variant = config["ProductionVariants"][0]
+    assert variant["VariantName"] == f"v{active_model.version}"
+    assert variant["InstanceType"] == sagemaker_settings.SAGEMAKER_INSTANCE_TYPE
+    model = client.describe_model(ModelName=variant["ModelName"])
+    url = model["PrimaryContainer"]["ModelDataUrl"]
+    assert url.startswith(sagemaker_settings.SAGEMAKER_S3_URL) and url.endswith("/model.tar.gz")
+    bucket, key = url[5:].split("/", 1)
+    uploaded = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    from objectstore import store_for
+
+    assert uploaded == store_for(active_model.artifact_uri).get(active_model.artifact_uri)
+
+    assert list(ModelDeployment.objects.values_list("action", flat=True)) == ["created"]
+    assert TrailEntry.objects.filter(action="model.deploy").count() == 1
+
+
+def test_a_second_deploy_updates_the_existing_endpoint(sagemaker_settings, active_model, monkeypatch):
+    """moto implements no UpdateEndpoint: the call is built and validated by botocore and sent,
+    and the emulator's refusal surfaces as a clear error naming the operation."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    call_command("deploy_sagemaker", str(active_model.version))
+    with pytest.raises(CommandError, match=r"SageMaker refused: .*UpdateEndpoint operation"):
+        call_command("deploy_sagemaker", str(active_model.version))
+    assert ModelDeployment.objects.count() == 1  # nothing recorded for a deploy that failed
+
+
+def test_only_approved_models_are_deployed_and_settings_are_required(sagemaker_settings, trained_default):
+    from applicants.schema import get_schema
+    from scoring.registry import model_version_register
+
+    candidate = model_version_register(trained=trained_default, schema=get_schema(), training_source="t")
+    with pytest.raises(CommandError, match="only an approved or the active version"):
+        call_command("deploy_sagemaker", str(candidate.version))
+    with pytest.raises(CommandError, match="no model v999"):
+        call_command("deploy_sagemaker", "999")
+
+
+def test_without_an_s3_location_deploy_explains(settings, active_model):
+    settings.SAGEMAKER_S3_URL = ""
+    with pytest.raises(CommandError, match="set SAGEMAKER_S3_URL"):
+        call_command("deploy_sagemaker", str(active_model.version))
