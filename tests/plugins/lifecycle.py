@@ -1,1 +1,140 @@
-"""Fixtures shared by the lifecycle tests (see docs/lifecycle.md)."""
+"""Fixtures shared by the lifecycle tests (see docs/lifecycle.md).
+
+`local_endpoint`: the project's SageMaker-compatible endpoint server (scoring/endpoint.py) as
+a real process on a free 127.0.0.1 port, started once per session, with this process's
+SAGEMAKER_RUNTIME_URL / SAGEMAKER_ENDPOINT_NAME settings pointed at it for each test.
+Tests (and other teams' fault tests) drive it through the returned LocalEndpoint:
+
+    local_endpoint.serve(model_version)          # load its model.tar.gz, variant "v<version>"
+    local_endpoint.fail(500, count=2)            # runtime answers 500 InternalFailure (twice)
+    local_endpoint.fail_in_model(400)            # the container answers 400 -> ModelError
+    local_endpoint.slow(5)                       # answer after 5 s (past a short read timeout)
+    local_endpoint.drop()                        # close connections without answering
+    local_endpoint.heal(); local_endpoint.stats()
+    local_endpoint.stop(); local_endpoint.start(); local_endpoint.restart()
+    local_endpoint.env()                         # env vars for a worker process to use it
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENDPOINT_NAME = "riskscore-test"
+
+
+class LocalEndpoint:
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.model_url = ""
+        self.variant = "AllTraffic"
+        self.endpoint_name = ENDPOINT_NAME
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "scoring.endpoint", "--port", str(self.port), "--control",
+                   "--endpoint-name", self.endpoint_name, "--variant", self.variant]
+        if self.model_url:
+            command += ["--model", self.model_url]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log,
+                                        start_new_session=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().decode()  # "listening on http://127.0.0.1:PORT ..."
+        if "listening on" not in line:
+            raise RuntimeError(f"the endpoint did not start: {line!r}; see {self.log_path}")
+        self.port = int(line.split("listening on ")[1].split()[0].rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _post(self, path: str, payload: dict[str, Any]) -> None:
+        request = urllib.request.Request(  # noqa: S310 (our own server on 127.0.0.1)
+            f"{self.url}{path}", data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our own server)
+            response.read()
+
+    def serve(self, model: Any, variant: str | None = None) -> None:
+        """Serve a ModelVersion (or an artifact URL) as the endpoint's model."""
+        url = getattr(model, "artifact_uri", model)
+        self.model_url = url
+        self.variant = variant or (f"v{model.version}" if hasattr(model, "version") else "AllTraffic")
+        self._post("/_local/model", {"url": url, "variant": self.variant})
+
+    def fail(self, status: int = 500, *, count: int | None = None) -> None:
+        self._post("/_local/faults", {"status": status, "count": count})
+
+    def fail_in_model(self, status: int = 500, *, count: int | None = None) -> None:
+        self._post("/_local/faults", {"model_status": status, "count": count})
+
+    def slow(self, seconds: float, *, count: int | None = None) -> None:
+        self._post("/_local/faults", {"delay": seconds, "count": count})
+
+    def drop(self, *, count: int | None = None) -> None:
+        self._post("/_local/faults", {"drop": True, "count": count})
+
+    def heal(self) -> None:
+        self._post("/_local/faults", {})
+
+    def reset(self) -> None:
+        self._post("/_local/reset", {})
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/_local/stats", timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def env(self) -> dict[str, str]:
+        return {"SCORER": "sagemaker", "SAGEMAKER_RUNTIME_URL": self.url,
+                "SAGEMAKER_ENDPOINT_NAME": self.endpoint_name}
+
+
+@pytest.fixture(scope="session")
+def local_endpoint_process(tmp_path_factory: Any) -> Iterator[LocalEndpoint]:
+    endpoint = LocalEndpoint(tmp_path_factory.mktemp("endpoint") / "endpoint.log")
+    endpoint.start()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def local_endpoint(local_endpoint_process: LocalEndpoint, settings: Any) -> Iterator[LocalEndpoint]:
+    """The running endpoint, healed and with this process's SageMaker settings pointing at it."""
+    endpoint = local_endpoint_process
+    if endpoint.process is None or endpoint.process.poll() is not None:
+        endpoint.start()  # a previous test stopped it
+    endpoint.reset()
+    settings.SAGEMAKER_RUNTIME_URL = endpoint.url
+    settings.SAGEMAKER_ENDPOINT_NAME = endpoint.endpoint_name
+    settings.SAGEMAKER_READ_TIMEOUT = 2.0
+    settings.SAGEMAKER_BACKOFF_SECONDS = 0.01
+    yield endpoint
+    if endpoint.process is None or endpoint.process.poll() is not None:
+        endpoint.start()
+    endpoint.reset()
