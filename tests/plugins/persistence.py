@@ -194,8 +194,7 @@ def use_broker(url: str) -> Iterator[None]:
     from config.celery import app
 
     def switch(to: str | None) -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps one pool per broker URL for the process; just stop using this one.
         app._pool = None
         app.amqp._producer_pool = None
         # Celery prefers the CELERY_BROKER_URL variable over its configuration.
