@@ -4,7 +4,9 @@
 
   function typing(event) {
     var t = event.target;
-    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (!t) return false;
+    if (t.tagName === "INPUT") return t.type !== "radio" && t.type !== "checkbox";  // keys still work on a tier
+    return t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable;
   }
   function submit(id) {
     var form = document.getElementById(id);
@@ -95,7 +97,18 @@
       if (first) first.focus();
       return;
     }
-    if (key === "r") { event.preventDefault(); var reason = document.getElementById("reason"); if (reason) reason.focus(); return; }
+    if (key === "r" || key === "R") {
+      // Each press picks the next reason (Shift+R the previous one), without opening the list.
+      event.preventDefault();
+      var reason = document.getElementById("reason");
+      if (reason) {
+        var n = reason.options.length, step = key === "r" ? 1 : n - 1;
+        reason.selectedIndex = (Math.max(reason.selectedIndex, 0) + step) % n || (key === "r" ? 1 : n - 1);
+        reason.dispatchEvent(new Event("change"));
+      }
+      return;
+    }
+    if (key === "t") { event.preventDefault(); var note = document.getElementById("note"); if (note) note.focus(); return; }
     if (key === "1" || key === "2" || key === "3") {
       var radios = document.querySelectorAll("#override-form input[name=final_tier]");
       var radio = radios[parseInt(key, 10) - 1];
