@@ -166,14 +166,15 @@ def _name(actor: Any) -> str:
 
 def model_version_approve(*, model: ModelVersion, actor: Any, note: str = "") -> ModelVersion:
     """candidate → approved, by an approver who did not train it (two people)."""
-    from accounts.access import can_approve_model
+    from accounts.access import can_approve_model, has_role
+    from accounts.roles import Role
 
     with transaction.atomic():
         model = _locked(model)
         if model.status != ModelStatus.CANDIDATE:
             raise LifecycleError(f"v{model.version} is {model.status}; only a candidate can be approved")
         if not can_approve_model(actor, model):
-            if getattr(actor, "pk", None) and model.trained_by_id == actor.pk:
+            if has_role(actor, Role.APPROVER):
                 raise LifecycleError(f"{_name(actor)} trained v{model.version} and may not also approve "
                                      "it: a second approver must")
             raise LifecycleError(f"{_name(actor)} may not approve models (approver role needed)")

@@ -138,3 +138,59 @@ def local_endpoint(local_endpoint_process: LocalEndpoint, settings: Any) -> Iter
     if endpoint.process is None or endpoint.process.poll() is not None:
         endpoint.start()
     endpoint.reset()
+
+
+# --- a real browser for the registry pages ----------------------------------------------------
+
+
+def _chromium() -> str:
+    """Debian's Chromium (Playwright's own browser builds cannot be downloaded here);
+    installed with apt when missing and we may."""
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
+        subprocess.run(["apt-get", "update"], **quiet)
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], **quiet,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        found = shutil.which("chromium")
+    if not found:
+        raise RuntimeError("Chromium is needed for the browser tests: apt-get install chromium")
+    return found
+
+
+@pytest.fixture(scope="session")
+def lifecycle_browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright, once per session."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django then refuses database
+    # calls here unless told that this is a test process that knows what it does.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=_chromium(), headless=True,
+                                                 args=["--no-sandbox"])
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture
+def lifecycle_page(lifecycle_browser: Any) -> Iterator[Any]:
+    context = lifecycle_browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
