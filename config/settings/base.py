@@ -164,6 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+from config.settings.lifecycle import LIFECYCLE_BEAT_SCHEDULE  # noqa: E402
 from config.settings.review import REVIEW_BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
@@ -173,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
     "redrive-sinks": {"task": "sinks.tasks.redrive_sinks", "schedule": 10.0},
     # The review queue, labelled exports and retraining (config/settings/review.py).
     **REVIEW_BEAT_SCHEDULE,
+    # Batch rescoring: hand out again chunks whose worker vanished (config/settings/lifecycle.py).
+    **LIFECYCLE_BEAT_SCHEDULE,
 }
 
 # --- API -------------------------------------------------------------------------------------

@@ -57,3 +57,9 @@ RESCORE_MIN_PROBABILITY_CHANGE = env_float("RESCORE_MIN_PROBABILITY_CHANGE", 0.0
                                            maximum=1.0)
 # A chunk claimed longer than this lost its worker and is handed out again.
 RESCORE_STUCK_SECONDS = env_int("RESCORE_STUCK_SECONDS", 600, minimum=10)
+
+RESCORE_REDRIVE_EVERY_SECONDS = env_int("RESCORE_REDRIVE_EVERY_SECONDS", 60, minimum=5)
+LIFECYCLE_BEAT_SCHEDULE = {
+    "redrive-rescoring": {"task": "scoring.tasks.redrive_rescoring",
+                          "schedule": float(RESCORE_REDRIVE_EVERY_SECONDS)},
+}
