@@ -21,10 +21,17 @@ def publish_drain(sink: str) -> None:
 
 
 @shared_task(ignore_result=True)
-def drain_sink(sink: str) -> dict:
+def drain_sink(sink: str, again_if_busy: bool = True) -> dict:
     """Deliver what is due for one sink. Running twice at once is harmless: the second
-    finds the sink taken and returns."""
-    return sink_drain(sink_name=sink).as_dict()
+    finds the sink taken and returns, asking once more a second later, since what made
+    it ask may have been committed after the running drain's last look."""
+    result = sink_drain(sink_name=sink)
+    if result.busy and again_if_busy:
+        try:
+            drain_sink.apply_async(args=[sink, False], countdown=1)
+        except Exception:
+            logger.warning("broker unavailable; the %s drain will be re-driven", sink)
+    return result.as_dict()
 
 
 @shared_task(ignore_result=True)

@@ -120,3 +120,42 @@ def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_o
         assert redrive_sinks() == ["warehouse"]
     queued = redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)
     assert len(queued) == 1 and b"sinks.tasks.drain_sink" in queued[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_that_finds_its_sink_busy_asks_once_more_a_moment_later(settings, private_redis):
+    import json
+    import threading
+
+    from django.db import connections, transaction
+
+    from outbox.services import outbox_lock_topic
+    from sinks.tasks import drain_sink
+
+    settings.SINKS = ["warehouse"]
+    private_redis.flush()
+    held, release = threading.Event(), threading.Event()
+
+    def running_drain() -> None:
+        try:
+            with transaction.atomic():
+                outbox_lock_topic(sink_topic("warehouse"))
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=running_drain)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with use_broker(private_redis.url):
+            assert drain_sink("warehouse")["busy"]
+            assert drain_sink("warehouse", again_if_busy=False)["busy"]
+    finally:
+        release.set()
+        thread.join()
+    queued = [json.loads(m) for m in redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)]
+    assert [(m["headers"]["task"], m["headers"]["argsrepr"], bool(m["headers"]["eta"])) for m in queued] == [
+        ("sinks.tasks.drain_sink", "['warehouse', False]", True)
+    ]
