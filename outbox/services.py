@@ -183,6 +183,13 @@ def outbox_requeue(*, ids: Iterable[int]) -> int:
     ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None, dead_at=None)
 
 
+def outbox_resend(*, topic: str, items: Iterable[tuple[str, dict]]) -> int:
+    """New pending messages for one topic, `(key, payload)` each (a repair by reconcile)."""
+    rows = [OutboxMessage(topic=topic, key=key, payload=payload) for key, payload in items]
+    OutboxMessage.objects.bulk_create(rows)
+    return len(rows)
+
+
 def outbox_purge_delivered(*, older_than: dt.timedelta, limit: int = 10_000) -> int:
     """Delete delivered messages older than `older_than`, at most `limit` at a time."""
     cutoff = timezone.now() - older_than

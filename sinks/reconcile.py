@@ -22,9 +22,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from outbox.models import OutboxMessage, OutboxStatus
+from outbox.models import OutboxStatus
 from outbox.selectors import outbox_events, outbox_ids_for_keys, outbox_keys
-from outbox.services import outbox_requeue, sink_topic
+from outbox.services import outbox_requeue, outbox_resend, sink_topic
 from sinks.selectors import current_state_for_reconcile, decisions_for_reconcile
 from sinks.services import sink_drain
 
@@ -184,15 +184,14 @@ def _repair(comparison: SinkComparison) -> int:
         dead = outbox_ids_for_keys(topic=topic, keys=sorted({d.key for d in to_fix}),
                                    status=OutboxStatus.DEAD)
         outbox_requeue(ids=dead)
-        fresh = []
-        for difference in to_fix:
-            kind, value = difference.resend
-            if kind == "decision":
-                payload = {"event": "decision", "decision_id": value}
-            elif kind == "review":
-                payload = value
-            else:
-                payload = {"event": "reconcile"}
-            fresh.append(OutboxMessage(topic=topic, key=difference.key, payload=payload))
-        OutboxMessage.objects.bulk_create(fresh)
+        outbox_resend(topic=topic, items=[(d.key, _payload(d)) for d in to_fix])
     return len(to_fix)
+
+
+def _payload(difference: Difference) -> dict:
+    kind, value = difference.resend
+    if kind == "decision":
+        return {"event": "decision", "decision_id": value}
+    if kind == "review":
+        return value
+    return {"event": "reconcile"}  # DynamoDB items are rebuilt from the current state

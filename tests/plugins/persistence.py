@@ -107,7 +107,7 @@ class Sinks:
 
 @pytest.fixture
 def sinks_on(settings: Any, dynalite: DynaliteServer, warehouse_url: str) -> Sinks:
-    from sinks.dynamodb import dynamodb_table_ensure
+    from sinks.dynamodb_table import dynamodb_table_ensure
 
     table = f"test-{uuid.uuid4().hex[:10]}"
     settings.SINKS = ["dynamodb", "warehouse"]

@@ -12,7 +12,8 @@ from applicants.models import Application, Status
 from applicants.services import application_transition
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_fan_out, sink_topic
-from sinks.dynamodb import DynamoDBSink, query_by_applicant, query_by_status_tier
+from sinks.dynamodb import DynamoDBSink
+from sinks.dynamodb_table import query_by_applicant, query_by_status_tier
 from sinks.services import sink_drain
 from tests.sinks.helpers import review_payload, scored_applications
 

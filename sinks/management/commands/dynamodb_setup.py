@@ -6,7 +6,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sinks.dynamodb import dynamodb_table_ensure, table_definition
+from sinks.dynamodb_table import dynamodb_table_ensure, table_definition
 
 
 class Command(BaseCommand):
