@@ -83,6 +83,9 @@ def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] |
             raise LifecycleError(f"there is no model v{model_version}")
         if model.feature_spec_hash != schema.feature_spec_hash:
             raise NoUsableModel(f"v{model.version} was trained for other features than {schema.name}")
+        if model.approved_at is None:
+            # Rescoring writes decisions: only a model that passed approval may make them.
+            raise LifecycleError(f"v{model.version} is not approved; approve it before rescoring with it")
     filters = {k: v for k, v in (filters or {}).items() if v}
     size = chunk_size or settings.RESCORE_CHUNK_SIZE
     ids = list(_filtered(filters).order_by("pk").values_list("pk", flat=True).distinct())

@@ -132,3 +132,11 @@ def test_shadow_models_score_beside_the_active_one_without_deciding(alice, activ
     # the same model in shadow agrees with itself everywhere
     assert all(s.tier == s.active_tier for s in scores)
     assert ModelVersion.objects.get(pk=shadow.pk).shadow
+
+
+def test_rescoring_with_an_unapproved_model_is_refused(scored, trained_default):
+    from scoring.registry import LifecycleError
+
+    candidate = model_version_register(trained=trained_default, schema=get_schema(), training_source="t")
+    with pytest.raises(LifecycleError, match="not approved; approve it before rescoring"):
+        rescore_start(model_version=candidate.version, dispatch=False)
