@@ -245,19 +245,25 @@ def review_item_claim_next(*, user: Any, filters: QueueFilters | None = None,
     skipped = Q(pk=skip) if skip is not None else Q(pk__in=[])
     for _ in range(20):
         now = timezone.now()
-        second = (
-            ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).filter(_free(now))
-            .exclude(review_conflicts_q(user)).exclude(skipped)
-            .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
-            .order_by("enqueued_at").values_list("pk", flat=True).first()
-        )
-        candidate = second or (
-            filters.apply(ReviewItem.objects.filter(state=ItemState.WAITING).filter(_free(now)))
-            .exclude(review_conflicts_q(user)).exclude(skipped)
-            .order_by("-priority", "enqueued_at").values_list("pk", flat=True).first()
-        )
-        if candidate is None:
-            return None
-        if _take(candidate, user, now):
-            return ReviewItem.objects.get(pk=candidate)
+        with transaction.atomic():
+            # SKIP LOCKED: auditors asking at the same moment are handed different items
+            # instead of all racing for the top one (PostgreSQL; elsewhere the conditional
+            # UPDATE alone keeps a claim single).
+            second = (
+                ReviewItem.objects.select_for_update(skip_locked=True)
+                .filter(state=ItemState.AWAITING_SECOND).filter(_free(now))
+                .exclude(review_conflicts_q(user)).exclude(skipped)
+                .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
+                .order_by("enqueued_at").values_list("pk", flat=True).first()
+            )
+            candidate = second or (
+                filters.apply(ReviewItem.objects.select_for_update(skip_locked=True)
+                              .filter(state=ItemState.WAITING).filter(_free(now)))
+                .exclude(review_conflicts_q(user)).exclude(skipped)
+                .order_by("-priority", "enqueued_at").values_list("pk", flat=True).first()
+            )
+            if candidate is None:
+                return None
+            if _take(candidate, user, now):
+                return ReviewItem.objects.get(pk=candidate)
     return None
