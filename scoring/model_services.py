@@ -106,6 +106,9 @@ def _measure_beside(trained: TrainedModel, schema: ApplicationSchema, matrix: np
         matrix, labels, split, target=trained.target, thresholds=trained.thresholds,
         class_weights=trained.params.get("class_weights"), choice_columns=choice_columns,
     )
+    baseline = trained.metrics["baseline_logistic_regression"]
+    # Boosting has to earn its place: say so when the plain regression did better.
+    trained.metrics["baseline_better"] = bool(baseline["log_loss"] < trained.metrics["log_loss"] - 0.005)
     trained.metrics["comparison_with_active"] = compare_with_active(trained, schema)
 
 

@@ -51,6 +51,9 @@ def training_report(model: ModelVersion) -> str:
     ]
     for label, mine, baseline, active in comparison_rows(model):
         lines.append(f"  {label:<26} {_fmt(mine):>9} {_fmt(baseline):>9} {_fmt(active):>10}")
+    if metrics.get("baseline_better"):
+        lines.append("  ! the logistic regression has the lower log loss on these rows: consider more "
+                     "labelled data, `train --search`, or whether boosting earns its place here")
     if not comparison.get("available"):
         lines.append(f"  (no comparison with the active model: {comparison.get('reason', 'n/a')})")
     lines.append("")
