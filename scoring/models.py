@@ -229,6 +229,11 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class RescoreMode(models.TextChoices):
+    CELERY = "celery", "Celery chunks"
+    TRANSFORM = "transform", "SageMaker batch transform"
+
+
 class RescoreRun(models.Model):
     """One batch rescoring: which model, which applications, and what changed."""
 
@@ -236,6 +241,10 @@ class RescoreRun(models.Model):
     filters = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     explanation_method = models.CharField(max_length=12, default="exact")
+    mode = models.CharField(max_length=10, choices=RescoreMode.choices, default=RescoreMode.CELERY)
+    # A SageMaker batch transform's job name and S3 prefix (mode "transform").
+    transform_job = models.CharField(max_length=63, blank=True, default="")
+    transform_prefix = models.CharField(max_length=500, blank=True, default="")
     chunk_size = models.PositiveIntegerField(default=5000)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)

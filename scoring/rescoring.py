@@ -36,7 +36,7 @@ from outbox.services import outbox_fan_out
 from scoring.evaluation import tiers_from_probabilities
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import assemble_matrix, build_matrix, feature_snapshot, numeric_inputs
-from scoring.models import TIERS, Decision, ModelVersion, RescoreChunk, RescoreRun, RunStatus
+from scoring.models import TIERS, Decision, ModelVersion, RescoreChunk, RescoreMode, RescoreRun, RunStatus
 from scoring.policy import review_route
 from scoring.registry import LifecycleError, NoUsableModel, active_model
 from scoring.scorers import ScoringError, get_scorer, tier_probabilities
@@ -67,7 +67,8 @@ def _filtered(filters: dict[str, Any]) -> QuerySet[Application]:
 
 def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] | None = None,
                   started_by: Any = None, chunk_size: int | None = None,
-                  approximate_reasons: bool = False, dispatch: bool = True) -> RescoreRun:
+                  approximate_reasons: bool = False, dispatch: bool = True,
+                  mode: str = "celery") -> RescoreRun:
     """Plan a run: its chunks (id ranges of the filtered open applications), then hand them
     to Celery workers as a group once committed (dispatch=False: the caller runs them)."""
     from celery import group
@@ -91,7 +92,7 @@ def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] |
     ids = list(_filtered(filters).order_by("pk").values_list("pk", flat=True).distinct())
     with transaction.atomic():
         run = RescoreRun.objects.create(
-            model_version=model, filters=_jsonable(filters), chunk_size=size, total=len(ids),
+            model_version=model, filters=_jsonable(filters), chunk_size=size, total=len(ids), mode=mode,
             explanation_method="approximate" if approximate_reasons else "exact",
             started_by=started_by if getattr(started_by, "pk", None) else None,
             status=RunStatus.PENDING if ids else RunStatus.FINISHED,
@@ -105,7 +106,7 @@ def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] |
         trail_record(action="model.rescore", object_type="rescore_run", object_id=run.pk,
                      actor=started_by, after={"model_version": model.version, "applications": len(ids),
                                               "filters": run.filters})
-        if dispatch and chunks:
+        if dispatch and chunks and mode == RescoreMode.CELERY:
             chunk_ids = [c.pk for c in chunks]
             transaction.on_commit(lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async())
     return run
@@ -187,6 +188,15 @@ def _rescore(chunk: RescoreChunk, run: RescoreRun) -> tuple[int, int]:
         return 0, 0
     scorer = get_scorer()
     probs = tier_probabilities(model, scorer.predict_proba(model, rows.matrix))
+    return apply_scores(chunk, run, rows, probs, scorer.last_source)
+
+
+def apply_scores(chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: np.ndarray,
+                 source: str) -> tuple[int, int]:
+    """Compare new probabilities (tier layout) with the current decisions and write what
+    changed. Shared by the Celery chunks and the collection of a SageMaker batch transform."""
+    schema = get_schema()
+    model = run.model_version
     tiers = tiers_from_probabilities(probs, model.thresholds)
     moved = np.abs(probs - rows.old_probs).max(axis=1) >= settings.RESCORE_MIN_PROBABILITY_CHANGE
     changed = np.flatnonzero((tiers != rows.old_tiers) | moved | (rows.decision_ids < 0))
@@ -204,7 +214,7 @@ def _rescore(chunk: RescoreChunk, run: RescoreRun) -> tuple[int, int]:
                 reasons=top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS),
                 explanation_method=run.explanation_method, feature_snapshot=snapshot,
                 routed_to_review=to_review, routing_reason=why, rescore_run=run,
-                scorer=scorer.last_source[:120],
+                scorer=source[:120],
             ))
     old_by_app = {rows.ids[i]: int(rows.decision_ids[i]) for i in changed}
     status_by_app = {rows.ids[i]: int(rows.statuses[i]) for i in changed}
@@ -350,7 +360,7 @@ def rescore_redrive() -> int:
     from scoring.tasks import rescore_chunk
 
     cutoff = timezone.now() - dt.timedelta(seconds=settings.RESCORE_STUCK_SECONDS)
-    stuck = list(RescoreChunk.objects.filter(
+    stuck = list(RescoreChunk.objects.filter(run__mode=RescoreMode.CELERY).filter(
         Q(status=RunStatus.RUNNING, claimed_at__lt=cutoff)
         | Q(status=RunStatus.PENDING, run__created_at__lt=cutoff, run__status__in=[
             RunStatus.PENDING, RunStatus.RUNNING])

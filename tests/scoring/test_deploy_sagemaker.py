@@ -68,3 +68,37 @@ def test_without_an_s3_location_deploy_explains(settings, active_model):
     settings.SAGEMAKER_S3_URL = ""
     with pytest.raises(CommandError, match="set SAGEMAKER_S3_URL"):
         call_command("deploy_sagemaker", str(active_model.version))
+
+
+def test_rescoring_as_a_batch_transform_round_trip(sagemaker_settings, active_model, alice, capsys):
+    """Rows to S3, create_transform_job on moto; the transform itself by the local stand-in
+    (moto records the job but transforms nothing); the output collected and compared."""
+    from applicants.models import Channel
+    from applicants.schema import get_schema
+    from applicants.services import application_submit
+    from scoring import synthetic
+    from scoring.models import Decision, RescoreRun, RunStatus
+    from scoring.services import score_waiting_applications
+
+    for i, row in enumerate(synthetic.generate(get_schema(), 12, seed=5)[0]):
+        application_submit(answers=row, channel=Channel.API, actor=alice, idempotency_key=f"t{i}")
+    score_waiting_applications(limit=50)
+    with pytest.raises(CommandError, match="has no SageMaker model yet"):
+        call_command("rescore", "--sagemaker-transform", "--chunk-size", "5")
+    call_command("deploy_sagemaker", str(active_model.version))
+    # The decisions' probabilities are off by a little, as if from an older model: all change.
+    Decision.objects.update(prob_high=0.5, prob_low=0.3, prob_medium=0.2)
+    call_command("rescore", "--sagemaker-transform", "--chunk-size", "5")
+    run = RescoreRun.objects.exclude(transform_job="").get()
+    job = boto3.client("sagemaker", region_name="us-east-1").describe_transform_job(
+        TransformJobName=run.transform_job)
+    assert job["TransformInput"]["ContentType"] == "text/csv"
+    assert job["TransformOutput"]["S3OutputPath"].endswith(f"run-{run.pk}/output/")
+    call_command("rescore", "--collect", str(run.pk), "--run-transform-locally")
+    out = capsys.readouterr().out
+    assert "Transformed 12 rows locally" in out and "12 decisions changed" in out
+    run.refresh_from_db()
+    assert run.status == RunStatus.FINISHED and run.processed == 12
+    written = Decision.objects.filter(rescore_run=run, is_current=True)
+    assert written.count() == 12
+    assert {d.scorer for d in written} == {f"sagemaker-transform:{run.transform_job}"}

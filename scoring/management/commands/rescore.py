@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from applicants.models import Channel
-from scoring.models import RescoreRun, RunStatus
+from scoring.models import RescoreMode, RescoreRun, RunStatus
 from scoring.registry import LifecycleError, NoUsableModel
 from scoring.rescoring import rescore_run_inline, rescore_start
 
@@ -40,17 +40,38 @@ class Command(BaseCommand):
         parser.add_argument("--inline", action="store_true",
                             help="run the chunks in this process instead of on Celery workers")
         parser.add_argument("--no-wait", action="store_true", help="start the run and return")
+        parser.add_argument("--sagemaker-transform", action="store_true",
+                            help="on AWS: write the rows to SAGEMAKER_S3_URL and start a SageMaker batch "
+                                 "transform with the model's deployment, instead of Celery chunks")
+        parser.add_argument("--collect", type=int, metavar="RUN",
+                            help="read a finished batch transform's output back and write what changed")
+        parser.add_argument("--run-transform-locally", action="store_true",
+                            help="with --collect: first do the transform here with the local stand-in "
+                                 "(the same container contract), for machines without AWS")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["collect"]:
+            return self._collect(options["collect"], options["run_transform_locally"])
         filters = {"channels": options["channel"], "since": options["since"], "until": options["until"],
                    "scored_by_version": options["scored_by"]}
         try:
             run = rescore_start(model_version=options["model_version"], filters=filters,
                                 chunk_size=options["chunk_size"],
                                 approximate_reasons=options["approximate_reasons"],
-                                dispatch=not options["inline"])
+                                dispatch=not options["inline"] and not options["sagemaker_transform"],
+                                mode=(RescoreMode.TRANSFORM if options["sagemaker_transform"]
+                                      else RescoreMode.CELERY))
+            if options["sagemaker_transform"]:
+                from scoring.transform import transform_submit
+
+                job = transform_submit(run=run)
         except (LifecycleError, NoUsableModel) as exc:
             raise CommandError(str(exc)) from exc
+        if options["sagemaker_transform"]:
+            self.stdout.write(self.style.SUCCESS(
+                f"Rescore run {run.pk}: {run.total:,} applications written to S3; transform job {job} "
+                f"started. When it has completed: python manage.py rescore --collect {run.pk}"))
+            return None
         self.stdout.write(f"Rescore run {run.pk}: {run.total:,} open applications with "
                           f"v{run.model_version.version}, {run.chunks.count()} chunks")
         if options["no_wait"] and not options["inline"]:
@@ -76,3 +97,22 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Run {run.pk} finished: {run.processed:,} applications in {took:.1f} s, {run.changed:,} "
             f"decisions changed, {run.routed_to_review:,} newly routed to review."))
+
+    def _collect(self, run_id: int, locally: bool) -> None:
+        from scoring.transform import run_local_transform, transform_collect
+
+        run = RescoreRun.objects.select_related("model_version").filter(pk=run_id).first()
+        if run is None or run.mode != RescoreMode.TRANSFORM or not run.transform_job:
+            raise CommandError(f"run {run_id} is not a submitted batch transform")
+        if locally:
+            rows = run_local_transform(model_url=run.model_version.artifact_uri,
+                                       input_prefix=f"{run.transform_prefix}/input/",
+                                       output_prefix=f"{run.transform_prefix}/output/")
+            self.stdout.write(f"Transformed {rows:,} rows locally.")
+        try:
+            run = transform_collect(run=run)
+        except LifecycleError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(
+            f"Run {run.pk} {run.status}: {run.processed:,} applications, {run.changed:,} decisions changed, "
+            f"{run.routed_to_review:,} newly routed to review."))
