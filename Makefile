@@ -28,6 +28,16 @@ test: $(STAMP)
 	$(PY) -m ops.services_up
 	$(PY) -m pytest
 
+## make services: PostgreSQL and Redis answering, and the local SageMaker-compatible endpoint
+## (serving the active model on 127.0.0.1:8080; use it with SCORER=sagemaker
+## SAGEMAKER_RUNTIME_URL=http://127.0.0.1:8080). make services-stop stops the endpoint.
+services: $(STAMP)
+	$(PY) -m ops.services_up
+	$(PY) manage.py serve_endpoint --background
+
+services-stop:
+	$(PY) manage.py serve_endpoint --stop
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -24,11 +30,18 @@ class Command(BaseCommand):
         parser.add_argument("--endpoint-name", default=settings.SAGEMAKER_ENDPOINT_NAME)
         parser.add_argument("--no-follow", action="store_true",
                             help="keep serving the first model even when another is activated")
+        parser.add_argument("--background", action="store_true",
+                            help="start in the background (pid in var/endpoint.pid, log in var/endpoint.log)")
+        parser.add_argument("--stop", action="store_true", help="stop the one started with --background")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["stop"]:
+            return self._stop()
         url, variant = self._model(options)
-        server = EndpointServer(model_url=url, endpoint_name=options["endpoint_name"], variant=variant,
-                                host=options["host"], port=options["port"])
+        if options["background"]:
+            return self._background(options)
+        server = EndpointServer(model_url=url or None, endpoint_name=options["endpoint_name"],
+                                variant=variant, host=options["host"], port=options["port"])
         self.stdout.write(f"listening on {server.url} as endpoint {options['endpoint_name']}, "
                           f"serving {variant} ({url})")
         self.stdout.write(f"point the platform at it: SCORER=sagemaker SAGEMAKER_RUNTIME_URL={server.url} "
@@ -50,9 +63,12 @@ class Command(BaseCommand):
         query = ModelVersion.objects.all()
         model = (query.filter(version=options["model_version"]).first() if options["model_version"]
                  else query.filter(status=ModelStatus.ACTIVE).first())
+        if model is None and options["model_version"]:
+            raise CommandError(f"there is no model v{options['model_version']}")
         if model is None:
-            raise CommandError("no such model version" if options["model_version"]
-                               else "no model is active; train one or pass --model-version / --model-url")
+            # Serve anyway (ping answers 503) and pick the model up once one is activated.
+            self.stderr.write("no model is active yet: the endpoint answers 503 until one is")
+            return "", "AllTraffic"
         return model.artifact_uri, f"v{model.version}"
 
     def _follow(self, server: EndpointServer) -> None:
@@ -66,3 +82,54 @@ class Command(BaseCommand):
                     self.stdout.write(f"now serving v{model.version}")
             except Exception as exc:  # the database may be restarting; try again later
                 self.stderr.write(f"could not check the active model: {exc}")
+
+    # --- make services / services-stop ------------------------------------------------------
+
+    def _pid_file(self) -> Path:
+        return Path(settings.VAR_DIR) / "endpoint.pid"
+
+    def _background(self, options: dict[str, Any]) -> None:
+        pid_file = self._pid_file()
+        if pid_file.exists() and _alive(int(pid_file.read_text() or 0)):
+            self.stdout.write(f"the endpoint already runs (pid {pid_file.read_text()})")
+            return
+        argv = [sys.executable, "manage.py", "serve_endpoint", "--host", options["host"],
+                "--port", str(options["port"]), "--endpoint-name", options["endpoint_name"]]
+        for name in ("model_version", "model_url"):
+            if options[name]:
+                argv += [f"--{name.replace('_', '-')}", str(options[name])]
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        log = (pid_file.parent / "endpoint.log").open("ab")
+        process = subprocess.Popen(argv, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        pid_file.write_text(str(process.pid))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(f"the endpoint stopped at once; see {pid_file.parent / 'endpoint.log'}")
+            try:
+                with socket.create_connection((options["host"], options["port"]), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        self.stdout.write(f"endpoint {options['endpoint_name']} on "
+                          f"http://{options['host']}:{options['port']} (pid {process.pid})")
+
+    def _stop(self) -> None:
+        pid_file = self._pid_file()
+        if not pid_file.exists():
+            self.stdout.write("no endpoint was started in the background")
+            return
+        pid = int(pid_file.read_text() or 0)
+        if pid and _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            self.stdout.write(f"stopped the endpoint (pid {pid})")
+        pid_file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
