@@ -30,9 +30,32 @@ from _common import ROOT, Report, log, pick, quick
 
 DATABASE = "riskscore_bench_lifecycle"
 PG = "postgres://postgres@127.0.0.1:5432"
-BROKER = "redis://127.0.0.1:6379/11"
 SIZES = [20_000] if quick() else [100_000, 1_000_000]
 TMP = Path(tempfile.mkdtemp(prefix="bench-rescore-"))
+
+
+def own_redis() -> tuple[subprocess.Popen[bytes], str]:
+    """A Redis of our own on a free port: the shared one's databases belong to the test
+    suites, whose workers must never take this bench's tasks (nor this bench's worker theirs)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+REDIS_PROCESS, BROKER = own_redis()
 
 os.environ.update({
     "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -254,6 +277,8 @@ def main() -> None:
         if worker:
             worker.stop()
         drop_database()
+        REDIS_PROCESS.terminate()
+        REDIS_PROCESS.wait(timeout=10)
         shutil.rmtree(TMP, ignore_errors=True)
     report.print_table("Batch rescoring")
 

@@ -67,7 +67,7 @@ def main() -> None:
                 library = fit(matrix, labels, feature_names=list(schema.feature_names), seed=seed, nthread=2,
                               target=target, split=split, params=LIBRARY_DEFAULTS)
                 searched = search_params(matrix, labels, split, target=target, seed=seed, nthread=2,
-                                         seconds=20 if quick() else 60)
+                                         seconds=10 if quick() else 20)
                 tuned = fit(matrix, labels, feature_names=list(schema.feature_names), seed=seed, nthread=2,
                             target=target, split=split, params=searched["params"])
                 baseline = baseline_metrics(matrix, labels, split, target=target, thresholds=ours.thresholds,

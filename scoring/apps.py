@@ -7,7 +7,8 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from config.health import register_check
-        from scoring.health import check_model, check_scoring_backlog
+        from scoring.health import check_endpoint, check_model, check_scoring_backlog
 
         register_check("model", check_model)
+        register_check("endpoint", check_endpoint)
         register_check("scoring_backlog", check_scoring_backlog)

@@ -28,3 +28,26 @@ def check_scoring_backlog() -> CheckResult:
         "oldest_waiting_seconds": round((timezone.now() - oldest).total_seconds(), 1)
         if oldest else 0,
     }
+
+
+def check_endpoint() -> CheckResult:
+    """With SCORER=sagemaker and a local endpoint, its /ping (200 once a model is loaded).
+    A SageMaker endpoint on AWS has no ping through the runtime API: reported, not probed."""
+    import urllib.error
+    import urllib.request
+
+    from django.conf import settings
+
+    if settings.SCORER != "sagemaker":
+        return {"ok": True, "scorer": settings.SCORER}
+    result: CheckResult = {"endpoint": settings.SAGEMAKER_ENDPOINT_NAME}
+    if not settings.SAGEMAKER_RUNTIME_URL:
+        return {**result, "ok": True, "probed": False}
+    url = f"{settings.SAGEMAKER_RUNTIME_URL.rstrip('/')}/ping"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (a configured http URL)
+            return {**result, "ok": answer.status == 200}
+    except urllib.error.HTTPError as exc:
+        return {**result, "ok": False, "error": f"ping answered {exc.code} (no model loaded?)"}
+    except OSError as exc:
+        return {**result, "ok": False, "error": f"unreachable: {exc}"}

@@ -141,3 +141,14 @@ def test_the_pipeline_scores_through_the_endpoint_and_applications_wait_when_it_
         score_waiting_applications()
     assert Application.objects.get(pk=second.pk).status == Status.RECEIVED
     assert not Decision.objects.filter(application=second).exists()
+
+
+def test_readiness_reports_the_endpoint(local_endpoint, active_model, settings):
+    from scoring.health import check_endpoint
+
+    assert check_endpoint() == {"ok": True, "scorer": "inprocess"}
+    settings.SCORER = "sagemaker"
+    local_endpoint.serve(active_model)
+    assert check_endpoint()["ok"]
+    local_endpoint.stop()
+    assert "unreachable" in check_endpoint()["error"]
