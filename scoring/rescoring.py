@@ -18,6 +18,7 @@ the decisions the first run wrote and writes nothing more.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -199,7 +200,8 @@ def apply_scores(chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: n
     model = run.model_version
     tiers = tiers_from_probabilities(probs, model.thresholds)
     moved = np.abs(probs - rows.old_probs).max(axis=1) >= settings.RESCORE_MIN_PROBABILITY_CHANGE
-    changed = np.flatnonzero((tiers != rows.old_tiers) | moved | (rows.decision_ids < 0))
+    # An open application always has a current decision; one without is left to the pipeline.
+    changed = np.flatnonzero(((tiers != rows.old_tiers) | moved) & (rows.decision_ids >= 0))
     decisions: list[Decision] = []
     if len(changed):
         approximate = run.explanation_method == "approximate"
@@ -233,20 +235,47 @@ def apply_scores(chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: n
 
 
 def _write(decisions: list[Decision], old_by_app: dict[Any, int]) -> list[Decision]:
-    """Replace current decisions that are still current (an auditor or the pipeline may have
-    moved on meanwhile: those applications are left alone)."""
+    """Replace current decisions that are still current, of applications still open (an
+    auditor or the pipeline may have moved on meanwhile: those are left alone). Looked up
+    by decision id: integer lists bind far cheaper than lists of UUIDs."""
     if not decisions:
         return []
     old_ids = [pk for pk in old_by_app.values() if pk >= 0]
-    still = set(Decision.objects.select_for_update().filter(pk__in=old_ids, is_current=True)
-                .values_list("application_id", flat=True))
-    open_now = set(Application.objects.filter(pk__in=list(old_by_app), status__in=OPEN)
-                   .values_list("pk", flat=True))
-    keep = [d for d in decisions if d.application_id in open_now
-            and (d.application_id in still or old_by_app[d.application_id] < 0)]
-    Decision.objects.filter(application_id__in=[d.application_id for d in keep], is_current=True).update(
-        is_current=False)
+    still = dict(Decision.objects.select_for_update(of=("self",)).filter(
+        pk__in=old_ids, is_current=True, application__status__in=OPEN,
+    ).values_list("application_id", "pk"))
+    keep = [d for d in decisions if d.application_id in still]
+    Decision.objects.filter(pk__in=[still[d.application_id] for d in keep]).update(is_current=False)
+    if connection.vendor == "postgresql":
+        return _insert_by_copy(keep)
     return Decision.objects.bulk_create(keep, batch_size=2000)
+
+
+_COPY_COLUMNS = ("id", "application_id", "model_version_id", "tier", "prob_low", "prob_medium",
+                 "prob_high", "reasons", "explanation_method", "feature_snapshot", "routed_to_review",
+                 "routing_reason", "is_current", "created_at", "scorer", "rescore_run_id")
+
+
+def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
+    """COPY instead of INSERT: the JSON reasons and snapshots of thousands of decisions bind
+    several times faster this way. Ids are drawn from the table's sequence first, so the
+    outbox rows can name them."""
+    if not decisions:
+        return []
+    table = Decision._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+                       "FROM generate_series(1, %s)", [len(decisions)])
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+            for pk, d in zip(ids, decisions, strict=True):
+                d.pk, d.created_at, d.is_current = pk, now, True
+                copy.write_row((pk, d.application_id, d.model_version_id, d.tier, d.prob_low, d.prob_medium,
+                                d.prob_high, json.dumps(d.reasons), d.explanation_method,
+                                json.dumps(d.feature_snapshot), d.routed_to_review, d.routing_reason, True,
+                                now, d.scorer, d.rescore_run_id))
+    return decisions
 
 
 def _finish_chunk(chunk: RescoreChunk, run: RescoreRun, *, processed: int, changed: int, routed: int) -> None:
