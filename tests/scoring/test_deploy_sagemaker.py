@@ -102,3 +102,27 @@ def test_rescoring_as_a_batch_transform_round_trip(sagemaker_settings, active_mo
     written = Decision.objects.filter(rescore_run=run, is_current=True)
     assert written.count() == 12
     assert {d.scorer for d in written} == {f"sagemaker-transform:{run.transform_job}"}
+
+
+def test_artifacts_stored_in_s3_are_scored_and_served_from_there(sagemaker_settings, s3_bucket,
+                                                                 trained_default, settings):
+    """MODEL_STORAGE_URL=s3://…: the registry writes model.tar.gz and metadata.json to S3; the
+    in-process scorer and the endpoint server both load the model from there."""
+    import numpy as np
+
+    from applicants.schema import get_schema
+    from scoring import synthetic
+    from scoring.endpoint import load_model
+    from scoring.features import build_matrix
+    from scoring.registry import model_version_register
+    from scoring.scorers import InProcessScorer
+
+    settings.MODEL_STORAGE_URL = f"s3://{s3_bucket}/models"
+    model = model_version_register(trained=trained_default, schema=get_schema(), training_source="t")
+    assert model.artifact_uri.startswith(f"s3://{s3_bucket}/models/v{model.version}-")
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=s3_bucket)["Contents"]]
+    assert any(k.endswith("/metadata.json") for k in keys)
+    rows = build_matrix(get_schema(), synthetic.generate(get_schema(), 20, seed=4)[0])
+    expected = trained_default.booster.inplace_predict(rows)
+    np.testing.assert_allclose(InProcessScorer().predict_proba(model, rows), expected, rtol=1e-6)
+    np.testing.assert_allclose(load_model(model.artifact_uri).inplace_predict(rows), expected, rtol=1e-6)

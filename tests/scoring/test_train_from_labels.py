@@ -13,7 +13,7 @@ from scoring.artifacts import load_booster
 from scoring.datasets import NotEnoughData, assemble_training_set
 from scoring.features import build_matrix
 from scoring.model_services import model_train_from_labels
-from scoring.models import TIERS, ModelStatus, Target
+from scoring.models import TIERS, ModelStatus, ModelVersion, Target
 from tests.scoring.history_files import write_history
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,12 @@ def test_the_train_command_prints_the_report_beside_the_baseline(tier_history, c
     assert "log. reg." in out and "ROC AUC high vs rest" in out
     assert "calibration: expected calibration error" in out
     assert "is a candidate: an approver approves and activates it" in out
+
+
+def test_the_time_boxed_search_picks_parameters_on_past_rows_only(tier_history, settings, capsys):
+    settings.LIFECYCLE_SEARCH_SECONDS = 5
+    call_command("train", "--search")
+    model = ModelVersion.objects.get()
+    searched = model.params["searched"]
+    assert searched["tried"] >= 1 and set(searched["chosen"]) == {"max_depth", "min_child_weight", "eta"}
+    assert model.params["max_depth"] == searched["chosen"]["max_depth"]
