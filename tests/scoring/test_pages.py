@@ -93,3 +93,8 @@ def test_rescoring_page_starts_a_run(erin, active_model):
     response = client.post("/models/rescoring/", {"model_version": "", "channel": ""}, follow=True)
     assert "Rescore run" in response.content.decode()
     assert "No rescoring run yet" not in client.get("/models/rescoring/").content.decode()
+
+
+def test_the_registry_is_in_the_navigation_of_those_who_may_open_it(erin, alice):
+    assert 'href="/models/">Models</a>' in logged_in(erin).get("/").content.decode()
+    assert 'href="/models/"' not in logged_in(alice).get("/").content.decode()
