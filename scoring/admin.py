@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from scoring.models import Decision, ModelStatusChange, ModelVersion
+from scoring.models import (
+    Decision,
+    HistoryImport,
+    ModelDeployment,
+    ModelStatusChange,
+    ModelVersion,
+    RescoreRun,
+    TrainingRun,
+)
 
 
 class StatusHistoryInline(admin.TabularInline):
@@ -34,3 +42,34 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(HistoryImport)
+class HistoryImportAdmin(_ReadOnly):
+    list_display = ["created_at", "file_name", "label_kind", "rows_read", "rows_imported",
+                    "rows_already_imported", "rows_rejected"]
+
+
+@admin.register(RescoreRun)
+class RescoreRunAdmin(_ReadOnly):
+    list_display = ["pk", "model_version", "mode", "status", "total", "processed", "changed",
+                    "routed_to_review", "created_at", "finished_at"]
+    list_filter = ["status", "mode"]
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(_ReadOnly):
+    list_display = ["pk", "status", "stage", "model_version", "requested_by", "created_at"]
+
+
+@admin.register(ModelDeployment)
+class ModelDeploymentAdmin(_ReadOnly):
+    list_display = ["created_at", "model_version", "endpoint_name", "variant_name", "action"]
