@@ -108,44 +108,43 @@ def _act(request: HttpRequest, version: int | None, action: Any, done: str) -> H
     return redirect("scoring:model-detail", version=version) if version else redirect("scoring:model-list")
 
 
+def _on_version(request: HttpRequest, version: int, step: Any, done: str) -> HttpResponse:
+    """A registry step on one version: `step(model, actor, post)` runs the service."""
+    _viewer(request)
+    model = get_object_or_404(selectors.model_versions(), version=version)
+    return _act(request, version, lambda: step(model, request.user, request.POST), done)
+
+
 @require_POST
 @login_required
 def model_approve(request: HttpRequest, version: int) -> HttpResponse:
-    _viewer(request)
-    model = get_object_or_404(selectors.model_versions(), version=version)
-    note = request.POST.get("note", "").strip()
-    return _act(request, version, lambda: model_version_approve(model=model, actor=request.user, note=note),
-                "Approved v{v}. Activating it is a separate step.")
+    return _on_version(request, version, lambda m, actor, post: model_version_approve(
+        model=m, actor=actor, note=post.get("note", "").strip()),
+        "Approved v{v}. Activating it is a separate step.")
 
 
 @require_POST
 @login_required
 def model_activate(request: HttpRequest, version: int) -> HttpResponse:
-    _viewer(request)
-    model = get_object_or_404(selectors.model_versions(), version=version)
-    note = request.POST.get("note", "").strip()
-    return _act(request, version, lambda: model_version_activate(model=model, actor=request.user, note=note),
-                "v{v} is active: new applications are scored with it.")
+    return _on_version(request, version, lambda m, actor, post: model_version_activate(
+        model=m, actor=actor, note=post.get("note", "").strip()),
+        "v{v} is active: new applications are scored with it.")
 
 
 @require_POST
 @login_required
 def model_retire(request: HttpRequest, version: int) -> HttpResponse:
-    _viewer(request)
-    model = get_object_or_404(selectors.model_versions(), version=version)
-    return _act(request, version, lambda: model_version_retire(model=model, actor=request.user),
-                "v{v} is retired.")
+    return _on_version(request, version, lambda m, actor, post: model_version_retire(model=m, actor=actor),
+                       "v{v} is retired.")
 
 
 @require_POST
 @login_required
 def model_shadow(request: HttpRequest, version: int) -> HttpResponse:
-    _viewer(request)
-    model = get_object_or_404(selectors.model_versions(), version=version)
     enabled = request.POST.get("enabled") == "1"
-    return _act(request, version,
-                lambda: model_version_set_shadow(model=model, actor=request.user, enabled=enabled),
-                "v{v} now scores new applications in shadow." if enabled else "v{v} left shadow scoring.")
+    return _on_version(request, version, lambda m, actor, post: model_version_set_shadow(
+        model=m, actor=actor, enabled=enabled),
+        "v{v} now scores new applications in shadow." if enabled else "v{v} left shadow scoring.")
 
 
 @require_POST

@@ -98,3 +98,13 @@ def test_rescoring_page_starts_a_run(erin, active_model):
 def test_the_registry_is_in_the_navigation_of_those_who_may_open_it(erin, alice):
     assert 'href="/models/">Models</a>' in logged_in(erin).get("/").content.decode()
     assert 'href="/models/"' not in logged_in(alice).get("/").content.decode()
+
+
+def test_shadow_and_retire_from_the_page(erin, candidate, active_model):
+    client = logged_in(erin)
+    response = client.post(f"/models/{candidate.version}/shadow/", {"enabled": "1"}, follow=True)
+    assert "now scores new applications in shadow" in response.content.decode()
+    assert "Stop shadow scoring" in response.content.decode()
+    response = client.post(f"/models/{candidate.version}/retire/", follow=True)
+    assert "is retired" in response.content.decode()
+    assert ModelVersion.objects.get(pk=candidate.pk).status == ModelStatus.RETIRED
