@@ -21,7 +21,7 @@ def sagemaker_settings(settings, aws_stand_in, s3_bucket, monkeypatch):
     return settings
 
 
-def test_deploy_creates_then_updates_the_endpoint(sagemaker_settings, active_model, capsys):
+def test_deploy_uploads_the_artifact_and_creates_the_endpoint(sagemaker_settings, active_model, capsys):
     call_command("deploy_sagemaker", str(active_model.version))
     assert "Endpoint riskscore-" in capsys.readouterr().out
     client = boto3.client("sagemaker", region_name="us-east-1")
