@@ -145,8 +145,24 @@ def training_run_request(*, requested_by: Any) -> TrainingRun:
 
     with transaction.atomic():
         run = TrainingRun.objects.create(requested_by=requested_by, stage="waiting for a worker")
-        transaction.on_commit(lambda: train_model.delay(run.pk))
+        # robust: a broker that is down must not fail the request; the run stays pending and
+        # the periodic re-drive (training_runs_redrive) hands it out later.
+        transaction.on_commit(lambda: train_model.delay(run.pk), robust=True)
     return run
+
+
+def training_runs_redrive(*, older_than: float = 120.0) -> int:
+    """Publish again training runs still pending after `older_than` seconds."""
+    import datetime as dt
+
+    from scoring.tasks import train_model
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
+    pending = list(TrainingRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
+                   .values_list("pk", flat=True)[:100])
+    for pk in pending:
+        train_model.delay(pk)
+    return len(pending)
 
 
 def training_run_execute(*, run_id: int) -> TrainingRun | None:

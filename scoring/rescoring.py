@@ -109,7 +109,9 @@ def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] |
                                               "filters": run.filters})
         if dispatch and chunks and mode == RescoreMode.CELERY:
             chunk_ids = [c.pk for c in chunks]
-            transaction.on_commit(lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async())
+            # robust: with the broker down the chunks stay pending for rescore_redrive.
+            transaction.on_commit(lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async(),
+                                  robust=True)
     return run
 
 

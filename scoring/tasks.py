@@ -93,3 +93,11 @@ def redrive_rescoring() -> int:
     from scoring.rescoring import rescore_redrive
 
     return rescore_redrive()
+
+
+@shared_task
+def redrive_training() -> int:
+    """Periodic: publish again training runs queued while the broker was away."""
+    from scoring.model_services import training_runs_redrive
+
+    return training_runs_redrive()

@@ -62,4 +62,5 @@ RESCORE_REDRIVE_EVERY_SECONDS = env_int("RESCORE_REDRIVE_EVERY_SECONDS", 60, min
 LIFECYCLE_BEAT_SCHEDULE = {
     "redrive-rescoring": {"task": "scoring.tasks.redrive_rescoring",
                           "schedule": float(RESCORE_REDRIVE_EVERY_SECONDS)},
+    "redrive-training": {"task": "scoring.tasks.redrive_training", "schedule": 60.0},
 }

@@ -108,3 +108,20 @@ def test_shadow_and_retire_from_the_page(erin, candidate, active_model):
     response = client.post(f"/models/{candidate.version}/retire/", follow=True)
     assert "is retired" in response.content.decode()
     assert ModelVersion.objects.get(pk=candidate.pk).status == ModelStatus.RETIRED
+
+
+def test_training_runs_left_pending_are_published_again(erin):
+    """A request made while the broker was away stays pending; the periodic re-drive
+    publishes it again (a worker that finds it already claimed does nothing)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scoring.model_services import training_runs_redrive
+
+    response = logged_in(erin).post("/models/train/", follow=True)
+    assert "Training queued" in response.content.decode()
+    run = TrainingRun.objects.get()
+    assert run.status == RunStatus.PENDING and training_runs_redrive() == 0  # too recent
+    TrainingRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+    assert training_runs_redrive() == 1
