@@ -24,7 +24,8 @@ def comparison_rows(model: ModelVersion) -> list[tuple[str, Any, Any, Any]]:
     if model.target == Target.BINARY:
         names.append(("brier", "Brier score"))
     else:
-        names += [(f"auc:{tier}", f"ROC AUC {tier} vs rest") for tier in TIERS]
+        # high vs rest is the headline above; the other tiers one-vs-rest:
+        names += [(f"auc:{tier}", f"ROC AUC {tier} vs rest") for tier in TIERS if tier != "high"]
     rows = []
     for key, label in names:
         if key.startswith("auc:"):
