@@ -181,8 +181,9 @@ def rescoring(request: HttpRequest) -> HttpResponse:
         return _rescore_start(request)
     return render(request, "scoring/rescoring.html", {
         "runs": selectors.rescore_runs(),
+        # Only approved models may write decisions (rescore_start refuses the others).
         "versions": selectors.model_versions().filter(
-            status__in=[ModelStatus.ACTIVE, ModelStatus.APPROVED, ModelStatus.CANDIDATE]),
+            status__in=[ModelStatus.ACTIVE, ModelStatus.APPROVED], approved_at__isnull=False),
         "channels": Channel.choices,
         "can_start": can_activate_model(request.user),
     })
