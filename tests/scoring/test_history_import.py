@@ -59,3 +59,16 @@ def test_file_level_problems_are_clear(tmp_path):
         call_command("import_history", str(tmp_path / "missing.csv"))
     with pytest.raises(CommandError, match="needs --adverse-value"):
         call_command("import_history", str(path), "--label-kind", "binary")
+
+
+def test_an_id_column_recognises_rows_imported_before_even_when_corrected(tmp_path, capsys):
+    path = tmp_path / "ids.csv"
+    header = "ref,employment_status,annual_income,monthly_housing_cost,monthly_debt_payments," \
+             "existing_credit_lines,delinquencies_2y,requested_amount,term_months,loan_purpose,label,decided_at\n"
+    row = "L-1,employed_full_time,{income},900,200,2,0,5000,36,car,low,2025-03-01\n"
+    path.write_text(header + row.format(income=40000))
+    call_command("import_history", str(path), "--id-column", "ref")
+    path.write_text(header + row.format(income=41000))  # the same loan, its income corrected
+    call_command("import_history", str(path), "--id-column", "ref")
+    assert "Imported 0 rows; 1 were already imported." in capsys.readouterr().out
+    assert HistoricalApplication.objects.get().answers["annual_income"] == 40000
