@@ -9,7 +9,7 @@ import random
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -88,8 +88,9 @@ def outbox_record_attempt(*, ids: Iterable[int], retry_in: dt.timedelta, error: 
 # --- draining --------------------------------------------------------------------------------
 
 
-def outbox_lock_topic(topic: str) -> bool:
-    """Take the topic for this transaction; False when another drain holds it.
+def outbox_lock_topic(topic: str, *, wait_seconds: float = 0) -> bool:
+    """Take the topic for this transaction; False when another drain holds it (after
+    waiting up to `wait_seconds` for it).
 
     One drain per topic at a time (a PostgreSQL advisory lock, released at commit or when
     the connection dies) keeps every write to one external record in order, which is what
@@ -101,8 +102,19 @@ def outbox_lock_topic(topic: str) -> bool:
     lock_id = int.from_bytes(hashlib.sha256(f"outbox:{topic}".encode()).digest()[:8], "big",
                              signed=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return bool(cursor.fetchone()[0])
+        if not wait_seconds:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+            return bool(cursor.fetchone()[0])
+        # Another drain holds it for one batch at most: wait for it, within reason.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(wait_seconds * 1000)}ms"])
+        try:
+            with transaction.atomic():
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+        except OperationalError:  # lock_timeout: that drain is stuck, leave it the sink
+            return False
+        finally:
+            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+        return True
 
 
 def outbox_claim(*, topic: str, limit: int) -> list[OutboxMessage]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from outbox.models import OutboxMessage
 from outbox.selectors import outbox_has_due
@@ -27,8 +28,11 @@ from outbox.services import (
     sink_topic,
 )
 from sinks.base import Sink, SinkUnavailable, get_sink
+from sinks.models import DrainRequest
 
 logger = logging.getLogger(__name__)
+# A drain waits this long for another one's batch to finish before leaving it the sink.
+DRAIN_LOCK_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -59,7 +63,7 @@ def sink_drain(*, sink_name: str, sink: Sink | None = None, batch_size: int | No
     result = DrainResult(sink=sink_name)
     while time.monotonic() < deadline:
         with transaction.atomic():
-            if not outbox_lock_topic(topic):
+            if not outbox_lock_topic(topic, wait_seconds=DRAIN_LOCK_WAIT_SECONDS):
                 result.busy = True
                 break
             messages = outbox_claim(topic=topic, limit=batch_size)
@@ -100,6 +104,28 @@ def _deliver(sink: Sink, messages: list[OutboxMessage], result: DrainResult) -> 
         result.dead += outbox_failed(messages=retry, error=error)
         result.retrying += len(retry)
     return True
+
+
+def drain_ask(*, sink: str, force: bool = False) -> bool:
+    """Record an ask for a drain; True when the caller should publish it (no drain was
+    waiting, or `force`). A conditional UPDATE, so of many concurrent asks one wins."""
+    now = timezone.now()
+    DrainRequest.objects.get_or_create(sink=sink)
+    waiting = DrainRequest.objects.filter(sink=sink)
+    if not force:
+        waiting = waiting.filter(asked_at__isnull=True)
+    return bool(waiting.update(asked_at=now))
+
+
+def drain_ask_withdraw(*, sink: str) -> None:
+    """The ask could not be published: let the next one through."""
+    DrainRequest.objects.filter(sink=sink).update(asked_at=None)
+
+
+def drain_started(*, sink: str) -> None:
+    """A drain starts: asks from now on publish a new one (what commits after this drain's
+    last look is then never left waiting for the periodic re-drive)."""
+    DrainRequest.objects.filter(sink=sink).update(asked_at=None)
 
 
 def sinks_with_due_messages() -> list[str]:

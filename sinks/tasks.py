@@ -6,32 +6,39 @@ import logging
 
 from celery import shared_task
 
-from sinks.services import outbox_purge, sink_drain, sinks_with_due_messages
+from sinks.services import (
+    drain_ask,
+    drain_ask_withdraw,
+    drain_started,
+    outbox_purge,
+    sink_drain,
+    sinks_with_due_messages,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def publish_drain(sink: str) -> None:
-    """Ask for a drain. If the broker is down the messages stay pending and the periodic
-    re-drive asks again, so this never fails its caller."""
+def publish_drain(sink: str, *, force: bool = False) -> None:
+    """Ask for a drain, unless one is already asked for and not yet started (`force`: ask
+    anyway, as the periodic re-drive does in case a queued ask was lost with the broker).
+
+    If the broker is down the messages stay pending and the periodic re-drive asks again,
+    so this never fails its caller."""
     try:
+        if not drain_ask(sink=sink, force=force):
+            return
         drain_sink.delay(sink)
     except Exception:
-        logger.warning("broker unavailable; the %s drain will be re-driven", sink, exc_info=True)
+        drain_ask_withdraw(sink=sink)
+        logger.warning("could not ask for a %s drain; the re-drive will", sink, exc_info=True)
 
 
 @shared_task(ignore_result=True)
-def drain_sink(sink: str, again_if_busy: bool = True) -> dict:
-    """Deliver what is due for one sink. Running twice at once is harmless: the second
-    finds the sink taken and returns, asking once more a second later, since what made
-    it ask may have been committed after the running drain's last look."""
-    result = sink_drain(sink_name=sink)
-    if result.busy and again_if_busy:
-        try:
-            drain_sink.apply_async(args=[sink, False], countdown=1)
-        except Exception:
-            logger.warning("broker unavailable; the %s drain will be re-driven", sink)
-    return result.as_dict()
+def drain_sink(sink: str) -> dict:
+    """Deliver what is due for one sink. Several at once are harmless: they take the sink
+    in turns, batch by batch."""
+    drain_started(sink=sink)
+    return sink_drain(sink_name=sink).as_dict()
 
 
 @shared_task(ignore_result=True)
@@ -40,7 +47,7 @@ def redrive_sinks() -> list[str]:
     that expired, a sink that came back), and purge old delivered messages."""
     sinks = sinks_with_due_messages()
     for sink in sinks:
-        publish_drain(sink)
+        publish_drain(sink, force=True)
     purged = outbox_purge()
     if purged:
         logger.info("purged %d delivered outbox messages", purged)

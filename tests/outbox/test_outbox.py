@@ -90,8 +90,11 @@ def test_only_one_drain_holds_a_topic_at_a_time():
     assert held.wait(10)
     with transaction.atomic():
         assert not outbox_lock_topic(TOPIC)
+        assert not outbox_lock_topic(TOPIC, wait_seconds=0.2)
         assert outbox_lock_topic("sink:warehouse")
-    release.set()
+    threading.Timer(0.3, release.set).start()
+    with transaction.atomic():
+        assert outbox_lock_topic(TOPIC, wait_seconds=10)  # waits for the other's batch
     thread.join()
     with transaction.atomic():
         assert outbox_lock_topic(TOPIC)

@@ -112,7 +112,9 @@ def test_readyz_calls_an_old_backlog_stale(sinks_on, settings):
     assert body["checks"]["outbox"]["oldest_pending_seconds"] > 1
 
 
-def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_on, private_redis):
+def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_on, private_redis,
+                                                                        settings):
+    settings.OUTBOX_DRAIN_DELAY_SECONDS = 0
     private_redis.flush()
     OutboxMessage.objects.create(topic=sink_topic("warehouse"), key="k")
     OutboxMessage.objects.create(topic=sink_topic("dynamodb"), key="k", status=OutboxStatus.DEAD)
@@ -122,40 +124,35 @@ def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_o
     assert len(queued) == 1 and b"sinks.tasks.drain_sink" in queued[0]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_drain_that_finds_its_sink_busy_asks_once_more_a_moment_later(settings, private_redis):
+def test_asks_for_a_drain_coalesce_while_one_is_waiting(settings, private_redis):
     import json
-    import threading
 
-    from django.db import connections, transaction
+    from sinks.services import drain_started
+    from sinks.tasks import publish_drain
 
-    from outbox.services import outbox_lock_topic
-    from sinks.tasks import drain_sink
-
-    settings.SINKS = ["warehouse"]
     private_redis.flush()
-    held, release = threading.Event(), threading.Event()
 
-    def running_drain() -> None:
-        try:
-            with transaction.atomic():
-                outbox_lock_topic(sink_topic("warehouse"))
-                held.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
+    def queued() -> list[str]:
+        messages = redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)
+        return sorted(json.loads(m)["headers"]["argsrepr"] for m in messages)
 
-    thread = threading.Thread(target=running_drain)
-    thread.start()
-    try:
-        assert held.wait(10)
-        with use_broker(private_redis.url):
-            assert drain_sink("warehouse")["busy"]
-            assert drain_sink("warehouse", again_if_busy=False)["busy"]
-    finally:
-        release.set()
-        thread.join()
-    queued = [json.loads(m) for m in redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)]
-    assert [(m["headers"]["task"], m["headers"]["argsrepr"], bool(m["headers"]["eta"])) for m in queued] == [
-        ("sinks.tasks.drain_sink", "['warehouse', False]", True)
-    ]
+    with use_broker(private_redis.url):
+        for _ in range(10):  # ten scoring batches committed while the worker is busy
+            publish_drain("dynamodb")
+        publish_drain("warehouse")
+        assert queued() == ["('dynamodb',)", "('warehouse',)"]
+        drain_started(sink="dynamodb")  # the worker starts it: the next ask is a new drain
+        publish_drain("dynamodb")
+        publish_drain("dynamodb")
+        assert queued() == ["('dynamodb',)", "('dynamodb',)", "('warehouse',)"]
+        publish_drain("warehouse", force=True)  # the re-drive: in case the queued one was lost
+    assert queued() == ["('dynamodb',)", "('dynamodb',)", "('warehouse',)", "('warehouse',)"]
+
+
+def test_an_ask_that_cannot_be_published_lets_the_next_one_through(settings):
+    from sinks.models import DrainRequest
+    from sinks.tasks import publish_drain
+
+    with use_broker("redis://127.0.0.1:1/0"):  # nothing listens there
+        publish_drain("dynamodb")
+    assert DrainRequest.objects.get(sink="dynamodb").asked_at is None
