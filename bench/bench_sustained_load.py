@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -74,6 +75,12 @@ class SinkStack(Stack):
                              "--schedule", str(self.tmp / "beat-schedule"), "--loglevel=WARNING"])
 
     def stop(self) -> None:
+        if os.environ.get("BENCH_KEEP_LOGS"):
+            kept = ROOT / "var" / "bench-logs"
+            kept.mkdir(parents=True, exist_ok=True)
+            for log_file in self.tmp.glob("*.log"):
+                shutil.copy(log_file, kept / f"sustained-{log_file.name}")
+            log(f"logs kept in {kept}")
         try:
             self._terminate("beat")
         finally:
@@ -174,8 +181,6 @@ def main() -> None:
                 log("worker log tail:\n" + stack.log_tail("worker"))
     finally:
         dynalite.stop()
-        import shutil
-
         shutil.rmtree(data, ignore_errors=True)
     report.print_table("bench_sustained_load: gunicorn + Celery worker + beat + PostgreSQL + Redis "
                        "+ dynalite + warehouse")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from outbox.models import OutboxMessage
@@ -107,13 +108,16 @@ def _deliver(sink: Sink, messages: list[OutboxMessage], result: DrainResult) -> 
 
 
 def drain_ask(*, sink: str, force: bool = False) -> bool:
-    """Record an ask for a drain; True when the caller should publish it (no drain was
-    waiting, or `force`). A conditional UPDATE, so of many concurrent asks one wins."""
+    """Record an ask for a drain; True when the caller should publish it: no drain is
+    waiting, or the one waiting was asked more than OUTBOX_DRAIN_ASK_EVERY_SECONDS ago (it
+    may be queued behind a long backlog: one more, further up, keeps the sinks' lag short),
+    or `force`. A conditional UPDATE, so of many concurrent asks one wins."""
     now = timezone.now()
     DrainRequest.objects.get_or_create(sink=sink)
     waiting = DrainRequest.objects.filter(sink=sink)
     if not force:
-        waiting = waiting.filter(asked_at__isnull=True)
+        stale = now - dt.timedelta(seconds=settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS)
+        waiting = waiting.filter(Q(asked_at__isnull=True) | Q(asked_at__lt=stale))
     return bool(waiting.update(asked_at=now))
 
 

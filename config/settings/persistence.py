@@ -47,6 +47,9 @@ if WAREHOUSE_DIALECT == "redshift" and not WAREHOUSE_STAGING_URL.startswith("s3:
 # --- The outbox drain -----------------------------------------------------------------------
 # Messages one drain claims at a time (one BatchWriteItem series, one warehouse MERGE).
 OUTBOX_DRAIN_BATCH = env_int("OUTBOX_DRAIN_BATCH", 500, minimum=1, maximum=10_000)
+# While a drain waits in the queue, further asks are skipped, but at most for this long:
+# then one more is published (the first may sit behind a long queue of scoring tasks).
+OUTBOX_DRAIN_ASK_EVERY_SECONDS = env_float("OUTBOX_DRAIN_ASK_EVERY_SECONDS", 0.5, minimum=0.0)
 # A drain task keeps claiming batches for at most this long, then leaves the rest to the next.
 OUTBOX_DRAIN_SECONDS = env_float("OUTBOX_DRAIN_SECONDS", 20.0, minimum=0.1)
 # Failed deliveries wait base * 2^attempts seconds (with jitter), at most the max.
