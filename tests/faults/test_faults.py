@@ -35,6 +35,18 @@ def delivered(ids: list[str], sink: str) -> bool:
     ).values("key").distinct().count() == len(ids)
 
 
+def test_without_a_fault_everything_arrives_with_no_re_drive_at_all(fault_stage):
+    """The baseline: the asks for drains made on commit suffice; beat is a safety net."""
+    fault_stage.worker()
+    ids = []
+    for _ in range(3):  # bursts, so asks meet drains already waiting or running
+        ids += fault_stage.submit(5)
+        time.sleep(0.3)
+    wait_until(lambda: delivered(ids, "dynamodb") and delivered(ids, "warehouse"), 20,
+               "every decision to reach both sinks without a re-drive")
+    fault_stage.assert_nothing_lost(ids)
+
+
 def test_a_worker_killed_in_the_middle_of_scoring(fault_stage):
     worker = fault_stage.worker()
     settings_dict = connection.settings_dict
