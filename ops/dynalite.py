@@ -141,10 +141,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"dynalite on http://127.0.0.1:{args.port}, data in {args.path} "
           f"(DYNAMODB_ENDPOINT_URL=http://127.0.0.1:{args.port}); Ctrl-C stops", flush=True)
+    process = subprocess.Popen(command, cwd=ROOT)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill`, docker stop: stop dynalite too
     try:
-        return subprocess.call(command, cwd=ROOT)
+        return process.wait()
     except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
         return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
