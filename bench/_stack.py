@@ -1,0 +1,239 @@
+"""The full stack on 127.0.0.1 for a benchmark: its own PostgreSQL database and Redis
+database, a trained active model, a user with an API token, gunicorn and one Celery worker.
+
+Everything it creates it removes again, also when the run fails or is interrupted: the
+processes run in their own sessions (a Ctrl-C in the terminal does not reach them, so
+their stop is ours to do, in order) and the database is dropped with FORCE.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import redis
+from _common import ROOT, log, machine_cpu_seconds
+
+_SUCCEEDED = re.compile(r"score_application\[[^\]]+\] succeeded in ([0-9.e-]+)s: (\d+)")
+PG = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379"
+
+_CREATE_USER = """
+from accounts.roles import Role
+from accounts.services import user_create_with_roles
+from rest_framework.authtoken.models import Token
+user = user_create_with_roles(username="bench", password="bench-only-pw-1", roles=[Role.APPLICANT])
+print("TOKEN", Token.objects.get_or_create(user=user)[0].key)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Stack:
+    """Use as a context manager; `start()` brings everything up, leaving it tears it down."""
+
+    def __init__(self, *, database: str = "riskscore_bench", redis_db: int = 13,
+                 web_workers: int = 2, train_rows: int = 5000):
+        self.database, self.redis_db = database, redis_db
+        self.web_workers, self.train_rows = web_workers, train_rows
+        self.port = free_port()
+        self.database_url = f"{PG}/{database}"
+        self.broker_url = f"{REDIS}/{redis_db}"
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.token = ""
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": self.broker_url,
+            # The default user rate (1200/minute) would turn most of the load into 429s.
+            "API_THROTTLE_USER": "1000000/minute",
+            # Artifacts in the run's own folder, not the tests' var/test-models.
+            "MODEL_STORAGE_URL": f"file://{self.tmp / 'models'}",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Stack:
+        # A `kill` of the bench should clean up like a Ctrl-C does.
+        self._old_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+
+    def start(self) -> None:
+        self._fresh_database()
+        self.redis().flushdb()
+        log("migrating the bench database")
+        self.manage("migrate", "--noinput")
+        log(f"training and activating a model on {self.train_rows:,} synthetic rows")
+        self.manage("train", "--synthetic", str(self.train_rows), "--bootstrap")
+        out = self.manage("shell", "-c", _CREATE_USER)
+        self.token = next(line.split()[1] for line in out.splitlines() if line.startswith("TOKEN "))
+        self._start_web()
+        self._start_worker()
+
+    def stop(self) -> None:
+        # The web first (no new work), then the worker, then the data they were using. Each
+        # step is tried even if one before it failed, so one fault leaves nothing else behind.
+        steps = [lambda: self._terminate("web"), lambda: self._terminate("worker"),
+                 lambda: self.redis().flushdb(), self._drop_database,
+                 lambda: shutil.rmtree(self.tmp, ignore_errors=True)]
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:
+                log(f"cleanup step failed: {type(exc).__name__}: {exc}")
+
+    # --- pieces ------------------------------------------------------------------------------
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                                capture_output=True, text=True, check=False)
+        if result.returncode:
+            raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.broker_url)
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.database_url, autocommit=True)
+
+    def _fresh_database(self) -> None:
+        self._drop_database()
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.database}"')
+
+    def _drop_database(self) -> None:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        log_file = (self.tmp / f"{name}.log").open("ab")
+        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log_file,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def _start_web(self) -> None:
+        # Sync workers, as the Dockerfile deploys them (one request at a time per process,
+        # no keep-alive), one per core.
+        log(f"starting gunicorn ({self.web_workers} workers) on port {self.port}")
+        self._spawn("web", [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers",
+                            str(self.web_workers), "--bind", f"127.0.0.1:{self.port}",
+                            "--log-level", "warning"])
+        self._wait("gunicorn to answer /healthz", self._web_ready, "web")
+
+    def _web_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def _start_worker(self) -> None:
+        log("starting one Celery worker (solo pool)")
+        self._spawn("worker", [sys.executable, "-m", "celery", "-A", "config", "worker",
+                               "--pool=solo", "--without-gossip", "--without-mingle",
+                               "--loglevel=INFO", "-n", f"bench-{os.getpid()}@%h"])
+        log_path = self.tmp / "worker.log"
+        self._wait("the worker to start", lambda: b"ready." in log_path.read_bytes(), "worker")
+
+    def _wait(self, what: str, ready: object, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} exited while waiting for {what}:\n{self.log_tail(name)}")
+            if ready():  # type: ignore[operator]
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"timed out waiting for {what}:\n{self.log_tail(name)}")
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.tmp / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def pause_worker(self, paused: bool) -> None:
+        """Freeze (SIGSTOP) or thaw the worker: submissions then queue up as they would
+        behind a busy or restarting worker, and the API is measured alone."""
+        os.killpg(self.processes["worker"].pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
+    # --- what the stack's processes did --------------------------------------------------------
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by the web server, the worker and the database's backends
+        for the bench database, each with all its processes, and by the whole machine
+        ("machine"); read from /proc (Linux)."""
+        sessions = {p.pid: name for name, p in self.processes.items()}
+        used = dict.fromkeys(["web", "worker", "postgres"], 0.0)
+        tick = os.sysconf("SC_CLK_TCK")
+        # The whole machine's busy time too: what is not ours is Redis, the kernel, or
+        # someone else's load disturbing the run.
+        used["machine"] = machine_cpu_seconds()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:  # it exited meanwhile
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / tick
+            if int(fields[3]) in sessions:
+                used[sessions[int(fields[3])]] += seconds
+            elif command.startswith(b"postgres:") and self.database.encode() in command:
+                used["postgres"] += seconds
+        return used
+
+    def worker_log_size(self) -> int:
+        return (self.tmp / "worker.log").stat().st_size
+
+    def worker_tasks(self, since: int) -> list[tuple[float, int]]:
+        """(seconds, applications scored) of each scoring task finished since log offset
+        `since`, from Celery's "Task ... succeeded in 0.002s: 3" lines."""
+        with (self.tmp / "worker.log").open("rb") as log_file:
+            log_file.seek(since)
+            text = log_file.read().decode(errors="replace")
+        return [(float(m[1]), int(m[2])) for m in _SUCCEEDED.finditer(text)]
+
+    def _terminate(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGCONT)  # a paused process cannot handle SIGTERM
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:  # it exited between the poll and the signal
+            pass
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

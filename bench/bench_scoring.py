@@ -1,0 +1,193 @@
+"""In-process scoring cost per application, without the database.
+
+What the pipeline (scoring.services.score_waiting_applications) does for each application
+once its answers are loaded: build the feature row, predict with the in-process scorer,
+explain with XGBoost's exact contributions, pick the tier, snapshot and reasons, routing.
+Next to it, bare XGBoost on the same row, so the platform's share is visible, and the same
+work for a full micro-batch, which is how the worker actually scores.
+
+Run from the repo root: .venv/bin/python bench/bench_scoring.py   (BENCH_QUICK=1: short)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from _common import DISTURBED_CORES, Report, log, machine_cpu_seconds, percentile, pick, warn_if_busy
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django
+
+django.setup()
+
+import xgboost as xgb  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from applicants.schema import load_schema  # noqa: E402
+from scoring import synthetic  # noqa: E402
+from scoring.artifacts import load_booster, save_artifacts  # noqa: E402
+from scoring.explain import risk_contributions, top_reasons  # noqa: E402
+from scoring.features import build_matrix, feature_snapshot  # noqa: E402
+from scoring.policy import review_route, tier_for  # noqa: E402
+from scoring.registry import default_review_policy  # noqa: E402
+from scoring.scorers import InProcessScorer  # noqa: E402
+from scoring.training import DEFAULT_THRESHOLDS, fit  # noqa: E402
+
+TRAIN_ROWS = int(pick(5000, 2000))
+REPS = int(pick(3000, 300))  # timed calls per single-row measurement
+BATCH_REPS = int(pick(60, 10))  # timed calls per full-batch measurement
+WARMUP = 30
+
+
+def timed_us(fn: Callable[[], Any], reps: int) -> tuple[list[float], float]:
+    """Microseconds per call, one sample per call, after a warm-up (caches, allocator); and
+    the mean CPU microseconds per call, which exceeds the wall time when XGBoost's threads
+    join in (on a 2-core server, that CPU is taken from the web workers)."""
+    for _ in range(min(WARMUP, reps)):
+        fn()
+    samples = []
+    cpu_began = time.process_time()
+    for _ in range(reps):
+        started = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - started) / 1000)
+    return samples, (time.process_time() - cpu_began) * 1e6 / reps
+
+
+def train(schema: Any, store: str, *, max_depth: int) -> SimpleNamespace:
+    """A model version-like object: what risk_contributions and the scorer read from one."""
+    answers, tiers = synthetic.generate(schema, TRAIN_ROWS, seed=7)
+    trained = fit(build_matrix(schema, answers), tiers, feature_names=list(schema.feature_names),
+                  seed=7, params={"max_depth": max_depth}, nthread=2)
+    uri = save_artifacts(base_url=store, version=max_depth, booster=trained.booster, metadata={})
+    return SimpleNamespace(
+        version=max_depth, artifact_uri=uri, feature_names=list(schema.feature_names),
+        thresholds=dict(DEFAULT_THRESHOLDS), review_policy=default_review_policy(),
+        trees_per_class=trained.booster.num_boosted_rounds(),
+    )
+
+
+def make_pipeline(schema: Any, model: Any) -> Callable[[list[dict]], list[dict]]:
+    """score_waiting_applications minus the database: the same calls in the same order."""
+    scorer = InProcessScorer()
+
+    def score(batch: list[dict]) -> list[dict]:
+        matrix = build_matrix(schema, batch)
+        probabilities = scorer.predict_proba(model, matrix)
+        contributions = risk_contributions(model, matrix)
+        out = []
+        for i in range(len(batch)):
+            probs = [float(p) for p in probabilities[i]]
+            tier = tier_for(probs, model.thresholds)
+            snapshot = feature_snapshot(schema, matrix[i])
+            routed = review_route(f"app-{i}", tier, model.review_policy)
+            reasons = top_reasons(schema, contributions[i], snapshot, limit=settings.TOP_REASONS)
+            out.append({"tier": tier, "routed": routed, "reasons": reasons})
+        return out
+
+    return score
+
+
+def record_us(report: Report, name: str, timing: tuple[list[float], float], *, per: int = 1,
+              note: str = "", cpu: bool = False) -> None:
+    """Median and p99 wall time, divided by `per` rows when a call scored a batch; with
+    `cpu`, also the mean CPU time per call."""
+    samples, cpu_us = timing
+    report.record(f"{name} p50", percentile(samples, 50) / per, "us", note)
+    report.record(f"{name} p99", percentile(samples, 99) / per, "us")
+    if cpu:
+        report.record(f"{name} CPU, mean", cpu_us / per, "us",
+                      f"{cpu_us / max(sum(samples) / len(samples), 1e-9):.1f}x wall")
+
+
+def main() -> None:
+    report = Report()
+    warn_if_busy()
+    began, machine_before, own_before = time.perf_counter(), machine_cpu_seconds(), time.process_time()
+    schema = load_schema(settings.APPLICATION_SCHEMA)
+    batch_size = settings.SCORING_BATCH_SIZE
+    sample, _ = synthetic.generate(schema, max(batch_size, 1), seed=99)
+    one = sample[:1]
+
+    with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:
+        store = f"file://{tmp}"
+        log(f"training on {TRAIN_ROWS:,} synthetic rows (depth 3, the default)")
+        model = train(schema, store, max_depth=3)
+        booster = load_booster(model.artifact_uri)  # the scorer's own (cached, nthread=1)
+        row = build_matrix(schema, one)
+        names = model.feature_names
+        drow = xgb.DMatrix(row, feature_names=names)
+        pipeline = make_pipeline(schema, model)
+
+        log(f"timing single-application calls, {REPS:,} repetitions each")
+        report.section(f"One application (a batch of one: the worker keeping up); "
+                       f"depth 3, {model.trees_per_class} trees per class", key="one application")
+        record_us(report, "pipeline", timed_us(lambda: pipeline(one), REPS), cpu=True,
+                  note="features, predict, contributions, tier, snapshot, reasons, routing")
+        record_us(report, "  build_matrix", timed_us(lambda: build_matrix(schema, one), REPS))
+        record_us(report, "  InProcessScorer.predict_proba",
+                  timed_us(lambda: InProcessScorer().predict_proba(model, row), REPS))
+        record_us(report, "  risk_contributions", timed_us(lambda: risk_contributions(model, row), REPS),
+                  cpu=True)
+        contribs = risk_contributions(model, row)[0]
+
+        def snapshot_and_reasons() -> None:
+            snapshot = feature_snapshot(schema, row[0])
+            top_reasons(schema, contribs, snapshot, limit=settings.TOP_REASONS)
+
+        record_us(report, "  feature_snapshot + top_reasons", timed_us(snapshot_and_reasons, REPS))
+        record_us(report, "bare Booster.inplace_predict",
+                  timed_us(lambda: booster.inplace_predict(row), REPS), note="the same booster")
+        record_us(report, "bare pred_contribs, DMatrix built before",
+                  timed_us(lambda: booster.predict(drow, pred_contribs=True), REPS), cpu=True)
+        record_us(report, "bare pred_contribs, new DMatrix(nthread=1)",
+                  timed_us(lambda: booster.predict(xgb.DMatrix(row, feature_names=names, nthread=1),
+                                                   pred_contribs=True), REPS), cpu=True)
+        record_us(report, "bare DMatrix build", timed_us(lambda: xgb.DMatrix(row, feature_names=names), REPS))
+
+        # A backlog is scored a whole claim at a time: the cost that sets the drain rate.
+        log(f"timing a {batch_size}-application batch, {BATCH_REPS} repetitions")
+        report.section(f"A batch of {batch_size} (a backlog draining), per application",
+                       key=f"batch of {batch_size}, per application")
+        matrix = build_matrix(schema, sample)
+        dmatrix = xgb.DMatrix(matrix, feature_names=names)
+        record_us(report, "pipeline", timed_us(lambda: pipeline(sample), BATCH_REPS), per=batch_size,
+                  cpu=True)
+        record_us(report, "bare inplace_predict",
+                  timed_us(lambda: booster.inplace_predict(matrix), BATCH_REPS), per=batch_size)
+        record_us(report, "bare pred_contribs",
+                  timed_us(lambda: booster.predict(dmatrix, pred_contribs=True), BATCH_REPS),
+                  per=batch_size, cpu=True)
+
+        # DESIGN.md chose depth 3 partly because exact contributions cost far more at depth 6.
+        log("training a depth-6 model for comparison")
+        deep = train(schema, store, max_depth=6)
+        deep_booster = load_booster(deep.artifact_uri)
+        deep_pipeline = make_pipeline(schema, deep)
+        report.section(f"One application, depth 6 ({deep.trees_per_class} trees per class)",
+                       key="one application, depth 6")
+        record_us(report, "pipeline", timed_us(lambda: deep_pipeline(one), REPS))
+        record_us(report, "bare pred_contribs, DMatrix built before",
+                  timed_us(lambda: deep_booster.predict(drow, pred_contribs=True), REPS))
+
+    others = (machine_cpu_seconds() - machine_before - (time.process_time() - own_before)) / (
+        time.perf_counter() - began)
+    if others > DISTURBED_CORES:
+        report.section("DISTURBED: other processes used CPU during this run; rerun on a quiet machine",
+                       key="disturbance")
+        report.record("CPU of other processes", others, "cores")
+    report.print_table("bench_scoring: in-process scoring cost, no database (microseconds)")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
