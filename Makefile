@@ -28,15 +28,25 @@ test: $(STAMP)
 	$(PY) -m ops.services_up
 	$(PY) -m pytest
 
-## make services: PostgreSQL and Redis answering, and the local SageMaker-compatible endpoint
-## (serving the active model on 127.0.0.1:8080; use it with SCORER=sagemaker
-## SAGEMAKER_RUNTIME_URL=http://127.0.0.1:8080). make services-stop stops the endpoint.
+## make services: the full local stack beside `make run`'s pieces: PostgreSQL and Redis
+## answering, the DynamoDB stand-in (dynalite, 127.0.0.1:4567, data in var/dynalite) and the
+## SageMaker-compatible model endpoint (127.0.0.1:8080, serving the active model).
+## See README, "The full stack locally". make services-stop stops what it started.
 services: $(STAMP)
 	$(PY) -m ops.services_up
+	@mkdir -p var
+	@if [ -f var/dynalite.pid ] && kill -0 $$(cat var/dynalite.pid) 2>/dev/null; then \
+	  echo "dynalite already running (pid $$(cat var/dynalite.pid))"; \
+	else \
+	  nohup $(PY) -m ops.dynalite > var/dynalite.log 2>&1 & echo $$! > var/dynalite.pid; \
+	  echo "dynalite starting on 127.0.0.1:4567 (log: var/dynalite.log)"; \
+	fi
 	$(PY) manage.py serve_endpoint --background
 
 services-stop:
-	$(PY) manage.py serve_endpoint --stop
+	-$(PY) manage.py serve_endpoint --stop
+	@if [ -f var/dynalite.pid ]; then kill $$(cat var/dynalite.pid) 2>/dev/null; rm -f var/dynalite.pid; \
+	  echo "dynalite stopped"; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
