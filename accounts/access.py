@@ -7,20 +7,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
+
 from accounts.roles import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
     from applicants.models import Application
 
 
+ROLE_CACHE_SECONDS = 60
+
+
+def role_cache_key(user_id: Any) -> str:
+    return f"accounts:roles:{user_id}"
+
+
 def roles_of(user: Any) -> frozenset[str]:
+    """A user's roles. Kept in the cache between requests (a query saved on every API call);
+    accounts.signals forgets them the moment group membership changes."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached |= {Role.ADMIN}
+        names = cache.get(role_cache_key(user.pk))
+        if names is None:
+            names = list(user.groups.values_list("name", flat=True))
+            cache.set(role_cache_key(user.pk), names, ROLE_CACHE_SECONDS)
+        cached = frozenset(names) | ({Role.ADMIN} if user.is_superuser else set())
         user._role_names = cached
     return cached
 

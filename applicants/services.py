@@ -62,11 +62,8 @@ def application_submit(
     """
     scope = idempotency_scope if idempotency_scope is not None else _default_scope(actor, channel)
     fingerprint = _fingerprint(answers)
-    if idempotency_key:
-        replay = _replay(scope, idempotency_key, fingerprint)
-        if replay:
-            return replay
-
+    # No look-up of the key first: the unique constraint finds a replay for free, and most
+    # requests are not replays (a retried one pays for one rolled-back insert instead).
     schema = get_schema()
     clean = validate_answers(schema, answers)
     try:
@@ -82,7 +79,8 @@ def application_submit(
                 fingerprint=fingerprint,
             )
     except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its application.
+        # The key was used before (a retry, or a concurrent twin that won the race): answer
+        # with the original application, or refuse if the answers differ.
         replay = _replay(scope, idempotency_key, fingerprint) if idempotency_key else None
         if replay:
             return replay
@@ -96,8 +94,8 @@ def _create_application(
 ) -> Application:
     pii = {k: v for k, v in clean.items() if k in schema.pii_fields}
     plain = {k: v for k, v in clean.items() if k not in schema.pii_fields}
-    applicant = _applicant_for(schema, pii, applicant_user)
-    earlier = _recent_application_of(applicant)
+    applicant, new_person = _applicant_for(schema, pii, applicant_user)
+    earlier = None if new_person else _recent_application_of(applicant)
     application = Application.objects.create(
         applicant=applicant,
         schema_name=schema.name,
@@ -118,27 +116,26 @@ def _create_application(
         note=f"submitted via {channel}",
     )
     outbox_add(topic=Topic.SCORING, key=str(application.pk))
-    transaction.on_commit(lambda: publish_scoring_request(application.pk))
+    transaction.on_commit(request_scoring)
     return application
 
 
-def publish_scoring_request(application_id: Any) -> None:
-    """Hand the request to the broker. If the broker is down the outbox row stays pending
-    and the periodic re-drive publishes it later, so the applicant's submission still stands."""
-    from scoring.tasks import score_application
+def request_scoring() -> None:
+    """Wake the scorer once the application is committed (one queued wake-up however many
+    submissions commit meanwhile). If the broker is down the outbox row stays pending and
+    the periodic re-drive asks again, so the applicant's submission still stands."""
+    from scoring.tasks import publish_scoring  # scoring depends on applicants, not the reverse
 
-    try:
-        score_application.delay(str(application_id))
-    except Exception:
-        logger.warning("broker unavailable; scoring of %s will be re-driven", application_id,
-                       exc_info=True)
+    publish_scoring()
 
 
-def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> Applicant:
+def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> tuple[Applicant, bool]:
+    """The person behind these answers, found by the keyed hash of the identity field;
+    True when they are new (so they cannot have an earlier application)."""
     identity_value = pii.get(schema.identity_field) if schema.identity_field else None
     user = user if getattr(user, "pk", None) else None
     if identity_value is None:
-        return Applicant.objects.create(pii=pii, user=user)
+        return Applicant.objects.create(pii=pii, user=user), True
     applicant, created = Applicant.objects.get_or_create(
         identity_hash=identity_hash(str(identity_value)), defaults={"pii": pii, "user": user}
     )
@@ -149,7 +146,7 @@ def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> Applicant
             applicant.user = user
             update.append("user")
         applicant.save(update_fields=update)
-    return applicant
+    return applicant, created
 
 
 def _recent_application_of(applicant: Applicant) -> Application | None:

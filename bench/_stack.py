@@ -24,7 +24,7 @@ import psycopg
 import redis
 from _common import ROOT, log, machine_cpu_seconds
 
-_SUCCEEDED = re.compile(r"score_application\[[^\]]+\] succeeded in ([0-9.e-]+)s: (\d+)")
+_SUCCEEDED = re.compile(r"score_waiting\[[^\]]+\] succeeded in ([0-9.e-]+)s: (\d+)")
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
 

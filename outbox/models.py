@@ -51,3 +51,21 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic}:{self.key} ({self.status})"
+
+
+class WakeUp(models.Model):
+    """Whether a consumer (the scorer, a sink's drain) has a wake-up message queued that it
+    has not started yet.
+
+    Every commit that owes work asks for a wake-up; while one is queued, further asks are
+    skipped (a conditional UPDATE: only the ask that changes the row publishes), so a busy
+    worker finds one message waiting with all the work committed meanwhile, instead of one
+    message per request. The consumer clears the row when it starts, before it claims work,
+    so whatever commits after that asks again and nothing waits for the periodic re-drive.
+    """
+
+    consumer = models.CharField(max_length=60, primary_key=True)
+    asked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"wake-up of {self.consumer} ({'asked' if self.asked_at else 'idle'})"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from applicants.models import Application, Status
 from applicants.schema import get_schema
-from applicants.services import application_transition, publish_scoring_request
+from applicants.services import application_transition
 from outbox.models import Topic
 from outbox.services import (
     outbox_fan_out,
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class BatchResult:
+    claimed: int = 0
     scored: list[Any] = field(default_factory=list)
     failed: list[Any] = field(default_factory=list)
     released: list[Any] = field(default_factory=list)
@@ -62,6 +65,34 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
     ids = _claim(claim, first_id=first_id, limit=limit or settings.SCORING_BATCH_SIZE)
     if not ids:
         return BatchResult()
+    result = _score_claimed(schema, model, claim, ids)
+    result.claimed = len(ids)
+    return result
+
+
+def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
+    """Score batch after batch until nothing waits; return how many were scored.
+
+    One wake-up message then serves every application committed before it ran. When the
+    first claim is a full batch there is a backlog, so `more()` wakes another worker to
+    share it; when the time budget runs out with work left, `more()` hands the rest to a
+    fresh task (a task never runs into Celery's time limit)."""
+    deadline = time.monotonic() + budget_seconds
+    scored, first = 0, True
+    while True:
+        result = score_waiting_applications()
+        scored += len(result.scored)
+        if not result.claimed:
+            return scored
+        if first and result.claimed >= settings.SCORING_BATCH_SIZE:
+            more()  # a backlog: wake another worker to share it
+        first = False
+        if time.monotonic() > deadline:
+            more()
+            return scored
+
+
+def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list[Any]) -> BatchResult:
     applications = list(
         Application.objects.filter(pk__in=ids, scoring_claim=claim, status=Status.SCORING)
         .only("id", "answers", "created_at", "scoring_attempts")
@@ -242,19 +273,18 @@ def release_stuck_scoring() -> BatchResult:
 
 
 def redrive_waiting_requests(*, limit: int = 2000) -> int:
-    """Publish again scoring requests that waited too long (broker down at submission,
-    lost message, released claim). One message per batch: each claims a whole batch."""
+    """Wake the scorer again for requests that waited too long (broker down at submission,
+    a lost message, a released claim), backing off per request. One wake-up serves them all:
+    the task scores until nothing waits."""
+    from scoring.tasks import publish_scoring  # the task module imports this one
+
     waiting = outbox_pending_older_than(
         topic=Topic.SCORING,
         age=dt.timedelta(seconds=settings.SCORING_REDRIVE_AFTER_SECONDS),
         limit=limit,
     )
-    batch = settings.SCORING_BATCH_SIZE
-    published = 0
-    for start in range(0, len(waiting), batch):
-        chunk = waiting[start:start + batch]
-        backoff = dt.timedelta(seconds=min(2 ** min(chunk[0].attempts, 8), 300))
-        outbox_record_attempt(ids=[m.id for m in chunk], retry_in=backoff)
-        publish_scoring_request(chunk[0].key)
-        published += 1
-    return published
+    if not waiting:
+        return 0
+    backoff = dt.timedelta(seconds=min(2 ** min(m.attempts for m in waiting), 300))
+    outbox_record_attempt(ids=[m.id for m in waiting], retry_in=backoff)
+    return int(publish_scoring(force=True))

@@ -5,34 +5,52 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
+from outbox.wakeups import wake_up_publish, wake_up_started
 from scoring.registry import NoUsableModel
 from scoring.scorers import ScoringError
 from scoring.services import (
     redrive_waiting_requests,
     release_stuck_scoring,
-    score_waiting_applications,
+    score_until_done,
 )
 
 logger = logging.getLogger(__name__)
 
 
+SCORER_WAKE_UP = "scoring"
+
+
+def publish_scoring(*, force: bool = False) -> bool:
+    """Wake the scorer unless a wake-up is already queued (see outbox.wakeups)."""
+    return wake_up_publish(consumer=SCORER_WAKE_UP, publish=score_waiting.delay,
+                           every_seconds=settings.SCORING_ASK_EVERY_SECONDS, force=force)
+
+
 @shared_task(
     bind=True,
-    autoretry_for=(ScoringError, NoUsableModel),
+    autoretry_for=(ScoringError,),
     retry_backoff=2,
     retry_backoff_max=120,
     retry_jitter=True,
     max_retries=8,
 )
-def score_application(self, application_id: str) -> int:
-    """Score this application and, in the same batch, whatever else is waiting.
+def score_waiting(self) -> int:
+    """Score every waiting application, batch after batch, until none is left.
 
-    A message for an application already scored finds nothing to claim and returns: that
-    is how a redelivered message stays harmless. After the last retry the applications
-    stay received and the periodic re-drive publishes them again.
+    The claim makes a redelivered or duplicate message harmless: it finds nothing to claim.
+    With no usable model it returns at once (NoUsableModel); the applications wait and the
+    periodic re-drive wakes the scorer again. After the last retry of a transient scoring
+    error the applications stay received and the re-drive wakes it too.
     """
-    return len(score_waiting_applications(first_id=application_id).scored)
+    wake_up_started(consumer=SCORER_WAKE_UP)
+    try:
+        return score_until_done(budget_seconds=settings.SCORING_TASK_SECONDS,
+                                more=lambda: publish_scoring(force=True))
+    except NoUsableModel as exc:
+        logger.warning("applications wait: %s", exc)
+        return 0
 
 
 @shared_task

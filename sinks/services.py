@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from outbox.models import OutboxMessage
 from outbox.selectors import outbox_has_due
@@ -29,7 +27,6 @@ from outbox.services import (
     sink_topic,
 )
 from sinks.base import Sink, SinkUnavailable, get_sink
-from sinks.models import DrainRequest
 
 logger = logging.getLogger(__name__)
 # A drain waits this long for another one's batch to finish before leaving it the sink.
@@ -105,31 +102,6 @@ def _deliver(sink: Sink, messages: list[OutboxMessage], result: DrainResult) -> 
         result.dead += outbox_failed(messages=retry, error=error)
         result.retrying += len(retry)
     return True
-
-
-def drain_ask(*, sink: str, force: bool = False) -> bool:
-    """Record an ask for a drain; True when the caller should publish it: no drain is
-    waiting, or the one waiting was asked more than OUTBOX_DRAIN_ASK_EVERY_SECONDS ago (it
-    may be queued behind a long backlog: one more, further up, keeps the sinks' lag short),
-    or `force`. A conditional UPDATE, so of many concurrent asks one wins."""
-    now = timezone.now()
-    DrainRequest.objects.get_or_create(sink=sink)
-    waiting = DrainRequest.objects.filter(sink=sink)
-    if not force:
-        stale = now - dt.timedelta(seconds=settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS)
-        waiting = waiting.filter(Q(asked_at__isnull=True) | Q(asked_at__lt=stale))
-    return bool(waiting.update(asked_at=now))
-
-
-def drain_ask_withdraw(*, sink: str) -> None:
-    """The ask could not be published: let the next one through."""
-    DrainRequest.objects.filter(sink=sink).update(asked_at=None)
-
-
-def drain_started(*, sink: str) -> None:
-    """A drain starts: asks from now on publish a new one (what commits after this drain's
-    last look is then never left waiting for the periodic re-drive)."""
-    DrainRequest.objects.filter(sink=sink).update(asked_at=None)
 
 
 def sinks_with_due_messages() -> list[str]:

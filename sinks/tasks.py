@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
+from outbox.wakeups import wake_up_publish, wake_up_started
 from sinks.services import (
-    drain_ask,
-    drain_ask_withdraw,
-    drain_started,
     outbox_purge,
     sink_drain,
     sinks_with_due_messages,
@@ -24,20 +23,19 @@ def publish_drain(sink: str, *, force: bool = False) -> None:
 
     If the broker is down the messages stay pending and the periodic re-drive asks again,
     so this never fails its caller."""
-    try:
-        if not drain_ask(sink=sink, force=force):
-            return
-        drain_sink.delay(sink)
-    except Exception:
-        drain_ask_withdraw(sink=sink)
-        logger.warning("could not ask for a %s drain; the re-drive will", sink, exc_info=True)
+    wake_up_publish(consumer=drain_consumer(sink), publish=lambda: drain_sink.delay(sink),
+                    every_seconds=settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS, force=force)
+
+
+def drain_consumer(sink: str) -> str:
+    return f"drain:{sink}"
 
 
 @shared_task(ignore_result=True)
 def drain_sink(sink: str) -> dict:
     """Deliver what is due for one sink. Several at once are harmless: they take the sink
     in turns, batch by batch."""
-    drain_started(sink=sink)
+    wake_up_started(consumer=drain_consumer(sink))
     return sink_drain(sink_name=sink).as_dict()
 
 

@@ -139,6 +139,11 @@ SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 5, minimum=1)
 SCORING_STUCK_SECONDS = env_int("SCORING_STUCK_SECONDS", 300, minimum=5)
 # How long a received application may wait before the periodic re-drive publishes it again.
 SCORING_REDRIVE_AFTER_SECONDS = env_int("SCORING_REDRIVE_AFTER_SECONDS", 30, minimum=1)
+# One queued wake-up of the scorer serves every submission committed before it runs; a
+# waiting one older than this lets one more through (it may sit behind a long queue).
+SCORING_ASK_EVERY_SECONDS = env_float("SCORING_ASK_EVERY_SECONDS", 0.5, minimum=0.0)
+# A scoring task hands what is left to a fresh task after this long.
+SCORING_TASK_SECONDS = env_int("SCORING_TASK_SECONDS", 20, minimum=1)
 REVIEW_LOW_SAMPLE_RATE = env_float("REVIEW_LOW_SAMPLE_RATE", 0.05, minimum=0.0, maximum=1.0)
 TOP_REASONS = env_int("TOP_REASONS", 4, minimum=1, maximum=20)
 MODEL_STORAGE_URL = env_str("MODEL_STORAGE_URL", f"file://{VAR_DIR / 'models'}")

@@ -137,3 +137,41 @@ def test_only_one_model_can_be_active(active_model, trained_default):
     second.status = ModelStatus.ACTIVE
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_submissions_wake_the_scorer_once_and_one_task_scores_them_all(
+    alice, answers, active_model, settings, private_redis
+):
+    import json
+
+    import redis
+
+    from outbox.models import WakeUp
+    from scoring.tasks import SCORER_WAKE_UP, score_waiting
+    from tests.plugins.persistence import use_broker
+
+    settings.SCORING_ASK_EVERY_SECONDS = 60
+    settings.SCORING_BATCH_SIZE = 2
+    private_redis.flush()
+    with use_broker(private_redis.url):
+        submit_many(alice, answers, 5)  # each commits, and asks for a wake-up
+        queued = redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)
+        assert [json.loads(m)["headers"]["task"] for m in queued] == ["scoring.tasks.score_waiting"]
+
+        assert score_waiting.run() == 5  # batch after batch until nothing waits
+        # The first batch was full: a second worker was woken to share the backlog.
+        assert redis.Redis.from_url(private_redis.url).llen("celery") == 2
+    assert WakeUp.objects.get(consumer=SCORER_WAKE_UP).asked_at is not None
+    assert Decision.objects.filter(is_current=True).count() == 5
+    assert not Application.objects.filter(status__in=[Status.RECEIVED, Status.SCORING]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_model_the_task_returns_and_applications_wait(alice, answers):
+    from scoring.tasks import score_waiting
+
+    application = submit_many(alice, answers, 1)[0]
+    assert score_waiting.run() == 0
+    application.refresh_from_db()
+    assert application.status == Status.RECEIVED

@@ -129,8 +129,8 @@ def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_o
 def test_asks_for_a_drain_coalesce_while_one_is_waiting(settings, private_redis):
     import json
 
-    from sinks.services import drain_started
-    from sinks.tasks import publish_drain
+    from outbox.wakeups import wake_up_started
+    from sinks.tasks import drain_consumer, publish_drain
 
     settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS = 60
     private_redis.flush()
@@ -144,7 +144,8 @@ def test_asks_for_a_drain_coalesce_while_one_is_waiting(settings, private_redis)
             publish_drain("dynamodb")
         publish_drain("warehouse")
         assert queued() == ["('dynamodb',)", "('warehouse',)"]
-        drain_started(sink="dynamodb")  # the worker starts it: the next ask is a new drain
+        # The worker starts it: the next ask is a new drain.
+        wake_up_started(consumer=drain_consumer("dynamodb"))
         publish_drain("dynamodb")
         publish_drain("dynamodb")
         assert queued() == ["('dynamodb',)", "('dynamodb',)", "('warehouse',)"]
@@ -156,9 +157,9 @@ def test_asks_for_a_drain_coalesce_while_one_is_waiting(settings, private_redis)
 
 
 def test_an_ask_that_cannot_be_published_lets_the_next_one_through(settings):
-    from sinks.models import DrainRequest
-    from sinks.tasks import publish_drain
+    from outbox.models import WakeUp
+    from sinks.tasks import drain_consumer, publish_drain
 
     with use_broker("redis://127.0.0.1:1/0"):  # nothing listens there
         publish_drain("dynamodb")
-    assert DrainRequest.objects.get(sink="dynamodb").asked_at is None
+    assert WakeUp.objects.get(consumer=drain_consumer("dynamodb")).asked_at is None
