@@ -3,17 +3,24 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 DEMO_ROWS ?= 20000
 
 .PHONY: run test install services services-stop bench lint migrate clean
 
+# `make run` installs the platform only; `make test` adds the test tools (browser driver,
+# AWS emulator, linters).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(TEST_STAMP)
+
+install: $(TEST_STAMP)
 
 ## make run: the embedded default (SQLite, Celery over a folder, in-process XGBoost)
 run: $(STAMP)
@@ -24,7 +31,7 @@ run: $(STAMP)
 	$(PY) manage.py runplatform
 
 ## make test: the whole suite against PostgreSQL and Redis on 127.0.0.1
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m ops.services_up
 	$(PY) -m pytest
 
@@ -48,10 +55,10 @@ services-stop:
 	@if [ -f var/dynalite.pid ]; then kill $$(cat var/dynalite.pid) 2>/dev/null; rm -f var/dynalite.pid; \
 	  echo "dynalite stopped"; fi
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) -m ops.services_up
 	$(PY) bench/run_all.py
 

@@ -32,7 +32,8 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", addr],
             "worker": [
                 python, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo",
-                "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                # Warnings and errors only: the periodic tasks would bury the banner.
+                "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                 "--without-heartbeat",
                 f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
             ],
