@@ -163,9 +163,8 @@ class WorkerProcess:
         self.process = None
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: Any, django_db_blocker: Any,
-                          tmp_path_factory: Any) -> Iterator[WorkerProcess]:
+def start_test_worker(log_dir: Path) -> WorkerProcess:
+    """A worker on the test database and the test broker (emptied first)."""
     from django.db import connection
 
     redis.Redis.from_url(django_settings.CELERY_BROKER_URL).flushdb()
@@ -177,8 +176,15 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any,
                         f"{database['NAME']}",
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
     }
-    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    worker = WorkerProcess(env, log_dir / "worker.log")
     worker.start()
+    return worker
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: Any, django_db_blocker: Any,
+                          tmp_path_factory: Any) -> Iterator[WorkerProcess]:
+    worker = start_test_worker(tmp_path_factory.mktemp("worker"))
     yield worker
     worker.stop()
 

@@ -84,24 +84,8 @@ def review_worker(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory
     """A real Celery worker for one module only, stopped when the module ends: a worker left
     running for the rest of the session would score other tests' applications behind
     their backs (the shared `celery_worker_process` starts later, where it is needed)."""
-    import os
+    from tests.conftest import start_test_worker
 
-    import redis
-    from django.conf import settings as django_settings
-    from django.db import connection
-
-    from tests.conftest import WorkerProcess
-
-    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).flushdb()
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                        f"{database['NAME']}",
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-    }
-    worker = WorkerProcess(env, tmp_path_factory.mktemp("review-worker") / "worker.log")
-    worker.start()
+    worker = start_test_worker(tmp_path_factory.mktemp("review-worker"))
     yield worker
     worker.stop()
