@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from applicants.crypto import identity_hash
@@ -94,10 +95,10 @@ def _create_application(
 ) -> Application:
     pii = {k: v for k, v in clean.items() if k in schema.pii_fields}
     plain = {k: v for k, v in clean.items() if k not in schema.pii_fields}
-    applicant, new_person = _applicant_for(schema, pii, applicant_user)
-    earlier = None if new_person else _recent_application_of(applicant)
+    applicant_id, new_person = _applicant_for(schema, pii, applicant_user)
+    earlier = None if new_person else _recent_application_of(applicant_id)
     application = Application.objects.create(
-        applicant=applicant,
+        applicant_id=applicant_id,
         schema_name=schema.name,
         schema_hash=schema.source_hash,
         answers=plain,
@@ -129,32 +130,45 @@ def request_scoring() -> None:
     publish_scoring()
 
 
-def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> tuple[Applicant, bool]:
-    """The person behind these answers, found by the keyed hash of the identity field;
-    True when they are new (so they cannot have an earlier application)."""
+_APPLICANT_UPSERT_SQL = """
+    INSERT INTO {table} (id, identity_hash, pii, user_id, created_at, updated_at)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (identity_hash) DO UPDATE
+    SET pii = excluded.pii, updated_at = excluded.updated_at,
+        user_id = COALESCE({table}.user_id, excluded.user_id)
+    RETURNING id
+"""
+
+
+def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> tuple[Any, bool]:
+    """The id of the person behind these answers, found by the keyed hash of the identity
+    field, their personal answers brought up to date; True when they are new (so they
+    cannot have an earlier application).
+
+    One upsert (PostgreSQL and SQLite alike) instead of get_or_create's four round trips
+    (select, savepoint, insert, release), and safe when the same person applies twice at once."""
     identity_value = pii.get(schema.identity_field) if schema.identity_field else None
-    user = user if getattr(user, "pk", None) else None
+    user_id = user.pk if getattr(user, "pk", None) else None
     if identity_value is None:
-        return Applicant.objects.create(pii=pii, user=user), True
-    applicant, created = Applicant.objects.get_or_create(
-        identity_hash=identity_hash(str(identity_value)), defaults={"pii": pii, "user": user}
-    )
-    if not created:
-        applicant.pii = pii  # the latest contact details given by this person
-        update = ["pii", "updated_at"]
-        if user and applicant.user_id is None:
-            applicant.user = user
-            update.append("user")
-        applicant.save(update_fields=update)
-    return applicant, created
+        return Applicant.objects.create(pii=pii, user_id=user_id).pk, True
+    new_id, now = uuid.uuid4(), timezone.now()
+    values = {"id": new_id, "identity_hash": identity_hash(str(identity_value)), "pii": pii,
+              "user": user_id, "created_at": now, "updated_at": now}
+    params = [Applicant._meta.get_field(name).get_db_prep_save(value, connection)
+              for name, value in values.items()]
+    table = connection.ops.quote_name(Applicant._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_APPLICANT_UPSERT_SQL.format(table=table), params)
+        stored_id = Applicant._meta.pk.to_python(cursor.fetchone()[0])
+    return stored_id, stored_id == new_id
 
 
-def _recent_application_of(applicant: Applicant) -> Application | None:
+def _recent_application_of(applicant_id: Any) -> Application | None:
     window = dt.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
     if not window:
         return None
     return (
-        Application.objects.filter(applicant=applicant, created_at__gte=timezone.now() - window)
+        Application.objects.filter(applicant_id=applicant_id, created_at__gte=timezone.now() - window)
         .order_by("-created_at")
         .only("id")
         .first()

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from outbox.models import WakeUp
@@ -44,15 +44,25 @@ def wake_up_started(*, consumer: str) -> None:
     WakeUp.objects.filter(consumer=consumer).update(asked_at=None)
 
 
+_ASK_SQL = """
+    INSERT INTO {table} (consumer, asked_at) VALUES (%s, %s)
+    ON CONFLICT (consumer) DO UPDATE SET asked_at = excluded.asked_at
+    WHERE {table}.asked_at IS NULL OR {table}.asked_at < %s
+    RETURNING consumer
+"""
+
+
 def _ask(consumer: str, *, every_seconds: float, force: bool) -> bool:
-    """A conditional UPDATE, so of many concurrent asks exactly one wins."""
+    """One conditional upsert (PostgreSQL and SQLite alike), so of many concurrent asks
+    exactly one wins, and the first ask of a consumer makes its row."""
     now = timezone.now()
-    waiting = WakeUp.objects.filter(consumer=consumer)
-    if not force:
-        stale = now - dt.timedelta(seconds=every_seconds)
-        waiting = waiting.filter(Q(asked_at__isnull=True) | Q(asked_at__lt=stale))
-    if waiting.update(asked_at=now):
-        return True
-    # Nothing changed: a wake-up is waiting, or this consumer has no row yet.
-    _, created = WakeUp.objects.get_or_create(consumer=consumer, defaults={"asked_at": now})
-    return created
+    # Replace a waiting ask older than this; `force` replaces even one made this instant.
+    cutoff = now + dt.timedelta(seconds=1) if force else now - dt.timedelta(seconds=every_seconds)
+    field = WakeUp._meta.get_field("asked_at")
+    with connection.cursor() as cursor:
+        cursor.execute(_ASK_SQL.format(table=connection.ops.quote_name(WakeUp._meta.db_table)), [
+            consumer,
+            field.get_db_prep_value(now, connection),
+            field.get_db_prep_value(cutoff, connection),
+        ])
+        return cursor.fetchone() is not None
