@@ -71,18 +71,21 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
 
 
 def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
-    """Score batch after batch until nothing waits; return how many were scored.
+    """Score batch after batch while batches come back full (a backlog); return how many
+    were scored.
 
-    One wake-up message then serves every application committed before it ran. When the
-    first claim is a full batch there is a backlog, so `more()` wakes another worker to
-    share it; when the time budget runs out with work left, `more()` hands the rest to a
-    fresh task (a task never runs into Celery's time limit)."""
+    One wake-up message then serves every application committed before it ran. A batch that
+    is not full means the backlog is gone: return, and let what commits later wake a new
+    task, queued behind the sinks' drains, so a steady stream never starves them. When the
+    first claim is a full batch, `more()` wakes another worker to share the backlog; when
+    the time budget runs out, `more()` hands the rest to a fresh task (a task never runs
+    into Celery's time limit)."""
     deadline = time.monotonic() + budget_seconds
     scored, first = 0, True
     while True:
         result = score_waiting_applications()
         scored += len(result.scored)
-        if not result.claimed:
+        if result.claimed < settings.SCORING_BATCH_SIZE:
             return scored
         if first and result.claimed >= settings.SCORING_BATCH_SIZE:
             more()  # a backlog: wake another worker to share it

@@ -51,9 +51,12 @@ class DrainResult:
 
 def sink_drain(*, sink_name: str, sink: Sink | None = None, batch_size: int | None = None,
                time_budget: float | None = None) -> DrainResult:
-    """Deliver due messages of one sink in batches until none are due (including those
-    committed while it ran), the sink fails, or `time_budget` seconds
-    (OUTBOX_DRAIN_SECONDS) are spent."""
+    """Deliver due messages of one sink, batch after batch while batches come back full (a
+    backlog), until the sink fails or `time_budget` seconds (OUTBOX_DRAIN_SECONDS) are spent.
+
+    A batch that is not full means the drain caught up: it returns, and what commits later
+    wakes a new drain, queued behind the scoring work, so neither starves the other on a
+    worker with one process."""
     sink = sink or get_sink(sink_name)
     topic = sink_topic(sink_name)
     batch_size = batch_size or settings.OUTBOX_DRAIN_BATCH
@@ -70,6 +73,8 @@ def sink_drain(*, sink_name: str, sink: Sink | None = None, batch_size: int | No
             result.batches += 1
             if not _deliver(sink, messages, result):
                 break  # the sink is unavailable: everything backs off, stop for now
+        if len(messages) < batch_size:
+            break
     if result.delivered or result.dead or result.errors:
         logger.info("drain %s: %s", sink_name, result.as_dict())
     return result
