@@ -51,12 +51,26 @@ def can_submit_application(user: Any) -> bool:
 
 
 def can_view_application(user: Any, application: Application) -> bool:
-    """Applicants see their own; staff who work applications see all."""
+    """Staff who work applications see all; any other account only what it submitted or
+    owns (linked by a verified step). Never by the person record: that is found by an
+    identity number anyone can type."""
     if has_role(user, Role.AGENT, Role.CLERK, Role.AUDITOR, Role.AUDITOR_LEAD, Role.ADMIN):
         return True
     if not user.is_authenticated:
         return False
-    return user.pk in (application.submitted_by_id, application.applicant.user_id)
+    return user.pk in {application.submitted_by_id, application.owner_id} - {None}
+
+
+def applies_for_self(user: Any) -> bool:
+    """An applicant's submission is their own; staff (agents, clerks, admins) key for others,
+    so what they submit belongs to nobody until a verified step links it to the person."""
+    return has_role(user, Role.APPLICANT) and not is_staff_member(user)
+
+
+def can_see_duplicate_flags(user: Any) -> bool:
+    """Whether an identity applied recently is for staff: told to an applicant it would
+    reveal whether someone else applied with that identity number."""
+    return is_staff_member(user)
 
 
 def can_see_pii(user: Any) -> bool:

@@ -11,7 +11,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Personal answers (`pii`) are not shown here: they are read through audited pages.
     readonly_fields = ["id", "applicant", "schema_name", "schema_hash", "answers", "channel",
-                       "submitted_by", "idempotency_scope", "idempotency_key", "status",
+                       "submitted_by", "owner", "idempotency_scope", "idempotency_key", "status",
                        "failure_reason", "possible_duplicate", "duplicate_of",
                        "scoring_attempts", "final_tier", "labelled_at", "created_at",
                        "updated_at"]
@@ -23,9 +23,9 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 @admin.register(Applicant)
 class ApplicantAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "created_at"]
+    list_display = ["id", "created_at"]
     exclude = ["pii"]
-    readonly_fields = ["id", "identity_hash", "user", "created_at", "updated_at"]
+    readonly_fields = ["id", "identity_hash", "created_at", "updated_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -34,12 +34,10 @@ class Applicant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Keyed HMAC of the schema's identity field (e.g. national ID); null when the schema has none.
     identity_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    # The latest personal answers given by this person.
+    # The personal answers given when this person was first seen. Never replaced by a later
+    # submission: whoever types someone's identity number must not rewrite their contact details.
+    # No user account either: finding a person by identity grants nobody access to anything.
     pii = EncryptedJSONField(default=dict)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="applicant_profiles",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,6 +58,12 @@ class Application(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="submitted_applications",
+    )
+    # The account this application belongs to: the applicant who submitted it themselves, or
+    # one linked to it by a verified step. The only way an applicant account sees it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_applications",
     )
     # Who the Idempotency-Key belongs to ("user:42", "sms:+4420..."), and the key itself.
     idempotency_scope = models.CharField(max_length=120, blank=True, default="")

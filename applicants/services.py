@@ -58,6 +58,10 @@ def application_submit(
     """Validate, store the application with its scoring request in one transaction, and
     publish the request once the transaction commits.
 
+    `applicant_user` is the account the application belongs to (the applicant applying for
+    themselves); staff keying for someone else pass None. The person is found by identity
+    for duplicate checks only, never for access.
+
     The same key from the same client (scope; by default the acting user) returns the
     original application. Raises ApplicationInvalid (per-field errors) or IdempotencyConflict.
     """
@@ -95,7 +99,7 @@ def _create_application(
 ) -> Application:
     pii = {k: v for k, v in clean.items() if k in schema.pii_fields}
     plain = {k: v for k, v in clean.items() if k not in schema.pii_fields}
-    applicant_id, new_person = _applicant_for(schema, pii, applicant_user)
+    applicant_id, new_person = _applicant_for(schema, pii)
     earlier = None if new_person else _recent_application_of(applicant_id)
     application = Application.objects.create(
         applicant_id=applicant_id,
@@ -105,6 +109,7 @@ def _create_application(
         pii=pii,
         channel=channel,
         submitted_by=actor if getattr(actor, "pk", None) else None,
+        owner=applicant_user if getattr(applicant_user, "pk", None) else None,
         idempotency_scope=scope,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
@@ -130,30 +135,29 @@ def request_scoring() -> None:
     publish_scoring()
 
 
+# On a match only updated_at changes (DO UPDATE so RETURNING gives the id): an identity
+# number typed into a form proves nothing about who typed it, so it never rewrites the
+# person's stored details nor gives anyone access to them.
 _APPLICANT_UPSERT_SQL = """
-    INSERT INTO {table} (id, identity_hash, pii, user_id, created_at, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s)
-    ON CONFLICT (identity_hash) DO UPDATE
-    SET pii = excluded.pii, updated_at = excluded.updated_at,
-        user_id = COALESCE({table}.user_id, excluded.user_id)
+    INSERT INTO {table} (id, identity_hash, pii, created_at, updated_at)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (identity_hash) DO UPDATE SET updated_at = excluded.updated_at
     RETURNING id
 """
 
 
-def _applicant_for(schema: ApplicationSchema, pii: dict, user: Any) -> tuple[Any, bool]:
+def _applicant_for(schema: ApplicationSchema, pii: dict) -> tuple[Any, bool]:
     """The id of the person behind these answers, found by the keyed hash of the identity
-    field, their personal answers brought up to date; True when they are new (so they
-    cannot have an earlier application).
+    field; True when they are new (so they cannot have an earlier application).
 
     One upsert (PostgreSQL and SQLite alike) instead of get_or_create's four round trips
     (select, savepoint, insert, release), and safe when the same person applies twice at once."""
     identity_value = pii.get(schema.identity_field) if schema.identity_field else None
-    user_id = user.pk if getattr(user, "pk", None) else None
     if identity_value is None:
-        return Applicant.objects.create(pii=pii, user_id=user_id).pk, True
+        return Applicant.objects.create(pii=pii).pk, True
     new_id, now = uuid.uuid4(), timezone.now()
     values = {"id": new_id, "identity_hash": identity_hash(str(identity_value)), "pii": pii,
-              "user": user_id, "created_at": now, "updated_at": now}
+              "created_at": now, "updated_at": now}
     params = [Applicant._meta.get_field(name).get_db_prep_save(value, connection)
               for name, value in values.items()]
     table = connection.ops.quote_name(Applicant._meta.db_table)

@@ -28,11 +28,10 @@ def current_decision(application: Application) -> Decision | None:
 
 
 def applications_owned_by(user: Any) -> QuerySet[Application]:
-    """The applications a person submitted, or that were keyed for them."""
+    """The applications an account submitted or owns (see accounts.access), never those
+    that merely share an identity number with them."""
     return _with_current_decision(
-        Application.objects.filter(Q(submitted_by=user) | Q(applicant__user=user)).order_by(
-            "-created_at"
-        )
+        Application.objects.filter(Q(submitted_by=user) | Q(owner=user)).order_by("-created_at")
     )
 
 

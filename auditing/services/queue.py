@@ -66,7 +66,7 @@ def review_queue_sync(*, limit: int = 5000) -> int:
     missing = list(
         Application.objects.filter(status=Status.IN_REVIEW, review_item__isnull=True)
         .values("id", "answers", "channel", "possible_duplicate", "submitted_by_id",
-                "applicant__user_id", "updated_at")[:limit]
+                "owner_id", "updated_at")[:limit]
     )
     decisions = {
         d.application_id: d
@@ -77,7 +77,7 @@ def review_queue_sync(*, limit: int = 5000) -> int:
     items = [
         ReviewItem(
             application_id=a["id"], channel=a["channel"], possible_duplicate=a["possible_duplicate"],
-            submitted_by_id=a["submitted_by_id"], applicant_user_id=a["applicant__user_id"],
+            submitted_by_id=a["submitted_by_id"], applicant_user_id=a["owner_id"],
             blind=_draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
             enqueued_at=decisions[a["id"]].created_at,
             **_item_fields(decisions[a["id"]], a),

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from accounts.access import can_see_duplicate_flags
 from applicants.models import Application
 from scoring.selectors import current_decision
 
@@ -37,12 +38,21 @@ class DecisionSerializer(serializers.Serializer):
 class ApplicationSerializer(serializers.ModelSerializer):
     link = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
+    possible_duplicate = serializers.BooleanField(
+        required=False, help_text="Staff only: the same person applied within the window.")
 
     class Meta:
         model = Application
         fields = ["id", "status", "channel", "created_at", "updated_at", "possible_duplicate",
                   "failure_reason", "decision", "link"]
         read_only_fields = fields
+
+    def to_representation(self, application: Application) -> dict[str, Any]:
+        data = super().to_representation(application)
+        request = self.context.get("request")
+        if not can_see_duplicate_flags(getattr(request, "user", None)):
+            data.pop("possible_duplicate", None)
+        return data
 
     def get_link(self, application: Application) -> str:
         return reverse("api:application-detail", args=[application.pk],
@@ -58,4 +68,5 @@ class AcceptedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
     link = serializers.URLField()
-    possible_duplicate = serializers.BooleanField()
+    possible_duplicate = serializers.BooleanField(
+        required=False, help_text="Staff only: the same person applied within the window.")

@@ -16,7 +16,12 @@ from rest_framework.reverse import reverse
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.access import can_submit_application, can_view_application
+from accounts.access import (
+    applies_for_self,
+    can_see_duplicate_flags,
+    can_submit_application,
+    can_view_application,
+)
 from applicants.models import Application, Channel
 from applicants.schema import get_schema
 from applicants.services import application_submit
@@ -78,7 +83,7 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             answers=body.validated_data["answers"],
             channel=Channel.API,
             actor=request.user,
-            applicant_user=request.user,
+            applicant_user=request.user if applies_for_self(request.user) else None,
             idempotency_key=key,
         )
         application = submission.application
@@ -86,9 +91,11 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         headers = {"Location": link}
         if not submission.created:
             headers["Idempotent-Replayed"] = "true"
+        body = {"id": str(application.pk), "status": application.status, "link": link}
+        if can_see_duplicate_flags(request.user):
+            body["possible_duplicate"] = application.possible_duplicate
         return Response(
-            {"id": str(application.pk), "status": application.status, "link": link,
-             "possible_duplicate": application.possible_duplicate},
+            body,
             status=status.HTTP_202_ACCEPTED,
             headers=headers,
         )
