@@ -32,7 +32,7 @@ from django.conf import settings  # noqa: E402
 
 from applicants.schema import get_schema  # noqa: E402
 from scoring import synthetic  # noqa: E402
-from scoring.artifacts import load_booster, save_artifacts  # noqa: E402
+from scoring.artifact_store import load_booster, save_artifacts  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import Target  # noqa: E402
 from scoring.sagemaker import SageMakerScorer, encode_csv  # noqa: E402
@@ -61,12 +61,18 @@ def record(report: Report, name: str, samples: list[float], per: int = 1, note: 
 
 def start_endpoint(model_url: str, variant: str) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "scoring.endpoint", "--port", "0", "--model", model_url,
+        [sys.executable, "-m", "endpoint", "--port", "0", "--model", model_url,
          "--variant", variant, "--endpoint-name", "bench"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().decode()
-    return process, line.split("listening on ")[1].split()[0]
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    assert process.stderr is not None
+    url = ""
+    for raw in process.stderr:  # gunicorn's log: "Listening at: http://...", then "Booting worker"
+        line = raw.decode()
+        if "Listening at: " in line:
+            url = line.split("Listening at: ")[1].split()[0]
+        if "Booting worker" in line:
+            break
+    return process, url
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from django.conf import settings  # noqa: E402
 
 from applicants.schema import load_schema  # noqa: E402
 from scoring import synthetic  # noqa: E402
-from scoring.artifacts import load_booster, save_artifacts  # noqa: E402
+from scoring.artifact_store import load_booster, save_artifacts  # noqa: E402
 from scoring.explain import risk_contributions, top_reasons  # noqa: E402
 from scoring.features import build_matrix, feature_snapshot  # noqa: E402
 from scoring.policy import review_route, tier_for  # noqa: E402

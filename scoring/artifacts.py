@@ -1,27 +1,26 @@
-"""Model artifacts in the format SageMaker's built-in XGBoost container loads.
+"""The model artifact contract, shared by training, in-process serving and the endpoint.
 
 `model.tar.gz` holds one file, `xgboost-model` (XGBoost's UBJSON format), so the same file
-deploys to a SageMaker endpoint unchanged. `metadata.json` beside it holds what the
-container does not need but we do: features, thresholds, metrics, lineage.
+deploys to a SageMaker endpoint unchanged; `metadata.json` beside it holds what the
+container does not need but we do (features, thresholds, metrics, lineage).
+
+Django-free on purpose (stdlib and XGBoost only): the `endpoint` package imports this module
+and nothing else of the apps. Storing and fetching artifacts lives in scoring/artifact_store.py.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
 import io
-import json
 import tarfile
 import tempfile
-import uuid
 from pathlib import Path
-from typing import Any
 
 import xgboost as xgb
 
-from objectstore import store_for
-
 MODEL_FILE = "xgboost-model"
+ARCHIVE_FILE = "model.tar.gz"
+METADATA_FILE = "metadata.json"
 
 
 def booster_bytes(booster: xgb.Booster) -> bytes:
@@ -45,34 +44,21 @@ def pack_model(booster: xgb.Booster) -> bytes:
     return buffer.getvalue()
 
 
-def unpack_model(archive_bytes: bytes) -> xgb.Booster:
-    with tarfile.open(fileobj=io.BytesIO(archive_bytes), mode="r:gz") as archive:
-        member = archive.extractfile(MODEL_FILE)
-        if member is None:
-            raise ValueError(f"model.tar.gz has no {MODEL_FILE}")
-        raw = member.read()
+def unpack_model(data: bytes, *, threads: int | None = None) -> xgb.Booster:
+    """A booster from model.tar.gz bytes, or from the bare `xgboost-model` file's bytes
+    (what SageMaker's container finds in /opt/ml/model)."""
+    raw = data
+    if data[:2] == b"\x1f\x8b":
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            try:
+                member = archive.extractfile(MODEL_FILE)
+            except KeyError:
+                member = None
+            if member is None:
+                raise ValueError(f"{ARCHIVE_FILE} has no {MODEL_FILE}")
+            raw = member.read()
     booster = xgb.Booster()
     booster.load_model(bytearray(raw))
-    return booster
-
-
-def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster,
-                   metadata: dict[str, Any]) -> str:
-    """Store model.tar.gz and metadata.json under v<version>-<random>/; return the model's URL.
-
-    The random part means an artifact URL is never reused, so a process that cached a
-    booster by URL can never serve a different model under it.
-    """
-    store = store_for(base_url)
-    folder = f"v{version}-{uuid.uuid4().hex[:8]}"
-    model_url = store.put(f"{folder}/model.tar.gz", pack_model(booster))
-    store.put(f"{folder}/metadata.json", json.dumps(metadata, indent=2, default=str).encode())
-    return model_url
-
-
-@functools.lru_cache(maxsize=4)
-def load_booster(artifact_uri: str) -> xgb.Booster:
-    """The booster behind an artifact URL, loaded once per process (artifacts never change)."""
-    booster = unpack_model(store_for(artifact_uri).get(artifact_uri))
-    booster.set_param({"nthread": 1})  # one application at a time: threads cost more than help
+    if threads is not None:
+        booster.set_param({"nthread": threads})
     return booster

@@ -14,7 +14,7 @@ import numpy as np
 import xgboost as xgb
 
 from applicants.schema import ApplicationSchema
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.models import ModelVersion
 
 

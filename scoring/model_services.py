@@ -13,7 +13,7 @@ from django.utils import timezone
 from applicants.schema import ApplicationSchema, get_schema
 from applicants.validation import validate_answers
 from scoring import synthetic
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.baseline import baseline_metrics
 from scoring.datasets import assemble_training_set, check_trainable
 from scoring.evaluation import evaluate

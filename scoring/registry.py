@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from applicants.schema import ApplicationSchema, get_schema
-from scoring.artifacts import save_artifacts
+from scoring.artifact_store import save_artifacts
 from scoring.models import TIERS, ModelStatus, ModelStatusChange, ModelVersion, Target
 from scoring.training import TrainedModel
 from trail.services import trail_record

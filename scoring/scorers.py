@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 
 from objectstore import ObjectNotFound
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.evaluation import tier_layout
 from scoring.models import ModelVersion, Target
 from scoring.training import adjust_for_class_weights

@@ -33,7 +33,7 @@ from outbox.services import (
     outbox_pending_older_than,
     outbox_record_attempt,
 )
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore

@@ -25,9 +25,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from applicants.schema import get_schema
+from endpoint.container import encode_predictions, load_model, parse_rows
 from objectstore import store_for
 from scoring.deploy import sagemaker_client
-from scoring.endpoint import encode_predictions, load_model, parse_rows
 from scoring.models import ModelDeployment, RescoreRun, RunStatus
 from scoring.registry import LifecycleError
 from scoring.rescoring import ChunkRows, _close_if_last, apply_scores, load_chunk

@@ -1,7 +1,8 @@
-"""Fixtures shared by the lifecycle tests (see docs/lifecycle.md).
+"""Fixtures shared by the model lifecycle tests (see docs/model-lifecycle.md).
 
-`local_endpoint`: the project's SageMaker-compatible endpoint server (scoring/endpoint.py) as
-a real process on a free 127.0.0.1 port, started once per session, with this process's
+`local_endpoint`: the project's SageMaker-compatible endpoint (the `endpoint` package under
+gunicorn, wrapped in the test-only fault-injection middleware of tests/endpoint/fault_injection.py)
+as a real process on a free 127.0.0.1 port, started once per session, with this process's
 SAGEMAKER_RUNTIME_URL / SAGEMAKER_ENDPOINT_NAME settings pointed at it for each test.
 Tests (and other teams' fault tests) drive it through the returned LocalEndpoint:
 
@@ -18,14 +19,19 @@ Tests (and other teams' fault tests) drive it through the returned LocalEndpoint
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
-import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from endpoint.__main__ import gunicorn_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT_NAME = "riskscore-test"
@@ -45,29 +51,46 @@ class LocalEndpoint:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "scoring.endpoint", "--port", str(self.port), "--control",
-                   "--endpoint-name", self.endpoint_name, "--variant", self.variant]
-        if self.model_url:
-            command += ["--model", self.model_url]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log,
-                                        start_new_session=True)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().decode()  # "listening on http://127.0.0.1:PORT ..."
-        if "listening on" not in line:
-            raise RuntimeError(f"the endpoint did not start: {line!r}; see {self.log_path}")
-        self.port = int(line.split("listening on ")[1].split()[0].rsplit(":", 1)[1])
+        command = gunicorn_argv("tests.endpoint.fault_injection:create_app()", host="127.0.0.1",
+                                port=self.port, workers=1)
+        env = {**os.environ, "ENDPOINT_MODEL_URL": self.model_url, "ENDPOINT_NAME": self.endpoint_name,
+               "ENDPOINT_VARIANT": self.variant, "ENDPOINT_MODEL_POINTER": ""}
+        self.log_path.touch()
+        offset = self.log_path.stat().st_size
+        self.process = subprocess.Popen([*command[:-1], "--error-logfile", str(self.log_path), command[-1]],
+                                        cwd=ROOT, env=env, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log = self.log_path.read_bytes()[offset:].decode(errors="replace")
+            listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log)
+            booted = "Booting worker" in log
+            if listening and booted:
+                self.port = int(listening.group(1))
+                self._wait_for_ping()
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"the endpoint did not start; see {self.log_path}")
+
+    def _wait_for_ping(self) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_local/stats", timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the endpoint does not answer; see {self.log_path}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGINT)  # gunicorn's quick shutdown
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
         self.process = None
 
     def restart(self) -> None:

@@ -111,8 +111,8 @@ def test_artifacts_stored_in_s3_are_scored_and_served_from_there(sagemaker_setti
     import numpy as np
 
     from applicants.schema import get_schema
+    from endpoint.container import load_model
     from scoring import synthetic
-    from scoring.endpoint import load_model
     from scoring.features import build_matrix
     from scoring.registry import model_version_register
     from scoring.scorers import InProcessScorer

@@ -1,21 +1,17 @@
-"""The same model.tar.gz scored through boto3 against the local SageMaker-compatible endpoint."""
+"""The SageMaker scorer: the same model.tar.gz scored through boto3 against the local endpoint.
+(The endpoint's own contract is tested in tests/endpoint/.)"""
 
 from __future__ import annotations
-
-import json
-import urllib.error
-import urllib.request
 
 import boto3
 import numpy as np
 import pytest
-from botocore.exceptions import ClientError
 
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
 from scoring import synthetic
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.features import build_matrix
 from scoring.models import Decision
 from scoring.sagemaker import SageMakerScorer, encode_csv, parse_csv_predictions
@@ -28,15 +24,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rows():
     return build_matrix(get_schema(), synthetic.generate(get_schema(), 40, seed=8)[0])
-
-
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request) as answer:  # noqa: S310 (our server on 127.0.0.1)
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def runtime(endpoint):
@@ -53,38 +40,6 @@ def test_boto3_scores_the_same_artifact_as_in_process_xgboost(local_endpoint, ac
     expected = load_booster(active_model.artifact_uri).inplace_predict(rows)
     np.testing.assert_allclose(served, expected, rtol=1e-6)
     assert local_endpoint.stats()["rows"] == 40
-
-
-def test_json_in_and_out_and_the_container_contract(local_endpoint, active_model, rows):
-    local_endpoint.serve(active_model)
-    payload = json.dumps({"instances": [[None if np.isnan(v) else float(v) for v in row]
-                                        for row in rows[:3]]}).encode()
-    status, body = post(f"{local_endpoint.url}/invocations", payload,
-                        {"Content-Type": "application/json", "Accept": "application/json"})
-    predictions = json.loads(body)["predictions"]
-    assert status == 200 and len(predictions) == 3 and len(predictions[0]["probabilities"]) == 3
-    with urllib.request.urlopen(f"{local_endpoint.url}/ping") as ping:  # noqa: S310
-        assert ping.status == 200
-    statuses = {}
-    for body, content_type, accept in [(b"", "text/csv", "text/csv"), (b"1,2\n", "text/csv", "text/csv"),
-                                       (b"<x/>", "application/xml", "text/csv"),
-                                       (encode_csv(rows[:1]), "text/csv", "image/png")]:
-        statuses[content_type, accept, len(body)] = post(
-            f"{local_endpoint.url}/invocations", body, {"Content-Type": content_type, "Accept": accept})[0]
-    assert sorted(statuses.values()) == [204, 400, 406, 415]
-
-
-def test_errors_come_back_the_way_sagemaker_sends_them(local_endpoint, active_model):
-    local_endpoint.serve(active_model)
-    client = runtime(local_endpoint)
-    with pytest.raises(ClientError) as missing:
-        client.invoke_endpoint(EndpointName="nope", ContentType="text/csv", Body=b"1")
-    assert missing.value.response["Error"]["Code"] == "ValidationError"
-    with pytest.raises(client.exceptions.ModelError) as bad_rows:
-        client.invoke_endpoint(EndpointName=local_endpoint.endpoint_name, ContentType="text/csv",
-                               Body=b"1,2,3\n")
-    assert bad_rows.value.response["OriginalStatusCode"] == 400
-    assert "Feature size" in bad_rows.value.response["OriginalMessage"]
 
 
 def test_the_scorer_retries_transient_failures_and_says_which_were_permanent(local_endpoint, active_model,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from applicants.models import Application, Channel, Status
 from applicants.services import application_submit
 from outbox.models import OutboxMessage, OutboxStatus
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.models import Decision, ModelStatus
 from scoring.registry import NoUsableModel
 from scoring.services import release_stuck_scoring, score_waiting_applications

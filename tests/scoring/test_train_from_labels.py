@@ -9,7 +9,7 @@ from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
 from scoring import synthetic
-from scoring.artifacts import load_booster
+from scoring.artifact_store import load_booster
 from scoring.datasets import NotEnoughData, assemble_training_set
 from scoring.features import build_matrix
 from scoring.model_services import model_train_from_labels

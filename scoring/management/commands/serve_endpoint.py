@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,14 +13,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.endpoint import EndpointServer
+from endpoint.__main__ import gunicorn_argv
 from scoring.models import ModelStatus, ModelVersion
 
 
 class Command(BaseCommand):
-    help = ("Serve a model through the local SageMaker-compatible endpoint (runtime API "
-            "POST /endpoints/NAME/invocations, container API GET /ping and POST /invocations). "
-            "By default the active model, following activations.")
+    help = ("Serve a model through the local SageMaker-compatible endpoint (the `endpoint` package "
+            "under gunicorn: runtime API POST /endpoints/NAME/invocations, container API GET /ping "
+            "and POST /invocations). By default the active model, following activations.")
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--model-version", type=int, help="serve this version instead of the active one")
@@ -40,22 +40,37 @@ class Command(BaseCommand):
         url, variant = self._model(options)
         if options["background"]:
             return self._background(options)
-        server = EndpointServer(model_url=url or None, endpoint_name=options["endpoint_name"],
-                                variant=variant, host=options["host"], port=options["port"])
-        self.stdout.write(f"listening on {server.url} as endpoint {options['endpoint_name']}, "
+        pointer = Path(settings.VAR_DIR) / f"endpoint-model-{options['port']}.json"
+        self._point(pointer, url, variant)
+        command = gunicorn_argv("endpoint.app:create_app()", host=options["host"], port=options["port"])
+        env = {**os.environ, "ENDPOINT_MODEL_URL": "", "ENDPOINT_MODEL_POINTER": str(pointer),
+               "ENDPOINT_NAME": options["endpoint_name"], "ENDPOINT_VARIANT": variant}
+        server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
+        url_shown = f"http://{options['host']}:{options['port']}"
+        self.stdout.write(f"listening on {url_shown} as endpoint {options['endpoint_name']}, "
                           f"serving {variant} ({url})")
-        self.stdout.write(f"point the platform at it: SCORER=sagemaker SAGEMAKER_RUNTIME_URL={server.url} "
+        self.stdout.write(f"point the platform at it: SCORER=sagemaker SAGEMAKER_RUNTIME_URL={url_shown} "
                           f"SAGEMAKER_ENDPOINT_NAME={options['endpoint_name']}")
         self.stdout.flush()
         follow = not (options["no_follow"] or options["model_version"] or options["model_url"])
-        if follow:
-            threading.Thread(target=self._follow, args=(server,), daemon=True).start()
+        # `--stop` (and docker stop) send SIGTERM: stop gunicorn gracefully with us.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
-            server.httpd.serve_forever()
+            while server.poll() is None:
+                time.sleep(5)
+                if follow:
+                    variant = self._follow(pointer, variant)
         except KeyboardInterrupt:
             pass
         finally:
-            server.httpd.server_close()
+            if server.poll() is None:
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+        if server.returncode not in (0, -signal.SIGTERM, None):
+            raise CommandError(f"the endpoint server stopped ({server.returncode})")
 
     def _model(self, options: dict[str, Any]) -> tuple[str, str]:
         if options["model_url"]:
@@ -71,17 +86,26 @@ class Command(BaseCommand):
             return "", "AllTraffic"
         return model.artifact_uri, f"v{model.version}"
 
-    def _follow(self, server: EndpointServer) -> None:
-        """Like updating a SageMaker endpoint: load the newly active model when it changes."""
-        while True:
-            time.sleep(5)
-            try:
-                model = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
-                if model and f"v{model.version}" != server.variant:
-                    server.load(model.artifact_uri, f"v{model.version}")
-                    self.stdout.write(f"now serving v{model.version}")
-            except Exception as exc:  # the database may be restarting; try again later
-                self.stderr.write(f"could not check the active model: {exc}")
+    @staticmethod
+    def _point(pointer: Path, url: str, variant: str) -> None:
+        """Tell the endpoint's workers which model to serve (they re-read the file when it changes)."""
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        temporary = pointer.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"url": url, "variant": variant}))
+        temporary.replace(pointer)
+
+    def _follow(self, pointer: Path, serving: str) -> str:
+        """Like updating a SageMaker endpoint: serve the newly active model when it changes."""
+        try:
+            model = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
+        except Exception as exc:  # the database may be restarting; try again later
+            self.stderr.write(f"could not check the active model: {exc}")
+            return serving
+        if model and f"v{model.version}" != serving:
+            self._point(pointer, model.artifact_uri, f"v{model.version}")
+            self.stdout.write(f"now serving v{model.version}")
+            return f"v{model.version}"
+        return serving
 
     # --- make services / services-stop ------------------------------------------------------
 
@@ -125,6 +149,10 @@ class Command(BaseCommand):
             os.kill(pid, signal.SIGTERM)
             self.stdout.write(f"stopped the endpoint (pid {pid})")
         pid_file.unlink(missing_ok=True)
+
+
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _alive(pid: int) -> bool:

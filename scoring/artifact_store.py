@@ -1,0 +1,37 @@
+"""Where model artifacts live: written once by training, read (and cached) by serving.
+
+The format is scoring/artifacts.py's; the place is any object store URL (file:// or s3://).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from typing import Any
+
+import xgboost as xgb
+
+from objectstore import store_for
+from scoring.artifacts import ARCHIVE_FILE, METADATA_FILE, pack_model, unpack_model
+
+
+def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster,
+                   metadata: dict[str, Any]) -> str:
+    """Store model.tar.gz and metadata.json under v<version>-<random>/; return the model's URL.
+
+    The random part means an artifact URL is never reused, so a process that cached a
+    booster by URL can never serve a different model under it.
+    """
+    store = store_for(base_url)
+    folder = f"v{version}-{uuid.uuid4().hex[:8]}"
+    model_url = store.put(f"{folder}/{ARCHIVE_FILE}", pack_model(booster))
+    store.put(f"{folder}/{METADATA_FILE}", json.dumps(metadata, indent=2, default=str).encode())
+    return model_url
+
+
+@functools.lru_cache(maxsize=4)
+def load_booster(artifact_uri: str) -> xgb.Booster:
+    """The booster behind an artifact URL, loaded once per process (artifacts never change).
+    One thread: one application at a time, where threads cost more than they help."""
+    return unpack_model(store_for(artifact_uri).get(artifact_uri), threads=1)
