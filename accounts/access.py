@@ -7,32 +7,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
-
 from accounts.roles import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
     from applicants.models import Application
 
 
-ROLE_CACHE_SECONDS = 60
-
-
-def role_cache_key(user_id: Any) -> str:
-    return f"accounts:roles:{user_id}"
-
-
 def roles_of(user: Any) -> frozenset[str]:
-    """A user's roles. Kept in the cache between requests (a query saved on every API call);
-    accounts.signals forgets them the moment group membership changes."""
+    """A user's roles, read once per request (memoised on the user object, which lives as
+    long as the request). Never kept in a cache between requests: a role removed in one
+    process must apply at the next request everywhere, and a cache that is down must not
+    stop the platform."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        names = cache.get(role_cache_key(user.pk))
-        if names is None:
-            names = list(user.groups.values_list("name", flat=True))
-            cache.set(role_cache_key(user.pk), names, ROLE_CACHE_SECONDS)
+        names = user.groups.values_list("name", flat=True)
         cached = frozenset(names) | ({Role.ADMIN} if user.is_superuser else set())
         user._role_names = cached
     return cached
@@ -155,3 +145,51 @@ def review_conflicts_q(user: Any) -> Any:
     from django.db.models import Q
 
     return Q(submitted_by_id=user.pk) | Q(applicant_user_id=user.pk)
+
+
+# --- drafts (applicants.drafts): a partly answered application --------------------------------
+
+
+def can_edit_draft(user: Any, draft: Any) -> bool:
+    """A draft is its owner's alone: staff see applications once submitted, never drafts.
+    Drafts owned by a conversation, call or mail batch are reached through that channel's
+    own check, not by an account."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return draft.owner_kind == "user" and draft.owner_user_id == user.pk
+
+
+def can_start_draft(user: Any) -> bool:
+    """Who may start an application in the web form for themselves."""
+    return applies_for_self(user)
+
+
+# --- logins: two-factor authentication and API tokens (docs/accounts.md) ----------------------
+
+# The roles that must use a second factor when OTP_REQUIRED_FOR_STAFF is on: whoever judges
+# decisions, reads the trail, approves models or operates the platform.
+SECOND_FACTOR_ROLES = (Role.AUDITOR, Role.AUDITOR_LEAD, Role.APPROVER, Role.ADMIN)
+
+
+def second_factor_required(user: Any) -> bool:
+    """Whether this account must enrol and verify a second factor before any page. Django
+    staff (the admin site) count too, whatever their roles."""
+    from django.conf import settings
+
+    if not settings.OTP_REQUIRED_FOR_STAFF or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or has_role(user, *SECOND_FACTOR_ROLES))
+
+
+def can_enrol_second_factor(user: Any) -> bool:
+    """Staff accounts (any staff role, or Django staff) may add a TOTP device."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or is_staff_member(user))
+
+
+def can_use_api_token(user: Any) -> bool:
+    """An API token is a password that skips the second factor, so accounts that must use
+    one get no token (and tokens they already hold stop working) while it is required.
+    Applicants, agents, clerks and analysts are not in that set."""
+    return not second_factor_required(user)

@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the role-cache invalidation)
+        from accounts import signals  # noqa: F401  (asks for the second factor after a password login)

@@ -1,30 +1,24 @@
+"""After a password login, remember in the session whether a second factor is still due.
+
+Django's user_logged_in signal is the one place every password login passes (the login page,
+the admin site), so the flag is set here rather than in a view. The middleware then asks for
+the code before any other page (accounts/middleware.py).
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.core.cache import cache
-from django.db.models.signals import m2m_changed, pre_delete
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from accounts.access import role_cache_key
-
-User = get_user_model()
+SECOND_FACTOR_DUE = "accounts.second_factor_due"
 
 
-@receiver(m2m_changed, sender=User.groups.through)
-def forget_roles_on_membership_change(*, instance: Any, action: str, reverse: bool,
-                                      pk_set: Any, **kwargs: Any) -> None:
-    if action not in ("post_add", "post_remove", "pre_clear"):
-        return
-    if reverse:  # group.user_set changed: pk_set holds users (or None: all of them)
-        user_ids = pk_set if pk_set is not None else instance.user_set.values_list("pk", flat=True)
-    else:
-        user_ids = [instance.pk]
-    cache.delete_many([role_cache_key(pk) for pk in user_ids])
+@receiver(user_logged_in, dispatch_uid="accounts.second_factor_due")
+def ask_for_second_factor_after_password(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from django_otp import user_has_device
 
-
-@receiver(pre_delete, sender=Group)
-def forget_roles_of_group_members(*, instance: Group, **kwargs: Any) -> None:
-    cache.delete_many([role_cache_key(pk) for pk in instance.user_set.values_list("pk", flat=True)])
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SECOND_FACTOR_DUE] = user_has_device(user, confirmed=True)
