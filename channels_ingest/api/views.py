@@ -8,12 +8,10 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.access import (
@@ -22,6 +20,7 @@ from accounts.access import (
     can_submit_application,
     can_view_application,
 )
+from accounts.api import ObtainTokenView
 from applicants.models import Application, Channel
 from applicants.schema import get_schema
 from applicants.services import application_submit
@@ -36,11 +35,9 @@ from scoring.selectors import application_get, applications_owned_by
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces, as in the IETF draft
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "token"
+# The API's login: throttled (failing open), locked out after repeated failures, no tokens
+# for accounts that must use a second factor (accounts/api.py).
+TokenView = ObtainTokenView
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
