@@ -36,3 +36,8 @@ def user_create_with_roles(*, username: str, password: str, roles: list[Role],
     user.save()
     user.groups.set([Group.objects.get_or_create(name=str(role))[0] for role in roles])
     return user
+
+
+def user_grant_role(*, user: Any, role: Role) -> None:
+    """Add one role to a user (e.g. `applicant` to whoever signs up on the web form)."""
+    user.groups.add(Group.objects.get_or_create(name=str(role))[0])

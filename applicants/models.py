@@ -71,6 +71,9 @@ class Application(models.Model):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # Hash of the answers, so a reused key with different answers is refused, not replayed.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # Field provenance (applicants.provenance): per answered field, its versions oldest first,
+    # each {channel, method, by, at, confidence?}; earlier values of non-personal fields only.
+    provenance = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True
@@ -113,3 +116,69 @@ class Application(models.Model):
     def all_answers(self) -> dict:
         """Every answer, personal ones decrypted. Only for people allowed to see them."""
         return {**self.answers, **(self.pii or {})}
+
+
+class DraftOwnerKind(models.TextChoices):
+    """Who a draft belongs to. A user account today; conversations, calls and mail batches
+    (the later channels) own drafts by reference, without a new column each."""
+
+    USER = "user", "Account"
+    CONVERSATION = "conversation", "Conversation (chat, SMS, voice)"
+    CALL = "call", "Phone call"
+    MAIL_BATCH = "mail_batch", "Mail batch"
+
+
+class DraftStatus(models.TextChoices):
+    OPEN = "open", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class Draft(models.Model):
+    """A partly answered application. It never reaches scoring, sinks or exports: only its
+    submission (through application_submit, its id as the idempotency key) does."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    schema_name = models.CharField(max_length=63)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    owner_kind = models.CharField(max_length=20, choices=DraftOwnerKind.choices)
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="drafts",
+    )
+    # For owners that are not accounts: "conversation:<id>", "call:<id>", "batch:<id>".
+    owner_ref = models.CharField(max_length=120, blank=True, default="")
+    # Clean answers by field, and every version of every answer with its capture; both
+    # encrypted like an application's personal data (any answer may be personal).
+    answers = EncryptedJSONField(default=dict)
+    provenance = EncryptedJSONField(default=dict)
+    # Where the owner stopped (a section name), so they resume there.
+    current_section = models.CharField(max_length=63, blank=True, default="")
+    status = models.CharField(max_length=12, choices=DraftStatus.choices, default=DraftStatus.OPEN)
+    application = models.OneToOneField(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="draft"
+    )
+    expires_at = models.DateTimeField(db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(owner_kind="user") | models.Q(owner_user__isnull=False),
+                name="draft_user_owner_has_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(owner_kind="user") | ~models.Q(owner_ref=""),
+                name="draft_other_owner_has_ref",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner_user", "updated_at"], name="draft_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"Draft {self.id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DraftStatus.OPEN

@@ -33,7 +33,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _FIELD_KEYS = {
     "name", "label", "type", "required", "help", "prompt", "section", "pii", "protected",
     "feature", "min", "max", "min_length", "max_length", "pattern", "choices", "min_age",
-    "max_age", "must_be_true", "reason", "synthetic", "example",
+    "max_age", "must_be_true", "reason", "synthetic", "example", "widget",
 }
 _DERIVED_KEYS = {
     "name", "label", "expression", "age_of", "feature", "protected", "reason", "help",
@@ -41,7 +41,13 @@ _DERIVED_KEYS = {
 _RULE_KEYS = {"name", "check", "field", "message"}
 _SCHEMA_KEYS = {
     "name", "title", "version", "description", "identity_field", "fields", "derived", "rules",
+    "sections",
 }
+_SECTION_KEYS = {"name", "title", "help"}
+# Optional hints for channels that draw a form; a channel without forms ignores them.
+WIDGETS = ("radio", "select", "text", "textarea")
+# Fields without a section form one step named after the schema.
+DEFAULT_SECTION = "answers"
 
 
 class SchemaError(ImproperlyConfigured):
@@ -84,6 +90,7 @@ class Field:
     reason: ReasonText | None = None
     synthetic: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     example: Any = None
+    widget: str = ""
 
     @property
     def choice_values(self) -> tuple[str | int, ...]:
@@ -119,6 +126,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A group of fields asked together (one step of a form, one topic of a conversation)."""
+
+    name: str
+    title: str
+    help: str
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
 class Feature:
     """One column of the model's input, in order. `kind` says how the ETL encodes it."""
 
@@ -141,10 +158,35 @@ class ApplicationSchema:
     rules: tuple[Rule, ...]
     source_hash: str
     path: Path
+    section_titles: tuple[tuple[str, str, str], ...] = ()  # (name, title, help) as declared
 
     @functools.cached_property
     def by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
+
+    @functools.cached_property
+    def sections(self) -> tuple[Section, ...]:
+        """Sections in order: those declared under `sections`, then any other a field names,
+        in the order of their first field. Empty sections are left out."""
+        declared = {name: (title, help_) for name, title, help_ in self.section_titles}
+        order = [name for name, _, _ in self.section_titles]
+        for f in self.fields:
+            name = f.section or DEFAULT_SECTION
+            if name not in order:
+                order.append(name)
+        result = []
+        for name in order:
+            members = tuple(f for f in self.fields if (f.section or DEFAULT_SECTION) == name)
+            if not members:
+                continue
+            default_title = self.title if name == DEFAULT_SECTION else name.replace("_", " ").capitalize()
+            title, help_ = declared.get(name, (default_title, ""))
+            result.append(Section(name=name, title=title, help=help_, fields=members))
+        return tuple(result)
+
+    def section_of(self, field_name: str) -> str:
+        f = self.by_name[field_name]
+        return f.section or DEFAULT_SECTION
 
     @functools.cached_property
     def pii_fields(self) -> frozenset[str]:
@@ -205,6 +247,7 @@ class ApplicationSchema:
                     "prompt": f.prompt,
                     "section": f.section,
                     "pii": f.pii,
+                    **({"widget": f.widget} if f.widget else {}),
                     **{
                         key: getattr(f, key)
                         for key in ("min", "max", "min_length", "max_length", "pattern",
@@ -221,6 +264,11 @@ class ApplicationSchema:
                 for f in self.fields
             ],
             "rules": [{"name": r.name, "field": r.field, "message": r.message} for r in self.rules],
+            "sections": [
+                {"name": s.name, "title": s.title, "help": s.help,
+                 "fields": [f.name for f in s.fields]}
+                for s in self.sections
+            ],
         }
 
 
@@ -289,6 +337,11 @@ def _build(data: Any, path: Path) -> ApplicationSchema:
     if not any(f.feature for f in fields) and not any(d.feature for d in derived):
         raise SchemaError("at least one field or derived value must be a model feature")
 
+    section_titles = tuple(_build_section(raw) for raw in data.get("sections") or [])
+    section_names = [name for name, _, _ in section_titles]
+    if len(set(section_names)) != len(section_names):
+        raise SchemaError("section names must be unique")
+
     canonical = json.dumps(data, sort_keys=True, default=str).encode()
     return ApplicationSchema(
         name=name,
@@ -301,7 +354,18 @@ def _build(data: Any, path: Path) -> ApplicationSchema:
         rules=rules,
         source_hash=hashlib.sha256(canonical).hexdigest(),
         path=path,
+        section_titles=section_titles,
     )
+
+
+def _build_section(raw: Any) -> tuple[str, str, str]:
+    if not isinstance(raw, dict):
+        raise SchemaError(f"every section must be a mapping with 'name' and 'title', got {raw!r}")
+    name = _require(raw, "name", "a section")
+    _reject_unknown(raw, _SECTION_KEYS, f"section {name!r}")
+    if not _NAME.match(str(name)):
+        raise SchemaError(f"section {name!r}: names must be lower_snake_case identifiers")
+    return str(name), str(raw.get("title") or name.replace("_", " ").capitalize()), str(raw.get("help") or "")
 
 
 def _build_field(raw: Any) -> Field:
@@ -335,6 +399,11 @@ def _build_field(raw: Any) -> Field:
         raise SchemaError(f"{where}: min_age and max_age apply to date fields")
     if raw.get("must_be_true") and type_ != "boolean":
         raise SchemaError(f"{where}: must_be_true applies to boolean fields")
+    widget = str(raw.get("widget") or "")
+    if widget and widget not in WIDGETS:
+        raise SchemaError(f"{where}: widget {widget!r} is not one of {', '.join(WIDGETS)}")
+    if widget in ("radio", "select") and type_ not in ("choice", "boolean"):
+        raise SchemaError(f"{where}: a {widget} widget needs a choice or boolean field")
     pattern = raw.get("pattern")
     if pattern is not None:
         try:
@@ -364,6 +433,7 @@ def _build_field(raw: Any) -> Field:
         reason=_build_reason(raw.get("reason"), where),
         synthetic=dict(raw.get("synthetic") or {}),
         example=raw.get("example"),
+        widget=widget,
     )
 
 

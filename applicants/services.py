@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from applicants.crypto import identity_hash
 from applicants.models import Applicant, Application, Status
+from applicants.provenance import received_at_once
 from applicants.schema import ApplicationSchema, get_schema
 from applicants.state import IllegalTransition, check_transition
 from applicants.validation import validate_answers
@@ -54,6 +55,7 @@ def application_submit(
     idempotency_key: str | None = None,
     idempotency_scope: str | None = None,
     applicant_user: Any = None,
+    provenance: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Submission:
     """Validate, store the application with its scoring request in one transaction, and
     publish the request once the transaction commits.
@@ -64,6 +66,10 @@ def application_submit(
 
     The same key from the same client (scope; by default the acting user) returns the
     original application. Raises ApplicationInvalid (per-field errors) or IdempotencyConflict.
+
+    `provenance` is the answers' field provenance (applicants.provenance.for_application, as
+    a draft's submission gives it); without it every answer is recorded as captured at once
+    by the channel's usual method (the API's: `api`) by the acting account.
     """
     scope = idempotency_scope if idempotency_scope is not None else _default_scope(actor, channel)
     fingerprint = _fingerprint(answers)
@@ -82,6 +88,7 @@ def application_submit(
                 scope=scope,
                 idempotency_key=idempotency_key or None,
                 fingerprint=fingerprint,
+                provenance=provenance,
             )
     except IntegrityError:
         # The key was used before (a retry, or a concurrent twin that won the race): answer
@@ -96,7 +103,10 @@ def application_submit(
 def _create_application(
     *, schema: ApplicationSchema, clean: dict, channel: str, actor: Any, applicant_user: Any,
     scope: str, idempotency_key: str | None, fingerprint: str,
+    provenance: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Application:
+    if provenance is None:
+        provenance = received_at_once(clean, channel=channel, actor=actor)
     pii = {k: v for k, v in clean.items() if k in schema.pii_fields}
     plain = {k: v for k, v in clean.items() if k not in schema.pii_fields}
     applicant_id, new_person = _applicant_for(schema, pii)
@@ -113,6 +123,7 @@ def _create_application(
         idempotency_scope=scope,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
+        provenance=provenance,
         possible_duplicate=earlier is not None,
         duplicate_of=earlier,
     )

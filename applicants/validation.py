@@ -63,16 +63,43 @@ def validate_answers(
         except _FieldError as exc:
             errors.setdefault(field.name, []).append(str(exc))
 
-    for rule in schema.rules:
-        if rule.check.names - clean.keys():
-            continue  # judged only when every input is present and valid
-        values = {name: float(clean[name]) for name in rule.check.names}
-        if not bool(rule.check.evaluate(values)):
-            errors.setdefault(rule.field, []).append(rule.message)
+    # Rules are judged only when every input is present and valid.
+    for name, messages in broken_rules(schema, clean).items():
+        errors.setdefault(name, []).extend(messages)
 
     if errors:
         raise ApplicationInvalid(errors)
     return {name: _jsonable(value) for name, value in clean.items()}
+
+
+class FieldInvalid(Exception):
+    """One answer breaks the schema; the message is for the person who gave it."""
+
+
+def clean_field(field: Field, raw: Any, *, today: dt.date | None = None) -> Any:
+    """One answer, coerced and checked by the same rules as validate_answers, JSON-ready.
+    A blank answer is None (the caller decides whether the field may stay empty)."""
+    if _is_blank(raw):
+        if field.required:
+            raise FieldInvalid(f"{field.label} is required.")
+        return None
+    try:
+        return _jsonable(_coerce(field, raw, today or timezone.localdate()))
+    except _FieldError as exc:
+        raise FieldInvalid(str(exc)) from exc
+
+
+def broken_rules(schema: ApplicationSchema, clean: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Cross-field rules whose inputs are all present in `clean` and that fail, by the field
+    each names; rules missing an input are not judged yet."""
+    errors: dict[str, list[str]] = {}
+    for rule in schema.rules:
+        if rule.check.names - clean.keys():
+            continue
+        values = {name: float(clean[name]) for name in rule.check.names}
+        if not bool(rule.check.evaluate(values)):
+            errors.setdefault(rule.field, []).append(rule.message)
+    return errors
 
 
 def _is_blank(raw: Any) -> bool:

@@ -1,0 +1,22 @@
+"""Reads of drafts for the channels (an owner's list, one draft by id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from applicants.models import Draft, DraftOwnerKind, DraftStatus
+
+
+def drafts_open_of_user(user: Any) -> QuerySet[Draft]:
+    """An account's drafts still in progress and not expired, the latest first."""
+    return Draft.objects.filter(
+        owner_kind=DraftOwnerKind.USER, owner_user=user, status=DraftStatus.OPEN,
+        expires_at__gt=timezone.now(),
+    ).order_by("-updated_at")
+
+
+def draft_get(draft_id: Any) -> Draft | None:
+    return Draft.objects.filter(pk=draft_id).select_related("application").first()
