@@ -24,11 +24,11 @@ import django
 django.setup()
 
 from applicants.schema import get_schema  # noqa: E402
+from modelops.baseline import baseline_metrics  # noqa: E402
+from modelops.training import fit, search_params, split_by_time  # noqa: E402
 from scoring import synthetic  # noqa: E402
-from scoring.baseline import baseline_metrics  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import Target  # noqa: E402
-from scoring.training import fit, search_params, split_by_time  # noqa: E402
 
 SIZES = [300, 2000] if quick() else [300, 1000, 5000, 20000]
 SEEDS = [1, 2] if quick() else [1, 2, 3]

@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from channels_ingest.registry import channel_urlpatterns
 from config import health, views
 
 urlpatterns = [
@@ -14,9 +13,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
-    *channel_urlpatterns(),  # api/v1/, apply/ and every other channel (channels_ingest/registry.py)
+    path("api/v1/", include("channels_ingest.api.urls")),
     path("review/", include("auditing.urls")),
-    path("models/", include("scoring.urls")),
+    path("models/", include("modelops.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
 ]

@@ -1,36 +1,6 @@
 from django.contrib import admin
 
-from scoring.models import (
-    Decision,
-    HistoryImport,
-    ModelDeployment,
-    ModelStatusChange,
-    ModelVersion,
-    RescoreRun,
-    TrainingRun,
-)
-
-
-class StatusHistoryInline(admin.TabularInline):
-    model = ModelStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_status", "to_status", "actor", "note", "at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["version", "status", "schema_name", "training_rows", "created_at",
-                    "activated_at"]
-    list_filter = ["status", "schema_name"]
-    readonly_fields = [f.name for f in ModelVersion._meta.fields]
-    inlines = [StatusHistoryInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
+from scoring.models import Decision
 
 
 @admin.register(Decision)
@@ -42,34 +12,3 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(HistoryImport)
-class HistoryImportAdmin(_ReadOnly):
-    list_display = ["created_at", "file_name", "label_kind", "rows_read", "rows_imported",
-                    "rows_already_imported", "rows_rejected"]
-
-
-@admin.register(RescoreRun)
-class RescoreRunAdmin(_ReadOnly):
-    list_display = ["pk", "model_version", "mode", "status", "total", "processed", "changed",
-                    "routed_to_review", "created_at", "finished_at"]
-    list_filter = ["status", "mode"]
-
-
-@admin.register(TrainingRun)
-class TrainingRunAdmin(_ReadOnly):
-    list_display = ["pk", "status", "stage", "model_version", "requested_by", "created_at"]
-
-
-@admin.register(ModelDeployment)
-class ModelDeploymentAdmin(_ReadOnly):
-    list_display = ["created_at", "model_version", "endpoint_name", "variant_name", "action"]

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ScoringConfig(AppConfig):
     name = "scoring"
-    verbose_name = "Scoring and models"
+    verbose_name = "Scoring"
 
     def ready(self) -> None:
         from config.health import register_check

@@ -6,7 +6,7 @@ from django.utils import timezone
 from applicants.models import Application, Status
 from applicants.schema import get_schema
 from config.health import CheckResult
-from scoring.registry import NoUsableModel, active_model
+from scoring.selectors import NoUsableModel, active_model
 
 
 def check_model() -> CheckResult:

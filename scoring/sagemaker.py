@@ -37,8 +37,9 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 
+from scoring.errors import ScoringError
 from scoring.models import ModelVersion
-from scoring.scorers import ScoringError, finish_probabilities
+from scoring.probabilities import finish_probabilities
 
 _VARIANT = re.compile(r"^v(\d+)$")
 _clients: dict[tuple[Any, ...], Any] = {}

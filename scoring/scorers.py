@@ -2,29 +2,25 @@
 
 `inprocess` runs the model's booster in this process; `sagemaker` calls a SageMaker
 real-time endpoint (or the project's local endpoint) through boto3. Both raise ScoringError,
-whose `permanent` flag tells the pipeline whether trying again could help. Both return the
-model's own probabilities (corrected for class weighting); `tier_probabilities` puts them in
-the low / medium / high layout decisions store.
+whose `permanent` flag tells the pipeline whether trying again could help (scoring/errors.py).
+Both return the model's own probabilities (corrected for class weighting);
+`scoring.probabilities.tier_probabilities` puts them in the low / medium / high layout
+decisions store. Neither imports training code.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from django.conf import settings
 
 from objectstore import ObjectNotFound
 from scoring.artifact_store import load_booster
-from scoring.evaluation import tier_layout
-from scoring.models import ModelVersion, Target
-from scoring.training import adjust_for_class_weights
-
-
-class ScoringError(Exception):
-    def __init__(self, message: str, *, permanent: bool):
-        self.permanent = permanent
-        super().__init__(message)
+from scoring.errors import ScoringError
+from scoring.models import ModelVersion
+from scoring.probabilities import finish_probabilities
+from scoring.sagemaker import SageMakerScorer
 
 
 class Scorer(Protocol):
@@ -35,17 +31,6 @@ class Scorer(Protocol):
     def predict_proba(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
         """Class probabilities, one row per input row, columns in model.class_labels order
         (one column, P(adverse), for a binary model)."""
-
-
-def finish_probabilities(model: Any, raw: np.ndarray, n_rows: int) -> np.ndarray:
-    """The booster's output as (rows, classes), with the class-weighting prior shift undone."""
-    params = getattr(model, "params", None) or {}
-    probs = np.asarray(raw, dtype=np.float64).reshape(n_rows, -1)
-    return adjust_for_class_weights(probs, params.get("class_weights"))
-
-
-def tier_probabilities(model: Any, probs: np.ndarray) -> np.ndarray:
-    return tier_layout(probs, getattr(model, "target", Target.TIERS))
 
 
 class InProcessScorer:
@@ -63,7 +48,5 @@ class InProcessScorer:
 
 def get_scorer() -> Scorer:
     if settings.SCORER == "sagemaker":
-        from scoring.sagemaker import SageMakerScorer
-
         return SageMakerScorer()
     return InProcessScorer()

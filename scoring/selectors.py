@@ -1,4 +1,4 @@
-"""Reads of applications together with their current decision."""
+"""Reads of applications together with their current decision, and the model that decides."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from applicants.models import Application
+from applicants.schema import ApplicationSchema
 from scoring.models import Decision, ModelStatus, ModelVersion
 
 
@@ -39,50 +40,22 @@ def application_get(application_id: Any) -> Application | None:
     return _with_current_decision(Application.objects.filter(pk=application_id)).first()
 
 
+class NoUsableModel(Exception):
+    """No active model, or the active one was trained for a different feature spec."""
+
+
+def active_model(schema: ApplicationSchema) -> ModelVersion:
+    """The model that decides for `schema`; NoUsableModel when none can."""
+    model = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
+    if model is None:
+        raise NoUsableModel("no model is active; train one (python manage.py train)")
+    if model.feature_spec_hash != schema.feature_spec_hash:
+        raise NoUsableModel(
+            f"the active model v{model.version} was trained for other features "
+            f"(schema {model.schema_name}); train and activate a model for {schema.name}"
+        )
+    return model
+
+
 def model_version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
-
-
-# --- the model registry pages ---------------------------------------------------------------
-
-
-def model_versions() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.select_related("trained_by", "approved_by").order_by("-version")
-
-
-def model_version_get(version: int) -> ModelVersion | None:
-    return model_versions().filter(version=version).first()
-
-
-def shadow_agreement(model: ModelVersion) -> dict[str, Any]:
-    """How often a shadow model's tier matched the active model's decision, per active tier."""
-    from django.db.models import Count, F
-
-    from scoring.models import TIERS, ShadowScore
-
-    rows = (ShadowScore.objects.filter(model_version=model).values("active_tier")
-            .annotate(total=Count("id"), agree=Count("id", filter=Q(tier=F("active_tier")))))
-    per_tier = {tier: {"rows": 0, "agree": 0, "share": None} for tier in TIERS}
-    for row in rows:
-        per_tier[row["active_tier"]] = {"rows": row["total"], "agree": row["agree"],
-                                        "share": row["agree"] / row["total"] if row["total"] else None}
-    total = sum(v["rows"] for v in per_tier.values())
-    agree = sum(v["agree"] for v in per_tier.values())
-    return {"per_tier": per_tier, "rows": total, "agree": agree,
-            "share": agree / total if total else None}
-
-
-def rescore_runs(limit: int = 20) -> QuerySet[Any]:
-    from scoring.models import RescoreRun
-
-    return RescoreRun.objects.select_related("model_version", "started_by").order_by("-created_at")[:limit]
-
-
-def history_summary() -> dict[str, Any]:
-    from django.db.models import Count
-
-    from scoring.models import HistoricalApplication, HistoryImport
-
-    kinds = dict(HistoricalApplication.objects.values_list("label_kind").annotate(n=Count("id")))
-    return {"rows": sum(kinds.values()), "by_kind": kinds,
-            "last_import": HistoryImport.objects.order_by("-created_at").first()}

@@ -34,12 +34,14 @@ from outbox.services import (
     outbox_record_attempt,
 )
 from scoring.artifact_store import load_booster
+from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
 from scoring.policy import review_route, tier_for
-from scoring.registry import active_model
-from scoring.scorers import ScoringError, finish_probabilities, get_scorer, tier_probabilities
+from scoring.probabilities import finish_probabilities, tier_probabilities
+from scoring.scorers import get_scorer
+from scoring.selectors import active_model
 
 logger = logging.getLogger(__name__)
 

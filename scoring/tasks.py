@@ -1,4 +1,5 @@
-"""Celery tasks: thin, idempotent, retrying only what can succeed later."""
+"""Celery tasks of the decision pipeline: thin, idempotent, retrying only what can succeed
+later. (The model lifecycle's tasks are in modelops/tasks.py.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 
 from outbox.wakeups import wake_up_publish, wake_up_started
-from scoring.registry import NoUsableModel
-from scoring.scorers import ScoringError
+from scoring.errors import ScoringError
+from scoring.selectors import NoUsableModel
 from scoring.services import (
     redrive_waiting_requests,
     release_stuck_scoring,
@@ -63,59 +64,3 @@ def redrive_scoring() -> dict[str, int]:
                     len(released.released), len(released.failed), published)
     return {"released": len(released.released), "failed": len(released.failed),
             "published": published}
-
-
-# --- the model lifecycle -------------------------------------------------------------------
-
-
-@shared_task(acks_late=True)
-def train_model(run_id: int) -> int | None:
-    """Run a queued TrainingRun (pages, `train_from_labels`). A second delivery finds the run
-    already claimed and returns."""
-    from scoring.model_services import training_run_execute
-
-    run = training_run_execute(run_id=run_id)
-    return run.model_version_id if run else None
-
-
-@shared_task
-def train_from_labels() -> int | None:
-    """Train a candidate from auditor labels and history (e.g. on a schedule); the same as
-    the pages' "Train" button. Too little data ends the run as failed, with the reason."""
-    from scoring.datasets import NotEnoughData
-    from scoring.model_services import training_run_execute
-    from scoring.models import TrainingRun
-
-    run = TrainingRun.objects.create(stage="scheduled")
-    try:
-        finished = training_run_execute(run_id=run.pk)
-    except NotEnoughData as exc:
-        logger.warning("scheduled training skipped: %s", exc)
-        return None
-    return finished.model_version_id if finished else None
-
-
-@shared_task(bind=True, autoretry_for=(ScoringError,), retry_backoff=2, retry_backoff_max=120,
-             max_retries=8)
-def rescore_chunk(self, chunk_id: int) -> int:
-    """Rescore one chunk of a run: claim it, compare, write what changed, finish the run
-    when it was the last chunk. Redelivered messages find the chunk done and return."""
-    from scoring.rescoring import rescore_chunk_execute
-
-    return rescore_chunk_execute(chunk_id=chunk_id)
-
-
-@shared_task
-def redrive_rescoring() -> int:
-    """Periodic: hand out again rescoring chunks whose worker vanished."""
-    from scoring.rescoring import rescore_redrive
-
-    return rescore_redrive()
-
-
-@shared_task
-def redrive_training() -> int:
-    """Periodic: publish again training runs queued while the broker was away."""
-    from scoring.model_services import training_runs_redrive
-
-    return training_runs_redrive()

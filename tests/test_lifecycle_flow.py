@@ -12,10 +12,10 @@ from accounts.roles import Role
 from applicants.models import Channel
 from applicants.schema import get_schema
 from applicants.services import application_submit
-from scoring.model_services import model_train_from_labels
+from modelops.services import model_train_from_labels
 from scoring.models import Decision, ModelStatus, ModelVersion
 from scoring.services import score_waiting_applications
-from tests.scoring.history_files import write_history
+from tests.modelops.history_files import write_history
 from trail.models import TrailEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,14 +10,15 @@ from accounts.roles import Role
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
+from modelops.models import RescoreRun, RunStatus, TrainingRun
+from modelops.registry import model_version_approve, model_version_register
+from modelops.rescoring import rescore_start
+from modelops.services import training_run_request
+from modelops.training import fit
 from scoring import synthetic
 from scoring.features import build_matrix
-from scoring.model_services import training_run_request
-from scoring.models import Decision, RescoreRun, RunStatus, TrainingRun
-from scoring.registry import model_version_approve, model_version_register
-from scoring.rescoring import rescore_start
-from scoring.training import fit
-from tests.scoring.history_files import write_history
+from scoring.models import Decision
+from tests.modelops.history_files import write_history
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -63,8 +63,8 @@ def retrain_if_due(*, now: dt.datetime | None = None) -> RetrainRun | None:
 
 
 def _train(run: RetrainRun) -> RetrainRun:
-    from scoring.datasets import NotEnoughData
-    from scoring.model_services import model_train_from_labels
+    from modelops.datasets import NotEnoughData
+    from modelops.services import model_train_from_labels
 
     try:
         model = model_train_from_labels(trained_by=None, progress=None, seed=7)

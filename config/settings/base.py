@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "applicants",
     "outbox",
     "scoring",
+    "modelops",
     "channels_ingest.api",
     "sinks",
     "auditing",
@@ -233,5 +234,4 @@ LOGGING = {
 from config.settings.lifecycle import *  # noqa: E402, F403
 from config.settings.persistence import *  # noqa: E402, F403
 from config.settings.review import *  # noqa: E402, F403
-from config.settings.webform import *  # noqa: E402, F403
 from config.settings.accounts import *  # noqa: E402, F403

@@ -60,7 +60,7 @@ RESCORE_STUCK_SECONDS = env_int("RESCORE_STUCK_SECONDS", 600, minimum=10)
 
 RESCORE_REDRIVE_EVERY_SECONDS = env_int("RESCORE_REDRIVE_EVERY_SECONDS", 60, minimum=5)
 LIFECYCLE_BEAT_SCHEDULE = {
-    "redrive-rescoring": {"task": "scoring.tasks.redrive_rescoring",
+    "redrive-rescoring": {"task": "modelops.tasks.redrive_rescoring",
                           "schedule": float(RESCORE_REDRIVE_EVERY_SECONDS)},
-    "redrive-training": {"task": "scoring.tasks.redrive_training", "schedule": 60.0},
+    "redrive-training": {"task": "modelops.tasks.redrive_training", "schedule": 60.0},
 }

@@ -12,10 +12,11 @@ from applicants.schema import get_schema
 from applicants.services import application_submit
 from scoring import synthetic
 from scoring.artifact_store import load_booster
+from scoring.errors import ScoringError
 from scoring.features import build_matrix
 from scoring.models import Decision
 from scoring.sagemaker import SageMakerScorer, encode_csv, parse_csv_predictions
-from scoring.scorers import InProcessScorer, ScoringError
+from scoring.scorers import InProcessScorer
 from scoring.services import score_waiting_applications
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from applicants.services import application_submit
 from outbox.models import OutboxMessage, OutboxStatus
 from scoring.artifact_store import load_booster
 from scoring.models import Decision, ModelStatus
-from scoring.registry import NoUsableModel
+from scoring.selectors import NoUsableModel
 from scoring.services import release_stuck_scoring, score_waiting_applications
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_only_one_model_can_be_active(active_model, trained_default):
     from django.db import IntegrityError, transaction
 
     from applicants.schema import get_schema
-    from scoring.registry import model_version_register
+    from modelops.registry import model_version_register
 
     second = model_version_register(trained=trained_default, schema=get_schema(),
                                     training_source="tests")

@@ -1,0 +1,98 @@
+"""Putting a model version on a SageMaker real-time endpoint (deploy_sagemaker).
+
+Uploads model.tar.gz to S3 (SAGEMAKER_S3_URL), creates the SageMaker model (the inference
+image SAGEMAKER_IMAGE_URI with that artifact, run as SAGEMAKER_ROLE_ARN), an endpoint
+configuration whose production variant is named after the version ("v7", so the scorer can
+tell which model answered), and creates the endpoint or points the existing one at the new
+configuration. Only approved models (or the active one) are deployed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.db import transaction
+
+from modelops.models import ModelDeployment
+from modelops.registry import LifecycleError
+from objectstore import store_for
+from scoring.models import ModelStatus, ModelVersion
+from trail.services import trail_record
+
+
+def sagemaker_client() -> Any:
+    # The endpoint comes from AWS_ENDPOINT_URL_SAGEMAKER when set (a local emulator in tests).
+    return boto3.client("sagemaker", region_name=settings.SAGEMAKER_REGION)
+
+
+def _exists(call: Any, **kwargs: Any) -> bool:
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", "")
+        if code in ("ValidationException", "ResourceNotFound") or "not" in message.lower():
+            return False
+        raise
+    return True
+
+
+def model_version_deploy(*, model: ModelVersion, endpoint_name: str | None = None, actor: Any = None,
+                         wait: bool = False) -> ModelDeployment:
+    if model.status not in (ModelStatus.APPROVED, ModelStatus.ACTIVE):
+        raise LifecycleError(f"v{model.version} is {model.status}; only an approved or the active "
+                             "version is deployed")
+    if not settings.SAGEMAKER_S3_URL.startswith("s3://"):
+        raise LifecycleError("set SAGEMAKER_S3_URL (s3://bucket/prefix) to say where artifacts go")
+    if not settings.SAGEMAKER_ROLE_ARN:
+        raise LifecycleError("set SAGEMAKER_ROLE_ARN: the IAM role SageMaker runs the model as")
+    endpoint = endpoint_name or settings.SAGEMAKER_ENDPOINT_NAME
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    variant = f"v{model.version}"
+
+    artifact = store_for(model.artifact_uri).get(model.artifact_uri)
+    model_data_url = store_for(settings.SAGEMAKER_S3_URL).put(
+        f"{endpoint}/{variant}/model.tar.gz", artifact)
+
+    client = sagemaker_client()
+    sagemaker_model = f"{endpoint}-{variant}"[:63]
+    if not _exists(client.describe_model, ModelName=sagemaker_model):
+        client.create_model(
+            ModelName=sagemaker_model, ExecutionRoleArn=settings.SAGEMAKER_ROLE_ARN,
+            PrimaryContainer={"Image": settings.SAGEMAKER_IMAGE_URI, "ModelDataUrl": model_data_url},
+            Tags=[{"Key": "riskscore:version", "Value": str(model.version)},
+                  {"Key": "riskscore:fingerprint", "Value": model.training_data_fingerprint[:32]}],
+        )
+    config = f"{endpoint}-{variant}-{stamp}"[:63]
+    client.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[{
+            "VariantName": variant, "ModelName": sagemaker_model,
+            "InitialInstanceCount": settings.SAGEMAKER_INSTANCE_COUNT,
+            "InstanceType": settings.SAGEMAKER_INSTANCE_TYPE, "InitialVariantWeight": 1.0,
+        }],
+    )
+    if _exists(client.describe_endpoint, EndpointName=endpoint):
+        client.update_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+        action = "updated"
+    else:
+        client.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+        action = "created"
+    if wait:
+        client.get_waiter("endpoint_in_service").wait(EndpointName=endpoint)
+    with transaction.atomic():
+        deployment = ModelDeployment.objects.create(
+            model_version=model, endpoint_name=endpoint, endpoint_config_name=config,
+            sagemaker_model_name=sagemaker_model, variant_name=variant, model_data_url=model_data_url,
+            instance_type=settings.SAGEMAKER_INSTANCE_TYPE, action=action,
+            deployed_by=actor.get_username() if getattr(actor, "pk", None) else str(actor or ""),
+        )
+        trail_record(action="model.deploy", object_type="model_version", object_id=model.version,
+                     actor=actor if getattr(actor, "pk", None) else None,
+                     after={"endpoint": endpoint, "config": config, "variant": variant,
+                            "model_data_url": model_data_url, "action": action})
+    return deployment

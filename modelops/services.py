@@ -1,0 +1,192 @@
+"""Training services: assemble data, fit, measure, register. Commands and tasks call these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from applicants.schema import ApplicationSchema, get_schema
+from applicants.validation import validate_answers
+from modelops.baseline import baseline_metrics
+from modelops.datasets import assemble_training_set, check_trainable
+from modelops.evaluation import evaluate
+from modelops.models import RunStatus, TrainingRun
+from modelops.registry import model_version_register
+from modelops.training import TrainedModel, fit, search_params, split_by_time, split_stratified
+from scoring import synthetic
+from scoring.artifact_store import load_booster
+from scoring.features import build_matrix
+from scoring.models import ModelStatus, ModelVersion
+from scoring.probabilities import adjust_for_class_weights
+
+Progress = Callable[[int, int], None]
+
+
+def model_train_synthetic(
+    *, schema: ApplicationSchema, rows: int, seed: int = 7, trained_by: Any = None,
+    progress: Progress | None = None,
+) -> ModelVersion:
+    """Train a candidate on synthetic applicants (demo data) and register it."""
+    answers, tiers = synthetic.generate(schema, rows, seed=seed)
+    # Synthetic rows go through the same validation as real ones: a generator that drifts
+    # from the schema fails here, loudly, instead of teaching the model impossible data.
+    for row in answers[:200]:
+        validate_answers(schema, row)
+    matrix = build_matrix(schema, answers)
+    split = split_stratified(tiers, seed)
+    trained = fit(matrix, tiers, feature_names=list(schema.feature_names), seed=seed,
+                  progress=progress, split=split, nthread=settings.LIFECYCLE_TRAIN_THREADS)
+    _measure_beside(trained, schema, matrix, tiers, split)
+    return model_version_register(
+        trained=trained, schema=schema, trained_by=trained_by,
+        training_source=f"synthetic:{schema.name}:{rows} rows:seed {seed}",
+    )
+
+
+def model_train_from_labels(
+    *, trained_by: Any = None, progress: Progress | None = None, seed: int = 7,
+    target: str = "auto", search: bool = False, on_stage: Callable[[str], None] | None = None,
+) -> ModelVersion:
+    """Train on auditor labels plus imported history, split by time, and register a candidate.
+
+    Raises datasets.NotEnoughData when there are too few labelled rows or a class is missing.
+    """
+    stage = on_stage or (lambda _text: None)
+    schema = get_schema()
+    stage("assembling labels and history")
+    data = assemble_training_set(schema, target=target)
+    check_trainable(data, settings.LIFECYCLE_MIN_TRAINING_ROWS)
+    split = split_by_time(data.times)
+    params: dict[str, Any] = {}
+    searched: dict[str, Any] | None = None
+    if search:
+        stage("searching hyperparameters (time-boxed)")
+        searched = search_params(
+            data.matrix, data.labels, split, target=data.target, seed=seed,
+            nthread=settings.LIFECYCLE_TRAIN_THREADS, seconds=settings.LIFECYCLE_SEARCH_SECONDS,
+            imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE, on_step=progress,
+        )
+        params = searched["params"]
+    stage(f"boosting on {len(split.train):,} rows, stopping early on {len(split.valid):,}")
+    trained = fit(
+        data.matrix, data.labels, feature_names=list(schema.feature_names), seed=seed,
+        params=params, progress=progress, nthread=settings.LIFECYCLE_TRAIN_THREADS,
+        target=data.target, split=split, imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
+        binary_shares=settings.LIFECYCLE_BINARY_TIER_SHARES,
+    )
+    # The fingerprint covers which rows, in which order, as well as their values.
+    from modelops.training import data_fingerprint
+
+    trained.fingerprint = data_fingerprint(data.matrix, data.labels, data.row_keys_hash.encode())
+    if searched:
+        trained.params["searched"] = {"tried": searched["tried"], "chosen": searched["params"]}
+    stage("measuring the baseline and the active model on the evaluation rows")
+    _measure_beside(trained, schema, data.matrix, data.labels, split)
+    trained.metrics["training_notes"] = data.notes
+    trained.metrics["rows_by_source"] = data.counts
+    return model_version_register(trained=trained, schema=schema, trained_by=trained_by,
+                                  training_source=data.source)
+
+
+def _measure_beside(trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray,
+                    labels: np.ndarray, split: Any) -> None:
+    """Add the logistic-regression baseline and the active model, on the same rows."""
+    choice_columns = [i for i, f in enumerate(schema.features) if f.kind == "choice"]
+    trained.metrics["baseline_logistic_regression"] = baseline_metrics(
+        matrix, labels, split, target=trained.target, thresholds=trained.thresholds,
+        class_weights=trained.params.get("class_weights"), choice_columns=choice_columns,
+    )
+    baseline = trained.metrics["baseline_logistic_regression"]
+    # Boosting has to earn its place: say so when the plain regression did better.
+    trained.metrics["baseline_better"] = bool(baseline["log_loss"] < trained.metrics["log_loss"] - 0.005)
+    trained.metrics["comparison_with_active"] = compare_with_active(trained, schema)
+
+
+def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dict[str, Any]:
+    active = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
+    if active is None:
+        return {"available": False, "reason": "no model is active"}
+    if active.feature_spec_hash != schema.feature_spec_hash:
+        return {"available": False, "version": active.version,
+                "reason": f"the active v{active.version} uses other features"}
+    if active.target != trained.target:
+        return {"available": False, "version": active.version,
+                "reason": f"the active v{active.version} predicts {active.target}, this model "
+                          f"{trained.target}"}
+    assert trained.eval_matrix is not None and trained.eval_labels is not None
+    booster = load_booster(active.artifact_uri)
+    probs = adjust_for_class_weights(np.asarray(booster.inplace_predict(trained.eval_matrix)),
+                                     (active.params or {}).get("class_weights"))
+    theirs = evaluate(trained.eval_labels, probs, active.thresholds, target=active.target)
+    delta = {}
+    for key in ("roc_auc_high_vs_rest", "log_loss", "accuracy"):
+        if trained.metrics.get(key) is not None and theirs.get(key) is not None:
+            delta[key] = round(trained.metrics[key] - theirs[key], 4)
+    return {"available": True, "version": active.version, "metrics": theirs,
+            "delta": delta, "rows": len(trained.eval_labels)}
+
+
+# --- training runs (pages and Celery) -------------------------------------------------------
+
+
+def training_run_request(*, requested_by: Any) -> TrainingRun:
+    """Queue a training from labels and history; the worker runs it and reports progress."""
+    from modelops.tasks import train_model
+
+    with transaction.atomic():
+        run = TrainingRun.objects.create(requested_by=requested_by, stage="waiting for a worker")
+        # robust: a broker that is down must not fail the request; the run stays pending and
+        # the periodic re-drive (training_runs_redrive) hands it out later.
+        transaction.on_commit(lambda: train_model.delay(run.pk), robust=True)
+    return run
+
+
+def training_runs_redrive(*, older_than: float = 120.0) -> int:
+    """Publish again training runs still pending after `older_than` seconds."""
+    import datetime as dt
+
+    from modelops.tasks import train_model
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
+    pending = list(TrainingRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
+                   .values_list("pk", flat=True)[:100])
+    for pk in pending:
+        train_model.delay(pk)
+    return len(pending)
+
+
+def training_run_execute(*, run_id: int) -> TrainingRun | None:
+    """Claim a queued training run (conditional update) and run it; None if already claimed."""
+    claimed = TrainingRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, stage="starting"
+    )
+    if not claimed:
+        return None
+    run = TrainingRun.objects.select_related("requested_by").get(pk=run_id)
+
+    def stage(text: str) -> None:
+        TrainingRun.objects.filter(pk=run_id).update(stage=text[:200])
+
+    last = [0]
+
+    def progress(done: int, total: int) -> None:
+        if done - last[0] >= 10 or done == total:  # a write every ten rounds is plenty
+            last[0] = done
+            TrainingRun.objects.filter(pk=run_id).update(done=done, total=total)
+
+    try:
+        model = model_train_from_labels(trained_by=run.requested_by, progress=progress, on_stage=stage)
+    except Exception as exc:
+        TrainingRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now(), stage="failed")
+        raise
+    TrainingRun.objects.filter(pk=run_id).update(
+        status=RunStatus.FINISHED, model_version=model, finished_at=timezone.now(),
+        stage=f"registered v{model.version} as a candidate")
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,56 @@
+"""Celery tasks of the model lifecycle: thin, idempotent, retrying only what can succeed later."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from modelops.datasets import NotEnoughData
+from modelops.models import TrainingRun
+from modelops.rescoring import rescore_chunk_execute, rescore_redrive
+from modelops.services import training_run_execute, training_runs_redrive
+from scoring.errors import ScoringError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def train_model(run_id: int) -> int | None:
+    """Run a queued TrainingRun (pages, `train_from_labels`). A second delivery finds the run
+    already claimed and returns."""
+    run = training_run_execute(run_id=run_id)
+    return run.model_version_id if run else None
+
+
+@shared_task
+def train_from_labels() -> int | None:
+    """Train a candidate from auditor labels and history (e.g. on a schedule); the same as
+    the pages' "Train" button. Too little data ends the run as failed, with the reason."""
+    run = TrainingRun.objects.create(stage="scheduled")
+    try:
+        finished = training_run_execute(run_id=run.pk)
+    except NotEnoughData as exc:
+        logger.warning("scheduled training skipped: %s", exc)
+        return None
+    return finished.model_version_id if finished else None
+
+
+@shared_task(bind=True, autoretry_for=(ScoringError,), retry_backoff=2, retry_backoff_max=120,
+             max_retries=8)
+def rescore_chunk(self, chunk_id: int) -> int:
+    """Rescore one chunk of a run: claim it, compare, write what changed, finish the run
+    when it was the last chunk. Redelivered messages find the chunk done and return."""
+    return rescore_chunk_execute(chunk_id=chunk_id)
+
+
+@shared_task
+def redrive_rescoring() -> int:
+    """Periodic: hand out again rescoring chunks whose worker vanished."""
+    return rescore_redrive()
+
+
+@shared_task
+def redrive_training() -> int:
+    """Periodic: publish again training runs queued while the broker was away."""
+    return training_runs_redrive()
