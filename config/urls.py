@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from channels_ingest.registry import channel_urlpatterns
 from config import health, views
 
 urlpatterns = [
@@ -13,7 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("channels_ingest.api.urls")),
+    *channel_urlpatterns(),  # api/v1/, apply/ and every other channel (channels_ingest/registry.py)
     path("review/", include("auditing.urls")),
     path("models/", include("modelops.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),

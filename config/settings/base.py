@@ -234,4 +234,5 @@ LOGGING = {
 from config.settings.lifecycle import *  # noqa: E402, F403
 from config.settings.persistence import *  # noqa: E402, F403
 from config.settings.review import *  # noqa: E402, F403
+from config.settings.webform import *  # noqa: E402, F403
 from config.settings.accounts import *  # noqa: E402, F403
