@@ -194,7 +194,8 @@ def review(request: HttpRequest, draft_id: UUID) -> HttpResponse:
     if request.method == "GET":
         return _render_review(request, draft, p.field_views(consents, draft.answers))
 
-    raw = {f.name: "yes" if request.POST.get(f.name) else "" for f in consents}
+    # An unticked box is a "no": the schema then says why it must be given.
+    raw = {f.name: "yes" if request.POST.get(f.name) else "no" for f in consents}
     try:
         if raw:
             results = draft_answer_many(draft, raw, _capture(request), section=p.REVIEW)
