@@ -25,18 +25,23 @@ class DecryptionFailed(Exception):
 
 
 @functools.cache
-def _fernet() -> MultiFernet:
+def _fernets() -> tuple[Fernet, ...]:
     keys = settings.PII_ENCRYPTION_KEYS
     if not keys:
         raise ImproperlyConfigured("PII_ENCRYPTION_KEYS is empty: personal data cannot be stored")
     try:
-        return MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+        return tuple(Fernet(key.encode() if isinstance(key, str) else key) for key in keys)
     except ValueError as exc:
         raise ImproperlyConfigured(
             "PII_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes); "
             "make one with: python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'"
         ) from exc
+
+
+@functools.cache
+def _fernet() -> MultiFernet:
+    return MultiFernet(list(_fernets()))
 
 
 def encrypt_json(value: Any) -> str:
@@ -48,6 +53,38 @@ def decrypt_json(token: str) -> Any:
         return json.loads(_fernet().decrypt(token.encode("ascii")))
     except InvalidToken as exc:
         raise DecryptionFailed("personal data cannot be decrypted with the configured keys") from exc
+
+
+def _primary_fernet() -> Fernet:
+    """The key that encrypts (the first of PII_ENCRYPTION_KEYS)."""
+    return _fernets()[0]
+
+
+def is_under_primary_key(token: str) -> bool:
+    """Whether a stored token is already encrypted with the newest key (a rotation skips it).
+    A token under an older key fails the HMAC check at once, before any decryption."""
+    try:
+        _primary_fernet().decrypt(token.encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
+
+
+def rotate_token(token: str) -> str:
+    """The same value re-encrypted with the newest key (MultiFernet.rotate: decrypted with
+    whichever configured key made it, its timestamp kept). Raises DecryptionFailed when no
+    configured key opens it."""
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken as exc:
+        raise DecryptionFailed("personal data cannot be decrypted with the configured keys") from exc
+
+
+def primary_key_fingerprint() -> str:
+    """A short, non-secret name for the newest key, so progress can be kept per rotation."""
+    key = settings.PII_ENCRYPTION_KEYS[0] if settings.PII_ENCRYPTION_KEYS else ""
+    raw = key.encode() if isinstance(key, str) else key
+    return hashlib.sha256(b"pii-key-fingerprint:" + raw).hexdigest()[:16]
 
 
 def normalise_identifier(value: str) -> str:
@@ -75,4 +112,5 @@ def pseudonym(value: str) -> str:
 @receiver(setting_changed)
 def _forget_keys(*, setting: str, **kwargs: Any) -> None:
     if setting == "PII_ENCRYPTION_KEYS":
+        _fernets.cache_clear()
         _fernet.cache_clear()

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels_ingest.api",
     "sinks",
     "auditing",
+    "privacy",
 ]
 
 MIDDLEWARE = [
