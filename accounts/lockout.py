@@ -31,9 +31,10 @@ def login_name(request: Any, credentials: dict | None) -> str | None:
 
 def lockout_seconds_left(*, username: str | None, ip_address: str | None) -> int:
     """Seconds until this username may try again from this address (at least 1)."""
+    from axes.helpers import get_cool_off
     from axes.models import AccessAttempt
 
-    cool_off = timedelta(minutes=settings.LOGIN_COOLOFF_MINUTES)
+    cool_off = get_cool_off() or timedelta(minutes=settings.LOGIN_COOLOFF_MINUTES)
     last = (
         AccessAttempt.objects.filter(username=username, ip_address=ip_address)
         .order_by("-attempt_time").values_list("attempt_time", flat=True).first()
