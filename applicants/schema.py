@@ -47,7 +47,7 @@ _SECTION_KEYS = {"name", "title", "help"}
 # Optional hints for channels that draw a form; a channel without forms ignores them.
 WIDGETS = ("radio", "select", "text", "textarea")
 # Fields without a section form one step named after the schema.
-DEFAULT_SECTION = "answers"
+DEFAULT_SECTION = "application"
 
 
 class SchemaError(ImproperlyConfigured):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env, env_bool, env_choice, env_int, env_str
-from config.settings.base import CELERY_BEAT_SCHEDULE, INSTALLED_APPS, MIDDLEWARE
+from config.settings.base import CELERY_BEAT_SCHEDULE, INSTALLED_APPS, MIDDLEWARE, TEMPLATES
 
 # --- drafts (applicants.drafts) ----------------------------------------------------------------
 # A draft untouched this long is deleted with its answers (the periodic purge below).
@@ -66,6 +66,7 @@ MIDDLEWARE += [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("channels_ingest.webform.context.apply_title")
 CELERY_BEAT_SCHEDULE["purge-expired-drafts"] = {
     "task": "applicants.tasks.purge_expired_drafts",
     "schedule": float(DRAFT_PURGE_SECONDS),
