@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from applicants.services import IdempotencyConflict
 from applicants.validation import ApplicationInvalid
+from channels_ingest.api.exceptions import ProblemException
+
+__all__ = ["PROBLEM_CONTENT_TYPE", "ProblemException", "problem_exception_handler",
+           "problem_json_response", "problem_response"]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://riskscore.readthedocs.io/problems/"
+logger = logging.getLogger("django.request")  # where Django logs the 500s it handles itself
 
 
-class ProblemException(exceptions.APIException):
-    """A problem with its own type slug, title and optional extra members."""
-
-    def __init__(self, *, status_code: int, slug: str, title: str, detail: str,
-                 **extra: Any):
-        self.status_code, self.slug, self.title, self.extra = status_code, slug, title, extra
-        super().__init__(detail)
 
 
 def problem_response(*, status_code: int, slug: str, title: str, detail: str,
@@ -31,6 +31,25 @@ def problem_response(*, status_code: int, slug: str, title: str, detail: str,
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status_code, "detail": detail,
             **extra}
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_json_response(*, status_code: int, slug: str, title: str, detail: str) -> JsonResponse:
+    """The same document outside DRF (middleware, handler404/500): no renderer needed."""
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status_code, "detail": detail}
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+SERVER_ERROR = {
+    "status_code": 500, "slug": "server-error", "title": "Internal server error",
+    "detail": "The server failed to handle this request; it has been logged. Try again later.",
+}
+
+
+def request_too_large() -> Response:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem_response(status_code=413, slug="request-too-large", title="Request too large",
+                            detail=f"The request body is larger than {limit} bytes.",
+                            limit_bytes=limit)
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -54,10 +73,20 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+        return request_too_large()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields: the client's fault
+        return problem_response(status_code=400, slug="request-refused", title="Bad request",
+                                detail=f"The request was refused: {exc}")
 
     response = exception_handler(exc, context)
     if response is None:
-        return None  # a real server error: Django's 500 handling and logging take over
+        # A real server error: logged with its traceback, answered without it.
+        request = context.get("request")
+        logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc,
+                     extra={"status_code": 500, "request": getattr(request, "_request", None)})
+        set_rollback()
+        return problem_response(**SERVER_ERROR)
     detail: Any = response.data
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
@@ -68,7 +97,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     title = {
         400: "Bad request", 401: "Authentication required", 403: "Forbidden",
         404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
-        415: "Unsupported media type", 429: "Too many requests",
+        413: "Request too large", 415: "Unsupported media type", 429: "Too many requests",
     }.get(response.status_code, "Error")
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         extra["retry_after_seconds"] = int(exc.wait)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.access import (
@@ -32,23 +34,33 @@ from channels_ingest.api.serializers import (
 )
 from scoring.selectors import application_get, applications_owned_by
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces, as in the IETF draft
+# Printable ASCII, no spaces, as in the IETF draft; the same pattern is in the OpenAPI schema.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+# Application ids are UUIDs; any other id is not a route at all (404 problem, no query).
+UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
 # The API's login: throttled (failing open), locked out after repeated failures, no tokens
 # for accounts that must use a second factor (accounts/api.py).
-TokenView = ObtainTokenView
+class TokenView(ObtainTokenView):
+    # ObtainAuthToken names its own parsers; these are the bounded ones of the settings.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="A unique key per application (e.g. a UUID). Sending the same key again "
-                "returns the original application instead of creating a second one.",
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    OpenApiParameter.HEADER, required=True,
+    description="A unique key per application (e.g. a UUID): 1 to 255 printable ASCII "
+                "characters, no spaces. Sending the same key again returns the original "
+                "application instead of creating a second one.",
 )
 
 
 class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ApplicationSerializer
+    lookup_value_regex = UUID_REGEX
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting types
@@ -100,7 +112,7 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses=ApplicationSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
         """An application's status and, once scored, its tier, probabilities and reasons."""
-        application = application_get(pk) if _is_uuid(pk) else None
+        application = application_get(uuid.UUID(pk))
         if application is None or not can_view_application(request.user, application):
             # The same answer for "missing" and "not yours": ids are not an oracle.
             raise ProblemException(status_code=404, slug="not-found", title="Not found",
@@ -117,6 +129,3 @@ class SchemaView(APIView):
     def get(self, request: Request) -> Response:
         return Response(get_schema().public_description())
 
-
-def _is_uuid(value: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-fA-F-]{32,36}", value))

@@ -114,8 +114,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production serves hashed names from a manifest that `collectstatic` writes (the Dockerfile
+# runs it with settings/build.py); a page whose file is not in it answers 500.
+PRODUCTION_STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Secrets (production.py requires them; local.py and test.py make them under var/) -------
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
@@ -232,8 +238,9 @@ LOGGING = {
 }
 
 # --- Settings by concern, each module owned by the app that needs it -------------------------
-from config.settings.lifecycle import *  # noqa: E402, F403
+from config.settings.lifecycle import *  # noqa: E402, F403, I001 (order matters: each extends the lists)
 from config.settings.persistence import *  # noqa: E402, F403
 from config.settings.review import *  # noqa: E402, F403
 from config.settings.webform import *  # noqa: E402, F403
+from config.settings.security import *  # noqa: E402, F403
 from config.settings.accounts import *  # noqa: E402, F403

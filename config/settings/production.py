@@ -5,6 +5,7 @@ required variables are set (see README, "Deploying").
 """
 
 from config.env import env, env_bool, env_int, env_list, env_str
+from config.production_checks import check_production_settings
 from config.settings.base import *  # noqa: F403
 from config.settings.base import tune_database
 
@@ -15,6 +16,10 @@ PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS")
 PII_HASH_KEY = env_str("PII_HASH_KEY")
 PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
 DATABASES = {"default": tune_database(env.db("DATABASE_URL"))}
+# Refuse to start with secrets that cannot work (config/production_checks.py).
+check_production_settings(secret_key=SECRET_KEY, encryption_keys=PII_ENCRYPTION_KEYS,
+                          hash_key=PII_HASH_KEY, pseudonym_key=PSEUDONYM_KEY,
+                          database=DATABASES["default"])
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
 
@@ -25,12 +30,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# Static files are collected into the image at build time (Dockerfile; settings/build.py).
+STORAGES = PRODUCTION_STORAGES  # noqa: F405
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 # Auditors, approvers and admins enrol and verify a second factor (docs/accounts.md).
 OTP_REQUIRED_FOR_STAFF = env_bool("OTP_REQUIRED_FOR_STAFF", True)

@@ -1,43 +1,73 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import re
 
+import environ
+import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
-from tests.conftest import ROOT
-
-PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "x" * 30 + "-production-secret-for-the-check-only-" + "y" * 20,
-    "DJANGO_ALLOWED_HOSTS": "risk.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/riskscore",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "PII_HASH_KEY": "h" * 40,
-    "PSEUDONYM_KEY": "p" * 40,
-}
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120, check=False)
+from config.production_checks import check_production_settings
+from tests.config.production_env import manage, production_env
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    env = {**PRODUCTION_ENV, "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    """No warning at all, and none silenced (SILENCED_SYSTEM_CHECKS is empty)."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
     assert result.returncode == 0, result.stderr + result.stdout
-    assert "no issues" in result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
 
 
 def test_production_refuses_to_start_without_its_secrets():
-    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PII_HASH_KEY"}
-    env["PII_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    env = production_env()
+    del env["PII_HASH_KEY"]
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "PII_HASH_KEY" in result.stderr
+
+
+def test_production_refuses_an_encryption_key_that_is_not_one():
+    """The issue's reproduction: this used to pass check --deploy, then every submission was
+    a 500."""
+    result = manage("check", "--deploy", env=production_env(PII_ENCRYPTION_KEYS="notakey"))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: PII_ENCRYPTION_KEYS item 1 is not a Fernet key" in result.stderr
+
+
+_GOOD = production_env()
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("DJANGO_SECRET_KEY", "x", "DJANGO_SECRET_KEY is too weak"),
+    ("DJANGO_SECRET_KEY", "ab" * 40, "DJANGO_SECRET_KEY is too weak"),
+    ("PII_ENCRYPTION_KEYS", "notakey", "PII_ENCRYPTION_KEYS item 1 is not a Fernet key"),
+    ("PII_ENCRYPTION_KEYS", f"{_GOOD['PII_ENCRYPTION_KEYS']},oops",
+     "PII_ENCRYPTION_KEYS item 2 is not a Fernet key"),
+    ("PII_ENCRYPTION_KEYS", "", "PII_ENCRYPTION_KEYS is empty"),
+    ("PII_HASH_KEY", "h" * 40, "PII_HASH_KEY is too weak"),
+    ("PSEUDONYM_KEY", "short-but-varied", "PSEUDONYM_KEY is too weak"),
+    ("PSEUDONYM_KEY", _GOOD["PII_HASH_KEY"], "PSEUDONYM_KEY and PII_HASH_KEY must be different"),
+    ("PII_HASH_KEY", _GOOD["DJANGO_SECRET_KEY"], "PII_HASH_KEY and DJANGO_SECRET_KEY must be"),
+    ("DATABASE_URL", "sqlite:////tmp/riskscore.sqlite3", "DATABASE_URL must name a PostgreSQL"),
+])
+def test_production_checks_name_the_variable_that_cannot_work(variable, value, message):
+    values = {**_GOOD, variable: value}
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        check_production_settings(
+            secret_key=values["DJANGO_SECRET_KEY"],
+            encryption_keys=[k for k in values["PII_ENCRYPTION_KEYS"].split(",") if k],
+            hash_key=values["PII_HASH_KEY"], pseudonym_key=values["PSEUDONYM_KEY"],
+            database=environ.Env.db_url_config(values["DATABASE_URL"]),
+        )
+
+
+def test_production_checks_pass_good_values_with_rotated_keys():
+    check_production_settings(
+        secret_key=_GOOD["DJANGO_SECRET_KEY"],
+        encryption_keys=[Fernet.generate_key().decode(), _GOOD["PII_ENCRYPTION_KEYS"]],
+        hash_key=_GOOD["PII_HASH_KEY"], pseudonym_key=_GOOD["PSEUDONYM_KEY"],
+        database=environ.Env.db_url_config(_GOOD["DATABASE_URL"]),
+    )
 
 
 def test_a_wrong_value_fails_loudly_at_start():
