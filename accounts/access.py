@@ -193,3 +193,8 @@ def can_use_api_token(user: Any) -> bool:
     one get no token (and tokens they already hold stop working) while it is required.
     Applicants, agents, clerks and analysts are not in that set."""
     return not second_factor_required(user)
+
+
+def can_erase_personal_data(user: Any) -> bool:
+    """Erasure (right to be forgotten) is irreversible: platform administrators only."""
+    return has_role(user, Role.ADMIN)

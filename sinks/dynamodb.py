@@ -335,3 +335,17 @@ class DynamoDBSink:
 
 def _pause(attempt: int) -> None:
     time.sleep(min(0.05 * 2 ** attempt, 2.0))
+
+
+# --- erasure (privacy.services.erasure) ------------------------------------------------------
+
+# The one attribute of an item that points at a person: the person record's id. The erasure
+# moves the person's applications to a tombstone record and owes every decision again, so
+# the next delivery overwrites it; this reads back which items still name someone else.
+
+
+def dynamodb_stale_applicant_links(application_ids: Iterable[str], applicant_id: str) -> list[str]:
+    """Application ids whose item names another applicant than `applicant_id` (an erasure's
+    tombstone). An application without an item is not stale: there is nothing to rewrite."""
+    items = DynamoDBSink().get_items(application_ids)
+    return sorted(key for key, item in items.items() if item.get("applicant_id") != applicant_id)
