@@ -26,7 +26,7 @@ install: $(TEST_STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py train --synthetic $(DEMO_ROWS) --bootstrap --if-no-active-model
+	$(PY) manage.py train_demo_model $(DEMO_ROWS) --bootstrap --if-no-active-model
 	$(PY) manage.py demo_applications --if-empty
 	$(PY) manage.py runplatform
 

@@ -88,7 +88,7 @@ class Stack:
         log("migrating the bench database")
         self.manage("migrate", "--noinput")
         log(f"training and activating a model on {self.train_rows:,} synthetic rows")
-        self.manage("train", "--synthetic", str(self.train_rows), "--bootstrap")
+        self.manage("train_demo_model", str(self.train_rows), "--bootstrap")
         out = self.manage("shell", "-c", _CREATE_USER)
         self.token = next(line.split()[1] for line in out.splitlines() if line.startswith("TOKEN "))
         self._start_web()

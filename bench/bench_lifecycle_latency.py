@@ -31,8 +31,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from applicants.schema import get_schema  # noqa: E402
+from demo import synthetic  # noqa: E402
 from modelops.training import DEFAULT_THRESHOLDS, fit  # noqa: E402
-from scoring import synthetic  # noqa: E402
 from scoring.artifact_store import load_booster, save_artifacts  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import Target  # noqa: E402

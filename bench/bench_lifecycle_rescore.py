@@ -94,11 +94,11 @@ from accounts.roles import Role  # noqa: E402
 from accounts.services import user_create_with_roles  # noqa: E402
 from applicants.fields import EncryptedJSONField  # noqa: E402
 from applicants.schema import get_schema  # noqa: E402
+from demo import synthetic  # noqa: E402
 from modelops.models import RescoreRun, RunStatus  # noqa: E402
 from modelops.registry import model_version_approve, model_version_bootstrap, model_version_register  # noqa: E402
 from modelops.rescoring import _load_chunk_copy, _load_chunk_orm, rescore_start  # noqa: E402
 from modelops.training import fit  # noqa: E402
-from scoring import synthetic  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import TIERS  # noqa: E402
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities  # noqa: E402

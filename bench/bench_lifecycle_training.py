@@ -24,9 +24,9 @@ import django
 django.setup()
 
 from applicants.schema import get_schema  # noqa: E402
+from demo import synthetic  # noqa: E402
 from modelops.baseline import baseline_metrics  # noqa: E402
 from modelops.training import fit, search_params, split_by_time  # noqa: E402
-from scoring import synthetic  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import Target  # noqa: E402
 

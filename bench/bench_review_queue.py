@@ -59,7 +59,7 @@ def seed() -> tuple[float, object, list[object]]:
     from applicants.schema import get_schema
     from auditing.models import ItemState, ReviewItem
     from auditing.services.queue import review_queue_sync
-    from scoring import synthetic
+    from demo import synthetic
     from scoring.models import Decision, ModelStatus, ModelVersion
 
     schema = get_schema()

@@ -31,9 +31,9 @@ import xgboost as xgb  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from applicants.schema import load_schema  # noqa: E402
+from demo import synthetic  # noqa: E402
 from modelops.registry import default_review_policy  # noqa: E402
 from modelops.training import DEFAULT_THRESHOLDS, fit  # noqa: E402
-from scoring import synthetic  # noqa: E402
 from scoring.artifact_store import load_booster, save_artifacts  # noqa: E402
 from scoring.explain import risk_contributions, top_reasons  # noqa: E402
 from scoring.features import build_matrix, feature_snapshot  # noqa: E402

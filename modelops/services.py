@@ -11,41 +11,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from applicants.schema import ApplicationSchema, get_schema
-from applicants.validation import validate_answers
 from modelops.baseline import baseline_metrics
 from modelops.datasets import assemble_training_set, check_trainable
 from modelops.evaluation import evaluate
 from modelops.models import RunStatus, TrainingRun
 from modelops.registry import model_version_register
-from modelops.training import TrainedModel, fit, search_params, split_by_time, split_stratified
-from scoring import synthetic
+from modelops.training import TrainedModel, fit, search_params, split_by_time
 from scoring.artifact_store import load_booster
-from scoring.features import build_matrix
 from scoring.models import ModelStatus, ModelVersion
 from scoring.probabilities import adjust_for_class_weights
 
 Progress = Callable[[int, int], None]
-
-
-def model_train_synthetic(
-    *, schema: ApplicationSchema, rows: int, seed: int = 7, trained_by: Any = None,
-    progress: Progress | None = None,
-) -> ModelVersion:
-    """Train a candidate on synthetic applicants (demo data) and register it."""
-    answers, tiers = synthetic.generate(schema, rows, seed=seed)
-    # Synthetic rows go through the same validation as real ones: a generator that drifts
-    # from the schema fails here, loudly, instead of teaching the model impossible data.
-    for row in answers[:200]:
-        validate_answers(schema, row)
-    matrix = build_matrix(schema, answers)
-    split = split_stratified(tiers, seed)
-    trained = fit(matrix, tiers, feature_names=list(schema.feature_names), seed=seed,
-                  progress=progress, split=split, nthread=settings.LIFECYCLE_TRAIN_THREADS)
-    _measure_beside(trained, schema, matrix, tiers, split)
-    return model_version_register(
-        trained=trained, schema=schema, trained_by=trained_by,
-        training_source=f"synthetic:{schema.name}:{rows} rows:seed {seed}",
-    )
 
 
 def model_train_from_labels(
@@ -86,14 +62,14 @@ def model_train_from_labels(
     if searched:
         trained.params["searched"] = {"tried": searched["tried"], "chosen": searched["params"]}
     stage("measuring the baseline and the active model on the evaluation rows")
-    _measure_beside(trained, schema, data.matrix, data.labels, split)
+    measure_beside(trained, schema, data.matrix, data.labels, split)
     trained.metrics["training_notes"] = data.notes
     trained.metrics["rows_by_source"] = data.counts
     return model_version_register(trained=trained, schema=schema, trained_by=trained_by,
                                   training_source=data.source)
 
 
-def _measure_beside(trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray,
+def measure_beside(trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray,
                     labels: np.ndarray, split: Any) -> None:
     """Add the logistic-regression baseline and the active model, on the same rows."""
     choice_columns = [i for i, f in enumerate(schema.features) if f.kind == "choice"]

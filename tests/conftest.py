@@ -21,9 +21,9 @@ from rest_framework.test import APIClient
 from accounts.roles import Role
 from accounts.services import user_create_with_roles
 from applicants.schema import get_schema, load_schema
+from demo import synthetic
 from modelops.registry import model_version_bootstrap, model_version_register
 from modelops.training import TrainedModel, fit
-from scoring import synthetic
 from scoring.features import build_matrix
 
 # Fixture modules by area; each area's team owns its module.

@@ -10,12 +10,12 @@ from accounts.roles import Role
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
+from demo import synthetic
 from modelops.models import RescoreRun, RunStatus, TrainingRun
 from modelops.registry import model_version_approve, model_version_register
 from modelops.rescoring import rescore_start
 from modelops.services import training_run_request
 from modelops.training import fit
-from scoring import synthetic
 from scoring.features import build_matrix
 from scoring.models import Decision
 from tests.modelops.history_files import write_history

@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from applicants.schema import get_schema
+from demo.training import model_train_synthetic
 from modelops.registry import model_version_bootstrap
-from modelops.services import model_train_synthetic
 from scoring.models import Decision
 from scoring.services import score_waiting_applications
 from tests.conftest import CAR_SCHEMA, token_client

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "outbox",
     "scoring",
     "modelops",
+    "demo",
     "channels_ingest.api",
     "sinks",
     "auditing",

@@ -15,7 +15,7 @@ from auditing.services.queue import review_item_claim, review_queue_sync
 from auditing.services.retraining import new_labels_count, retrain_if_due
 from auditing.services.reviews import review_record, review_second_opinion
 from auditing.tasks import retrain_from_labels_if_due
-from scoring import synthetic
+from demo import synthetic
 from scoring.models import ModelStatus, ModelVersion
 from scoring.services import score_waiting_applications
 from trail.models import TrailEntry

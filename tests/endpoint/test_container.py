@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from applicants.schema import get_schema
-from scoring import synthetic
+from demo import synthetic
 from scoring.features import build_matrix
 from scoring.sagemaker import encode_csv
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from applicants.schema import ApplicationSchema
-from scoring import synthetic
+from demo import synthetic
 from scoring.models import TIERS
 
 

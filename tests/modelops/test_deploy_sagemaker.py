@@ -76,8 +76,8 @@ def test_rescoring_as_a_batch_transform_round_trip(sagemaker_settings, active_mo
     from applicants.models import Channel
     from applicants.schema import get_schema
     from applicants.services import application_submit
+    from demo import synthetic
     from modelops.models import RescoreRun, RunStatus
-    from scoring import synthetic
     from scoring.models import Decision
     from scoring.services import score_waiting_applications
 
@@ -112,9 +112,9 @@ def test_artifacts_stored_in_s3_are_scored_and_served_from_there(sagemaker_setti
     import numpy as np
 
     from applicants.schema import get_schema
+    from demo import synthetic
     from endpoint.container import load_model
     from modelops.registry import model_version_register
-    from scoring import synthetic
     from scoring.features import build_matrix
     from scoring.scorers import InProcessScorer
 

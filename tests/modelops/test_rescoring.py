@@ -8,6 +8,7 @@ from accounts.roles import Role
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
+from demo import synthetic
 from modelops.models import RescoreRun, RunStatus
 from modelops.registry import (
     model_version_activate,
@@ -18,7 +19,6 @@ from modelops.registry import (
 from modelops.rescoring import _load_chunk_copy, _load_chunk_orm, rescore_run_inline, rescore_start
 from modelops.training import fit
 from outbox.models import OutboxMessage
-from scoring import synthetic
 from scoring.models import Decision, ModelVersion, ShadowScore
 from scoring.services import score_waiting_applications
 

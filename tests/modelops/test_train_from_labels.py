@@ -8,9 +8,9 @@ from django.utils import timezone
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
+from demo import synthetic
 from modelops.datasets import NotEnoughData, assemble_training_set
 from modelops.services import model_train_from_labels
-from scoring import synthetic
 from scoring.artifact_store import load_booster
 from scoring.features import build_matrix
 from scoring.models import TIERS, ModelStatus, ModelVersion, Target

@@ -6,8 +6,8 @@ import tarfile
 import numpy as np
 
 from applicants.schema import load_schema
+from demo import synthetic
 from modelops.training import fit
-from scoring import synthetic
 from scoring.artifacts import pack_model, unpack_model
 from scoring.features import build_matrix
 from tests.conftest import DEFAULT_SCHEMA

@@ -10,7 +10,7 @@ import pytest
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
-from scoring import synthetic
+from demo import synthetic
 from scoring.artifact_store import load_booster
 from scoring.errors import ScoringError
 from scoring.features import build_matrix

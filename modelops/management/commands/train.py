@@ -9,30 +9,43 @@ from applicants.schema import get_schema
 from modelops.datasets import NotEnoughData
 from modelops.registry import model_version_bootstrap
 from modelops.report import training_report
-from modelops.services import model_train_from_labels, model_train_synthetic
-from scoring.models import Target
+from modelops.services import Progress, model_train_from_labels
+from scoring.models import ModelVersion, Target
 from scoring.selectors import NoUsableModel, active_model
 
 
 class Command(BaseCommand):
-    help = ("Train a model version for the configured application schema and register it as a "
-            "candidate: from auditor labels plus imported history (the default), or on "
-            "synthetic applicants (--synthetic ROWS, demo data).")
+    help = ("Train a model version for the configured application schema from auditor labels "
+            "plus imported history, and register it as a candidate. (A demo installation's "
+            "first model, on synthetic applicants: manage.py train_demo_model.)")
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--synthetic", type=int, metavar="ROWS",
-                            help="train on this many synthetic applicants (demo data)")
+        self.add_training_arguments(parser)
         parser.add_argument("--target", choices=["auto", Target.TIERS, Target.BINARY], default="auto",
                             help="what to predict from labels and history (auto: binary as soon as "
                                  "the history holds binary outcomes)")
         parser.add_argument("--search", action="store_true",
                             help="choose depth, min_child_weight and learning rate by a small "
                                  "time-boxed cross-validated search instead of the defaults")
+
+    @staticmethod
+    def add_training_arguments(parser: Any) -> None:
+        """What every way of training shares (demo's train_demo_model too)."""
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--bootstrap", action="store_true",
                             help="activate the new model if no model is active yet")
         parser.add_argument("--if-no-active-model", action="store_true",
                             help="do nothing when a usable model is already active")
+
+    def train(self, schema: Any, options: dict[str, Any], *, progress: Progress,
+              on_stage: Any) -> ModelVersion:
+        self.stdout.write(f"Training on auditor labels and imported history ({schema.name})")
+        try:
+            return model_train_from_labels(progress=progress, seed=options["seed"],
+                                           target=options["target"], search=options["search"],
+                                           on_stage=on_stage)
+        except NotEnoughData as exc:
+            raise CommandError(str(exc)) from exc
 
     def handle(self, *args: Any, **options: Any) -> None:
         schema = get_schema()
@@ -44,9 +57,6 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Model v{model.version} is active; nothing to train.")
                 return
-        rows = options["synthetic"]
-        if rows is not None and rows < 200:
-            raise CommandError("--synthetic needs at least 200 rows to train and evaluate")
 
         with tqdm(total=1, unit="round", desc="boosting", disable=None) as bar:
             def progress(done: int, total: int) -> None:
@@ -57,18 +67,7 @@ class Command(BaseCommand):
             def stage(text: str) -> None:
                 bar.set_description(text[:60])
 
-            if rows is not None:
-                self.stdout.write(f"Training on {rows:,} synthetic {schema.name} applicants")
-                model = model_train_synthetic(schema=schema, rows=rows, seed=options["seed"],
-                                              progress=progress)
-            else:
-                self.stdout.write(f"Training on auditor labels and imported history ({schema.name})")
-                try:
-                    model = model_train_from_labels(
-                        progress=progress, seed=options["seed"], target=options["target"],
-                        search=options["search"], on_stage=stage)
-                except NotEnoughData as exc:
-                    raise CommandError(str(exc)) from exc
+            model = self.train(schema, options, progress=progress, on_stage=stage)
         self.stdout.write(training_report(model))
         metrics = model.metrics
         auc = metrics.get("roc_auc_high_vs_rest")

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from applicants.models import Application, Channel
 from applicants.schema import get_schema
 from applicants.services import application_submit
-from scoring import synthetic
+from demo import synthetic
 
 # Who keys a demo application on each channel (demo users from seed_demo).
 _KEYED_BY = {Channel.API: "applicant", Channel.PHONE_AGENT: "agent", Channel.MAIL: "clerk"}

@@ -30,3 +30,16 @@ def test_demo_data_has_one_user_per_role_and_applications_from_several_channels(
     assert Application.objects.count() == 9
     assert set(Application.objects.values_list("channel", flat=True)) == {"api", "phone_agent",
                                                                           "mail"}
+
+
+def test_a_demo_installation_gets_a_first_model_trained_on_synthetic_applicants(capsys):
+    from scoring.models import ModelStatus, ModelVersion
+
+    with pytest.raises(CommandError, match="at least 200 rows"):
+        call_command("train_demo_model", "50")
+    call_command("train_demo_model", "400", "--bootstrap", "--if-no-active-model")
+    model = ModelVersion.objects.get()
+    assert model.status == ModelStatus.ACTIVE and model.training_source.startswith("synthetic:")
+    call_command("train_demo_model", "400", "--bootstrap", "--if-no-active-model")
+    assert ModelVersion.objects.count() == 1  # a second `make run` trains nothing
+    assert "nothing to train" in capsys.readouterr().out
