@@ -119,10 +119,48 @@ def received_at_once(answered: Iterable[str], *, channel: str, actor: Any) -> di
     return {name: [dict(entry)] for name in answered}
 
 
+METHOD_LABELS = {
+    Method.TYPED: "typed by the applicant", Method.KEYED: "keyed by staff",
+    Method.DOUBLE_KEYED: "double-keyed", Method.SPEECH: "speech", Method.KEYPAD: "phone keypad",
+    Method.API: "sent by a client program (API)", Method.IMPORTED: "imported",
+}
+
+
+def current_captures(provenance: Mapping[str, list[Mapping[str, Any]]] | None
+                     ) -> Iterable[tuple[str, Mapping[str, Any], int]]:
+    """(field, how its current answer was captured, how many versions it had), by field."""
+    for name, history in sorted((provenance or {}).items()):
+        if history:
+            yield name, history[-1], len(history)
+
+
+def describe(provenance: Mapping[str, list[Mapping[str, Any]]] | None,
+             labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rows for people (the auditor's item page): one per answered field, with its earlier
+    versions (values only where the application kept them: never personal ones)."""
+    rows = []
+    for name, current, versions in current_captures(provenance):
+        history = (provenance or {})[name]
+        rows.append({
+            "name": name,
+            "label": labels.get(name, name),
+            "method": current.get("method", ""),
+            "method_label": METHOD_LABELS.get(current.get("method", ""), current.get("method", "")),
+            "channel": current.get("channel", ""),
+            "by": current.get("by", ""),
+            "at": current.get("at", ""),
+            "confidence": current.get("confidence"),
+            "versions": versions,
+            "earlier": [{"value": v.get("value"), "method": v.get("method", ""), "at": v.get("at", ""),
+                         "has_value": "value" in v} for v in history[:-1]],
+        })
+    return rows
+
+
 def summary(provenance: Mapping[str, list[Mapping[str, Any]]] | None) -> dict[str, Any]:
     """A flat view for exports, the warehouse and routing: how the current answers were
-    captured (count per method and channel), which were corrected, the lowest speech
-    confidence."""
+    captured (count per method and channel), which were answered more than once (corrected
+    or captured again), the lowest speech confidence."""
     methods: dict[str, int] = {}
     channels: dict[str, int] = {}
     corrected, confidences = [], []

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from applicants.crypto import pseudonym
 from applicants.models import Channel
+from applicants.provenance import summary
 from applicants.schema import ApplicationSchema
 from auditing.models import Review, ReviewStatus
 from auditing.selectors import day_start
@@ -101,6 +102,8 @@ META_COLUMNS: list[tuple[str, str]] = [
     ("outcome", "string"), ("reason_code", "string"), ("auditor_ref", "string"),
     ("second_auditor_ref", "string"), ("blind", "bool"), ("seconds_open", "float"),
     ("reviewed_at", "timestamp"), ("labelled_at", "timestamp"),
+    # Field provenance (applicants.provenance.summary): how the answers were captured.
+    ("capture_methods", "string"), ("corrected_fields", "string"), ("lowest_confidence", "float"),
 ]
 _ANSWER_TYPES = {"integer": "int", "number": "float", "boolean": "bool"}
 
@@ -119,7 +122,7 @@ _VALUES = (
     "model_version__version", "model_tier", "decision__prob_low", "decision__prob_medium",
     "decision__prob_high", "decision__feature_snapshot", "final_tier", "outcome", "reason_code",
     "auditor_label", "second_auditor__username", "blind", "seconds_open", "created_at",
-    "effective_at",
+    "effective_at", "application__provenance",
 )
 
 
@@ -161,6 +164,7 @@ def _row(schema: ApplicationSchema, r: dict[str, Any]) -> dict[str, Any]:
         "seconds_open": r["seconds_open"],
         "reviewed_at": r["created_at"],
         "labelled_at": r["effective_at"],
+        **_provenance_cells(r["application__provenance"]),
     }
     answers = r["application__answers"] or {}
     for field in schema.fields:
@@ -172,3 +176,12 @@ def _row(schema: ApplicationSchema, r: dict[str, Any]) -> dict[str, Any]:
         row[f"feature_{feature.name}"] = str(value) if feature.kind == "choice" and \
             value is not None else value
     return row
+
+
+def _provenance_cells(provenance: Any) -> dict[str, Any]:
+    captured = summary(provenance)
+    return {
+        "capture_methods": ",".join(f"{m}:{n}" for m, n in sorted(captured["methods"].items())),
+        "corrected_fields": ",".join(captured["corrected"]),
+        "lowest_confidence": captured["lowest_confidence"],
+    }

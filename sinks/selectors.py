@@ -59,6 +59,7 @@ def decisions_for_warehouse(decision_ids: Iterable[int]) -> dict[int, dict[str, 
         "id", "application_id", "application__applicant_id", "application__channel",
         "application__created_at", "model_version__version", "tier", "prob_low", "prob_medium",
         "prob_high", "routed_to_review", "routing_reason", "latency_ms", "created_at",
+        "application__provenance",
     )
     return {
         row["id"]: {
@@ -76,6 +77,7 @@ def decisions_for_warehouse(decision_ids: Iterable[int]) -> dict[int, dict[str, 
             "submitted_at": row["application__created_at"],
             "decided_at": row["created_at"],
             "latency_ms": row["latency_ms"],
+            "provenance": row["application__provenance"] or {},  # -> fact_answer_provenance
         }
         for row in rows
     }

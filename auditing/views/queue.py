@@ -19,6 +19,8 @@ from accounts.access import (
     can_see_pii,
     can_work_review_queue,
 )
+from applicants.provenance import describe as describe_provenance
+from applicants.schema import get_schema
 from auditing import selectors
 from auditing.forms import QueueFilterForm, ReviewForm, SecondOpinionForm, reason_choices
 from auditing.models import ItemState, ReviewItem, ReviewStatus
@@ -201,6 +203,9 @@ def _render_item(request: HttpRequest, item_id: int, *, answers: Any = None,
         "model": decision.model_version,
         "show_model": show_model,
         "answers": answers if answers is not None else application_answers(application),
+        # How each answer was captured (channel, method, who, when; corrections): field provenance.
+        "provenance": describe_provenance(application.provenance,
+                                          {f.name: f.label for f in get_schema().fields}),
         "can_unmask": can_see_pii(user) and answers is None,
         "reasons": decision.reasons if show_model else [],
         "duplicates": selectors.possible_duplicates(application),

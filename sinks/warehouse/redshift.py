@@ -17,6 +17,7 @@ TABLE_ATTRIBUTES = {
     "dim_model_version": "DISTSTYLE ALL SORTKEY (model_version)",
     "fact_decision": "DISTSTYLE KEY DISTKEY (application_id) COMPOUND SORTKEY (decided_at, channel_code)",
     "fact_review": "DISTSTYLE KEY DISTKEY (application_id) COMPOUND SORTKEY (reviewed_at, outcome)",
+    "fact_answer_provenance": "DISTSTYLE KEY DISTKEY (application_id) SORTKEY (application_id)",
 }
 
 

@@ -5,6 +5,7 @@
     fact_decision      one row per decision: channel, tier, probabilities, model version,
                        submission and decision times, latency
     fact_review        one row per review: confirm/override, final tier, reason, auditor, time
+    fact_answer_provenance  one row per answer of a decided application: how it was captured
 
 Facts join dimensions on channel_code and model_version; fact_review joins fact_decision
 on application_id (a review settles the application's current decision).
@@ -76,7 +77,23 @@ FACT_REVIEW = Table("fact_review", "review_id", (
     ("loaded_at", f"{TIMESTAMP} NOT NULL"),
 ))
 
-TABLES = (DIM_CHANNEL, DIM_MODEL_VERSION, FACT_DECISION, FACT_REVIEW)
+# Field provenance: how each answer of a decided application was captured (channel, method
+# typed/keyed/double_keyed/speech/keypad/api/imported, by whom, when, speech confidence) and
+# how many versions it had before it was sent (applicants.provenance). No answer values.
+FACT_ANSWER_PROVENANCE = Table("fact_answer_provenance", "answer_key", (
+    ("answer_key", "VARCHAR(100) NOT NULL"),  # application_id:field_name
+    ("application_id", "VARCHAR(36) NOT NULL"),
+    ("field_name", "VARCHAR(63) NOT NULL"),
+    ("channel_code", "VARCHAR(20) NOT NULL"),
+    ("method", "VARCHAR(20) NOT NULL"),
+    ("captured_by", "VARCHAR(120)"),
+    ("captured_at", TIMESTAMP),
+    ("confidence", "DOUBLE PRECISION"),
+    ("versions", "INTEGER NOT NULL"),
+    ("loaded_at", f"{TIMESTAMP} NOT NULL"),
+))
+
+TABLES = (DIM_CHANNEL, DIM_MODEL_VERSION, FACT_DECISION, FACT_REVIEW, FACT_ANSWER_PROVENANCE)
 
 # PostgreSQL has no sort keys: the same access paths as indexes.
 POSTGRES_INDEXES = (
@@ -84,6 +101,8 @@ POSTGRES_INDEXES = (
     "CREATE INDEX IF NOT EXISTS fact_decision_application ON fact_decision (application_id)",
     "CREATE INDEX IF NOT EXISTS fact_review_reviewed_at ON fact_review (reviewed_at)",
     "CREATE INDEX IF NOT EXISTS fact_review_application ON fact_review (application_id)",
+    "CREATE INDEX IF NOT EXISTS fact_answer_provenance_application "
+    "ON fact_answer_provenance (application_id)",
 )
 
 

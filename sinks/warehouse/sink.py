@@ -13,13 +13,20 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from applicants.models import Channel
+from applicants.provenance import current_captures
 from outbox.models import OutboxMessage
 from scoring.models import TIERS
 from sinks.base import DeliveryReport, SinkUnavailable
 from sinks.selectors import decisions_for_warehouse, model_versions_for_warehouse
 from sinks.warehouse.connection import warehouse_connect
 from sinks.warehouse.loader import WarehouseLoader
-from sinks.warehouse.schema import DIM_CHANNEL, DIM_MODEL_VERSION, FACT_DECISION, FACT_REVIEW
+from sinks.warehouse.schema import (
+    DIM_CHANNEL,
+    DIM_MODEL_VERSION,
+    FACT_ANSWER_PROVENANCE,
+    FACT_DECISION,
+    FACT_REVIEW,
+)
 
 OUTCOMES = ("confirmed", "overridden")
 
@@ -64,6 +71,25 @@ def review_row(payload: dict[str, Any], application_id: str, loaded_at: dt.datet
         "application_status": payload.get("application_status"),
         "loaded_at": loaded_at,
     }
+
+
+def answer_provenance_rows(decision_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """fact_answer_provenance rows of these decisions' applications (one per answer)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for decision in decision_rows:
+        application_id = decision["application_id"]
+        for name, current, versions in current_captures(decision.get("provenance")):
+            key = f"{application_id}:{name}"
+            rows[key] = {
+                "answer_key": key, "application_id": application_id, "field_name": name,
+                "channel_code": str(current.get("channel") or decision["channel"])[:20],
+                "method": str(current.get("method") or "")[:20],
+                "captured_by": str(current.get("by") or "")[:120] or None,
+                "captured_at": parse_datetime(str(current.get("at") or "")),
+                "confidence": current.get("confidence"),
+                "versions": versions, "loaded_at": decision["loaded_at"],
+            }
+    return list(rows.values())
 
 
 class WarehouseSink:
@@ -134,6 +160,7 @@ class WarehouseSink:
             loader.merge(DIM_MODEL_VERSION, models)
             loader.merge(FACT_DECISION, decision_rows)
             loader.merge(FACT_REVIEW, review_rows)
+            loader.merge(FACT_ANSWER_PROVENANCE, answer_provenance_rows(decision_rows))
             conn.commit()
 
     def check(self) -> dict[str, Any]:
