@@ -114,3 +114,43 @@ def test_the_limit_and_cool_off_come_from_settings(alice, settings):
         web_login(client, "alice", f"wrong-{attempt}")
     response = web_login(client, "alice", RIGHT)
     assert response.status_code == 429 and b"Try again in 1 minute." in response.content
+
+
+def test_the_applicants_email_login_is_locked_out_by_the_same_rule(settings):
+    """django-allauth's login (by email) passes the same backends; allauth's own rate limits
+    are switched off here to show the lockout holds without them."""
+    from allauth.account.models import EmailAddress
+
+    from accounts.roles import Role
+    from accounts.services import user_create_with_roles
+
+    settings.ACCOUNT_RATE_LIMITS = False
+    user = user_create_with_roles(username="frank", password=RIGHT, roles=[Role.APPLICANT],
+                                  email="frank@example.com")
+    EmailAddress.objects.create(user=user, email="frank@example.com", verified=True, primary=True)
+    client = Client()
+
+    def login(password: str):
+        return client.post("/apply/account/login/", {"login": "frank@example.com",
+                                                     "password": password})
+
+    for attempt in range(50):
+        login(f"wrong-{attempt}")
+    response = login(RIGHT)
+    assert response.status_code == 429 and not logged_in(client)
+    assert AccessAttempt.objects.filter(username="frank@example.com").exists()
+    assert web_login(Client(REMOTE_ADDR="198.51.100.2"), "frank", RIGHT).status_code == 302
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_password_reset_limit():
+    """allauth's password reset is rate limited per address (20 a minute); the address comes
+    from the same trusted-proxy setting (ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT)."""
+    cache.clear()
+    client = Client()
+    statuses = [
+        client.post("/apply/account/password/reset/", {"email": f"someone{n}@example.com"},
+                    HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(22)
+    ]
+    assert statuses[0] == 302 and statuses[-1] == 429
+    cache.clear()
