@@ -1,10 +1,18 @@
-# One image for web, worker and beat; docker-compose.yml picks the command.
+# One image for web, worker, beat and the one-shot set-up; docker-compose.yml picks the command.
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONPATH=/app STATIC_ROOT=/app/staticfiles
 WORKDIR /app
-COPY pyproject.toml README.md ./
+
+# Dependencies first, from pyproject.toml alone: a change to the code reuses this layer.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+ && pip install --no-cache-dir -r /tmp/requirements.txt
+
 COPY . .
-RUN pip install --no-cache-dir . \
+# Static files with hashed names and their manifest, built into the image: production's
+# storage (CompressedManifestStaticFilesStorage) answers 500 for a file missing from it.
+RUN DJANGO_SETTINGS_MODULE=config.settings.build python manage.py collectstatic --noinput \
  && useradd --create-home riskscore && mkdir -p /app/var && chown riskscore /app/var
 USER riskscore
 ENV DJANGO_SETTINGS_MODULE=config.settings.production
