@@ -1,0 +1,32 @@
+"""Package discovery in pyproject.toml cannot miss an app: every local app in INSTALLED_APPS,
+and the Django-free endpoint package, is in what setuptools would package."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from django.apps import apps
+from setuptools import find_packages
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def packaged() -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert config.get("namespaces") is False  # find_packages below finds regular packages only
+    return set(find_packages(where=str(ROOT), include=config["include"], exclude=config["exclude"]))
+
+
+def _is_local(path: Path) -> bool:
+    """Code of this repository, not a library installed in the repository's .venv."""
+    path = path.resolve()
+    return path.is_relative_to(ROOT) and not path.relative_to(ROOT).parts[0].startswith(".")
+
+
+def test_every_local_app_and_the_endpoint_are_packaged_and_tests_are_not():
+    found = packaged()
+    local_apps = {config.name for config in apps.get_app_configs() if _is_local(Path(config.path))}
+    assert {"scoring", "modelops", "demo", "sinks", "auditing"} <= local_apps
+    assert local_apps | {"endpoint", "config"} <= found
+    assert not {name for name in found if name.split(".")[0] in {"tests", "bench"}}
