@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.access import can_use_api_token
 from accounts.authentication import SECOND_FACTOR_DETAIL
-from accounts.lockout import lockout_problem, lockout_seconds_left
+from accounts.lockout import lockout_problem, lockout_seconds_left, login_name
 from accounts.throttling import FailOpenScopedRateThrottle
 
 
@@ -29,8 +29,8 @@ class ObtainTokenView(ObtainAuthToken):
     throttle_classes = [FailOpenScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(responses={
-        200: OpenApiResponse(description="the token"),
+    @extend_schema(auth=[], responses={
+        200: inline_serializer("Token", {"token": serializers.CharField()}),
         400: OpenApiResponse(description="wrong username or password"),
         403: OpenApiResponse(description="this account must use two-factor authentication"),
         429: OpenApiResponse(description="too many attempts; see Retry-After"),
@@ -42,7 +42,7 @@ class ObtainTokenView(ObtainAuthToken):
         valid = serializer.is_valid()
         # axes marks the request it was given (DRF's, not Django's) when the pair is locked.
         if getattr(request, "axes_locked_out", False):
-            seconds = lockout_seconds_left(username=request.data.get("username"),
+            seconds = lockout_seconds_left(username=login_name(None, serializer.initial_data),
                                            ip_address=getattr(request, "axes_ip_address", None))
             return Response(lockout_problem(seconds), status=429,
                             headers={"Retry-After": str(seconds)},

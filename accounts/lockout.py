@@ -21,7 +21,8 @@ PROBLEM_TYPE = "https://riskscore.readthedocs.io/problems/too-many-login-attempt
 
 def login_name(request: Any, credentials: dict | None) -> str | None:
     """AXES_USERNAME_CALLABLE: the name a login was tried with, whichever form sent it."""
-    for source in (credentials or {}, getattr(request, "POST", {}) or {}):
+    sources = [credentials, getattr(request, "POST", None)]
+    for source in (s for s in sources if hasattr(s, "get")):
         for field in ("username", "email", "login"):
             value = source.get(field)
             if value:
