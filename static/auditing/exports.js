@@ -2,6 +2,10 @@
 (function () {
   "use strict";
   var rows = document.querySelectorAll("#jobs tr[data-job]");
+  // Widths from data-percent: the Content-Security-Policy forbids inline style attributes.
+  document.querySelectorAll(".progress .bar[data-percent]").forEach(function (bar) {
+    bar.style.width = bar.dataset.percent + "%";
+  });
   rows.forEach(function (row) {
     if (row.dataset.status === "done" || row.dataset.status === "failed") return;
     var timer = setInterval(function () {
