@@ -1,4 +1,4 @@
-"""Settings of the model lifecycle: training, registry, endpoint, rescoring (docs/lifecycle.md)."""
+"""Settings of the model lifecycle: training, registry, endpoint, rescoring (docs/model-lifecycle.md)."""
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -41,7 +41,7 @@ LOCAL_ENDPOINT_PORT = env_int("LOCAL_ENDPOINT_PORT", 8080, minimum=0, maximum=65
 # --- deploy_sagemaker (the control plane) ----------------------------------------------------
 SAGEMAKER_ROLE_ARN = env_str("SAGEMAKER_ROLE_ARN", "")
 # The inference image: SageMaker's XGBoost image, or one built with this project's XGBoost
-# version (a model saved by XGBoost 3 needs a container with XGBoost 3; docs/lifecycle.md).
+# version (a model saved by XGBoost 3 needs a container with XGBoost 3; docs/model-lifecycle.md).
 SAGEMAKER_IMAGE_URI = env_str(
     "SAGEMAKER_IMAGE_URI", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 )
