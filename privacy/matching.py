@@ -42,7 +42,7 @@ def value_patterns(name: str, value: Any) -> list[str]:
         return []
     patterns = []
     if any(ch.isdigit() for ch in text):
-        patterns.append(_spaced(alnum))
+        patterns.append((r"\+?" if text.startswith("+") else "") + _spaced(alnum))
         for form in _date_forms(text):
             patterns.append(_spaced(form))
         digits = re.sub(r"\D", "", text)
