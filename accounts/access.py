@@ -198,3 +198,9 @@ def can_use_api_token(user: Any) -> bool:
 def can_erase_personal_data(user: Any) -> bool:
     """Erasure (right to be forgotten) is irreversible: platform administrators only."""
     return has_role(user, Role.ADMIN)
+
+
+def can_approve_models(user: Any) -> bool:
+    """Whether the role approves models at all (pages answer 403 to the others); whether it
+    may approve one given model (never the one it trained) is can_approve_model's."""
+    return has_role(user, Role.APPROVER)

@@ -20,6 +20,9 @@ class ApplicationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # applications arrive through channels, never typed into the admin
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # kept for audit (decisions cascade); erasure anonymises (privacy)
+
 
 @admin.register(Applicant)
 class ApplicantAdmin(admin.ModelAdmin):
@@ -29,3 +32,6 @@ class ApplicantAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # erasure anonymises a person through the privacy app, recorded

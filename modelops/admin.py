@@ -28,6 +28,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the registry retires versions; decisions name them
+
 
 class _ReadOnly(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import (
     can_activate_model,
     can_approve_model,
+    can_approve_models,
     can_train_model,
     can_view_models,
 )
@@ -109,9 +110,13 @@ def _act(request: HttpRequest, version: int | None, action: Any, done: str) -> H
     return redirect("modelops:model-detail", version=version) if version else redirect("modelops:model-list")
 
 
-def _on_version(request: HttpRequest, version: int, step: Any, done: str) -> HttpResponse:
-    """A registry step on one version: `step(model, actor, post)` runs the service."""
+def _on_version(request: HttpRequest, version: int, step: Any, done: str, *,
+                may: Any = can_activate_model) -> HttpResponse:
+    """A registry step on one version: `step(model, actor, post)` runs the service. A role
+    that may never take the step gets a 403 here (the service still refuses it too)."""
     _viewer(request)
+    if not may(request.user):
+        raise PermissionDenied("Your role cannot change models this way.")
     model = get_object_or_404(selectors.model_versions(), version=version)
     return _act(request, version, lambda: step(model, request.user, request.POST), done)
 
@@ -121,7 +126,7 @@ def _on_version(request: HttpRequest, version: int, step: Any, done: str) -> Htt
 def model_approve(request: HttpRequest, version: int) -> HttpResponse:
     return _on_version(request, version, lambda m, actor, post: model_version_approve(
         model=m, actor=actor, note=post.get("note", "").strip()),
-        "Approved v{v}. Activating it is a separate step.")
+        "Approved v{v}. Activating it is a separate step.", may=can_approve_models)
 
 
 @require_POST
@@ -152,6 +157,8 @@ def model_shadow(request: HttpRequest, version: int) -> HttpResponse:
 @login_required
 def model_rollback(request: HttpRequest) -> HttpResponse:
     _viewer(request)
+    if not can_activate_model(request.user):
+        raise PermissionDenied("Rolling back is for approvers and administrators.")
     return _act(request, None, lambda: model_version_rollback(actor=request.user),
                 "Rolled back: v{v} is active again.")
 

@@ -12,3 +12,6 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a decision is kept for audit; nothing records a deletion here
