@@ -13,12 +13,14 @@ from accounts.access import can_search_trail
 from auditing import selectors
 from auditing.views import allowed
 
+MAX_DAYS = 3650  # a typed `days` beyond what a date can go back to was a 500
+
 
 @require_GET
 @allowed(can_search_trail)
 def quality(request: HttpRequest) -> HttpResponse:
     try:
-        days = max(int(request.GET.get("days", "30")), 1)
+        days = min(max(int(request.GET.get("days", "30")), 1), MAX_DAYS)
     except ValueError:
         days = 30
     since = timezone.now() - dt.timedelta(days=days)

@@ -36,6 +36,12 @@ def test_pages_ask_the_access_functions(request, url, allowed, refused):
         assert client_for(request.getfixturevalue(name)).get(reverse(url)).status_code == 403, name
 
 
+def test_label_quality_takes_any_number_of_days_without_failing(grace):
+    client = client_for(grace)
+    for days in ("99999999999", "-5", "x", "30"):
+        assert client.get(reverse("auditing:quality"), {"days": days}).status_code == 200, days
+
+
 def test_the_queue_page_counts_what_waits_and_lists_it_by_priority(routed, answers, risky, dave):
     small = routed({**answers, "requested_amount": 2000})
     large = routed(risky)
