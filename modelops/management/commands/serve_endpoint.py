@@ -69,6 +69,7 @@ class Command(BaseCommand):
                     server.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     server.kill()
+            pointer.unlink(missing_ok=True)
         if server.returncode not in (0, -signal.SIGTERM, None):
             raise CommandError(f"the endpoint server stopped ({server.returncode})")
 
