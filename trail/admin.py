@@ -5,7 +5,7 @@ from trail.models import TrailEntry
 
 @admin.register(TrailEntry)
 class TrailEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_label", "action", "object_type", "object_id", "seq"]
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "seq", "key_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label"]
     readonly_fields = [f.name for f in TrailEntry._meta.fields]

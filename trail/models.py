@@ -13,9 +13,12 @@ class TrailEntryQuerySet(models.QuerySet):
 class TrailEntry(models.Model):
     """One thing that happened: who, when, to what, before and after.
 
-    Append-only and hash-chained. Writers only insert (never waiting on each other); the
-    sealer gives entries their place in the chain (`seq`) and their hash, which covers the
-    previous entry's hash, so editing or deleting any sealed entry breaks every hash after it.
+    Append-only and chained. Writers only insert (never waiting on each other); the sealer
+    gives entries their place in the chain (`seq`) and their hash: an HMAC-SHA256 under the
+    key named by `key_id` (kept outside the database, trail/keys.py) that covers the previous
+    entry's hash, so editing or deleting any sealed entry breaks every hash after it and nobody
+    without the key can recompute them. Entries sealed before the chain was keyed have an empty
+    `key_id` and a plain SHA-256 (docs/audit-trail.md, "Entries from before keying").
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -34,6 +37,7 @@ class TrailEntry(models.Model):
     seq = models.BigIntegerField(unique=True, null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True, default="")
     hash = models.CharField(max_length=64, blank=True, default="")
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = TrailEntryQuerySet.as_manager()
 
@@ -64,6 +68,9 @@ class TrailHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="")
+    # Where the latest anchor is, to find it quickly (a hint only: the anchors themselves are
+    # read from their store).
+    anchored_seq = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"trail head at {self.last_seq}"

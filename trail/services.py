@@ -1,19 +1,36 @@
-"""Recording to the audit trail, sealing it into a hash chain, and verifying the chain."""
+"""Recording to the audit trail, sealing it into a keyed chain, and anchoring its head.
+
+Verification is trail/verification.py; docs/audit-trail.md tells the whole design.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from trail.anchors import Anchor, anchor_store, new_anchor
+from trail.hashing import GENESIS, keyed_hash
+from trail.keys import keyring
 from trail.models import TrailEntry, TrailHead
+from trail.verification import ChainReport, trail_verify, trail_verify_since
 
-GENESIS = "0" * 64
+__all__ = [
+    "ChainReport",
+    "TrailNotAnchored",
+    "trail_anchor",
+    "trail_entry",
+    "trail_record",
+    "trail_record_many",
+    "trail_seal",
+    "trail_unsealed_age_seconds",
+    "trail_verify",
+]
+
+logger = logging.getLogger(__name__)
 
 
 def _actor_fields(actor: Any) -> dict[str, Any]:
@@ -42,74 +59,81 @@ def trail_record_many(entries: Iterable[TrailEntry]) -> None:
     TrailEntry.objects.bulk_create(list(entries))
 
 
-def entry_hash(entry: TrailEntry, prev_hash: str, seq: int) -> str:
-    content = {
-        "seq": seq,
-        "at": entry.at.isoformat(),
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "before": entry.before,
-        "after": entry.after,
-        "note": entry.note,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
-
-
 def trail_seal(*, limit: int = 5000) -> int:
-    """Give unsealed entries their place and hash. One sealer at a time (the head row's lock);
-    writers never wait for it."""
+    """Give unsealed entries their place and their HMAC under the current trail key. One
+    sealer at a time (the head row's lock); writers never wait for it.
+
+    When the current key differs from the one that sealed the chain's last entry (a rotated
+    key, or the first keyed seal after an unkeyed chain), a `trail.key_changed` entry goes
+    first, sealed under the new key: it records the change and pins everything before it."""
+    ring = keyring()
+    secret = ring.secrets[ring.current_id]
     with transaction.atomic():
-        head, _ = TrailHead.objects.get_or_create(pk=1)
+        TrailHead.objects.get_or_create(pk=1)
         head = TrailHead.objects.select_for_update().get(pk=1)
         pending = list(TrailEntry.objects.filter(seq__isnull=True).order_by("id")[:limit])
+        if not pending:
+            return 0
+        if head.last_seq:
+            last_key = TrailEntry.objects.filter(seq=head.last_seq).values_list(
+                "key_id", flat=True).first()
+            if last_key != ring.current_id:
+                pending.insert(0, _key_change_entry(last_key, ring.current_id, pending[0]))
         seq, prev = head.last_seq, head.last_hash or GENESIS
         for entry in pending:
             seq += 1
-            entry.seq, entry.prev_hash = seq, prev
-            entry.hash = prev = entry_hash(entry, prev, seq)
-        TrailEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash"], batch_size=1000)
-        if pending:
-            TrailHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
+            entry.seq, entry.prev_hash, entry.key_id = seq, prev, ring.current_id
+            entry.hash = prev = keyed_hash(entry, prev, seq, key_id=ring.current_id,
+                                           secret=secret)
+        TrailEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash", "key_id"],
+                                       batch_size=1000)
+        TrailHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
     return len(pending)
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    first_broken_seq: int | None = None
-    first_broken_id: int | None = None
-    problem: str = ""
+def _key_change_entry(old: str | None, new: str, first_pending: TrailEntry) -> TrailEntry:
+    # Dated no later than the entries it precedes, so a backlog after it never looks backdated.
+    entry = trail_entry(
+        action="trail.key_changed", object_type="trail", object_id="chain",
+        before={"key_id": old}, after={"key_id": new},
+        note="entries from here on are sealed with the key above" if old else
+             "the chain is keyed from here on; the entries before it were sealed unkeyed",
+    )
+    entry.at = min(timezone.now(), first_pending.at)
+    entry.save()
+    return entry
 
 
-def trail_verify(*, chunk: int = 5000) -> ChainReport:
-    """Recompute every hash in order. The first entry that does not match — edited, or
-    following a deleted one — is reported; the chain head must match the last entry too."""
-    prev, expected_seq, checked = GENESIS, 1, 0
-    last_id = None
-    queryset = TrailEntry.objects.filter(seq__isnull=False).order_by("seq")
-    while True:
-        batch = list(queryset.filter(seq__gte=expected_seq)[:chunk])
-        if not batch:
-            break
-        for entry in batch:
-            if entry.seq != expected_seq:
-                return ChainReport(False, checked, expected_seq, entry.pk,
-                                   f"entry {expected_seq} is missing (deleted?)")
-            if entry.prev_hash != prev or entry_hash(entry, prev, entry.seq) != entry.hash:
-                return ChainReport(False, checked, entry.seq, entry.pk,
-                                   "its content or hash does not match the chain (edited?)")
-            prev, expected_seq, checked, last_id = entry.hash, expected_seq + 1, checked + 1, entry.pk
-    head = TrailHead.objects.filter(pk=1).first()
-    if head and (head.last_seq != checked or (checked and head.last_hash != prev)):
-        return ChainReport(False, checked, checked + 1, last_id,
-                           f"the chain ends at {checked} but its head says {head.last_seq} "
-                           "(entries deleted from the end?)")
-    return ChainReport(True, checked)
+class TrailNotAnchored(Exception):
+    """The stretch since the last anchor does not verify: no anchor vouches for it."""
+
+    def __init__(self, report: ChainReport):
+        self.report = report
+        super().__init__(report.summary())
+
+
+def trail_anchor() -> Anchor | None:
+    """Seal, then write the chain head to the anchor store, after proving the entries since the
+    last anchor (read from the store itself, not the database). None when the head has not
+    moved; TrailNotAnchored when the new stretch does not verify."""
+    trail_seal()
+    head = (TrailEntry.objects.filter(seq__isnull=False).order_by("-seq")
+            .values("seq", "hash", "key_id").first())
+    if head is None:
+        return None
+    store = anchor_store()
+    hint = TrailHead.objects.filter(pk=1).values_list("anchored_seq", flat=True).first() or 0
+    last = store.last(hint_seq=hint)
+    if last and (last.seq, last.hash) == (head["seq"], head["hash"]):
+        return None
+    report = trail_verify_since(last)
+    if not report.ok:
+        logger.error("audit trail NOT anchored: %s", report.summary())
+        raise TrailNotAnchored(report)
+    anchor = new_anchor(seq=head["seq"], hash=head["hash"], key_id=head["key_id"])
+    store.append(anchor)
+    TrailHead.objects.filter(pk=1).update(anchored_seq=anchor.seq)
+    return anchor
 
 
 def trail_unsealed_age_seconds() -> float:
