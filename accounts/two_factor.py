@@ -72,5 +72,5 @@ def second_factor_verify(*, request: Any, token: str) -> bool:
 
 
 def _qr_svg(data: str) -> str:
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=16)
     return image.to_string(encoding="unicode")

@@ -5,6 +5,8 @@ the positions they need, and points DRF's throttles and token authentication at 
 versions. See docs/accounts.md.
 """
 
+from datetime import timedelta
+
 from config.env import env_bool, env_float, env_int
 from config.settings.base import INSTALLED_APPS, MIDDLEWARE, REST_FRAMEWORK
 
@@ -21,7 +23,7 @@ LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=
 
 AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", True)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
-AXES_COOLOFF_TIME = LOGIN_COOLOFF_MINUTES / 60  # hours, as a float
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 # The login name whatever the form calls it (username: staff login, admin, API; email: the

@@ -108,7 +108,7 @@ def test_a_success_before_the_limit_starts_the_count_again(alice):
 def test_the_limit_and_cool_off_come_from_settings(alice, settings):
     """LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES set these two (config/settings/accounts.py)."""
     settings.AXES_FAILURE_LIMIT = 3
-    settings.AXES_COOLOFF_TIME = 1 / 60  # what LOGIN_COOLOFF_MINUTES=1 sets (in hours)
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=1)  # what LOGIN_COOLOFF_MINUTES=1 sets
     client = Client()
     for attempt in range(3):
         web_login(client, "alice", f"wrong-{attempt}")
