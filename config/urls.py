@@ -17,6 +17,7 @@ urlpatterns = [
     *channel_urlpatterns(),  # api/v1/, apply/ and every other channel (channels_ingest/registry.py)
     path("review/", include("auditing.urls")),
     path("models/", include("modelops.urls")),
+    path("privacy/", include("privacy.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="api-docs"),
 ]

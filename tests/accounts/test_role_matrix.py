@@ -232,6 +232,9 @@ MATRIX: list[Row] = [
     Row("modelops:training-detail", "GET", MODEL_VIEWERS.format("200"), {"pk": "training_run"}),
     Row("modelops:rescoring", "GET", MODEL_VIEWERS.format("200")),
     Row("modelops:rescoring", "POST", "login 403 403 403 403 403 302 403 302"),
+    # --- erasure requests (privacy): administrators only --------------------------------------
+    Row("privacy:erasures", "GET", "login 403 403 403 403 403 403 403 200"),
+    Row("privacy:erasures", "POST", "login 403 403 403 403 403 403 403 400", note="empty form"),
 ]
 
 
