@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from applicants.schema import ApplicationSchema
 from applicants.validation import ApplicationInvalid, validate_answers
+from auditing.csv_safety import csv_dict_writer
 from modelops.models import HistoricalApplication, HistoryImport
 from scoring.models import TIERS, Target
 
@@ -203,7 +204,8 @@ def _store(report: ImportReport, valid: list[HistoricalApplication]) -> None:
 def _write_rejects(target: Path, header: list[str], rejected: list[Rejected]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["line", "reasons", *header], extrasaction="ignore")
+        # Rows people open in a spreadsheet: text that would run as a formula gets a '.
+        writer = csv_dict_writer(handle, ["line", "reasons", *header], extrasaction="ignore")
         writer.writeheader()
         for item in rejected:
             writer.writerow({**item.row, "line": item.line, "reasons": "; ".join(item.reasons)})

@@ -6,7 +6,6 @@ file can prove which export it came from and that it was not altered.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -24,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from applicants.schema import get_schema
+from auditing.csv_safety import csv_writer
 from auditing.labels import LabelFilters, columns, iter_rows
 from auditing.models import ExportFormat, ExportJob, JobStatus
 from objectstore import store_for
@@ -66,7 +66,7 @@ def _canonical(row: dict[str, Any]) -> bytes:
 class _CsvWriter:
     def __init__(self, path: Path, names: list[str]):
         self.handle = path.open("w", newline="", encoding="utf-8")
-        self.writer = csv.writer(self.handle)
+        self.writer = csv_writer(self.handle)  # text that would run as a formula gets a '
         self.writer.writerow(names)
         self.names = names
 

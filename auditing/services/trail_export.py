@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -11,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from auditing.csv_safety import csv_writer
 from auditing.selectors import TrailFilters
 from trail.models import TrailEntry
 from trail.services import trail_record
@@ -35,7 +35,7 @@ def trail_export_csv(*, filters: TrailFilters, actor: Any) -> tuple[bytes, int, 
             "Narrow the period or add a filter."
         )
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # notes and names are free text: no cell runs as a formula
     writer.writerow(HEADER)
     digest = hashlib.sha256()
     for entry in entries.iterator(chunk_size=2000):

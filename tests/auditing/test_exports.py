@@ -158,3 +158,76 @@ def test_an_export_runs_in_the_background_with_progress_and_a_download(
     colleague = Client()
     colleague.force_login(make_user("colleague", "analyst"))
     assert colleague.get(status["download"]).status_code == 404
+
+
+# --- spreadsheet formulas (CSV injection) ------------------------------------------------------
+
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def test_free_text_that_would_run_as_a_formula_is_neutralised_in_the_labelled_export(
+    routed, answers, risky, dave, tmp_path
+):
+    item = routed({**risky, "employer": HYPERLINK})
+    review_item_claim(item_id=item.pk, user=dave)
+    review_record(item_id=item.pk, auditor=dave, final_tier="medium",
+                  reason_code="other", note=HYPERLINK)
+    path, _ = _export(tmp_path, "labels.csv")
+    text = path.read_text()
+    assert f'"\'{HYPERLINK.replace(chr(34), chr(34) * 2)}"' in text  # quoted CSV, with its '
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["answer_employer"] == "'" + HYPERLINK
+    assert float(row["prob_high"]) > 0  # numbers are written as numbers, never quoted
+    assert not any(value.startswith(("=", "@")) for value in row.values())
+
+
+def test_the_trail_export_neutralises_an_override_reason_written_as_a_formula(
+    routed, risky, dave
+):
+    from auditing.selectors import TrailFilters
+    from auditing.services.trail_export import trail_export_csv
+
+    item = routed(risky)
+    review_item_claim(item_id=item.pk, user=dave)
+    review_record(item_id=item.pk, auditor=dave, final_tier="medium", reason_code="other",
+                  note=HYPERLINK)
+    data, _rows, _fingerprint = trail_export_csv(
+        filters=TrailFilters(application=str(item.application_id), action="review."), actor=dave)
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert [row["note"] for row in rows] == ["'" + HYPERLINK]
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    (HYPERLINK, "'" + HYPERLINK),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("-12.5", "-12.5"),   # text that is only a number stays that number
+    ("+3e4", "+3e4"),
+    (-7, -7),             # numbers are never touched
+    (-0.25, -0.25),
+    ("plain text", "plain text"),
+    ("a=b", "a=b"),
+    (None, None),
+])
+def test_csv_safe_prefixes_text_that_a_spreadsheet_would_run_and_nothing_else(value, written):
+    from auditing.csv_safety import csv_safe
+
+    assert csv_safe(value) == written
+
+
+def test_every_csv_writer_in_the_platform_goes_through_the_safe_helper():
+    """A new `csv.writer`/`DictWriter` outside auditing/csv_safety.py fails this test."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root).as_posix()
+        if relative.startswith((".venv/", "node_modules/", "tests/")) or \
+                relative == "auditing/csv_safety.py":
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "csv.writer(" in text or "csv.DictWriter(" in text:
+            offenders.append(relative)
+    assert offenders == []
