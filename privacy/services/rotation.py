@@ -152,12 +152,17 @@ def _read_batch(column: EncryptedColumn, *, after: Any, limit: int) -> list[tupl
     table, pk, col = column.sql_names
     # Names come from the models, never from input.
     where = f"{col} IS NOT NULL" + (f" AND {pk} > %s" if after is not None else "")
-    params = ([after] if after is not None else []) + [limit]
+    params = ([_db_pk(column, after)] if after is not None else []) + [limit]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {pk}, {col} FROM {table} WHERE {where} ORDER BY {pk} LIMIT %s",  # noqa: S608
                        params)
         return [(column.model._meta.pk.to_python(pk_value), token)
                 for pk_value, token in cursor.fetchall()]
+
+
+def _db_pk(column: EncryptedColumn, value: Any) -> Any:
+    """A primary key as the database driver takes it (a UUID is text on SQLite)."""
+    return column.model._meta.pk.get_db_prep_value(value, connection)
 
 
 def _reencrypt(column: EncryptedColumn, rows: Iterable[tuple[Any, str]]
@@ -169,7 +174,7 @@ def _reencrypt(column: EncryptedColumn, rows: Iterable[tuple[Any, str]]
             current += 1
             continue
         try:
-            updates.append((rotate_token(token), pk, token))
+            updates.append((rotate_token(token), _db_pk(column, pk), token))
         except DecryptionFailed as exc:
             raise RotationFailed(
                 f"{column.label} of row {pk} cannot be decrypted with any key in "

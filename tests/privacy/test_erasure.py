@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 
 from accounts.roles import Role
 from applicants.crypto import identity_hash, pseudonym
-from applicants.models import Applicant, Application, Channel, Status
+from applicants.models import Applicant, Application, Channel, Draft, Status
 from applicants.services import application_submit, application_transition
 from auditing.labels import LabelFilters
 from auditing.models import Review, ReviewItem
@@ -91,6 +91,10 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
     control = _apply(answers, OTTO)
     review = _reviewed_with_a_note(first, dave, "Called Zelda Quartermaine on +44 20 7946 0123; "
                                                 "income confirmed.")
+    Draft.objects.create(schema_name="consumer_credit", channel=Channel.WEB, owner_kind="user",
+                         owner_user=alice, answers={**answers, **ZELDA}, application=second,
+                         provenance={"full_name": [{"value": ZELDA["full_name"]}]},
+                         status="submitted", expires_at=second.created_at)
     _drain_both()
     old_person = first.applicant_id
     assert second.applicant_id == old_person
@@ -129,6 +133,8 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
     assert not zelda.found_in(_everything_in_the_database(but=(TrailEntry,)))
     assert request.changes["trail_entries_quoting_personal_values"] == 1
     assert request.changes["review_notes_scrubbed"] == 1
+    assert request.changes["related_encrypted_rows"] == 2  # the draft's answers and provenance
+    assert Draft.objects.get(application=second).answers == {}
     entry = TrailEntry.objects.get(action="personal_data.erased", object_id=str(request.pk))
     assert entry.actor == admin and set(entry.after["applications"]) == erased
     assert entry.after["reference"] == "DPO-2026/41"

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from applicants.models import Applicant, Application, Channel
+from applicants.drafts import draft_start
+from applicants.models import Applicant, Application, Channel, Draft
 from applicants.services import application_submit
 from privacy.models import RotationCheckpoint
 from privacy.services.rotation import encrypted_columns, rotate_column
@@ -40,18 +41,24 @@ def _raw(table: str, pk: Any) -> str:
 
 def _everything_readable() -> dict[str, Any]:
     return {**{f"app:{a.pk}": a.pii for a in Application.objects.all()},
-            **{f"person:{p.pk}": p.pii for p in Applicant.objects.all()}}
+            **{f"person:{p.pk}": p.pii for p in Applicant.objects.all()},
+            **{f"draft:{d.pk}": (d.answers, d.provenance) for d in Draft.objects.all()}}
 
 
 def test_the_scan_finds_every_encrypted_column():
     labels = {column.label for column in encrypted_columns()}
-    assert {"applicants.Application.pii", "applicants.Applicant.pii"} <= labels
+    assert {"applicants.Application.pii", "applicants.Applicant.pii",
+            "applicants.Draft.answers", "applicants.Draft.provenance"} <= labels
 
 
 @pytest.mark.django_db
-def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_go(settings, answers):
+def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_go(settings, answers,
+                                                                       make_user):
     settings.PII_ENCRYPTION_KEYS = [KEY_A]
     ids = _submit(answers, 7, "ROTA")
+    draft = draft_start(channel=Channel.WEB, owner_user=make_user("drafter"))
+    Draft.objects.filter(pk=draft.pk).update(answers={"full_name": "Draft Person"},
+                                             provenance={"full_name": [{"value": "Draft Person"}]})
     before = _everything_readable()
     token_before = _raw("applicants_application", ids[0])
 
@@ -62,6 +69,7 @@ def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_go(settings,
     text = out.getvalue()
     assert "applicants.Application.pii: 7 rows (7 re-encrypted" in text
     assert "[batch 3]" in text and "rows/s" in text
+    assert "applicants.Draft.answers: 1 rows (1 re-encrypted" in text  # found by the scan
     assert _raw("applicants_application", ids[0]) != token_before
     call_command("rotate_pii_keys", "--check", stdout=StringIO())
 
