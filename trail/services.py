@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from trail.anchors import Anchor, anchor_store, new_anchor
@@ -85,10 +85,32 @@ def trail_seal(*, limit: int = 5000) -> int:
             entry.seq, entry.prev_hash, entry.key_id = seq, prev, ring.current_id
             entry.hash = prev = keyed_hash(entry, prev, seq, key_id=ring.current_id,
                                            secret=secret)
-        TrailEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash", "key_id"],
-                                       batch_size=1000)
+        _write_seals(pending)
         TrailHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
     return len(pending)
+
+
+def _write_seals(entries: list[TrailEntry]) -> None:
+    """PostgreSQL: one UPDATE ... FROM (VALUES ...) per 1,000 entries (several times faster
+    than bulk_update's CASE per column); other databases: bulk_update."""
+    if connection.vendor != "postgresql":
+        TrailEntry.objects.bulk_update(entries, ["seq", "prev_hash", "hash", "key_id"],
+                                       batch_size=500)
+        return
+    table = TrailEntry._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), 1000):
+            batch = entries[start:start + 1000]
+            rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s)"] * len(batch))
+            statement = (  # the table name and placeholders are ours; values go as parameters
+                f"UPDATE {table} AS t SET seq = v.seq, prev_hash = v.prev_hash, "  # noqa: S608
+                f"hash = v.hash, key_id = v.key_id FROM (VALUES {rows}) "
+                "AS v(id, seq, prev_hash, hash, key_id) WHERE t.id = v.id"
+            )
+            cursor.execute(
+                statement,
+                [value for e in batch for value in (e.pk, e.seq, e.prev_hash, e.hash, e.key_id)],
+            )
 
 
 def _key_change_entry(old: str | None, new: str, first_pending: TrailEntry) -> TrailEntry:
