@@ -41,10 +41,12 @@ def can_submit_application(user: Any) -> bool:
 
 
 def can_view_application(user: Any, application: Application) -> bool:
-    """Staff who work applications see all; any other account only what it submitted or
-    owns (linked by a verified step). Never by the person record: that is found by an
-    identity number anyone can type."""
-    if has_role(user, Role.AGENT, Role.CLERK, Role.AUDITOR, Role.AUDITOR_LEAD, Role.ADMIN):
+    """Staff who take applications (agents, clerks) and admins see all; any other account
+    only what it submitted or owns (linked by a verified step). Never by the person record:
+    that is found by an identity number anyone can type. Auditors read applications on the
+    review pages only, which hide the model's answer from a blind review (here it would
+    show)."""
+    if has_role(user, Role.AGENT, Role.CLERK, Role.ADMIN):
         return True
     if not user.is_authenticated:
         return False
@@ -204,3 +206,9 @@ def can_approve_models(user: Any) -> bool:
     """Whether the role approves models at all (pages answer 403 to the others); whether it
     may approve one given model (never the one it trained) is can_approve_model's."""
     return has_role(user, Role.APPROVER)
+
+
+def can_use_admin_site(user: Any) -> bool:
+    """The Django admin: platform administrators only (Django's staff flag alone is not
+    enough; approvers and auditor leads carry it but work on their own pages)."""
+    return bool(getattr(user, "is_staff", False)) and has_role(user, Role.ADMIN)

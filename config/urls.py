@@ -3,8 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.access import can_use_admin_site
 from channels_ingest.registry import channel_urlpatterns
 from config import health, views
+
+# The admin site asks accounts.access too, not only Django's is_staff flag.
+admin.site.has_permission = lambda request: can_use_admin_site(request.user)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,0 +1,78 @@
+"""Defects found by the access audit of issue 8 (docs/threat-model.md), one test each: the
+role matrix (test_role_matrix.py) sees their status codes; these say what was at stake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.roles import Role
+from tests.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_blind_review_stays_blind_outside_the_review_pages(routed, answers, dave):
+    """The item page hides the model's tier from a blind review but shows the application
+    id; the API and the applicant's status page must not show the decision to the auditor."""
+    item = routed(answers)
+    item.blind = True
+    item.save(update_fields=["blind"])
+    application_id = item.application_id
+    page = logged_in(dave).get(f"/review/items/{item.pk}/").content.decode()
+    assert str(application_id) in page and "Blind review." in page
+    assert token_client(dave).get(f"/api/v1/applications/{application_id}/").status_code == 404
+    assert logged_in(dave).get(f"/api/v1/applications/{application_id}/").status_code == 404
+    assert logged_in(dave).get(f"/apply/applications/{application_id}/").status_code == 404
+
+
+def test_the_admin_cannot_delete_decisions_or_what_they_hang_on(routed, answers, make_user):
+    """Deleting an application cascades to its decisions and review, and nothing records it
+    in the trail: the admin reads these records but deletes none of them."""
+    admin = make_user("root", Role.ADMIN)
+    item = routed(answers)
+    application = item.application
+    decision = application.decisions.get(is_current=True)
+    client = logged_in(admin)
+    for path in (f"/admin/applicants/application/{application.pk}/",
+                 f"/admin/applicants/applicant/{application.applicant_id}/",
+                 f"/admin/scoring/decision/{decision.pk}/",
+                 f"/admin/scoring/modelversion/{decision.model_version_id}/"):
+        assert client.get(path + "change/").status_code == 200, path
+        assert client.get(path + "delete/").status_code == 403, path
+        assert client.post(path + "delete/", {"post": "yes"}).status_code == 403, path
+    assert application.decisions.filter(pk=decision.pk).exists()
+
+
+def test_model_pages_refuse_roles_that_may_never_take_the_step(active_model, make_user):
+    """Analysts and auditor leads may read the registry; a POST to act on a model is a 403,
+    not a redirect carrying the service's refusal."""
+    version = active_model.version
+    for role in (Role.ANALYST, Role.AUDITOR_LEAD):
+        client = logged_in(make_user(f"reader_{role}", role))
+        assert client.get(f"/models/{version}/").status_code == 200, role
+        for step in ("approve", "activate", "retire", "shadow"):
+            assert client.post(f"/models/{version}/{step}/").status_code == 403, (role, step)
+        assert client.post("/models/rollback/").status_code == 403, role
+    admin = logged_in(make_user("root", Role.ADMIN))
+    assert admin.post(f"/models/{version}/approve/").status_code == 403  # approvers approve
+    assert admin.post(f"/models/{version}/retire/").status_code == 302  # refused with a message
+
+
+def test_only_admins_enter_the_admin_site_whatever_the_staff_flag(make_user):
+    """Approvers and auditor leads carry Django's staff flag; the admin site asks
+    accounts.access (can_use_admin_site), so they are sent to its login like anyone else."""
+    for role in (Role.APPROVER, Role.AUDITOR_LEAD):
+        user = make_user(f"staff_{role}", role)
+        assert user.is_staff
+        response = logged_in(user).get("/admin/")
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert logged_in(make_user("root", Role.ADMIN)).get("/admin/").status_code == 200
