@@ -94,7 +94,8 @@ def draft_answer_many(draft: Draft, raw_answers: Mapping[str, Any], provenance: 
     with transaction.atomic():
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         _check_open(locked)
-        answers, versions = dict(locked.answers or {}), dict(locked.provenance or {})
+        answers = dict(locked.answers or {})
+        versions = {name: list(history) for name, history in (locked.provenance or {}).items()}
         staged, errors, cleared = _stage(schema, raw_answers, today)
 
         # A rule that names a field answered now refuses that answer; a rule that names
@@ -115,13 +116,18 @@ def draft_answer_many(draft: Draft, raw_answers: Mapping[str, Any], provenance: 
                 history.append(provenance.version(value))
             answers[name] = value
 
-        locked.answers, locked.provenance = answers, versions
-        locked.expires_at = draft_expiry()
-        update = ["answers", "provenance", "expires_at", "updated_at"]
-        if section is not None:
+        # Nothing accepted and nothing cleared (a refused answer, a step sent again unchanged):
+        # no write. Otherwise one, which also pushes the expiry back.
+        changed = versions != locked.provenance
+        update = ["answers", "provenance", "expires_at", "updated_at"] if changed else []
+        if changed:
+            locked.answers, locked.provenance = answers, versions
+            locked.expires_at = draft_expiry()
+        if section is not None and section != locked.current_section:
             locked.current_section = section
-            update.append("current_section")
-        locked.save(update_fields=update)
+            update += ["current_section", "updated_at"]
+        if update:
+            locked.save(update_fields=sorted(set(update)))
     draft.answers, draft.provenance = locked.answers, locked.provenance
     draft.expires_at, draft.current_section = locked.expires_at, locked.current_section
 

@@ -291,3 +291,11 @@ def test_an_api_submission_records_api_provenance(alice, answers):
     assert set(provenance) == set(answers)
     assert {v[0]["method"] for v in provenance.values()} == {"api"}
     assert {v[0]["by"] for v in provenance.values()} == {f"user:{alice.pk}"}
+
+
+def test_a_refused_or_repeated_answer_writes_nothing(draft, typed, django_assert_num_queries):
+    answer(draft, "annual_income", "54000", typed)
+    with django_assert_num_queries(3):  # savepoint, the locked read, release: no UPDATE
+        answer(draft, "annual_income", "lots", typed)
+    with django_assert_num_queries(3):
+        answer(draft, "annual_income", "54,000", typed)

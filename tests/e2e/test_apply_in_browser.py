@@ -66,7 +66,8 @@ def open_browser(playwright_driver: Any, chromium: Path) -> Iterator[Callable[..
         contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
         page.console_problems = []
-        page.on("console", lambda m: m.type == "error" and page.console_problems.append(m.text))
+        page.on("console", lambda m: m.type == "error" and page.console_problems.append(
+            f"{page.url}: {m.text} at {m.location}"))
         return page
 
     yield open_page
@@ -79,7 +80,9 @@ def open_browser(playwright_driver: Any, chromium: Path) -> Iterator[Callable[..
 def shot(page: Any, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        # caret="initial": hiding the caret would inject a style element, which the
+        # Content-Security-Policy refuses (and the console check below would catch).
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True, caret="initial")
 
 
 @pytest.fixture

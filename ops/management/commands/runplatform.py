@@ -74,6 +74,7 @@ class Command(BaseCommand):
         users = ", ".join(DEMO_USERS) if settings.DEBUG else "(create users with createsuperuser)"
         self.stdout.write(self.style.SUCCESS(
             "\n  riskscore is starting\n"
+            f"    apply          {url}apply/   (demo applicant: applicant@example.com)\n"
             f"    web            {url}\n"
             f"    API docs       {url}api/docs/\n"
             f"    admin          {url}admin/\n"
