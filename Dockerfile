@@ -13,7 +13,9 @@ COPY . .
 # Static files with hashed names and their manifest, built into the image: production's
 # storage (CompressedManifestStaticFilesStorage) answers 500 for a file missing from it.
 RUN DJANGO_SETTINGS_MODULE=config.settings.build python manage.py collectstatic --noinput \
- && useradd --create-home riskscore && mkdir -p /app/var && chown riskscore /app/var
+ && useradd --create-home riskscore \
+ && mkdir -p /app/var/models /app/var/anchors \
+ && chown riskscore /app/var /app/var/models /app/var/anchors
 USER riskscore
 ENV DJANGO_SETTINGS_MODULE=config.settings.production
 EXPOSE 8000

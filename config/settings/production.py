@@ -8,6 +8,7 @@ from config.env import env, env_bool, env_int, env_list, env_str
 from config.production_checks import check_production_settings
 from config.settings.base import *  # noqa: F403
 from config.settings.base import tune_database
+from config.settings.trail import require_trail_hmac_keys
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -35,3 +36,5 @@ STORAGES = PRODUCTION_STORAGES  # noqa: F405
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 # Auditors, approvers and admins enrol and verify a second factor (docs/accounts.md).
 OTP_REQUIRED_FOR_STAFF = env_bool("OTP_REQUIRED_FOR_STAFF", True)
+# The audit chain's HMAC keys come from the environment, never a generated file (docs/audit-trail.md).
+TRAIL_HMAC_KEYS = require_trail_hmac_keys(TRAIL_HMAC_KEYS)  # noqa: F405

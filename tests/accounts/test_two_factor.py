@@ -155,6 +155,7 @@ def _settings_value(module: str, name: str, **env: str) -> str:
         "DJANGO_ALLOWED_HOSTS": "riskscore.example.com",
         "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "PII_HASH_KEY": secrets.token_urlsafe(32), "PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "TRAIL_HMAC_KEYS": f"t1:{secrets.token_urlsafe(32)}",
         "DATABASE_URL": "postgres://riskscore@127.0.0.1:5432/riskscore",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         **env,
