@@ -285,11 +285,19 @@ def erasure_follow_up(request_id: Any) -> ErasureRequest:
         if status == OutboxStatus.DEAD:
             entry["dead"] += 1
             entry["problem"] = error[:500]
+    for name, owed in (request.sinks or {}).items():
+        if name not in sinks:  # delivered, then purged from the outbox (OUTBOX_RETENTION_DAYS)
+            sinks[name] = {"messages": owed.get("messages", 0), "delivered": owed.get("messages", 0),
+                           "dead": 0, "verified": False}
     for name, entry in sinks.items():
         if entry["dead"]:
             problems.append(f"{name}: {entry['dead']} messages are dead letters: {entry['problem']}")
         elif entry["delivered"] == entry["messages"]:
-            stale = _stale_links(name, request)
+            try:
+                stale = _stale_links(name, request)
+            except Exception as exc:  # the sink is unreachable right now: read back later
+                entry["problem"] = f"read-back failed: {type(exc).__name__}"
+                continue
             entry["verified"] = not stale
             if stale:
                 entry["problem"] = f"{len(stale)} records still link elsewhere"

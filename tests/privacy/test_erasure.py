@@ -242,3 +242,29 @@ def test_only_an_administrator_may_erase_and_bad_requests_are_clear(alice, dave,
     with pytest.raises(CommandError, match="no erasure request"):
         call_command("erase_personal_data", "--status", "nope")
     assert not ErasureRequest.objects.exists()
+
+
+def test_a_dead_letter_needs_attention_and_a_redrive_finishes_the_erasure(
+        sinks_on, active_model, answers, admin, settings):
+    application = _apply(answers, ZELDA)
+    _drain_both()
+    request = erasure_request(actor=admin, application_id=application.pk)
+    reachable = settings.DYNAMODB_ENDPOINT_URL
+    from ops.dynalite import free_port
+
+    settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    settings.DYNAMODB_TIMEOUT_SECONDS = 0.5
+    settings.OUTBOX_MAX_ATTEMPTS = 1  # the first failure is final
+    _drain_both()
+    request = erasure_follow_up(request.pk)
+    assert request.status == ErasureStatus.ATTENTION
+    assert "dynamodb: 1 messages are dead letters" in request.last_error
+
+    settings.DYNAMODB_ENDPOINT_URL = reachable
+    out = StringIO()
+    call_command("erase_personal_data", "--redrive", str(request.pk), "--drain", stdout=out)
+    assert "Done and verified" in out.getvalue()
+    # Delivered messages are purged in time; a request checked after that still verifies.
+    OutboxMessage.objects.filter(payload__erasure=str(request.pk)).delete()
+    ErasureRequest.objects.filter(pk=request.pk).update(status=ErasureStatus.SINKS_PENDING)
+    assert erasure_follow_up(request.pk).status == ErasureStatus.DONE

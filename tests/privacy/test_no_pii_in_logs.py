@@ -1,8 +1,8 @@
-"""No personal value a person submits ever reaches a log line: a full run — API submissions
-(and a refused one), scoring in a real worker, a review, an unmasking, delivery to DynamoDB
-and the warehouse, a labelled export, an erasure — with every logger at DEBUG (SQL too) in
-this process and in the worker, then every record and the worker's log file scanned for the
-values in all the forms people write them."""
+"""No personal value a person submits ever reaches a log line: a full run — failed logins
+under their email, API submissions (and a refused one), scoring in a real worker, a review,
+an unmasking, delivery to DynamoDB and the warehouse, a labelled export, an erasure — with
+every logger at DEBUG (SQL too) in this process and in the worker, then every record and the
+worker's log file scanned for the values in all the forms people write them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 
 from accounts.roles import Role
 from applicants.models import Application, Status
@@ -144,6 +145,14 @@ def test_no_submitted_personal_value_reaches_any_log_line(
     make_user("pii-admin", Role.ADMIN)
     client = token_client(alice)
 
+    # A failed login under the person's email (applicants sign in with it). Looking an account
+    # up by its email puts the email in the SQL, so SQL logging (DEBUG=True only, never in
+    # production) is off for this step alone; every other logger still records at DEBUG.
+    connection.force_debug_cursor = False
+    for url, field in (("/accounts/login/", "username"), ("/apply/account/login/", "login")):
+        Client().post(url, {field: PERSON["email"], "password": "not-the-password"})
+    connection.force_debug_cursor = True
+    assert any("AXES: New login failure" in line for line in every_log_record.lines)
     refused = client.post("/api/v1/applications/", {"answers": {**answers, **PERSON, **REFUSED}},
                           format="json", HTTP_IDEMPOTENCY_KEY="pii-scan-refused")
     assert refused.status_code == 422
