@@ -268,3 +268,41 @@ def test_a_dead_letter_needs_attention_and_a_redrive_finishes_the_erasure(
     OutboxMessage.objects.filter(payload__erasure=str(request.pk)).delete()
     ErasureRequest.objects.filter(pk=request.pk).update(status=ErasureStatus.SINKS_PENDING)
     assert erasure_follow_up(request.pk).status == ErasureStatus.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_in_flight_during_an_erasure_is_erased_too(answers, make_user):
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    admin = make_user("root", Role.ADMIN)
+    first = application_submit(answers={**answers, **ZELDA}, channel=Channel.API).application
+    outcome: dict[str, Any] = {}
+
+    def erase() -> None:
+        try:
+            outcome["request"] = erasure_request(actor=admin, national_id=ZELDA["national_id"])
+        except BaseException as exc:  # reported by the main thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # Her second application is being stored (its transaction holds her person record)
+        # when the erasure starts: the erasure waits for it, then erases it with the first.
+        second = application_submit(answers={**answers, **ZELDA}, channel=Channel.API).application
+        eraser = threading.Thread(target=erase)
+        eraser.start()
+        time.sleep(0.5)
+        assert eraser.is_alive()
+    eraser.join(timeout=30)
+    assert "error" not in outcome, outcome.get("error")
+    request = outcome["request"]
+    assert set(request.application_ids) == {str(first.pk), str(second.pk)}
+    assert all(a.pii == {} for a in Application.objects.filter(pk__in=[first.pk, second.pk]))
+    assert not Applicant.objects.filter(identity_hash=identity_hash(ZELDA["national_id"])).exists()
+    # Applying again afterwards is a new person: nothing links back.
+    third = application_submit(answers={**answers, **ZELDA}, channel=Channel.API).application
+    assert third.applicant_id != request.tombstone_applicant_id and not third.possible_duplicate
