@@ -239,3 +239,20 @@ def test_steps_of_a_schema_without_sections_and_consent_fields(settings):
     steps = presenters.steps(schema)
     assert [s.title for s in steps] == ["Car insurance claim"]
     assert presenters.consent_fields(schema) == []
+
+
+def test_a_forgotten_password_is_reset_through_a_mailed_link(client, alice):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
+    response = client.post("/apply/account/password/reset/", {"email": alice.email})
+    assert response.status_code == 302
+    link = re.search(r"https?://[^/\s]+(/apply/account/password/reset/key/\S+/)",
+                     mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)
+    assert form.status_code == 200
+    done = client.post(form.redirect_chain[-1][0] if form.redirect_chain else link,
+                       {"password1": "another-long-phrase-7", "password2": "another-long-phrase-7"})
+    assert done.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("another-long-phrase-7")
