@@ -132,10 +132,15 @@ def _person_of_application(application_id: Any) -> list[Applicant]:
         pk = uuid.UUID(str(application_id))
     except ValueError as exc:
         raise ErasureRefused("an application id is a UUID") from exc
-    applicant_id = Application.objects.filter(pk=pk).values_list("applicant_id", flat=True).first()
-    if applicant_id is None:
-        raise ErasureRefused(f"there is no application {pk}")
-    return list(Applicant.objects.select_for_update().filter(pk=applicant_id))
+    for _ in range(2):  # a concurrent erasure may move the application while we wait
+        applicant_id = (Application.objects.filter(pk=pk)
+                        .values_list("applicant_id", flat=True).first())
+        if applicant_id is None:
+            raise ErasureRefused(f"there is no application {pk}")
+        people = list(Applicant.objects.select_for_update().filter(pk=applicant_id))
+        if people:
+            return people
+    return []
 
 
 def _free_text_fields() -> set[str]:
