@@ -76,3 +76,33 @@ def test_only_admins_enter_the_admin_site_whatever_the_staff_flag(make_user):
         response = logged_in(user).get("/admin/")
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert logged_in(make_user("root", Role.ADMIN)).get("/admin/").status_code == 200
+
+
+def test_the_next_address_of_the_login_and_two_factor_pages_stays_on_this_site(make_user):
+    """`?next=` is typed by whoever sends the link: an address on another site is dropped."""
+    agent = make_user("ag", Role.AGENT)
+    client = logged_in(agent)
+    for evil in ("https://evil.example/x", "//evil.example/x", "/\\evil.example/x"):
+        response = client.get("/accounts/two-factor/", {"next": evil})
+        assert response.status_code == 302 and "evil" not in response["Location"], evil
+        assert "evil" not in client.get("/accounts/two-factor/enrol/", {"next": evil}).content.decode()
+        login = Client().post(f"/accounts/login/?next={evil}",
+                              {"username": "ag", "password": "pw-for-tests"})
+        assert login.status_code == 302 and "evil" not in login["Location"], evil
+
+
+def test_the_broker_accepts_json_messages_only():
+    """A message put on Redis by someone on the network cannot carry a pickle to run."""
+    import pickle
+
+    from kombu.exceptions import ContentDisallowed
+    from kombu.serialization import loads, prepare_accept_content
+
+    from config.celery import app
+
+    assert set(app.conf.accept_content) == {"json"} and app.conf.task_serializer == "json"
+    accept = prepare_accept_content(app.conf.accept_content)
+    assert loads(b'{"task": "x"}', "application/json", "utf-8", accept=accept) == {"task": "x"}
+    with pytest.raises(ContentDisallowed):
+        loads(pickle.dumps({"task": "x"}), "application/x-python-serialize", "binary",
+              accept=accept)
