@@ -18,54 +18,27 @@ from django.core.management.base import CommandError
 
 from accounts.roles import Role
 from applicants.crypto import identity_hash, pseudonym
-from applicants.models import Applicant, Application, Channel, Draft, Status
-from applicants.services import application_submit, application_transition
+from applicants.models import Applicant, Application, Channel, Draft
+from applicants.services import application_submit
 from auditing.labels import LabelFilters
-from auditing.models import Review, ReviewItem
+from auditing.models import ReviewItem
 from auditing.services.exports import labels_write
-from auditing.services.queue import review_item_claim, review_queue_sync
-from auditing.services.reviews import review_record
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_resend, sink_topic
 from privacy.matching import PersonalValues
 from privacy.models import ErasureRequest, ErasureStatus
 from privacy.services.erasure import ErasureRefused, erasure_follow_up, erasure_request
-from scoring.services import score_waiting_applications
 from sinks.dynamodb import DynamoDBSink
 from sinks.dynamodb_table import query_by_applicant
 from sinks.services import sink_drain
+from tests.privacy.helpers import OTTO, ZELDA, reviewed_with_a_note, submit_scored
 from trail.models import TrailEntry
 
 pytestmark = pytest.mark.django_db
 
-ZELDA = {"full_name": "Zelda Quartermaine", "national_id": "ZQ-998877-X",
-         "email": "zelda.quartermaine@example.org", "phone": "+44 20 7946 0123",
-         "date_of_birth": "1979-03-14", "address": "7 Quartermaine Mews, Oxbridge",
-         "postcode": "OX9 4QZ", "employer": "Quartermaine Haulage"}
-OTTO = {"full_name": "Otto Control", "national_id": "OC-123123-C", "email": "otto@example.org",
-        "employer": "Control Works"}
-
-
 @pytest.fixture
 def admin(make_user: Any) -> Any:
     return make_user("root", Role.ADMIN)
-
-
-def _apply(answers: dict[str, Any], person: dict[str, Any], *, owner: Any = None) -> Application:
-    submitted = application_submit(answers={**answers, **person}, channel=Channel.API, actor=owner,
-                                   applicant_user=owner, idempotency_key=None)
-    score_waiting_applications(first_id=submitted.application.pk)
-    return Application.objects.get(pk=submitted.application.pk)
-
-
-def _reviewed_with_a_note(application: Application, auditor: Any, note: str) -> Review:
-    if application.status == Status.SCORED:
-        application_transition(application_ids=[application.pk], from_status=Status.SCORED,
-                               to_status=Status.IN_REVIEW, note="test: sent to review")
-    review_queue_sync()
-    item = ReviewItem.objects.get(application=application)
-    review_item_claim(item_id=item.pk, user=auditor)
-    return review_record(item_id=item.pk, auditor=auditor, final_tier=item.model_tier, note=note)
 
 
 def _everything_in_the_database(*, but: tuple = ()) -> str:
@@ -86,10 +59,10 @@ def _drain_both() -> None:
 def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
         sinks_on, active_model, answers, alice, dave, admin, settings, tmp_path):
     settings.REVIEW_BLIND_SHARE = 0.0
-    first = _apply(answers, ZELDA, owner=alice)
-    second = _apply(answers, ZELDA, owner=alice)
-    control = _apply(answers, OTTO)
-    review = _reviewed_with_a_note(first, dave, "Called Zelda Quartermaine on +44 20 7946 0123; "
+    first = submit_scored(answers, ZELDA, owner=alice)
+    second = submit_scored(answers, ZELDA, owner=alice)
+    control = submit_scored(answers, OTTO)
+    review = reviewed_with_a_note(first, dave, "Called Zelda Quartermaine on +44 20 7946 0123; "
                                                 "income confirmed.")
     Draft.objects.create(schema_name="consumer_credit", channel=Channel.WEB, owner_kind="user",
                          owner_user=alice, answers={**answers, **ZELDA}, application=second,
@@ -185,7 +158,7 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
 
 def test_a_sink_that_is_down_is_retried_until_the_erasure_is_verified(
         sinks_on, active_model, answers, admin, settings):
-    application = _apply(answers, ZELDA)
+    application = submit_scored(answers, ZELDA)
     _drain_both()
     request = erasure_request(actor=admin, application_id=application.pk)
     reachable = settings.DYNAMODB_ENDPOINT_URL
@@ -246,7 +219,7 @@ def test_only_an_administrator_may_erase_and_bad_requests_are_clear(alice, dave,
 
 def test_a_dead_letter_needs_attention_and_a_redrive_finishes_the_erasure(
         sinks_on, active_model, answers, admin, settings):
-    application = _apply(answers, ZELDA)
+    application = submit_scored(answers, ZELDA)
     _drain_both()
     request = erasure_request(actor=admin, application_id=application.pk)
     reachable = settings.DYNAMODB_ENDPOINT_URL
