@@ -16,10 +16,15 @@ nine answers are for, in order, an anonymous visitor, then one account of each r
     anon  applicant  agent  clerk  auditor  auditor_lead  approver  analyst  admin
 
 An answer is a status code, or where a redirect goes: `login` (the staff login page),
-`alogin` (the admin's login page), `applogin` (the applicants' login page), `302` (anywhere
-else). `a|b` accepts either (used only where the answer depends on services outside this
-test, said in the row's note). Pages are requested with a logged-in session; rows marked
-`api=True` with the account's API token (DRF's token authentication), as a mobile client would.
+`alogin` (the admin's login page), `applogin` (the applicants' login page), `2fa` (the
+two-factor pages), `302` (anywhere else). `a|b` accepts either (used only where the answer
+depends on services outside this test, said in the row's note). Pages are requested with a
+logged-in session; rows marked `api=True` with the account's API token (DRF's token
+authentication), as a mobile client would.
+
+The same URLs are requested once more as each staff role that must use a second factor, with
+OTP_REQUIRED_FOR_STAFF on (production's default) and no code given: nothing but the login,
+two-factor and health pages may open (`test_staff_who_owe_a_second_factor_reach_nothing_else`).
 
 Detail URLs get real ids from one set of objects built once for the module (`world`): an
 application an applicant submitted, another applicant's application, a review item, a
@@ -53,6 +58,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.access import SECOND_FACTOR_ROLES
 from accounts.roles import Role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +138,7 @@ MATRIX: list[Row] = [
     Row("login", "GET", EVERYONE.format(*["200"] * 9)),
     Row("logout", "GET", EVERYONE.format(*["405"] * 9), note="logging out is a POST"),
     Row("logout", "POST", EVERYONE.format(*["302"] * 9)),
-    Row("two-factor-verify", "GET", "login 302 302 302 302 302 302 302 302",
+    Row("two-factor-verify", "GET", "login 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa",
         note="no device yet: sent to enrolment"),
     Row("two-factor-enrol", "GET", "login 403 200 200 200 200 200 200 200"),
     Row("openapi-schema", "GET", EVERYONE.format(*["200"] * 9)),
@@ -515,6 +521,8 @@ LOGIN_PAGES = {"login": settings.LOGIN_URL, "alogin": "/admin/login/",
 def _answer(response: Any) -> str:
     if response.status_code in (301, 302, 303, 307, 308):
         location = response.headers.get("Location", "")
+        if location.startswith(("/accounts/two-factor/", "/accounts/two-factor/enrol/")):
+            return "2fa"
         for name, page in LOGIN_PAGES.items():
             if location.startswith(page) and "next=" in location:
                 return name
@@ -586,3 +594,33 @@ def test_each_role_gets_the_expected_answer(row: Row, world: dict[str, Any]) -> 
     wrong = {persona: f"expected {expected[persona]}, got {got[persona]}"
              for persona in PERSONAS if got[persona] not in expected[persona].split("|")}
     assert not wrong, f"{row.method} {_url(row, world)}: {wrong}"
+
+
+# What stays open to a staff account that must use a second factor and has not given one
+# (accounts/middleware.py): logging in and out, the two-factor pages, health checks.
+OPEN_BEFORE_SECOND_FACTOR = {"login", "logout", "two-factor-verify", "two-factor-enrol",
+                             "admin:logout", "healthz", "readyz"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [str(role) for role in SECOND_FACTOR_ROLES])
+def test_staff_who_owe_a_second_factor_reach_nothing_else(role: str, world: dict[str, Any]) -> None:
+    """With OTP_REQUIRED_FOR_STAFF (production's default), a password alone opens no page:
+    every other URL sends the session to the two-factor pages (403 under /api/), and the
+    account's API token stops working (401)."""
+    cache.clear()
+    wrong = {}
+    with override_settings(OTP_REQUIRED_FOR_STAFF=True):
+        for row in ALL_ROWS:
+            if row.key in OPEN_BEFORE_SECOND_FACTOR:
+                expected = row.answers()[role]
+            elif row.api:
+                expected = "401"
+            elif _url(row, world).startswith("/api/"):
+                expected = "403"
+            else:
+                expected = "2fa"
+            got = _request(row, role, world)
+            if got not in expected.split("|"):
+                wrong[row.id] = f"expected {expected}, got {got}"
+    assert not wrong, wrong
