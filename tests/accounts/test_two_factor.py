@@ -172,3 +172,12 @@ def test_production_requires_the_second_factor_by_default_and_local_does_not():
     assert _settings_value("config.settings.production", "OTP_REQUIRED_FOR_STAFF",
                            OTP_REQUIRED_FOR_STAFF="false") == "False"
     assert _settings_value("config.settings.local", "OTP_REQUIRED_FOR_STAFF") == "False"
+
+
+def test_while_the_code_is_due_health_checks_static_files_and_logging_out_stay_open(required, erin):
+    client = password_login("erin")
+    assert client.get("/models/").status_code == 302
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/static/css/app.css").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session
