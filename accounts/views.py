@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import can_enrol_second_factor, second_factor_required
@@ -28,6 +29,7 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+@never_cache  # the page shows the secret
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_enrol(request: HttpRequest) -> HttpResponse:
@@ -50,6 +52,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:

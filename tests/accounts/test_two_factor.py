@@ -48,6 +48,7 @@ def test_a_staff_member_enrols_with_the_code_their_app_shows(erin):
     client = password_login("erin")
     page = client.get("/accounts/two-factor/enrol/")
     assert page.status_code == 200 and b"<svg" in page.content
+    assert "no-store" in page["Cache-Control"]  # the secret is on this page
     device = TOTPDevice.objects.get(user=erin, confirmed=False)
     shown_key = re.search(rb"Key: <code>([A-Z2-7=]+)</code>", page.content).group(1).decode()
     import base64
