@@ -22,6 +22,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "PII_HASH_KEY": secrets.token_urlsafe(32),
         "PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "TRAIL_HMAC_KEYS": f"t1:{secrets.token_urlsafe(32)}",
     }
     return {**env, **overrides}
 
@@ -30,7 +31,7 @@ def clean_environ() -> dict[str, str]:
     """This process's environment less what the test settings read, so the subprocess sees
     only what the test gives it."""
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("DJANGO_", "DATABASE_", "PII_", "PSEUDONYM_", "CACHE_URL"))}
+            if not k.startswith(("DJANGO_", "DATABASE_", "PII_", "PSEUDONYM_", "CACHE_URL", "TRAIL_"))}
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -2,8 +2,8 @@
 Dockerfile's own command: every page renders (a file missing from the manifest is a 500),
 and the security headers and cookies are what a browser needs.
 
-The server runs on the test database; users are made by the test (committed, so the server
-sees them).
+The server runs on the test database; the staff users it logs in are committed there for the
+module's duration.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
-from accounts.roles import Role
-from accounts.services import user_create_with_roles
 from tests.config.production_env import clean_environ, production_env
 from tests.conftest import ROOT
 
 HOST = "risk.example.com"
+STAFF = ("prodstaff", "cookiestaff")
 PASSWORD = "a-long-password-for-production-tests"
 ANONYMOUS_PAGES = ["/", "/accounts/login/", "/admin/login/", "/api/docs/", "/api/docs/?script=",
                    "/api/schema/", "/apply/"]
@@ -59,6 +57,23 @@ def static_root(tmp_path_factory: Any) -> Path:
     return root
 
 
+MAKE_STAFF = (
+    "from accounts.roles import Role\n"
+    "from accounts.services import user_create_with_roles\n"
+    f"for name in {STAFF!r}:\n"
+    f"    user_create_with_roles(username=name, password={PASSWORD!r},\n"
+    "                           roles=[Role.AUDITOR, Role.APPROVER, Role.ADMIN])\n"
+)
+
+
+def run_with_production_settings(env: dict[str, str], code: str) -> None:
+    prelude = "from django.contrib.auth import get_user_model\nUser = get_user_model()\n"
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", prelude + code],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -82,15 +97,14 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def production_server(static_root: Path, django_db_setup: Any,
-                      tmp_path_factory: Any) -> Iterator[Server]:
+def production_server(static_root: Path, django_db_setup: Any, tmp_path_factory: Any) -> Iterator[Server]:
     database = connection.settings_dict
     port = _free_port()
     env = {
         **clean_environ(),
         **production_env(
             DATABASE_URL=f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                         f"{database['NAME']}",
+                         f"{database['TEST']['NAME']}",
             DJANGO_ALLOWED_HOSTS=HOST,
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
             CACHE_URL=settings.CELERY_BROKER_URL,
@@ -119,7 +133,11 @@ def production_server(static_root: Path, django_db_setup: Any,
             log.close()
             raise AssertionError(f"gunicorn did not start:\n{Path(log.name).read_text()[-3000:]}")
         time.sleep(0.2)
+    # Made by the production settings themselves (their password hasher), committed so the
+    # server sees them, removed when the module ends.
+    run_with_production_settings(env, MAKE_STAFF)
     yield server
+    run_with_production_settings(env, f"User.objects.filter(username__in={STAFF!r}).delete()")
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
     log.close()
@@ -169,16 +187,7 @@ def log_in(server: Server, username: str) -> tuple[dict[str, str], http.client.H
     return {**cookies, **cookies_of(response)}, response
 
 
-def make_staff(username: str) -> None:
-    user = user_create_with_roles(username=username, password="unused",
-                                  roles=[Role.AUDITOR, Role.APPROVER, Role.ADMIN])
-    # Production checks passwords with its own hashers, not the tests' fast MD5.
-    user.password = PBKDF2PasswordHasher().encode(PASSWORD, "fixedsalt1234567", iterations=1000)
-    user.save(update_fields=["password"])
-
-
-def test_every_staff_page_renders_under_production_settings(production_server, transactional_db):
-    make_staff("prodstaff")
+def test_every_staff_page_renders_under_production_settings(production_server):
     cookies, _ = log_in(production_server, "prodstaff")
     for path in STAFF_PAGES:
         assert_renders_with_its_static_files(production_server, path, cookies)
@@ -206,9 +215,7 @@ def test_plain_http_is_redirected_to_https(production_server):
     assert response.headers["Location"] == f"https://{HOST}/accounts/login/"
 
 
-def test_session_and_csrf_cookies_are_secure_httponly_and_same_site(production_server,
-                                                                    transactional_db):
-    make_staff("cookiestaff")
+def test_session_and_csrf_cookies_are_secure_httponly_and_same_site(production_server):
     _, response = log_in(production_server, "cookiestaff")
     set_cookies = {h.split("=", 1)[0]: h for h in response.headers.get_all("Set-Cookie")}
     session = set_cookies["sessionid"]
