@@ -135,26 +135,39 @@ def current_captures(provenance: Mapping[str, list[Mapping[str, Any]]] | None
 
 
 def describe(provenance: Mapping[str, list[Mapping[str, Any]]] | None,
-             labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Rows for people (the auditor's item page): one per answered field, with its earlier
-    versions (values only where the application kept them: never personal ones)."""
+             labels: Mapping[str, str]) -> dict[str, Any]:
+    """For people (the auditor's item page): one row per answered field in `labels`' order,
+    with its earlier versions (values only where the application kept them: never personal
+    ones); the rows worth a look (answered more than once, or captured otherwise than most
+    answers, or by speech); and the count per method."""
+    order = {name: index for index, name in enumerate(labels)}
     rows = []
     for name, current, versions in current_captures(provenance):
         history = (provenance or {})[name]
+        method = str(current.get("method", ""))
         rows.append({
             "name": name,
             "label": labels.get(name, name),
-            "method": current.get("method", ""),
-            "method_label": METHOD_LABELS.get(current.get("method", ""), current.get("method", "")),
+            "method": method,
+            "method_label": METHOD_LABELS.get(method, method),
             "channel": current.get("channel", ""),
             "by": current.get("by", ""),
-            "at": current.get("at", ""),
+            "at": str(current.get("at", ""))[:16].replace("T", " "),
             "confidence": current.get("confidence"),
             "versions": versions,
-            "earlier": [{"value": v.get("value"), "method": v.get("method", ""), "at": v.get("at", ""),
+            "earlier": [{"value": v.get("value"), "method": v.get("method", ""),
                          "has_value": "value" in v} for v in history[:-1]],
         })
-    return rows
+    rows.sort(key=lambda row: (order.get(row["name"], len(order)), row["name"]))
+    methods: dict[str, int] = {}
+    for row in rows:
+        methods[row["method"]] = methods.get(row["method"], 0) + 1
+    usual = max(methods, key=methods.__getitem__) if methods else ""
+    notable = [row for row in rows if row["versions"] > 1 or row["method"] != usual
+               or row["confidence"] is not None]
+    return {"rows": rows, "notable": notable, "total": len(rows),
+            "methods": [{"method": METHOD_LABELS.get(m, m), "count": n}
+                        for m, n in sorted(methods.items(), key=lambda item: -item[1])]}
 
 
 def summary(provenance: Mapping[str, list[Mapping[str, Any]]] | None) -> dict[str, Any]:
