@@ -13,13 +13,15 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from accounts.access import is_staff_member
+from accounts.client_ip import client_ip
 from trail.services import trail_record
 
 
 def _client(request: Any) -> dict[str, str]:
     if request is None:
         return {}
-    return {"ip": request.META.get("REMOTE_ADDR", ""),
+    # Behind a proxy REMOTE_ADDR is the proxy's; client_ip trusts only the configured hops.
+    return {"ip": client_ip(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200]}
 
 
