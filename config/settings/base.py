@@ -246,3 +246,4 @@ from config.settings.webform import *  # noqa: E402, F403
 from config.settings.security import *  # noqa: E402, F403
 from config.settings.accounts import *  # noqa: E402, F403
 from config.settings.trail import *  # noqa: E402, F403
+from config.settings.privacy import *  # noqa: E402, F403
