@@ -43,9 +43,9 @@ applicant_login_required = login_required(login_url=reverse_lazy("account_login"
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return render(request, "webform/welcome.html", {"schema": get_schema()})
     schema = get_schema()
+    if not request.user.is_authenticated:
+        return render(request, "webform/welcome.html", {"schema": schema, "steps": p.steps(schema)})
     drafts = [{"draft": d, "done": p.steps_done(schema, d.answers), "total": len(p.steps(schema))}
               for d in drafts_open_of_user(request.user)[:20]]
     applications = [{"application": a, "progress": p.application_progress(a, current_decision(a))}
