@@ -106,3 +106,42 @@ def test_the_broker_accepts_json_messages_only():
     with pytest.raises(ContentDisallowed):
         loads(pickle.dumps({"task": "x"}), "application/x-python-serialize", "binary",
               accept=accept)
+
+
+def test_role_changes_are_in_the_audit_trail_wherever_they_are_made(make_user):
+    """Roles decide who approves, reviews, unmasks and erases: granting one for a single act
+    and taking it back leaves a trace, from a service, the admin, or a group's side."""
+    from django.contrib.auth.models import Group
+
+    from accounts.services import user_grant_role
+    from trail.models import TrailEntry
+
+    def recorded(user: Any) -> list[tuple[str, Any, Any]]:
+        return [(e.action, e.before, e.after) for e in TrailEntry.objects.filter(
+            object_type="user", object_id=str(user.pk)).order_by("id")
+            if e.action.startswith(("role.", "user.flags"))]
+
+    analyst = make_user("pat.quill@example.org", Role.ANALYST)
+    assert recorded(analyst) == [("role.granted", {}, {"roles": ["analyst"]})]
+    user_grant_role(user=analyst, role=Role.APPROVER)
+    Group.objects.get(name="approver").user_set.remove(analyst)
+    analyst.groups.clear()
+    analyst.is_superuser = True
+    analyst.save()
+    assert recorded(analyst)[1:] == [
+        ("role.granted", {}, {"roles": ["approver"]}),
+        ("role.removed", {}, {"roles": ["approver"]}),
+        ("role.removed", {}, {"roles": ["analyst"]}),
+        ("user.flags_changed", {"is_superuser": False}, {"is_superuser": True}),
+    ]
+    admin = make_user("root", Role.ADMIN)
+    auditors = Group.objects.get_or_create(name="auditor")[0]
+    response = logged_in(admin).post(f"/admin/auth/user/{analyst.pk}/change/", {
+        "username": "pat.quill@example.org", "is_active": "on", "groups": [auditors.pk],
+        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ("role.granted", {}, {"roles": ["auditor"]}) in recorded(analyst)
+    # No username: it may be an applicant's email.
+    assert not TrailEntry.objects.filter(object_type="user", note__contains="quill").exists()
+    assert "quill" not in str(recorded(analyst))
