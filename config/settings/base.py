@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "sinks",
     "auditing",
     "privacy",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -247,3 +248,4 @@ from config.settings.security import *  # noqa: E402, F403
 from config.settings.accounts import *  # noqa: E402, F403
 from config.settings.trail import *  # noqa: E402, F403
 from config.settings.privacy import *  # noqa: E402, F403
+from config.settings.monitoring import *  # noqa: E402, F403

@@ -1,0 +1,1 @@
+"""Monitoring services: baselines, the daily roll-ups, alerts (writes; pages read selectors)."""
