@@ -212,3 +212,21 @@ def can_use_admin_site(user: Any) -> bool:
     """The Django admin: platform administrators only (Django's staff flag alone is not
     enough; approvers and auditor leads carry it but work on their own pages)."""
     return bool(getattr(user, "is_staff", False)) and has_role(user, Role.ADMIN)
+
+
+# --- the call-centre agent screen (channels_ingest/phone) ---------------------------------------
+
+
+def can_use_agent_screen(user: Any) -> bool:
+    """Find callers, key phone applications: call-centre agents."""
+    return has_role(user, Role.AGENT)
+
+
+def can_work_call(user: Any, call: Any) -> bool:
+    """A call is its agent's alone (what the caller said, the draft keyed in it)."""
+    return can_use_agent_screen(user) and call.agent_id == user.pk
+
+
+def can_take_handoff(user: Any) -> bool:
+    """See the voice bot's hand-off queue and pick calls up from it."""
+    return has_role(user, Role.AGENT)

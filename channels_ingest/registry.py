@@ -54,6 +54,8 @@ register(ChannelSpec(name=Channel.WEB, title="Web form", methods=(Method.TYPED,)
                      url_prefix="apply/", urls="channels_ingest.webform.urls",
                      # applicant accounts (django-allauth): sign-up, email check, login, reset
                      extra_urls=(("apply/account/", "allauth.urls"),)))
+register(ChannelSpec(name=Channel.PHONE_AGENT, title="Call-centre agent screen",
+                     methods=(Method.KEYED,), url_prefix="agent/", urls="channels_ingest.phone.urls"))
 
 
 def channel_urlpatterns() -> list[URLPattern | URLResolver]:

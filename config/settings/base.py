@@ -145,8 +145,7 @@ DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=0)
 SCORER = env_choice("SCORER", ("inprocess", "sagemaker"), "inprocess")
 SCORING_BATCH_SIZE = env_int("SCORING_BATCH_SIZE", 200, minimum=1, maximum=10_000)
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 5, minimum=1)
-# An application claimed for scoring longer than this is presumed lost with its worker.
-SCORING_STUCK_SECONDS = env_int("SCORING_STUCK_SECONDS", 300, minimum=5)
+# Claims are leases renewed by the scorer: SCORING_LEASE_SECONDS in config/settings/jobs.py.
 # How long a received application may wait before the periodic re-drive publishes it again.
 SCORING_REDRIVE_AFTER_SECONDS = env_int("SCORING_REDRIVE_AFTER_SECONDS", 30, minimum=1)
 # One queued wake-up of the scorer serves every submission committed before it runs; a
@@ -179,13 +178,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+from config.settings.jobs import JOBS_BEAT_SCHEDULE  # noqa: E402
 from config.settings.lifecycle import LIFECYCLE_BEAT_SCHEDULE  # noqa: E402
 from config.settings.review import REVIEW_BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
-    "redrive-scoring": {"task": "scoring.tasks.redrive_scoring", "schedule": 15.0},
+    # Scoring, every job kind, the outbox purge (config/settings/jobs.py).
+    **JOBS_BEAT_SCHEDULE,
     "seal-audit-trail": {"task": "trail.tasks.seal_trail", "schedule": 5.0},
-    # Sinks: ask again for drains of undelivered outbox messages, purge delivered ones.
+    # Sinks: ask again for drains of undelivered outbox messages.
     "redrive-sinks": {"task": "sinks.tasks.redrive_sinks", "schedule": 10.0},
     # The review queue, labelled exports and retraining (config/settings/review.py).
     **REVIEW_BEAT_SCHEDULE,
@@ -241,11 +242,14 @@ LOGGING = {
 
 # --- Settings by concern, each module owned by the app that needs it -------------------------
 from config.settings.lifecycle import *  # noqa: E402, F403, I001 (order matters: each extends the lists)
+from config.settings.jobs import *  # noqa: E402, F403
 from config.settings.persistence import *  # noqa: E402, F403
 from config.settings.review import *  # noqa: E402, F403
 from config.settings.webform import *  # noqa: E402, F403
+from config.settings.phone import *  # noqa: E402, F403
 from config.settings.security import *  # noqa: E402, F403
 from config.settings.accounts import *  # noqa: E402, F403
 from config.settings.trail import *  # noqa: E402, F403
 from config.settings.privacy import *  # noqa: E402, F403
 from config.settings.monitoring import *  # noqa: E402, F403
+from config.settings.conversation import *  # noqa: E402, F403
