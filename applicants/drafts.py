@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from applicants.models import Draft, DraftOwnerKind, DraftStatus
@@ -91,7 +91,14 @@ def draft_answer_many(draft: Draft, raw_answers: Mapping[str, Any], provenance: 
     for name in raw_answers:
         if name not in schema.by_name:
             raise UnknownField(str(name))
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # A draft's answer is work in progress: a database crash may lose the last
+            # fraction of a second of answers (retyped on resume), never corrupt anything;
+            # not waiting for the WAL flush halves the one-field service's time.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         _check_open(locked)
         answers = dict(locked.answers or {})

@@ -18,5 +18,10 @@ def drafts_open_of_user(user: Any) -> QuerySet[Draft]:
     ).order_by("-updated_at")
 
 
-def draft_get(draft_id: Any) -> Draft | None:
-    return Draft.objects.filter(pk=draft_id).select_related("application").first()
+def draft_get(draft_id: Any, *, with_answers: bool = True) -> Draft | None:
+    """One draft; without its answers (nothing to decrypt) when the caller only checks who
+    owns it before answering through applicants.drafts, which reads them under a lock."""
+    drafts = Draft.objects.filter(pk=draft_id)
+    if not with_answers:
+        drafts = drafts.defer("answers", "provenance")
+    return drafts.first()

@@ -158,7 +158,7 @@ def _saved_message(draft: Draft, errors: dict[str, str]) -> str:
 @applicant_login_required
 @require_POST
 def check_field(request: HttpRequest, draft_id: UUID, name: str) -> HttpResponse:
-    draft = _own_draft(request, draft_id)
+    draft = _own_draft(request, draft_id, with_answers=False)
     schema = get_schema()
     spec = schema.by_name.get(name)
     if spec is None or not draft.is_open:
@@ -247,9 +247,9 @@ def status(request: HttpRequest, application_id: UUID) -> HttpResponse:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _own_draft(request: HttpRequest, draft_id: UUID) -> Draft:
+def _own_draft(request: HttpRequest, draft_id: UUID, *, with_answers: bool = True) -> Draft:
     """The draft, if it is this account's; a 404 otherwise (ids are not an oracle)."""
-    draft = draft_get(draft_id)
+    draft = draft_get(draft_id, with_answers=with_answers)
     if draft is None or not can_edit_draft(request.user, draft):
         raise Http404("No draft with this id is yours")
     if is_expired(draft):
