@@ -30,7 +30,7 @@ class ModelBaseline(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"baseline of v{self.model_version_id} ({self.rows} rows)"
+        return f"baseline of model {self.model_version_id} ({self.rows} rows)"
 
 
 class DriftDaily(models.Model):

@@ -11,6 +11,7 @@ back-fills every version at once.
 from __future__ import annotations
 
 import numpy as np
+from django.utils import timezone
 
 from applicants.schema import ApplicationSchema, get_schema
 from monitoring import psi
@@ -70,7 +71,7 @@ def baseline_compute(*, model: ModelVersion, bins: int) -> ModelBaseline:
     baseline, _ = ModelBaseline.objects.update_or_create(
         model_version=model,
         defaults={"bins": baseline_bins(schema, matrix, _prob_high(model, matrix), bins=bins),
-                  "rows": len(matrix), "source": source},
+                  "rows": len(matrix), "source": source, "computed_at": timezone.now()},
     )
     return baseline
 
