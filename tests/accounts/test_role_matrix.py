@@ -128,6 +128,7 @@ MODEL_VIEWERS = "login 403 403 403 403 {0} {0} {0} {0}"  # auditor_lead, approve
 EVERYONE = " ".join(["{}"] * len(PERSONAS))
 STAFF_ONLY = "login 403 " + " ".join(["{}"] * (len(PERSONAS) - 2))
 APPLICANT_ONLY = "applogin {} 404 404 404 404 404 404 404"  # drafts: their owner's alone
+AGENTS = "login 403 {} 403 403 403 403 403 403"  # the agent screen (a call is its agent's)
 
 MATRIX: list[Row] = [
     # --- config: home, health, staff login, two-factor, API docs --------------------------------
@@ -170,6 +171,25 @@ MATRIX: list[Row] = [
     Row("webform:status", "GET", OWN_APP.format("applogin"), {"application_id": "application"}),
     Row("webform:status", "GET", OTHERS_APP.format("applogin"),
         {"application_id": "other_application"}, note="another applicant's"),
+    # --- the call-centre agent screen (channels_ingest/phone): agents only ----------------------
+    Row("phone:home", "GET", AGENTS.format("200")),
+    Row("phone:call-new", "POST", AGENTS.format("302"), note="a new caller: straight to keying"),
+    Row("phone:verify", "GET", AGENTS.format("200"), {"call_id": "phone_call"}),
+    Row("phone:verify", "POST", AGENTS.format("422"), {"call_id": "phone_call"}, note="empty form"),
+    Row("phone:caller", "GET", AGENTS.format("302"), {"call_id": "phone_call"},
+        note="not verified yet: to the identity check"),
+    Row("phone:key-draft", "POST", AGENTS.format("302"), {"call_id": "phone_call"},
+        note="not verified: refused with a message"),
+    Row("phone:key", "GET", AGENTS.format("200"),
+        {"call_id": "keying_call", "section": "first_section"}),
+    Row("phone:check-field", "POST", AGENTS.format("200"),
+        {"call_id": "keying_call", "name": "field_name"}, data="one_answer"),
+    Row("phone:review", "GET", AGENTS.format("200"), {"call_id": "keying_call"}),
+    Row("phone:done", "GET", AGENTS.format("302"), {"call_id": "keying_call"},
+        note="not submitted yet"),
+    Row("phone:handoffs", "GET", AGENTS.format("200")),
+    Row("phone:handoff-take", "POST", AGENTS.format("302"), {"handoff_id": "handoff"}),
+    Row("phone:handoff-release", "POST", AGENTS.format("302"), {"handoff_id": "handoff"}),
     # --- applicant accounts (django-allauth under apply/account/) -------------------------------
     # Its pages for signed-in people send anonymous visitors to settings.LOGIN_URL, which is
     # the staff login page (applicants would rather land on apply/account/login/).
@@ -387,6 +407,13 @@ def _build_world(trained: Any) -> dict[str, Any]:
     other_draft = draft_start(channel=Channel.WEB, owner_user=other_applicant,
                               first_section=first_section)
     field_name = next(f.name for f in schema.fields if not f.pii)
+    from channels_ingest.phone.handoffs import handoff_create
+    from channels_ingest.phone.services import call_draft_new, call_start
+
+    phone_call = call_start(agent=agent, candidate=f"applicant:{keyed.applicant_id}")
+    keying_call = call_start(agent=agent)
+    call_draft_new(call=keying_call, first_section=first_section)
+    handoff, _ = handoff_create(conversation_ref="matrix", answers={"full_name": ("Matt Rix", 0.5)})
 
     world: dict[str, Any] = {
         "users": users,
@@ -397,6 +424,7 @@ def _build_world(trained: Any) -> dict[str, Any]:
         "training_run": training_run_request(requested_by=analyst).pk,
         "draft": draft.pk, "other_draft": other_draft.pk,
         "first_section": first_section, "field_name": field_name,
+        "phone_call": phone_call.pk, "keying_call": keying_call.pk, "handoff": handoff.pk,
         "submission": {"answers": _answers()},
         "one_answer": {field_name: "1"},
         "admin_user": users[Role.ADMIN].pk,
