@@ -135,10 +135,17 @@ def _drafts_of_people(draft_ids: list[Any], applicant_ids: list[Any]) -> dict[An
 # --- after the identity check ---------------------------------------------------------------
 
 
-def caller_applications(call: Call) -> QuerySet[Application]:
+def caller_applications(call: Call) -> list[Application]:
+    """The verified caller's applications: those under the person found whose own answers
+    carry the values the caller was checked against (another application under the same
+    person may come from someone who typed the identity number)."""
     if call.verified_at is None or call.applicant_id is None:
-        return Application.objects.none()
-    return Application.objects.filter(applicant_id=call.applicant_id).order_by("-created_at")
+        return []
+    from channels_ingest.phone.services import agrees_with_check_fields
+
+    person = call.applicant.pii or {}
+    return [a for a in Application.objects.filter(applicant_id=call.applicant_id).order_by("-created_at")
+            if agrees_with_check_fields(a.pii or {}, person)]
 
 
 def caller_drafts(call: Call) -> list[Draft]:
@@ -152,8 +159,16 @@ def caller_drafts(call: Call) -> list[Draft]:
         if key:
             ids |= set(CallerKey.objects.filter(key=key, draft__isnull=False)
                        .values_list("draft_id", flat=True))
-    return list(Draft.objects.filter(pk__in=ids, status=DraftStatus.OPEN, handoff__isnull=True,
-                                     expires_at__gt=timezone.now()).order_by("-updated_at"))
+    drafts = Draft.objects.filter(pk__in=ids, status=DraftStatus.OPEN, handoff__isnull=True,
+                                  expires_at__gt=timezone.now()).order_by("-updated_at")
+    if not call.applicant_id:
+        return list(drafts)
+    from channels_ingest.phone.services import agrees_with_check_fields
+
+    # Drafts found by the identity number: only those with the verified person's values.
+    person = call.applicant.pii or {}
+    return [d for d in drafts
+            if d.pk == call.found_draft_id or agrees_with_check_fields(d.answers or {}, person)]
 
 
 def recent_application_of_identity(value: str) -> Application | None:

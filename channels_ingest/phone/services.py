@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from applicants.crypto import normalise_identifier
 from applicants.drafts import draft_start, draft_submit
-from applicants.models import Applicant, Application, Channel, Draft, DraftOwnerKind
+from applicants.models import Applicant, Channel, Draft, DraftOwnerKind
 from applicants.provenance import Capture, Method
 from applicants.reading import Unreadable, read_answer
 from applicants.schema import get_schema
@@ -67,14 +67,23 @@ def _comparable(spec: Any, raw: Any) -> str | None:
 
 
 def _records_on_file(call: Call) -> list[Mapping[str, Any]]:
-    """The caller's answers on record to compare with: the person as first seen and their
-    latest application (a moved caller's new postcode counts), or the draft found."""
+    """The caller's answers on record to compare with: the person as first seen, or the draft
+    found. Never a later application: anyone who types the identity number adds one under
+    this person, with their own date of birth and postcode (a moved caller is checked some
+    other way)."""
     if call.applicant_id:
-        latest = Application.objects.filter(applicant_id=call.applicant_id).order_by("-created_at").first()
-        return [call.applicant.pii or {}, *([latest.pii or {}] if latest else [])]
+        return [call.applicant.pii or {}]
     if call.found_draft_id:
         return [call.found_draft.answers or {}]
     return []
+
+
+def agrees_with_check_fields(record: Mapping[str, Any], verified: Mapping[str, Any]) -> bool:
+    """Whether a record carries the identity check's values of the verified person (so it is
+    theirs, not someone else's who typed the same identity number)."""
+    return all(_comparable(spec, record.get(spec.name)) is not None
+               and _comparable(spec, record.get(spec.name)) == _comparable(spec, verified.get(spec.name))
+               for spec in identity_fields())
 
 
 def call_verify(*, call: Call, stated: Mapping[str, Any]) -> bool:

@@ -145,3 +145,51 @@ def test_role_changes_are_in_the_audit_trail_wherever_they_are_made(make_user):
     # No username: it may be an applicant's email.
     assert not TrailEntry.objects.filter(object_type="user", note__contains="quill").exists()
     assert "quill" not in str(recorded(analyst))
+
+
+def _apply(answers: dict[str, Any], user: Any, **person: Any) -> Any:
+    import uuid
+
+    from applicants.services import application_submit
+
+    return application_submit(answers={**answers, **person}, channel="api", actor=user,
+                              applicant_user=user, idempotency_key=str(uuid.uuid4())).application
+
+
+def test_a_phone_caller_who_typed_someone_elses_national_id_sees_none_of_their_records(
+        answers, alice, bob, carol):
+    """The defect of issue 8.1 on the agent screen: the person is found by an identity number
+    anyone can type, so whatever an application with that number says proves nothing. Bob once
+    applied with Alice's number and his own date of birth and postcode; calling with her number
+    and his details must not pass the identity check, and where Bob's details are the person's
+    first record (he applied first), the check passes but shows him only records that agree
+    with it: nothing of Alice's."""
+    from applicants.drafts import draft_answer_many, draft_start
+    from applicants.provenance import Capture
+    from channels_ingest.phone.selectors import caller_applications, caller_drafts, caller_search
+    from channels_ingest.phone.services import call_start, call_verify
+
+    bobs = {"date_of_birth": "1990-01-01", "postcode": "ZZ9 9ZZ", "full_name": "Bob Mallory"}
+    alices = {"date_of_birth": answers["date_of_birth"], "postcode": answers["postcode"]}
+
+    def call_for(number: str) -> Any:
+        return call_start(agent=carol, candidate=caller_search(number)[0].token)
+
+    # Alice applied first; Bob later typed her number.
+    hers = _apply(answers, alice, national_id="VA-100001-A")
+    _apply(answers, bob, national_id="VA-100001-A", **bobs)
+    assert not call_verify(call=call_for("VA-100001-A"), stated=bobs)
+    genuine = call_for("VA-100001-A")
+    assert call_verify(call=genuine, stated=alices)
+    assert list(caller_applications(genuine)) == [hers]  # not Bob's, which carries his details
+
+    # Bob typed the number first; Alice applied after, and has a draft open on the web.
+    bobs_first = _apply(answers, bob, national_id="VB-200002-B", **bobs)
+    _apply(answers, alice, national_id="VB-200002-B")
+    draft = draft_start(channel="web", owner_user=alice, first_section="identity")
+    draft_answer_many(draft, {"national_id": "VB-200002-B", **alices},
+                      Capture.by_user(alice, channel="web"), section="identity")
+    impostor = call_for("VB-200002-B")
+    assert call_verify(call=impostor, stated=bobs)
+    assert list(caller_applications(impostor)) == [bobs_first]
+    assert draft.pk not in {d.pk for d in caller_drafts(impostor)}
