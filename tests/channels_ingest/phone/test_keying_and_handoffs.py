@@ -200,3 +200,16 @@ def test_an_agent_corrects_a_low_confidence_answer_and_submits(carol):
     assert application.pii["national_id"] == "VV-300401-X"
     assert Handoff.objects.get().state == HandoffState.DONE
     assert b"No calls waiting" in client.get("/agent/handoffs/").content
+
+
+def test_the_demo_leaves_hand_offs_waiting_once(settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo_handoffs", "--if-empty")
+    call_command("demo_handoffs", "--if-empty")
+    waiting = list(handoff_queue())
+    assert len(waiting) == 3
+    assert all(len(h.draft.answers) >= 3 for h in waiting)
+    methods = {v[-1]["method"] for h in waiting for v in h.draft.provenance.values()}
+    assert methods == {"speech"}
