@@ -22,6 +22,7 @@ from applicants.schema import ApplicationSchema, get_schema
 from applicants.state import IllegalTransition, check_transition
 from applicants.validation import validate_answers
 from outbox.models import Topic
+from outbox.registry import outbox_wake
 from outbox.services import outbox_add
 from trail.services import trail_entry, trail_record, trail_record_many
 
@@ -138,12 +139,11 @@ def _create_application(
 
 
 def request_scoring() -> None:
-    """Wake the scorer once the application is committed (one queued wake-up however many
-    submissions commit meanwhile). If the broker is down the outbox row stays pending and
-    the periodic re-drive asks again, so the applicant's submission still stands."""
-    from scoring.tasks import publish_scoring  # scoring depends on applicants, not the reverse
-
-    publish_scoring()
+    """Wake whoever consumes the scoring topic (the scorer registers in its app config;
+    applicants imports no consumer). One queued wake-up however many submissions commit
+    meanwhile; if the broker is down the outbox row stays pending and the periodic
+    re-drive asks again, so the applicant's submission still stands."""
+    outbox_wake(Topic.SCORING)
 
 
 # On a match only updated_at changes (DO UPDATE so RETURNING gives the id): an identity
@@ -243,6 +243,20 @@ def application_transition(
                 for pk in moved
             )
     return moved
+
+
+def application_label(
+    *, application_id: Any, to_status: str, final_tier: str, labelled_at: dt.datetime,
+    actor: Any = None, note: str = "",
+) -> bool:
+    """Record a review's label: the application leaves review for `to_status` (confirmed or
+    overridden) with its final tier and when it was labelled, in one conditional move.
+    False when it was no longer in review (nothing written). The label is the training
+    data of the next model, so it is written here only, never as a generic field update."""
+    return bool(application_transition(
+        application_ids=[application_id], from_status=Status.IN_REVIEW, to_status=to_status,
+        actor=actor, note=note, final_tier=final_tier, labelled_at=labelled_at,
+    ))
 
 
 def application_transition_one(

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from outbox.jobs import LeasedJob
+
 
 class ItemState(models.TextChoices):
     WAITING = "waiting", "Waiting for review"
@@ -152,8 +154,11 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ExportJob(models.Model):
-    """A labelled export running in the background, with its progress and its file."""
+class ExportJob(LeasedJob):
+    """A labelled export running in the background, with its progress and its file; a job
+    (outbox.jobs: claimed by a lease, re-driven when its worker dies)."""
+
+    WAITING, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -164,13 +169,10 @@ class ExportJob(models.Model):
     status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claim = models.UUIDField(null=True, blank=True)
     file_url = models.CharField(max_length=500, blank=True, default="")
     file_name = models.CharField(max_length=200, blank=True, default="")
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, default="")
-    error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -190,8 +192,12 @@ class ExportJob(models.Model):
         return min(int(100 * self.rows_done / self.rows_total), 99)
 
 
-class RetrainRun(models.Model):
-    """One periodic check that found enough new labels and trained a candidate from them."""
+class RetrainRun(LeasedJob):
+    """One periodic check that found enough new labels and trained a candidate from them; a
+    job started running (outbox.jobs.job_start) whose lease its heartbeat renews. A run whose
+    worker died fails when its lease expires, and the next check may start another."""
+
+    WAITING, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
     status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.RUNNING)
     new_labels = models.PositiveIntegerField()
@@ -201,7 +207,6 @@ class RetrainRun(models.Model):
         "scoring.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notified = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
-from django.db import OperationalError
 
 from auditing.services import exports, queue, retraining
 
@@ -15,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def sync_review_queue() -> int:
-    """Periodic: decisions routed to review become queue items (seconds behind scoring)."""
+    """Periodic safety net (REVIEW_QUEUE_SYNC_SECONDS): applications in review without an
+    item. Items normally come with the decision (review_queue_add, an outbox event)."""
     return queue.review_queue_sync()
 
 
@@ -25,25 +24,16 @@ def release_expired_claims() -> int:
 
 
 @shared_task(
-    bind=True,
-    autoretry_for=(OperationalError, BotoCoreError, ClientError, OSError),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=exports.MAX_ATTEMPTS - 1,
     # Large exports take longer than the default task limit.
     time_limit=3600,
     soft_time_limit=3500,
 )
-def run_label_export(self, job_id: int) -> int | None:
-    """Claim the job and write its file; a job already done or running elsewhere is moot."""
+def run_label_export(job_id: int) -> int | None:
+    """Claim the job and write its file; a job already done or running elsewhere is moot.
+    Export jobs are jobs (outbox.jobs): a transient failure backs off and the job re-drive
+    hands them out again; nothing retries here."""
     job = exports.export_job_run(job_id=job_id)
     return job.rows_done if job else None
-
-
-@shared_task
-def redrive_label_exports() -> int:
-    return exports.export_jobs_redrive()
 
 
 @shared_task(time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from outbox.jobs import LeasedJob
 from scoring.models import ModelStatus, ModelVersion, Target, Tier
 
 
@@ -131,8 +132,9 @@ class RescoreRun(models.Model):
         return f"rescore run {self.pk} with v{self.model_version_id}"
 
 
-class RescoreChunk(models.Model):
-    """Applications with ids in [first_id, last_id] of one run: one Celery task's work."""
+class RescoreChunk(LeasedJob):
+    """Applications with ids in [first_id, last_id] of one run: one Celery task's work, a job
+    (outbox.jobs: claimed by a lease, re-driven when its worker dies)."""
 
     run = models.ForeignKey(RescoreRun, on_delete=models.CASCADE, related_name="chunks")
     seq = models.PositiveIntegerField()
@@ -140,10 +142,7 @@ class RescoreChunk(models.Model):
     last_id = models.UUIDField()
     size = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "scoring_rescorechunk"
@@ -157,8 +156,9 @@ class RescoreChunk(models.Model):
 # --- training runs and deployments ------------------------------------------------------------
 
 
-class TrainingRun(models.Model):
-    """A training started from the pages or a task, with its progress for the browser."""
+class TrainingRun(LeasedJob):
+    """A training started from the pages or a task, with its progress for the browser; a job
+    (outbox.jobs): a worker that dies mid-training loses its lease and the run starts again."""
 
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     requested_by = models.ForeignKey(
@@ -170,7 +170,6 @@ class TrainingRun(models.Model):
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

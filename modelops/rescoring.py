@@ -9,10 +9,11 @@ and only decisions whose tier changed, or whose probabilities moved by at least
 RESCORE_MIN_PROBABILITY_CHANGE, are written, with reasons computed for those rows only
 (exact TreeSHAP, or XGBoost's approximate contributions when the run asks, said on the decision).
 
-A chunk is claimed by a conditional update (pending → running); the last chunk to finish
-closes the run (running → finished, once), so no result backend or chord is needed; a
-periodic task hands out again chunks whose worker vanished. A chunk run twice compares with
-the decisions the first run wrote and writes nothing more.
+A chunk is a job (outbox.jobs): claimed by a conditional update (pending → running) under a
+lease its heartbeat renews; the last chunk to finish closes the run (running → finished,
+once), so no result backend or chord is needed; the one job re-drive hands out again chunks
+whose worker vanished (lease expired) or that back off after a transient scoring error. A
+chunk run twice compares with the decisions the first run wrote and writes nothing more.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from applicants.models import Application, Status
@@ -35,6 +36,8 @@ from applicants.schema import ApplicationSchema, Feature, get_schema
 from applicants.services import application_transition
 from modelops.models import RescoreChunk, RescoreMode, RescoreRun, RunStatus
 from modelops.registry import LifecycleError
+from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_retry
+from outbox.registry import DECISIONS_STORED, outbox_emit
 from outbox.services import outbox_fan_out
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
@@ -112,7 +115,7 @@ def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] |
                                               "filters": run.filters})
         if dispatch and chunks and mode == RescoreMode.CELERY:
             chunk_ids = [c.pk for c in chunks]
-            # robust: with the broker down the chunks stay pending for rescore_redrive.
+            # robust: with the broker down the chunks stay pending for the job re-drive.
             transaction.on_commit(lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async(),
                                   robust=True)
     return run
@@ -147,24 +150,25 @@ class ChunkRows:
 
 def rescore_chunk_execute(*, chunk_id: int) -> int:
     """Claim a chunk, rescore it, write the changes; returns how many decisions changed."""
-    claimed = RescoreChunk.objects.filter(pk=chunk_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
-    if not claimed:
+    claim = job_claim(RescoreChunk, chunk_id)
+    if claim is None:
         return 0  # done, or another worker has it
     chunk = RescoreChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
     run = chunk.run
     RescoreRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(status=RunStatus.RUNNING)
     try:
-        changed, routed = _rescore(chunk, run)
+        with Heartbeat(lambda: job_heartbeat(RescoreChunk, chunk_id, claim)):
+            changed, routed = _rescore(chunk, run)
     except ScoringError as exc:
-        if exc.permanent:
+        if exc.permanent or not job_retry(RescoreChunk, chunk_id, claim, error=str(exc)):
             _fail(chunk, str(exc))
-            return 0
-        RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.PENDING, error=str(exc)[:2000])
-        raise
+        return 0
     except Exception as exc:
-        RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.PENDING, error=str(exc)[:2000])
-        raise
+        # A bug or an outage we cannot name: the same backoff, then failed; said in the log.
+        logger.exception("rescore run %s chunk %s failed", run.pk, chunk.seq)
+        if not job_retry(RescoreChunk, chunk_id, claim, error=f"{type(exc).__name__}: {exc}"):
+            _fail(chunk, f"{type(exc).__name__}: {exc}")
+        return 0
     _close_if_last(run)
     logger.info("rescore run %s chunk %s: %d rows, %d changed, %d routed", run.pk, chunk.seq,
                 chunk.size, changed, routed)
@@ -173,7 +177,8 @@ def rescore_chunk_execute(*, chunk_id: int) -> int:
 
 def _fail(chunk: RescoreChunk, error: str) -> None:
     with transaction.atomic():
-        RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.FAILED, error=error[:2000])
+        RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.FAILED, error=error[:2000],
+                                                        claim=None, lease_expires_at=None)
         RescoreRun.objects.filter(pk=chunk.run_id).exclude(status=RunStatus.FAILED).update(
             status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now())
 
@@ -235,6 +240,8 @@ def apply_scores(chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: n
         )
         outbox_fan_out(event="decision", items=[(str(d.application_id), {"decision_id": d.pk})
                                                 for d in written])
+        # Review items of these applications are added or refreshed in this transaction.
+        outbox_emit(DECISIONS_STORED, application_ids=[d.application_id for d in written])
         _finish_chunk(chunk, run, processed=chunk.size, changed=len(written), routed=len(routed))
     return len(written), len(routed)
 
@@ -284,7 +291,9 @@ def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
 
 
 def _finish_chunk(chunk: RescoreChunk, run: RescoreRun, *, processed: int, changed: int, routed: int) -> None:
-    RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.FINISHED, changed=changed, error="")
+    RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.FINISHED, changed=changed, error="",
+                                                    claim=None, lease_expires_at=None,
+                                                    next_attempt_at=None)
     RescoreRun.objects.filter(pk=run.pk).update(
         processed=F("processed") + processed, changed=F("changed") + changed,
         routed_to_review=F("routed_to_review") + routed)
@@ -389,19 +398,8 @@ def _load_chunk_copy(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreC
 # --- re-drive and reads -----------------------------------------------------------------------
 
 
-def rescore_redrive() -> int:
-    """Chunks claimed longer than RESCORE_STUCK_SECONDS lost their worker: hand them out again."""
+def publish_chunk(chunk_id: Any) -> None:
+    """The job re-drive's way to hand a chunk out again (registered in ModelopsConfig)."""
     from modelops.tasks import rescore_chunk
 
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.RESCORE_STUCK_SECONDS)
-    stuck = list(RescoreChunk.objects.filter(run__mode=RescoreMode.CELERY).filter(
-        Q(status=RunStatus.RUNNING, claimed_at__lt=cutoff)
-        | Q(status=RunStatus.PENDING, run__created_at__lt=cutoff, run__status__in=[
-            RunStatus.PENDING, RunStatus.RUNNING])
-    ).values_list("pk", flat=True)[:1000])
-    if not stuck:
-        return 0
-    RescoreChunk.objects.filter(pk__in=stuck, status=RunStatus.RUNNING).update(status=RunStatus.PENDING)
-    for pk in stuck:
-        rescore_chunk.delay(pk)
-    return len(stuck)
+    rescore_chunk.delay(chunk_id)

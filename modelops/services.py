@@ -14,9 +14,10 @@ from applicants.schema import ApplicationSchema, get_schema
 from modelops.baseline import baseline_metrics
 from modelops.datasets import assemble_training_set, check_trainable
 from modelops.evaluation import evaluate
-from modelops.models import RunStatus, TrainingRun
+from modelops.models import TrainingRun
 from modelops.registry import model_version_register
 from modelops.training import TrainedModel, fit, search_params, split_by_time
+from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat
 from scoring.artifact_store import load_booster
 from scoring.models import ModelStatus, ModelVersion
 from scoring.probabilities import adjust_for_class_weights
@@ -112,57 +113,52 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
 
 def training_run_request(*, requested_by: Any) -> TrainingRun:
     """Queue a training from labels and history; the worker runs it and reports progress."""
-    from modelops.tasks import train_model
-
     with transaction.atomic():
         run = TrainingRun.objects.create(requested_by=requested_by, stage="waiting for a worker")
         # robust: a broker that is down must not fail the request; the run stays pending and
-        # the periodic re-drive (training_runs_redrive) hands it out later.
-        transaction.on_commit(lambda: train_model.delay(run.pk), robust=True)
+        # the job re-drive (outbox.jobs) hands it out later.
+        transaction.on_commit(lambda: publish_training(run.pk), robust=True)
     return run
 
 
-def training_runs_redrive(*, older_than: float = 120.0) -> int:
-    """Publish again training runs still pending after `older_than` seconds."""
-    import datetime as dt
-
+def publish_training(run_id: Any) -> None:
+    """How the job re-drive hands a training run out (registered in ModelopsConfig)."""
     from modelops.tasks import train_model
 
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
-    pending = list(TrainingRun.objects.filter(status=RunStatus.PENDING, created_at__lt=cutoff)
-                   .values_list("pk", flat=True)[:100])
-    for pk in pending:
-        train_model.delay(pk)
-    return len(pending)
+    train_model.delay(run_id)
 
 
 def training_run_execute(*, run_id: int) -> TrainingRun | None:
-    """Claim a queued training run (conditional update) and run it; None if already claimed."""
-    claimed = TrainingRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, stage="starting"
-    )
-    if not claimed:
+    """Claim a queued training run (a lease, outbox.jobs) and run it; None if it is done or
+    held by another worker. A heartbeat renews the lease while the booster trains; a worker
+    killed mid-way lets the lease run out, and the job re-drive starts the run again."""
+    claim = job_claim(TrainingRun, run_id, stage="starting", done=0, total=0)
+    if claim is None:
         return None
     run = TrainingRun.objects.select_related("requested_by").get(pk=run_id)
+    mine = held(TrainingRun, run_id, claim)
 
     def stage(text: str) -> None:
-        TrainingRun.objects.filter(pk=run_id).update(stage=text[:200])
+        mine.update(stage=text[:200])
 
     last = [0]
 
     def progress(done: int, total: int) -> None:
         if done - last[0] >= 10 or done == total:  # a write every ten rounds is plenty
             last[0] = done
-            TrainingRun.objects.filter(pk=run_id).update(done=done, total=total)
+            mine.update(done=done, total=total)
 
-    try:
-        model = model_train_from_labels(trained_by=run.requested_by, progress=progress, on_stage=stage)
-    except Exception as exc:
-        TrainingRun.objects.filter(pk=run_id).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now(), stage="failed")
-        raise
-    TrainingRun.objects.filter(pk=run_id).update(
-        status=RunStatus.FINISHED, model_version=model, finished_at=timezone.now(),
-        stage=f"registered v{model.version} as a candidate")
+    with Heartbeat(lambda: job_heartbeat(TrainingRun, run_id, claim)):
+        try:
+            model = model_train_from_labels(trained_by=run.requested_by, progress=progress,
+                                            on_stage=stage)
+        except Exception as exc:
+            # Training fails for reasons another try would not change (too few labels, a
+            # bad schema): failed at once, with the reason for the page.
+            job_finish(TrainingRun, run_id, claim, failed=True, error=str(exc)[:2000],
+                       finished_at=timezone.now(), stage="failed")
+            raise
+    job_finish(TrainingRun, run_id, claim, model_version=model, finished_at=timezone.now(),
+               stage=f"registered v{model.version} as a candidate")
     run.refresh_from_db()
     return run

@@ -1,4 +1,6 @@
-"""Celery tasks of the model lifecycle: thin, idempotent, retrying only what can succeed later."""
+"""Celery tasks of the model lifecycle: thin and idempotent. Training runs and rescoring
+chunks are jobs (outbox.jobs): their retries and the recovery of a dead worker's job are the
+one job re-drive's (outbox.tasks.redrive_jobs), not Celery's."""
 
 from __future__ import annotations
 
@@ -8,9 +10,8 @@ from celery import shared_task
 
 from modelops.datasets import NotEnoughData
 from modelops.models import TrainingRun
-from modelops.rescoring import rescore_chunk_execute, rescore_redrive
-from modelops.services import training_run_execute, training_runs_redrive
-from scoring.errors import ScoringError
+from modelops.rescoring import rescore_chunk_execute
+from modelops.services import training_run_execute
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +37,8 @@ def train_from_labels() -> int | None:
     return finished.model_version_id if finished else None
 
 
-@shared_task(bind=True, autoretry_for=(ScoringError,), retry_backoff=2, retry_backoff_max=120,
-             max_retries=8)
-def rescore_chunk(self, chunk_id: int) -> int:
+@shared_task
+def rescore_chunk(chunk_id: int) -> int:
     """Rescore one chunk of a run: claim it, compare, write what changed, finish the run
     when it was the last chunk. Redelivered messages find the chunk done and return."""
     return rescore_chunk_execute(chunk_id=chunk_id)
-
-
-@shared_task
-def redrive_rescoring() -> int:
-    """Periodic: hand out again rescoring chunks whose worker vanished."""
-    return rescore_redrive()
-
-
-@shared_task
-def redrive_training() -> int:
-    """Periodic: publish again training runs queued while the broker was away."""
-    return training_runs_redrive()

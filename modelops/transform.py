@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from applicants.schema import get_schema
+from config.aws import aws_config
 from endpoint.container import encode_predictions, load_model, parse_rows
 from modelops.deploy import sagemaker_client
 from modelops.models import ModelDeployment, RescoreRun, RunStatus
@@ -116,7 +117,7 @@ def run_local_transform(*, model_url: str, input_prefix: str, output_prefix: str
     `input_prefix` (text/csv, one row per line) becomes `<name>.out` under `output_prefix`
     with one prediction line per input line. Returns how many rows it scored."""
     booster = load_model(model_url)
-    s3: Any = boto3.client("s3")
+    s3: Any = boto3.client("s3", config=aws_config())
     bucket, key_prefix = _s3_parts(input_prefix)
     out_bucket, out_prefix = _s3_parts(output_prefix)
     scored = 0

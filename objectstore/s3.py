@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from config.aws import aws_config
 from objectstore import ObjectNotFound
 
 
@@ -17,9 +17,8 @@ class S3ObjectStore:
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.base_url = f"s3://{bucket}/{self.prefix}".rstrip("/")
         # The endpoint comes from AWS_ENDPOINT_URL_S3 when set (a local S3 server in tests).
-        self.client = boto3.client(
-            "s3", config=Config(retries={"max_attempts": 5, "mode": "standard"})
-        )
+        # Retries: botocore's, the platform's one policy (config/aws.py).
+        self.client = boto3.client("s3", config=aws_config(max_attempts=5))
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key

@@ -32,11 +32,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def redrive(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         count = outbox_requeue(ids=queryset.exclude(status=OutboxStatus.DELIVERED)
                                .values_list("id", flat=True))
-        from outbox.services import SINK_PREFIX, publish_drains
+        from outbox.registry import outbox_wake
 
-        sinks = {t.removeprefix(SINK_PREFIX) for t in queryset.values_list("topic", flat=True)
-                 if t.startswith(SINK_PREFIX)}
-        publish_drains(sorted(sinks))
+        for topic in sorted(set(queryset.values_list("topic", flat=True))):
+            outbox_wake(topic, force=True)
         self.message_user(request, f"{count} message(s) will be delivered again.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

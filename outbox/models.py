@@ -43,6 +43,11 @@ class OutboxMessage(models.Model):
                 name="outbox_pending_by_topic",
             ),
             models.Index(fields=["topic", "key"], name="outbox_topic_key"),
+            # Pending messages backing off (a consumer skips their keys until then).
+            models.Index(
+                fields=["topic", "next_attempt_at"], condition=models.Q(status="pending"),
+                name="outbox_pending_backoff",
+            ),
             models.Index(
                 fields=["topic", "dead_at"], condition=models.Q(status="dead"),
                 name="outbox_dead_by_topic",

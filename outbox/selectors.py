@@ -35,6 +35,15 @@ def outbox_has_due(*, topic: str) -> bool:
     ).exists()
 
 
+def outbox_keys_backing_off(*, topic: str) -> set[str]:
+    """Keys whose pending message waits for its backoff (a transient failure)."""
+    return set(
+        OutboxMessage.objects.filter(topic=topic, status=OutboxStatus.PENDING,
+                                     next_attempt_at__gt=timezone.now())
+        .values_list("key", flat=True)
+    )
+
+
 def outbox_latest_payloads(*, topic: str, keys: list[str], event: str) -> dict[str, dict]:
     """The newest payload of `event` per key (e.g. each application's latest review)."""
     latest: dict[str, dict] = {}

@@ -13,7 +13,9 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from outbox.backoff import backoff
 from outbox.models import OutboxMessage, OutboxStatus
+from outbox.registry import outbox_wake, outbox_wake_on_commit
 
 SINK_PREFIX = "sink:"
 
@@ -29,7 +31,8 @@ def sink_topic(sink: str) -> str:
 def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict]]) -> int:
     """One row per configured sink (settings.SINKS) per item: `(key, payload)`, where key is
     the application id. Call in the transaction that creates what the sinks must receive;
-    once it commits, a drain per sink is asked for (the periodic re-drive covers a lost ask)."""
+    once it commits, the consumer of each sink's topic (its drain, registered by the sinks
+    app) is woken (the periodic re-drive covers a lost wake-up)."""
     items = list(items)
     sinks = list(settings.SINKS)
     rows = [
@@ -40,15 +43,14 @@ def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict]]) -> int:
     if not rows:
         return 0
     OutboxMessage.objects.bulk_create(rows)
-    transaction.on_commit(lambda: publish_drains(sinks))
+    outbox_wake_on_commit(sink_topic(sink) for sink in sinks)
     return len(rows)
 
 
 def publish_drains(sinks: Iterable[str]) -> None:
-    from sinks.tasks import publish_drain
-
+    """Wake the drain of each sink now (through the registry: the outbox imports no sink)."""
     for sink in sinks:
-        publish_drain(sink)
+        outbox_wake(sink_topic(sink))
 
 
 def outbox_mark_delivered(*, topic: str, keys: Iterable[str]) -> int:
@@ -77,12 +79,25 @@ def outbox_pending_older_than(*, topic: str, age: dt.timedelta, limit: int) -> l
     )
 
 
-def outbox_record_attempt(*, ids: Iterable[int], retry_in: dt.timedelta, error: str = "") -> None:
-    OutboxMessage.objects.filter(id__in=list(ids)).update(
-        attempts=F("attempts") + 1,
-        next_attempt_at=timezone.now() + retry_in,
-        last_error=error[:4000],
-    )
+def outbox_back_off(*, topic: str, keys: Iterable[str], error: str, base: float,
+                    cap: float) -> int:
+    """Pending messages about `keys` failed once more (transiently): count the attempt and
+    hold them back for the backoff of their attempt count (outbox.backoff). The consumer
+    leaves them alone until then; the re-drive wakes it once they are due."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    now, by_attempts = timezone.now(), {}
+    for pk, attempts in OutboxMessage.objects.filter(
+        topic=topic, key__in=keys, status=OutboxStatus.PENDING
+    ).values_list("id", "attempts"):
+        by_attempts.setdefault(attempts + 1, []).append(pk)
+    for attempts, ids in by_attempts.items():
+        OutboxMessage.objects.filter(id__in=ids).update(
+            attempts=attempts, last_error=error[:4000],
+            next_attempt_at=now + backoff(attempts, base=base, cap=cap),
+        )
+    return sum(len(ids) for ids in by_attempts.values())
 
 
 # --- draining --------------------------------------------------------------------------------
@@ -149,11 +164,10 @@ def outbox_delivered(*, ids: Iterable[int]) -> int:
 
 
 def retry_delay(attempts: int, *, rng: random.Random | None = None) -> dt.timedelta:
-    """Exponential backoff with jitter: base * 2^(attempts-1), capped, times 0.5 to 1.0
-    (so many messages failing together do not come back together)."""
-    base, cap = settings.OUTBOX_RETRY_BASE_SECONDS, settings.OUTBOX_RETRY_MAX_SECONDS
-    delay = min(base * 2 ** max(attempts - 1, 0), cap)
-    return dt.timedelta(seconds=delay * (0.5 + (rng or random).random() / 2))
+    """The wait after `attempts` failed deliveries: the one backoff curve (outbox.backoff)
+    with OUTBOX_RETRY_BASE_SECONDS and OUTBOX_RETRY_MAX_SECONDS."""
+    return backoff(attempts, base=settings.OUTBOX_RETRY_BASE_SECONDS,
+                   cap=settings.OUTBOX_RETRY_MAX_SECONDS, rng=rng)
 
 
 def outbox_failed(*, messages: Iterable[OutboxMessage], error: str, permanent: bool = False) -> int:
@@ -200,6 +214,13 @@ def outbox_resend(*, topic: str, items: Iterable[tuple[str, dict]]) -> int:
     rows = [OutboxMessage(topic=topic, key=key, payload=payload) for key, payload in items]
     OutboxMessage.objects.bulk_create(rows)
     return len(rows)
+
+
+def outbox_purge_expired() -> int:
+    """Delete delivered messages older than OUTBOX_RETENTION_DAYS (0 keeps them)."""
+    if not settings.OUTBOX_RETENTION_DAYS:
+        return 0
+    return outbox_purge_delivered(older_than=dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS))
 
 
 def outbox_purge_delivered(*, older_than: dt.timedelta, limit: int = 10_000) -> int:

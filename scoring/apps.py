@@ -12,3 +12,10 @@ class ScoringConfig(AppConfig):
         register_check("model", check_model)
         register_check("endpoint", check_endpoint)
         register_check("scoring_backlog", check_scoring_backlog)
+
+        # The scorer consumes the outbox's "scoring" topic (applicants only writes it).
+        from outbox.models import Topic
+        from outbox.registry import register_consumer
+        from scoring.tasks import wake_scorer
+
+        register_consumer(Topic.SCORING, wake_scorer)

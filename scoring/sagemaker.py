@@ -7,8 +7,10 @@ The same code talks to a real SageMaker endpoint and to the project's local endp
   other than a missing endpoint, any other 4xx): permanent, the applications fail with the reason;
 - the container failed (ModelError with a 5xx original status), the service failed (5xx,
   429 not ready / throttled), the endpoint does not exist (yet), time-outs, refused or
-  dropped connections: transient, retried here with backoff, then the applications wait
-  for the pipeline's retry and the periodic re-drive. Nothing falls back to another scorer.
+  dropped connections: transient. botocore's retry mode (config/aws.py) retries what it
+  knows to be retryable inside the call; then the applications wait, their scoring requests
+  backing off in the outbox until the re-drive offers them again. No loop of ours, no Celery
+  retry on top. Nothing falls back to another scorer.
 
 deploy_sagemaker names the production variant after the version ("v7"); when the endpoint
 answers from another version's variant the call fails transiently, so the active model's
@@ -19,15 +21,12 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import re
 import threading
-import time
 from typing import Any
 
 import boto3
 import numpy as np
-from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -37,6 +36,7 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 
+from config.aws import aws_config
 from scoring.errors import ScoringError
 from scoring.models import ModelVersion
 from scoring.probabilities import finish_probabilities
@@ -48,7 +48,8 @@ _clients_lock = threading.Lock()
 
 def runtime_client() -> Any:
     """One boto3 client per configuration (creating one costs ~50 ms); boto3 clients are
-    thread-safe. Retries are ours (below), so botocore's own are off."""
+    thread-safe. Retries are botocore's (the platform's retry mode, config/aws.py, with
+    SAGEMAKER_MAX_ATTEMPTS attempts): 5xx, throttling, time-outs and dropped connections."""
     key = (settings.SAGEMAKER_RUNTIME_URL, settings.SAGEMAKER_REGION,
            settings.SAGEMAKER_CONNECT_TIMEOUT, settings.SAGEMAKER_READ_TIMEOUT)
     with _clients_lock:
@@ -57,9 +58,9 @@ def runtime_client() -> Any:
                 "sagemaker-runtime",
                 endpoint_url=settings.SAGEMAKER_RUNTIME_URL or None,
                 region_name=settings.SAGEMAKER_REGION,
-                config=Config(connect_timeout=settings.SAGEMAKER_CONNECT_TIMEOUT,
-                              read_timeout=settings.SAGEMAKER_READ_TIMEOUT,
-                              retries={"total_max_attempts": 1}),
+                config=aws_config(max_attempts=settings.SAGEMAKER_MAX_ATTEMPTS,
+                                  connect_timeout=settings.SAGEMAKER_CONNECT_TIMEOUT,
+                                  read_timeout=settings.SAGEMAKER_READ_TIMEOUT),
             )
         return _clients[key]
 
@@ -133,32 +134,25 @@ class SageMakerScorer:
         return finish_probabilities(model, raw, len(rows))
 
     def _invoke(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
-        body = encode_csv(rows)
-        attempts = settings.SAGEMAKER_MAX_ATTEMPTS
-        for attempt in range(1, attempts + 1):
-            try:
-                response = runtime_client().invoke_endpoint(
-                    EndpointName=self.endpoint_name, ContentType="text/csv", Accept="text/csv",
-                    Body=body,
-                )
-                answer = response["Body"].read()
-            except Exception as exc:  # classified below; anything unknown counts as transient
-                permanent, message = classify(exc)
-                if permanent or attempt == attempts:
-                    raise ScoringError(f"{message} (endpoint {self.endpoint_name}, attempt {attempt} "
-                                       f"of {attempts})", permanent=permanent) from exc
-                time.sleep(settings.SAGEMAKER_BACKOFF_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random()))
-                continue
-            variant = response.get("InvokedProductionVariant") or ""
-            self._check_variant(model, variant)
-            self.last_source = f"sagemaker:{self.endpoint_name}/{variant}" if variant else \
-                f"sagemaker:{self.endpoint_name}"
-            try:
-                return parse_csv_predictions(answer, len(rows))
-            except ValueError as exc:
-                raise ScoringError(f"the endpoint's answer cannot be read: {exc}",
-                                   permanent=False) from exc
-        raise AssertionError("unreachable")
+        try:
+            response = runtime_client().invoke_endpoint(
+                EndpointName=self.endpoint_name, ContentType="text/csv", Accept="text/csv",
+                Body=encode_csv(rows),
+            )
+            answer = response["Body"].read()
+        except Exception as exc:  # classified below; anything unknown counts as transient
+            permanent, message = classify(exc)
+            raise ScoringError(f"{message} (endpoint {self.endpoint_name})",
+                               permanent=permanent) from exc
+        variant = response.get("InvokedProductionVariant") or ""
+        self._check_variant(model, variant)
+        self.last_source = f"sagemaker:{self.endpoint_name}/{variant}" if variant else \
+            f"sagemaker:{self.endpoint_name}"
+        try:
+            return parse_csv_predictions(answer, len(rows))
+        except ValueError as exc:
+            raise ScoringError(f"the endpoint's answer cannot be read: {exc}",
+                               permanent=False) from exc
 
     def _check_variant(self, model: ModelVersion, variant: str) -> None:
         match = _VARIANT.match(variant)

@@ -1,6 +1,14 @@
 """The scoring pipeline: claim waiting applications, score them as one matrix, explain,
 decide, route, and store every decision in one transaction.
 
+A claim is a short lease (SCORING_LEASE_SECONDS): the scorer renews it from a heartbeat
+thread while it works (`scoring_started_at` holds the claim's last renewal), so a batch
+outlives a slow endpoint, while a killed worker's batch is free again one lease later and
+the re-drive hands it to another worker. Failures are typed (ScoringError.permanent): a
+permanent one fails the applications with the reason; a transient one gives them back to
+wait, their scoring requests backing off in the outbox (one backoff curve,
+outbox.backoff); botocore's retry mode already retried inside the call (config/aws.py).
+
 Scoring in micro-batches (up to SCORING_BATCH_SIZE applications per claim) is what lets a
 small worker keep up: one prediction call and one transaction per batch instead of per
 application (DESIGN.md measured ~350/s one by one against ~4,000/s in batches).
@@ -25,13 +33,16 @@ from django.utils import timezone
 from applicants.models import Application, Status
 from applicants.schema import get_schema
 from applicants.services import application_transition
+from outbox.jobs import Heartbeat
 from outbox.models import Topic
+from outbox.registry import DECISIONS_STORED, outbox_emit
+from outbox.selectors import outbox_keys_backing_off
 from outbox.services import (
+    outbox_back_off,
     outbox_fan_out,
     outbox_mark_dead,
     outbox_mark_delivered,
     outbox_pending_older_than,
-    outbox_record_attempt,
 )
 from scoring.artifact_store import load_booster
 from scoring.errors import ScoringError
@@ -57,9 +68,9 @@ class BatchResult:
 def score_waiting_applications(*, first_id: Any = None, limit: int | None = None) -> BatchResult:
     """Claim up to `limit` received applications (`first_id` first) and score them.
 
-    Raises NoUsableModel when there is no model to score with (nothing is claimed), and
-    ScoringError when the scorer fails transiently (the claimed applications are released
-    to wait for the next try).
+    Raises NoUsableModel when there is no model to score with (nothing is claimed). When
+    the scorer fails transiently the claimed applications are released to wait for their
+    backoff (`released` in the result); nothing is raised, nothing retries here.
     """
     schema = get_schema()
     model = active_model(schema)
@@ -67,9 +78,17 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
     ids = _claim(claim, first_id=first_id, limit=limit or settings.SCORING_BATCH_SIZE)
     if not ids:
         return BatchResult()
-    result = _score_claimed(schema, model, claim, ids)
+    with Heartbeat(lambda: scoring_lease_renew(claim) > 0,
+                   every=settings.SCORING_LEASE_SECONDS / 4):
+        result = _score_claimed(schema, model, claim, ids)
     result.claimed = len(ids)
     return result
+
+
+def scoring_lease_renew(claim: uuid.UUID) -> int:
+    """The heartbeat: the applications this claim still holds are its own for another lease."""
+    return Application.objects.filter(scoring_claim=claim, status=Status.SCORING).update(
+        scoring_started_at=timezone.now())
 
 
 def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
@@ -87,8 +106,8 @@ def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
     while True:
         result = score_waiting_applications()
         scored += len(result.scored)
-        if result.claimed < settings.SCORING_BATCH_SIZE:
-            return scored
+        if result.claimed < settings.SCORING_BATCH_SIZE or result.released:
+            return scored  # caught up, or the scorer fails: the requests back off
         if first and result.claimed >= settings.SCORING_BATCH_SIZE:
             more()  # a backlog: wake another worker to share it
         first = False
@@ -114,11 +133,12 @@ def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list
         if exc.permanent:
             return BatchResult(failed=_fail(applications, claim, f"scoring failed: {exc}"))
         result = _release(applications, claim, str(exc))
-        raise ScoringError(
-            f"{exc} ({len(result.released)} applications wait for a retry)", permanent=False
-        ) from exc
+        logger.warning("scoring failed transiently, %d applications back off: %s",
+                       len(result.released), exc)
+        return result
     except Exception:
-        # An unexpected error: give the applications back, let the task's retry decide.
+        # An unexpected error (a bug): give the applications back to back off, and fail
+        # the task loudly; the re-drive offers them again after their backoff.
         _release(applications, claim, "unexpected error while scoring")
         raise
     decisions = [
@@ -157,11 +177,13 @@ def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decis
 
 def _claim(claim: uuid.UUID, *, first_id: Any, limit: int) -> list[Any]:
     """Take applications for this batch. SKIP LOCKED lets several workers claim at once
-    without waiting on each other; the conditional move makes a double claim impossible."""
+    without waiting on each other; the conditional move makes a double claim impossible.
+    Applications whose request backs off after a transient failure wait for it."""
+    backing_off = [uuid.UUID(k) for k in outbox_keys_backing_off(topic=Topic.SCORING)]
     with transaction.atomic():
         waiting = Application.objects.select_for_update(skip_locked=True).filter(
             status=Status.RECEIVED
-        )
+        ).exclude(pk__in=backing_off)
         ids: list[Any] = []
         if first_id is not None:
             ids = list(waiting.filter(pk=first_id).values_list("pk", flat=True))
@@ -226,6 +248,8 @@ def _store(decisions: list[Decision], claim: uuid.UUID, shadows: list[ShadowScor
         outbox_fan_out(event="decision", items=[
             (str(pk), {"decision_id": by_id[pk].pk}) for pk in scored
         ])
+        # The review queue (a registered handler) adds its items in this same transaction.
+        outbox_emit(DECISIONS_STORED, application_ids=routed)
     return scored
 
 
@@ -235,11 +259,16 @@ def _release(applications: list[Application], claim: uuid.UUID, error: str) -> B
     result = BatchResult(failed=_fail([a for a in applications if a.pk in out_of_tries], claim,
                                       f"scoring failed after {settings.SCORING_MAX_ATTEMPTS} "
                                       f"attempts: {error}"))
-    result.released = application_transition(
-        application_ids=[a.pk for a in applications if a.pk not in out_of_tries],
-        from_status=Status.SCORING, to_status=Status.RECEIVED, only_if={"scoring_claim": claim},
-        note=f"released for retry: {error}"[:500], scoring_claim=None,
-    )
+    with transaction.atomic():
+        result.released = application_transition(
+            application_ids=[a.pk for a in applications if a.pk not in out_of_tries],
+            from_status=Status.SCORING, to_status=Status.RECEIVED,
+            only_if={"scoring_claim": claim} if claim else {},
+            note=f"released for retry: {error}"[:500], scoring_claim=None,
+        )
+        outbox_back_off(topic=Topic.SCORING, keys=[str(pk) for pk in result.released],
+                        error=error, base=settings.SCORING_RETRY_BASE_SECONDS,
+                        cap=settings.SCORING_RETRY_MAX_SECONDS)
     return result
 
 
@@ -260,36 +289,32 @@ def _fail(applications: list[Application], claim: uuid.UUID | None, reason: str)
 # --- re-drive ------------------------------------------------------------------------------
 
 
-def release_stuck_scoring() -> BatchResult:
-    """Applications claimed longer than SCORING_STUCK_SECONDS lost their worker: hand them
-    back (or fail them when out of attempts). Their re-published request scores them."""
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.SCORING_STUCK_SECONDS)
-    stuck = list(
+def release_expired_leases() -> BatchResult:
+    """Applications whose claim was not renewed for SCORING_LEASE_SECONDS lost their worker
+    (a live scorer renews every quarter lease): hand them back to wait (or fail them when
+    out of attempts), for any worker to claim."""
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.SCORING_LEASE_SECONDS)
+    expired = list(
         Application.objects.filter(status=Status.SCORING, scoring_started_at__lt=cutoff)
         .only("id", "scoring_attempts", "scoring_claim")[:1000]
     )
     result = BatchResult()
-    for claim in {a.scoring_claim for a in stuck}:
-        held = [a for a in stuck if a.scoring_claim == claim]
-        partial = _release(held, claim, "the worker scoring it stopped responding")
+    for claim in {a.scoring_claim for a in expired}:
+        held = [a for a in expired if a.scoring_claim == claim]
+        partial = _release(held, claim, "the worker scoring it stopped (its lease expired)")
         result.released += partial.released
         result.failed += partial.failed
     return result
 
 
-def redrive_waiting_requests(*, limit: int = 2000) -> int:
-    """Wake the scorer again for requests that waited too long (broker down at submission,
-    a lost message, a released claim), backing off per request. One wake-up serves them all:
-    the task scores until nothing waits."""
-    from scoring.tasks import publish_scoring  # the task module imports this one
-
+def scoring_waits(*, limit: int = 2000) -> bool:
+    """Whether an application the scorer could claim now has waited past
+    SCORING_REDRIVE_AFTER_SECONDS: its request is pending, not backing off, and the
+    application is received (not held by a live claim, which a wake-up could not take)."""
     waiting = outbox_pending_older_than(
         topic=Topic.SCORING,
         age=dt.timedelta(seconds=settings.SCORING_REDRIVE_AFTER_SECONDS),
         limit=limit,
     )
-    if not waiting:
-        return 0
-    backoff = dt.timedelta(seconds=min(2 ** min(m.attempts for m in waiting), 300))
-    outbox_record_attempt(ids=[m.id for m in waiting], retry_in=backoff)
-    return int(publish_scoring(force=True))
+    keys = [uuid.UUID(m.key) for m in waiting]
+    return bool(keys) and Application.objects.filter(pk__in=keys, status=Status.RECEIVED).exists()

@@ -1,5 +1,6 @@
-"""Celery tasks of the decision pipeline: thin, idempotent, retrying only what can succeed
-later. (The model lifecycle's tasks are in modelops/tasks.py.)"""
+"""Celery tasks of the decision pipeline: thin and idempotent. Nothing here retries: a
+transient failure is the outbox's to retry (the scoring request backs off) and the
+re-drive's to wake the scorer again. (The model lifecycle's tasks are in modelops/tasks.py.)"""
 
 from __future__ import annotations
 
@@ -9,13 +10,8 @@ from celery import shared_task
 from django.conf import settings
 
 from outbox.wakeups import wake_up_publish, wake_up_started
-from scoring.errors import ScoringError
 from scoring.selectors import NoUsableModel
-from scoring.services import (
-    redrive_waiting_requests,
-    release_stuck_scoring,
-    score_until_done,
-)
+from scoring.services import release_expired_leases, score_until_done, scoring_waits
 
 logger = logging.getLogger(__name__)
 
@@ -29,21 +25,19 @@ def publish_scoring(*, force: bool = False) -> bool:
                            every_seconds=settings.SCORING_ASK_EVERY_SECONDS, force=force)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(ScoringError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-)
-def score_waiting(self) -> int:
+def wake_scorer(topic: str, *, force: bool = False) -> bool:
+    """The consumer of the outbox's "scoring" topic, registered in ScoringConfig.ready()."""
+    return publish_scoring(force=force)
+
+
+@shared_task
+def score_waiting() -> int:
     """Score every waiting application, batch after batch, until none is left.
 
     The claim makes a redelivered or duplicate message harmless: it finds nothing to claim.
     With no usable model it returns at once (NoUsableModel); the applications wait and the
-    periodic re-drive wakes the scorer again. After the last retry of a transient scoring
-    error the applications stay received and the re-drive wakes it too.
+    periodic re-drive wakes the scorer again. A transient scoring error releases the batch
+    (its requests back off in the outbox) and ends the task.
     """
     wake_up_started(consumer=SCORER_WAKE_UP)
     try:
@@ -56,9 +50,13 @@ def score_waiting(self) -> int:
 
 @shared_task
 def redrive_scoring() -> dict[str, int]:
-    """Periodic: free claims whose worker died, and publish requests that waited too long."""
-    released = release_stuck_scoring()
-    published = redrive_waiting_requests()
+    """Periodic (SCORING_REDRIVE_EVERY_SECONDS): free claims whose lease expired (their
+    worker died), and wake the scorer when an application it could claim has waited too
+    long. Applications under a live claim or backing off wake nobody."""
+    released = release_expired_leases()
+    published = 0
+    if released.released or scoring_waits():
+        published = int(publish_scoring(force=True))
     if released.released or released.failed or published:
         logger.info("re-drive: released %d, failed %d, published %d",
                     len(released.released), len(released.failed), published)

@@ -23,16 +23,18 @@ import datetime as dt
 import math
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from config.aws import aws_config
+from outbox.backoff import backoff_seconds
 from outbox.models import OutboxMessage
 from outbox.selectors import outbox_latest_payloads
 from outbox.services import sink_topic
@@ -61,8 +63,7 @@ _deserializer = TypeDeserializer()
 def _client(endpoint: str, region: str, timeout: float) -> Any:
     return boto3.client(
         "dynamodb", endpoint_url=endpoint or None, region_name=region,
-        config=Config(connect_timeout=min(timeout, 3.0), read_timeout=timeout,
-                      retries={"max_attempts": 2, "mode": "standard"}),
+        config=aws_config(max_attempts=2, connect_timeout=min(timeout, 3.0), read_timeout=timeout),
     )
 
 
@@ -188,10 +189,10 @@ class DynamoDBSink:
             error = unwritten.get(key)
             if error is None:
                 report.delivered += [m.id for m in group]
-            elif error.startswith("permanent:"):
-                report.rejected.update({m.id: error.removeprefix("permanent:") for m in group})
+            elif error.permanent:
+                report.rejected.update({m.id: error.message for m in group})
             else:
-                report.retry.update({m.id: error for m in group})
+                report.retry.update({m.id: error.message for m in group})
         return report
 
     def _latest_reviews(self, by_key: dict[str, list[OutboxMessage]]) -> dict[str, dict]:
@@ -229,9 +230,9 @@ class DynamoDBSink:
                 raise SinkUnavailable(f"DynamoDB {self.table}: keys stayed unprocessed (throttled)")
         return versions
 
-    def _batch_write(self, items: list[dict[str, Any]]) -> dict[str, str]:
+    def _batch_write(self, items: list[dict[str, Any]]) -> dict[str, ItemError]:
         """Write new items 25 at a time; returns {key: error} for items not written."""
-        failed: dict[str, str] = {}
+        failed: dict[str, ItemError] = {}
         for start in range(0, len(items), BATCH_WRITE_LIMIT):
             chunk = items[start:start + BATCH_WRITE_LIMIT]
             request = {self.table: [{"PutRequest": {"Item": _wire(item)}} for item in chunk]}
@@ -245,7 +246,8 @@ class DynamoDBSink:
                 else:
                     for entry in request.get(self.table, []):
                         key = entry["PutRequest"]["Item"]["application_id"]["S"]
-                        failed[key] = "DynamoDB kept the item unprocessed (throttled)"
+                        failed[key] = ItemError("DynamoDB kept the item unprocessed (throttled)",
+                                                permanent=False)
             except ClientError as exc:
                 if _transient(exc):
                     raise
@@ -255,7 +257,7 @@ class DynamoDBSink:
                         failed[item["application_id"]] = error
         return failed
 
-    def _put_new(self, item: dict[str, Any]) -> str | None:
+    def _put_new(self, item: dict[str, Any]) -> ItemError | None:
         try:
             self.client.put_item(
                 TableName=self.table, Item=_wire(item),
@@ -267,7 +269,7 @@ class DynamoDBSink:
             return self._client_error(exc)
         return None
 
-    def _update(self, item: dict[str, Any]) -> str | None:
+    def _update(self, item: dict[str, Any]) -> ItemError | None:
         """Change an existing item only if it holds an older version. None when done (or
         when a newer version is already there); otherwise the error."""
         attributes = [k for k in item if k != "application_id"]
@@ -288,13 +290,13 @@ class DynamoDBSink:
         return None
 
     @staticmethod
-    def _client_error(exc: ClientError) -> str | None:
+    def _client_error(exc: ClientError) -> ItemError | None:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ConditionalCheckFailedException":
             return None  # a newer version is stored: nothing to do
         if code in TRANSIENT_CODES:
             raise exc
-        return f"permanent:{_describe(exc)}"
+        return ItemError(_describe(exc), permanent=True)
 
     # --- reads for readiness and reconcile ----------------------------------------------------
 
@@ -334,7 +336,16 @@ class DynamoDBSink:
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(min(0.05 * 2 ** attempt, 2.0))
+    """Before asking again for unprocessed items (throttling): the one backoff curve."""
+    time.sleep(backoff_seconds(attempt + 1, base=0.05, cap=2.0))
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """Why one item was not written: `permanent` (bad data, a dead letter) or not (back off)."""
+
+    message: str
+    permanent: bool
 
 
 # --- erasure (privacy.services.erasure) ------------------------------------------------------

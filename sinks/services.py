@@ -8,7 +8,6 @@ A drain that dies mid-way rolls back; its messages are simply pending again.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from outbox.services import (
     outbox_delivered,
     outbox_failed,
     outbox_lock_topic,
-    outbox_purge_delivered,
     sink_topic,
 )
 from sinks.base import Sink, SinkUnavailable, get_sink
@@ -112,8 +110,3 @@ def _deliver(sink: Sink, messages: list[OutboxMessage], result: DrainResult) -> 
 def sinks_with_due_messages() -> list[str]:
     return [name for name in settings.SINKS if outbox_has_due(topic=sink_topic(name))]
 
-
-def outbox_purge() -> int:
-    if not settings.OUTBOX_RETENTION_DAYS:
-        return 0
-    return outbox_purge_delivered(older_than=dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS))

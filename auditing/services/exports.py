@@ -17,21 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from applicants.schema import get_schema
 from auditing.csv_safety import csv_writer
 from auditing.labels import LabelFilters, columns, iter_rows
-from auditing.models import ExportFormat, ExportJob, JobStatus
+from auditing.models import ExportFormat, ExportJob
 from objectstore import store_for
+from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_retry
 from trail.services import trail_record
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Failures another attempt may not meet: the database, AWS, the disk.
+TRANSIENT = (OperationalError, BotoCoreError, ClientError, OSError)
 
 
 class ExportRefused(Exception):
@@ -170,24 +173,21 @@ def publish_export(job_id: Any) -> None:
 
 
 def export_job_run(*, job_id: Any) -> ExportJob | None:
-    """Claim a queued job (conditional UPDATE), write its file, store it, record it.
+    """Claim a queued job (a lease, outbox.jobs), write its file, store it, record it.
     Returns None when the job is moot (done, failed, or running elsewhere)."""
-    claim = uuid.uuid4()
-    claimed = ExportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, claim=claim, started_at=timezone.now(), rows_done=0,
-        attempts=F("attempts") + 1, error="",
-    )
-    if claimed != 1:
+    claim = job_claim(ExportJob, job_id, started_at=timezone.now(), rows_done=0, error="")
+    if claim is None:
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
-    mine = ExportJob.objects.filter(pk=job.pk, claim=claim, status=JobStatus.RUNNING)
+    mine = held(ExportJob, job.pk, claim)
 
     def progress(done: int, total: int) -> bool:
         return mine.update(rows_done=done, rows_total=total) == 1
 
     filters = LabelFilters.parse(job.filters)
     try:
-        with tempfile.TemporaryDirectory(prefix="label-export-") as tmp:
+        with Heartbeat(lambda: job_heartbeat(ExportJob, job.pk, claim)), \
+                tempfile.TemporaryDirectory(prefix="label-export-") as tmp:
             result = labels_write(filters=filters, format=job.format,
                                   path=Path(tmp) / f"labels.{job.format}", progress=progress)
             name = f"labels-{timezone.now():%Y%m%d-%H%M%S}-{job.pk}.{job.format}"
@@ -195,14 +195,18 @@ def export_job_run(*, job_id: Any) -> ExportJob | None:
             url = store_for(settings.LABEL_EXPORT_STORAGE_URL).put(f"labels/{name}", data)
     except ExportRefused:
         return None
+    except TRANSIENT as exc:
+        _failed(job, claim, exc)
+        return None
     except Exception as exc:
-        _failed(job, mine, exc)
+        job_finish(ExportJob, job.pk, claim, failed=True, finished_at=timezone.now(),
+                   error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     with transaction.atomic():
-        finished = mine.update(
-            status=JobStatus.DONE, finished_at=timezone.now(), rows_done=result.rows,
+        finished = job_finish(
+            ExportJob, job.pk, claim, finished_at=timezone.now(), rows_done=result.rows,
             rows_total=result.rows, file_url=url, file_name=name, size_bytes=len(data),
-            fingerprint=result.fingerprint, claim=None,
+            fingerprint=result.fingerprint,
         )
         if finished:
             record_export(actor=job.requested_by or job.requested_by_label, filters=filters,
@@ -211,35 +215,14 @@ def export_job_run(*, job_id: Any) -> ExportJob | None:
     return job
 
 
-def _failed(job: ExportJob, mine: Any, exc: Exception) -> None:
-    """Back to the queue for another try (the task retries), or failed for good."""
+def _failed(job: ExportJob, claim: uuid.UUID, exc: Exception) -> None:
+    """A failure that may pass (the database, the object store, the disk): back to the queue
+    after a backoff for the job re-drive to hand out, or failed for good after MAX_ATTEMPTS."""
     message = f"{type(exc).__name__}: {exc}"[:2000]
-    if job.attempts < MAX_ATTEMPTS:
-        mine.update(status=JobStatus.QUEUED, claim=None, error=f"will retry: {message}")
-    else:
-        mine.update(status=JobStatus.FAILED, claim=None, finished_at=timezone.now(), error=message)
+    if not job_retry(ExportJob, job.pk, claim, error=f"will retry: {message}",
+                     max_attempts=MAX_ATTEMPTS):
+        ExportJob.objects.filter(pk=job.pk, finished_at__isnull=True).update(finished_at=timezone.now())
     logger.warning("label export %s failed (attempt %d): %s", job.pk, job.attempts, message)
-
-
-def export_jobs_redrive(*, stuck_after: dt.timedelta | None = None) -> int:
-    """Periodic: a running job whose worker died goes back to the queue; queued jobs that
-    wait (lost message, broker down at creation) are published again."""
-    now = timezone.now()
-    stuck_after = stuck_after or dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
-    ExportJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=now - stuck_after).update(
-        status=JobStatus.QUEUED, claim=None, error="the worker running it stopped; retrying"
-    )
-    ExportJob.objects.filter(status=JobStatus.QUEUED, attempts__gte=MAX_ATTEMPTS).update(
-        status=JobStatus.FAILED, finished_at=now,
-    )
-    waiting = list(
-        ExportJob.objects.filter(status=JobStatus.QUEUED)
-        .filter(Q(created_at__lt=now - dt.timedelta(seconds=60)))
-        .values_list("pk", flat=True)[:100]
-    )
-    for pk in waiting:
-        publish_export(pk)
-    return len(waiting)
 
 
 def export_file(job: ExportJob) -> bytes:

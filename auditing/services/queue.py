@@ -60,14 +60,34 @@ def _item_fields(decision: Decision, application: dict[str, Any]) -> dict[str, A
     }
 
 
+def review_queue_add(*, application_ids: Any) -> int:
+    """The handler of the outbox's "decisions.stored" event, in the transaction that stored
+    the decisions: items for those of `application_ids` routed to review, refreshed items
+    for waiting ones whose decision was replaced (a rescore). Registered in
+    AuditingConfig.ready(); scoring and rescoring never import the queue."""
+    ids = list(application_ids)
+    if not ids:
+        return 0
+    return _add_missing(Application.objects.filter(pk__in=ids), limit=len(ids)) + \
+        _refresh_rescored(limit=len(ids), application_ids=ids)
+
+
 def review_queue_sync(*, limit: int = 5000) -> int:
-    """Add applications routed to review that have no item yet; refresh waiting items whose
-    decision was replaced (a rescore). Idempotent: a second run adds nothing."""
+    """The safety net (a slow periodic sweep): add applications in review that have no item
+    yet, refresh waiting items whose decision was replaced. Items normally come from
+    `review_queue_add`, in the decision's own transaction; this finds the ones moved to
+    review another way. Idempotent: a second run adds nothing."""
+    return _add_missing(Application.objects.all(), limit=limit) + _refresh_rescored(limit=limit)
+
+
+def _add_missing(applications: Any, *, limit: int) -> int:
     missing = list(
-        Application.objects.filter(status=Status.IN_REVIEW, review_item__isnull=True)
+        applications.filter(status=Status.IN_REVIEW, review_item__isnull=True)
         .values("id", "answers", "channel", "possible_duplicate", "submitted_by_id",
                 "owner_id", "updated_at")[:limit]
     )
+    if not missing:
+        return 0
     decisions = {
         d.application_id: d
         for d in Decision.objects.filter(
@@ -86,14 +106,14 @@ def review_queue_sync(*, limit: int = 5000) -> int:
         if a["id"] in decisions
     ]
     ReviewItem.objects.bulk_create(items, ignore_conflicts=True)
-    return len(items) + _refresh_rescored(limit=limit)
+    return len(items)
 
 
-def _refresh_rescored(*, limit: int) -> int:
-    stale = list(
-        ReviewItem.objects.filter(state=ItemState.WAITING, decision__is_current=False)
-        .values_list("pk", "application_id")[:limit]
-    )
+def _refresh_rescored(*, limit: int, application_ids: list[Any] | None = None) -> int:
+    stale_items = ReviewItem.objects.filter(state=ItemState.WAITING, decision__is_current=False)
+    if application_ids is not None:
+        stale_items = stale_items.filter(application_id__in=application_ids)
+    stale = list(stale_items.values_list("pk", "application_id")[:limit])
     if not stale:
         return 0
     current = {

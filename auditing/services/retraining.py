@@ -19,13 +19,11 @@ from django.utils import timezone
 from accounts.roles import Role
 from applicants.models import Application
 from auditing.models import JobStatus, RetrainRun
+from outbox.jobs import Heartbeat, job_heartbeat, job_start
 from scoring.models import ModelStatus, ModelVersion
 from trail.services import trail_record
 
 logger = logging.getLogger(__name__)
-
-# A run "running" longer than this lost its worker; the next check may start another.
-STUCK_AFTER = dt.timedelta(hours=3)
 
 
 def labels_watermark() -> dt.datetime | None:
@@ -47,19 +45,20 @@ def new_labels_count(*, until: dt.datetime) -> int:
 
 def retrain_if_due(*, now: dt.datetime | None = None) -> RetrainRun | None:
     """Train a candidate when enough new labels arrived. One run at a time (a unique
-    running row is the claim); returns the run, or None when nothing was due."""
+    running row is the claim, a job started running under a lease its heartbeat renews:
+    when its worker dies the job re-drive fails it, and a later check starts again);
+    returns the run, or None when nothing was due."""
     now = now or timezone.now()
-    RetrainRun.objects.filter(status=JobStatus.RUNNING, started_at__lt=now - STUCK_AFTER).update(
-        status=JobStatus.FAILED, finished_at=now, error="the worker running it stopped")
     count = new_labels_count(until=now)
     if count < settings.RETRAIN_MIN_NEW_LABELS:
         return None
     try:
         with transaction.atomic():
-            run = RetrainRun.objects.create(new_labels=count, labels_until=now, started_at=now)
+            run, claim = job_start(RetrainRun, new_labels=count, labels_until=now, started_at=now)
     except IntegrityError:
         return None  # another worker is training right now
-    return _train(run)
+    with Heartbeat(lambda: job_heartbeat(RetrainRun, run.pk, claim)):
+        return _train(run)
 
 
 def _train(run: RetrainRun) -> RetrainRun:
@@ -89,7 +88,7 @@ def _train(run: RetrainRun) -> RetrainRun:
 
 
 def _finish(run: RetrainRun, **changes: Any) -> None:
-    changes["finished_at"] = timezone.now()
+    changes.update(finished_at=timezone.now(), claim=None, lease_expires_at=None)
     for name, value in changes.items():
         setattr(run, name, value)
     run.save(update_fields=list(changes))

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.access import can_give_second_opinion, can_review_application
 from applicants.models import Status
-from applicants.services import application_transition
+from applicants.services import application_label
 from auditing.models import ItemState, Outcome, Review, ReviewItem, ReviewStatus
 from outbox.services import outbox_fan_out
 from scoring.models import TIERS
@@ -166,11 +166,11 @@ def review_second_opinion(*, item_id: Any, auditor: Any, agree: bool, note: str 
 def _take_effect(*, item: ReviewItem, review: Review, actor: Any, now: Any) -> None:
     """Inside the caller's transaction: the label, the state change, the trail, the outbox."""
     to_status = Status.CONFIRMED if review.outcome == Outcome.CONFIRMED else Status.OVERRIDDEN
-    moved = application_transition(
-        application_ids=[item.application_id], from_status=Status.IN_REVIEW, to_status=to_status,
+    moved = application_label(
+        application_id=item.application_id, to_status=to_status,
+        final_tier=review.final_tier, labelled_at=now,
         actor=actor, note=f"review {review.pk}: {review.model_tier} → {review.final_tier} "
                           f"({review.reason_code})",
-        final_tier=review.final_tier, labelled_at=now,
     )
     if not moved:
         item.application.refresh_from_db(fields=["status"])

@@ -30,8 +30,8 @@ SAGEMAKER_RUNTIME_URL = env_str("SAGEMAKER_RUNTIME_URL", "")
 SAGEMAKER_REGION = env_str("SAGEMAKER_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
 SAGEMAKER_CONNECT_TIMEOUT = env_float("SAGEMAKER_CONNECT_TIMEOUT", 2.0, minimum=0.1)
 SAGEMAKER_READ_TIMEOUT = env_float("SAGEMAKER_READ_TIMEOUT", 10.0, minimum=0.1)
+# Attempts per invoke_endpoint call, botocore's retry mode (config/aws.py) spacing them.
 SAGEMAKER_MAX_ATTEMPTS = env_int("SAGEMAKER_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
-SAGEMAKER_BACKOFF_SECONDS = env_float("SAGEMAKER_BACKOFF_SECONDS", 0.2, minimum=0.0)
 # Rows per invoke_endpoint call; SageMaker caps a request at 6 MB.
 SAGEMAKER_ROWS_PER_REQUEST = env_int("SAGEMAKER_ROWS_PER_REQUEST", 1000, minimum=1, maximum=50_000)
 # Where `serve_endpoint` listens.
@@ -55,12 +55,6 @@ RESCORE_CHUNK_SIZE = env_int("RESCORE_CHUNK_SIZE", 5000, minimum=10, maximum=200
 # A decision is rewritten when its tier changes or a probability moves at least this much.
 RESCORE_MIN_PROBABILITY_CHANGE = env_float("RESCORE_MIN_PROBABILITY_CHANGE", 0.05, minimum=0.0,
                                            maximum=1.0)
-# A chunk claimed longer than this lost its worker and is handed out again.
-RESCORE_STUCK_SECONDS = env_int("RESCORE_STUCK_SECONDS", 600, minimum=10)
-
-RESCORE_REDRIVE_EVERY_SECONDS = env_int("RESCORE_REDRIVE_EVERY_SECONDS", 60, minimum=5)
-LIFECYCLE_BEAT_SCHEDULE = {
-    "redrive-rescoring": {"task": "modelops.tasks.redrive_rescoring",
-                          "schedule": float(RESCORE_REDRIVE_EVERY_SECONDS)},
-    "redrive-training": {"task": "modelops.tasks.redrive_training", "schedule": 60.0},
-}
+# Chunks and training runs are jobs: a lost worker's one is handed out again by the one job
+# re-drive (JOB_LEASE_SECONDS, "redrive-jobs" in config/settings/jobs.py).
+LIFECYCLE_BEAT_SCHEDULE: dict[str, dict] = {}

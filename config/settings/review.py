@@ -16,8 +16,10 @@ REVIEW_BLIND_SHARE = env_float("REVIEW_BLIND_SHARE", 0.1, minimum=0.0, maximum=1
 # The answer that measures the impact of a wrong decision: priority = P(high) x this value.
 REVIEW_IMPACT_FIELD = env_str("REVIEW_IMPACT_FIELD", "requested_amount")
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", 50, minimum=5, maximum=500)
-# How often beat adds newly routed decisions to the queue.
-REVIEW_QUEUE_SYNC_SECONDS = env_float("REVIEW_QUEUE_SYNC_SECONDS", 5.0, minimum=1.0)
+# Decisions routed to review become items in the transaction that stores them (the
+# "decision.routed" outbox event); this slow sweep is only a safety net for applications
+# moved to review by other means (an import, a manual repair).
+REVIEW_QUEUE_SYNC_SECONDS = env_float("REVIEW_QUEUE_SYNC_SECONDS", 300.0, minimum=1.0)
 
 
 def _reason_codes(raw: list[str]) -> dict[str, str]:
@@ -68,7 +70,6 @@ REVIEW_BEAT_SCHEDULE = {
     "review-queue-sync": {"task": "auditing.tasks.sync_review_queue",
                           "schedule": REVIEW_QUEUE_SYNC_SECONDS},
     "review-release-expired": {"task": "auditing.tasks.release_expired_claims", "schedule": 60.0},
-    "label-exports-redrive": {"task": "auditing.tasks.redrive_label_exports", "schedule": 60.0},
     "retrain-from-labels": {"task": "auditing.tasks.retrain_from_labels_if_due",
                             "schedule": RETRAIN_CHECK_SECONDS},
 }

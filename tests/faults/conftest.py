@@ -88,7 +88,7 @@ def fault_stage(sinks_on: Sinks, private_redis: RedisServer, sink_worker: Any, a
         private_redis.start()  # a previous test stopped it and failed before restarting it
     private_redis.flush()
     settings.SCORING_REDRIVE_AFTER_SECONDS = 1
-    settings.SCORING_STUCK_SECONDS = 5
+    settings.SCORING_LEASE_SECONDS = 5
     with use_broker(private_redis.url):
         yield FaultStage(client=token_client(alice), answers=answers, sinks=sinks_on,
                          redis=private_redis, start_worker=sink_worker)

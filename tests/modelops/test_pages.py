@@ -113,17 +113,21 @@ def test_shadow_and_retire_from_the_page(erin, candidate, active_model):
 
 
 def test_training_runs_left_pending_are_published_again(erin):
-    """A request made while the broker was away stays pending; the periodic re-drive
+    """A request made while the broker was away stays pending; the one job re-drive
     publishes it again (a worker that finds it already claimed does nothing)."""
     import datetime as dt
 
     from django.utils import timezone
 
-    from modelops.services import training_runs_redrive
+    from outbox.jobs import jobs_redrive
+
+    def published() -> int:
+        return jobs_redrive()["modelops.TrainingRun"]["published"]
 
     response = logged_in(erin).post("/models/train/", follow=True)
     assert "Training queued" in response.content.decode()
     run = TrainingRun.objects.get()
-    assert run.status == RunStatus.PENDING and training_runs_redrive() == 0  # too recent
-    TrainingRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
-    assert training_runs_redrive() == 1
+    assert run.status == RunStatus.PENDING and published() == 0  # too recent
+    TrainingRun.objects.filter(pk=run.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    assert published() == 1
+    assert published() == 0  # not again until JOB_REDRIVE_AFTER_SECONDS more have passed

@@ -50,13 +50,14 @@ def test_without_sinks_nothing_is_written(settings):
     assert not OutboxMessage.objects.exists()
 
 
-def test_backoff_doubles_with_jitter_up_to_the_cap(settings):
+def test_backoff_doubles_with_full_jitter_up_to_the_cap(settings):
     settings.OUTBOX_RETRY_BASE_SECONDS = 2
     settings.OUTBOX_RETRY_MAX_SECONDS = 60
     rng = random.Random(1)
     for attempts, full in [(1, 2), (2, 4), (3, 8), (5, 32), (6, 60), (20, 60)]:
-        delay = retry_delay(attempts, rng=rng).total_seconds()
-        assert full / 2 <= delay <= full
+        delays = [retry_delay(attempts, rng=rng).total_seconds() for _ in range(200)]
+        # Full jitter: anywhere in [0, ceiling], spread over the whole window.
+        assert 0 <= min(delays) < full * 0.1 and full * 0.9 < max(delays) <= full
 
 
 def test_a_claim_takes_due_messages_with_every_pending_message_of_their_keys():

@@ -232,7 +232,7 @@ def sink_worker(django_db_setup: Any, tmp_path: Path) -> Iterator[Callable[..., 
                             f"{database['NAME']}",
             "CELERY_BROKER_URL": broker_url,
             "SCORING_REDRIVE_AFTER_SECONDS": "1",
-            "SCORING_STUCK_SECONDS": "5",
+            "SCORING_LEASE_SECONDS": "5",
             **(extra_env or {}),
         }
         worker = WorkerProcess(env, tmp_path / f"worker-{name}-{len(started)}.log")

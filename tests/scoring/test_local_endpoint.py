@@ -6,11 +6,13 @@ from __future__ import annotations
 import boto3
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from applicants.models import Application, Channel, Status
 from applicants.schema import get_schema
 from applicants.services import application_submit
 from demo import synthetic
+from outbox.models import OutboxMessage, Topic
 from scoring.artifact_store import load_booster
 from scoring.errors import ScoringError
 from scoring.features import build_matrix
@@ -93,10 +95,18 @@ def test_the_pipeline_scores_through_the_endpoint_and_applications_wait_when_it_
     local_endpoint.fail(500)
     second = application_submit(answers={**answers, "national_id": "ZZ-000111-Q"}, channel=Channel.API,
                                 actor=alice, idempotency_key="two").application
-    with pytest.raises(ScoringError, match="wait for a retry"):
-        score_waiting_applications()
+    # botocore retried the 500s inside the call (the one retry layer); then the batch is
+    # given back, nothing raised, and its scoring request backs off in the outbox.
+    result = score_waiting_applications()
+    assert result.released == [second.pk] and not result.failed
     assert Application.objects.get(pk=second.pk).status == Status.RECEIVED
     assert not Decision.objects.filter(application=second).exists()
+    request = OutboxMessage.objects.get(topic=Topic.SCORING, key=str(second.pk))
+    assert request.attempts == 1 and request.next_attempt_at > timezone.now()
+    assert "500" in request.last_error
+    # While it backs off, a wake-up (say, another submission) leaves it alone.
+    local_endpoint.heal()
+    assert score_waiting_applications().claimed == 0
 
 
 def test_readiness_reports_the_endpoint(local_endpoint, active_model, settings):

@@ -14,7 +14,7 @@ from outbox.models import OutboxMessage, OutboxStatus
 from scoring.artifact_store import load_booster
 from scoring.models import Decision, ModelStatus
 from scoring.selectors import NoUsableModel
-from scoring.services import release_stuck_scoring, score_waiting_applications
+from scoring.services import release_expired_leases, score_waiting_applications
 
 pytestmark = pytest.mark.django_db
 
@@ -117,13 +117,13 @@ def test_claims_of_a_lost_worker_are_released_then_failed_after_max_attempts(
             status=Status.SCORING, scoring_attempts=attempt,
             scoring_started_at=timezone.now() - dt.timedelta(hours=1),
         )
-        result = release_stuck_scoring()
+        result = release_expired_leases()
         application.refresh_from_db()
         if attempt == 1:
             assert result.released == [application.pk] and application.status == Status.RECEIVED
         else:
             assert result.failed == [application.pk] and application.status == Status.FAILED
-            assert "stopped responding" in application.failure_reason
+            assert "lease expired" in application.failure_reason
 
 
 def test_only_one_model_can_be_active(active_model, trained_default):
