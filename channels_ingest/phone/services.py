@@ -4,12 +4,14 @@ through the draft submission path, like every channel."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from applicants.crypto import normalise_identifier
@@ -86,6 +88,18 @@ def agrees_with_check_fields(record: Mapping[str, Any], verified: Mapping[str, A
                for spec in identity_fields())
 
 
+def _failed_checks_of_subject_today(call: Call) -> int:
+    """Failed checks against the same person (or draft) over all calls of the last day: the
+    per-call limit alone lets a caller guess again by calling again."""
+    subject = {"applicant_id": call.applicant_id} if call.applicant_id else (
+        {"found_draft_id": call.found_draft_id} if call.found_draft_id else None)
+    if subject is None:
+        return 0
+    since = timezone.now() - dt.timedelta(days=1)
+    return Call.objects.filter(**subject, started_at__gte=since).aggregate(
+        n=Sum("failed_checks"))["n"] or 0
+
+
 def call_verify(*, call: Call, stated: Mapping[str, Any]) -> bool:
     """Compare what the caller stated with their record, server-side; every attempt is in the
     trail (never the values). After PHONE_IDENTITY_ATTEMPTS failures the call is locked."""
@@ -98,6 +112,9 @@ def call_verify(*, call: Call, stated: Mapping[str, Any]) -> bool:
             return True
         if locked.failed_checks >= settings.PHONE_IDENTITY_ATTEMPTS:
             raise CallRefused("Too many failed checks on this call: the caller's records stay hidden.")
+        if _failed_checks_of_subject_today(locked) >= settings.PHONE_IDENTITY_ATTEMPTS:
+            raise CallRefused("Too many failed checks for this caller today, over several calls: "
+                              "the records stay hidden. Check their identity another way.")
         records = _records_on_file(locked)
         passed = bool(records) and all(
             (said := _comparable(spec, stated.get(spec.name))) is not None

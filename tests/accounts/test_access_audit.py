@@ -193,3 +193,23 @@ def test_a_phone_caller_who_typed_someone_elses_national_id_sees_none_of_their_r
     assert call_verify(call=impostor, stated=bobs)
     assert list(caller_applications(impostor)) == [bobs_first]
     assert draft.pk not in {d.pk for d in caller_drafts(impostor)}
+
+
+def test_the_phone_identity_check_cannot_be_guessed_by_calling_again(answers, alice, carol, settings):
+    """Date of birth and postcode are few enough to guess: the limit on failed checks counts
+    every call about the same person in the last day, not one call."""
+    from channels_ingest.phone.selectors import caller_search
+    from channels_ingest.phone.services import CallRefused, call_start, call_verify
+
+    settings.PHONE_IDENTITY_ATTEMPTS = 3
+    _apply(answers, alice, national_id="VC-300003-C")
+    right = {"date_of_birth": answers["date_of_birth"], "postcode": answers["postcode"]}
+
+    def new_call() -> Any:
+        return call_start(agent=carol, candidate=caller_search("VC-300003-C")[0].token)
+
+    for guess in ("1970-01-01", "1971-01-01"):
+        assert not call_verify(call=new_call(), stated={**right, "date_of_birth": guess})
+    assert not call_verify(call=new_call(), stated={**right, "date_of_birth": "1972-01-01"})
+    with pytest.raises(CallRefused, match="over several calls"):
+        call_verify(call=new_call(), stated=right)
