@@ -75,21 +75,22 @@ def caller_search(query: str) -> list[Candidate]:
     if "identity" in keys:
         for pk in Applicant.objects.filter(identity_hash__in=keys["identity"]).values_list("pk", flat=True):
             hit("applicant", pk, "national ID")
-    wanted = [k for group in keys.values() for k in group]
+    wanted = [k for kind, group in keys.items() if kind != "name" for k in group]
     if wanted:
         kind_of = {k: kind for kind, group in keys.items() for k in group}
-        names: dict[tuple[str, Any], set[str]] = {}
         for key, applicant_id, draft_id in CallerKey.objects.filter(key__in=wanted).values_list(
-                "key", "applicant_id", "draft_id")[:2000]:
+                "key", "applicant_id", "draft_id")[:MAX_CANDIDATES * 5]:
             target = ("applicant", applicant_id) if applicant_id else ("draft", draft_id)
-            kind = kind_of[key]
-            if kind == "name":
-                names.setdefault(target, set()).add(key)
-            else:
-                hit(*target, {"phone": "phone number", "identity": "national ID"}[kind])
-        for target, matched in names.items():
-            if len(matched) == len(keys["name"]):  # every word of the name
-                hit(*target, "name")
+            hit(*target, {"phone": "phone number", "identity": "national ID"}[kind_of[key]])
+    if keys.get("name"):
+        # Every word of the name, counted in the database (common words match thousands).
+        words = set(keys["name"])
+        for applicant_id, draft_id in (CallerKey.objects.filter(key__in=words)
+                                       .values("applicant_id", "draft_id")
+                                       .annotate(words=Count("key", distinct=True))
+                                       .filter(words=len(words))
+                                       .values_list("applicant_id", "draft_id")[:MAX_CANDIDATES * 5]):
+            hit(*(("applicant", applicant_id) if applicant_id else ("draft", draft_id)), "name")
     return _described(found)
 
 
