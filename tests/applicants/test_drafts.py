@@ -200,7 +200,8 @@ def test_an_expired_draft_takes_no_answers_and_is_purged(draft, typed, alice, se
     with pytest.raises(DraftClosed, match="expired"):
         draft_submit(draft=draft, actor=alice, applicant_user=alice)
     assert purge_expired_drafts() == 1
-    assert list(Draft.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not Draft.objects.filter(pk=draft.pk).exists()
+    assert Draft.objects.filter(pk=fresh.pk).exists()
 
 
 def test_every_answer_pushes_the_expiry_back(draft, typed, settings):
@@ -209,7 +210,10 @@ def test_every_answer_pushes_the_expiry_back(draft, typed, settings):
     answer(draft, "full_name", "Jane Example", typed)
     stored = Draft.objects.get(pk=draft.pk)
     assert stored.expires_at < dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-    assert drafts_purge_expired(now=stored.expires_at + dt.timedelta(seconds=1)) == 1
+    drafts_purge_expired(now=stored.expires_at - dt.timedelta(seconds=1))
+    assert Draft.objects.filter(pk=draft.pk).exists()  # two days on, not yet
+    drafts_purge_expired(now=stored.expires_at + dt.timedelta(seconds=1))
+    assert not Draft.objects.filter(pk=draft.pk).exists()
 
 
 # --- submission ---------------------------------------------------------------------------------
