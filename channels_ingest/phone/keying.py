@@ -141,8 +141,11 @@ def check_field(request: HttpRequest, call_id: UUID, name: str) -> HttpResponse:
                        error=error)
     others = [{"id": f"error-{f.name}", "text": (result.rule_errors.get(f.name) or [""])[0]}
               for f in p.rule_neighbours(schema, name)]
+    notes = s.capture_notes(draft.provenance)
+    section = p.step_get(schema, schema.section_of(name))
+    low = [f.label for f in (section.fields if section else ()) if (notes.get(f.name) or {}).get("low")]
     return render(request, "phone/_field_checked.html", {
-        "call": call, "item": {"view": view, "note": s.capture_notes(draft.provenance).get(name)},
+        "call": call, "item": {"view": view, "note": notes.get(name)}, "low": low,
         "others": others, "live": True,
         "duplicate_oob": name == schema.identity_field, "duplicate": _duplicate(request, draft),
     })

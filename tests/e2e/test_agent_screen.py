@@ -197,6 +197,7 @@ def test_an_agent_picks_up_a_voice_hand_off_and_corrects_a_doubtful_answer(brows
 
     key_field(page, "national_id", "VV-300401-X")  # the caller spells it out
     page.wait_for_selector("#k-national_id:not(.low-confidence)")
+    assert page.inner_text("#low-notice") == ""  # nothing left to confirm on this page
     history = Draft.objects.get(pk=handoff.draft_id).provenance["national_id"]
     assert [(v["method"], v.get("confidence")) for v in history] == [("speech", 0.41), ("keyed", None)]
     assert history[-1]["value"] == "VV-300401-X" and history[-1]["by"] == f"user:{carol.pk}"
