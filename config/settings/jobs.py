@@ -19,7 +19,7 @@ SCORING_RETRY_MAX_SECONDS = env_float("SCORING_RETRY_MAX_SECONDS", 120.0, minimu
 # A running job's lease; its worker renews it every third of this. A killed worker's job is
 # waiting again within lease + re-drive interval.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=3)
-JOB_REDRIVE_EVERY_SECONDS = env_float("JOB_REDRIVE_EVERY_SECONDS", 15.0, minimum=1.0)
+JOB_REDRIVE_EVERY_SECONDS = env_float("JOB_REDRIVE_EVERY_SECONDS", 10.0, minimum=1.0)
 # A waiting job whose message was lost is published again after this long.
 JOB_REDRIVE_AFTER_SECONDS = env_int("JOB_REDRIVE_AFTER_SECONDS", 60, minimum=1)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)

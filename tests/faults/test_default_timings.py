@@ -1,0 +1,183 @@
+"""The fault tests of test_faults.py shorten the leases to seconds; these run with the
+DEFAULT timings (issue #8.11, #9): a killed worker's scoring batch and training run are
+taken up again by another worker within one lease and one re-drive interval, and a Redis
+restart under a worker started exactly as docker-compose starts it logs no AttributeError
+(#8.12). The re-drives run here at beat's own interval, as beat would run them."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection
+
+from applicants.models import Application, Status
+from applicants.schema import get_schema
+from config.settings import jobs as job_defaults
+from modelops.models import RunStatus, TrainingRun
+from modelops.services import training_run_request
+from outbox.jobs import jobs_redrive
+from scoring.models import Decision
+from scoring.tasks import redrive_scoring
+from tests.modelops.history_files import write_history
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+ROOT = Path(__file__).resolve().parents[2]
+# The defaults, as a deployment gets them (config/settings/jobs.py), not the fault stage's.
+DEFAULTS = {
+    "SCORING_LEASE_SECONDS": str(job_defaults.SCORING_LEASE_SECONDS),
+    "SCORING_REDRIVE_AFTER_SECONDS": "30",
+    "JOB_LEASE_SECONDS": str(job_defaults.JOB_LEASE_SECONDS),
+}
+
+
+def beat_interval(entry: str) -> float:
+    return float(django_settings.CELERY_BEAT_SCHEDULE[entry]["schedule"])
+
+
+def database_url() -> str:
+    d = connection.settings_dict
+    return f"postgres://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}"
+
+
+def wait_until(predicate, timeout: float, what: str, *, every: float = 0.2, tick=None) -> float:
+    """Seconds it took; `tick()` runs every `every` seconds meanwhile (beat's re-drive)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        if tick:
+            tick()
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_a_killed_workers_batch_is_scored_by_another_worker_within_a_lease(
+        fault_stage, local_endpoint, active_model, settings, capsys):
+    assert job_defaults.SCORING_LEASE_SECONDS == 20  # the default this test is about
+    settings.SCORING_LEASE_SECONDS = job_defaults.SCORING_LEASE_SECONDS
+    settings.SCORING_REDRIVE_AFTER_SECONDS = 30
+    local_endpoint.serve(active_model)
+    endpoint = {**local_endpoint.env(), "SAGEMAKER_READ_TIMEOUT": "60"}
+    # The endpoint answers the first call late: the worker is mid-batch, holding its claim.
+    local_endpoint.slow(30, count=1)
+    worker = fault_stage.worker(**DEFAULTS, **endpoint)
+    ids = fault_stage.submit(8)
+    held = Application.objects.filter(pk__in=ids, status=Status.SCORING)
+    wait_until(held.exists, 30, "the worker to claim the batch")
+    claimed_at = dict(held.values_list("pk", "scoring_started_at"))
+    # A live worker renews its lease (every quarter of it), so the re-drive leaves it be.
+    wait_until(lambda: any(started > claimed_at[pk] for pk, started in
+                           held.values_list("pk", "scoring_started_at")),
+               job_defaults.SCORING_LEASE_SECONDS, "the heartbeat to renew the lease")
+    assert redrive_scoring()["released"] == 0
+    worker.stop(signal.SIGKILL)
+    killed = time.monotonic()
+    fault_stage.worker(**DEFAULTS, **endpoint)
+    every = beat_interval("redrive-scoring")
+    assert every == job_defaults.SCORING_REDRIVE_EVERY_SECONDS
+    last = [time.monotonic()]
+
+    def beat() -> None:
+        if time.monotonic() - last[0] >= every:
+            last[0] = time.monotonic()
+            redrive_scoring()
+
+    wait_until(lambda: Decision.objects.filter(application_id__in=ids, is_current=True).count()
+               == len(ids), 90, "the other worker to score the dead worker's batch", tick=beat)
+    took = time.monotonic() - killed
+    with capsys.disabled():
+        print(f"\n[default timings] a killed worker's batch was scored again {took:.1f} s after "
+              f"the kill (lease {settings.SCORING_LEASE_SECONDS} s, re-drive every {every:.0f} s)")
+    assert not Application.objects.filter(pk__in=ids, status=Status.FAILED).exists()
+    fault_stage.assert_nothing_lost(ids)
+
+
+def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(
+        fault_stage, settings, tmp_path, capsys):
+    settings.JOB_LEASE_SECONDS = job_defaults.JOB_LEASE_SECONDS
+    call_command("import_history", str(write_history(tmp_path / "h.csv", get_schema(), 300)))
+    worker = fault_stage.worker(**DEFAULTS)
+    # Hold the model registry: the worker trains, then blocks registering the candidate.
+    blocker = psycopg.connect(database_url())
+    blocker.execute("LOCK TABLE scoring_modelversion IN SHARE ROW EXCLUSIVE MODE")
+    try:
+        run = training_run_request(requested_by=None)
+        runs = TrainingRun.objects.filter(pk=run.pk)
+        wait_until(lambda: runs.filter(status=RunStatus.RUNNING, stage__startswith="measuring")
+                   .exists(), 60, "the worker to be mid-way through the training run")
+        lease = runs.get().lease_expires_at
+        worker.stop(signal.SIGKILL)
+        killed = time.monotonic()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert runs.get().status == RunStatus.RUNNING  # what stayed 'running' forever before
+    fault_stage.worker(**DEFAULTS)
+    every = beat_interval("redrive-jobs")
+    last = [time.monotonic()]
+
+    def beat() -> None:
+        if time.monotonic() - last[0] >= every:
+            last[0] = time.monotonic()
+            jobs_redrive()
+
+    wait_until(lambda: runs.filter(status=RunStatus.FINISHED).exists(), 120,
+               "the training run to finish on another worker", tick=beat)
+    took = time.monotonic() - killed
+    finished = runs.get()
+    assert finished.attempts == 2 and finished.model_version is not None
+    assert finished.claimed_at >= lease  # taken again only once the dead worker's lease ran out
+    with capsys.disabled():
+        print(f"\n[default timings] a training run whose worker was killed finished "
+              f"{took:.1f} s after the kill (lease {settings.JOB_LEASE_SECONDS} s, "
+              f"re-drive every {every:.0f} s)")
+
+
+def compose_worker_command() -> list[str]:
+    """The worker command of docker-compose.yml, run with this interpreter."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = shlex.split(compose["services"]["worker"]["command"])
+    assert command[0] == "celery"
+    return [sys.executable, "-m", *command, "-n", f"compose-{time.monotonic_ns()}@%h"]
+
+
+def test_a_redis_restart_under_a_compose_worker_logs_no_attribute_error(fault_stage, tmp_path):
+    """Celery's gossip step closed its channel through the consumer's connection, None by
+    then, on every broker loss: AttributeError 'NoneType' object has no attribute
+    'connection_errors' in every worker. The compose worker runs without gossip."""
+    env = {**os.environ, **fault_stage.sinks.env, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           "DATABASE_URL": database_url(), "CELERY_BROKER_URL": fault_stage.redis.url}
+    log_path = tmp_path / "compose-worker.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(compose_worker_command(), cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: b"ready." in log_path.read_bytes(), 60, "the compose worker to start")
+        ids = fault_stage.submit(4)
+        fault_stage.settle(ids)
+        fault_stage.redis.stop()
+        ids += fault_stage.submit(2)  # accepted while the broker is away
+        time.sleep(3)
+        fault_stage.redis.start()
+        fault_stage.settle(ids)
+        wait_until(lambda: log_path.read_bytes().count(b"Connected to redis") >= 2, 30,
+                   "the worker to reconnect")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    text = log_path.read_text(errors="replace")
+    assert "Connection to broker lost" in text  # the loss happened and was seen
+    assert "AttributeError" not in text, text[text.find("AttributeError") - 2000:][:3000]
+    fault_stage.assert_nothing_lost(ids)
