@@ -32,8 +32,9 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # not the cache: see throttling.py
 AXES_RESET_ON_SUCCESS = True
-# Applicants log in with their email (allauth's `login` field): never stored in clear by axes.
-AXES_SENSITIVE_PARAMETERS = ["password", "login", "email"]
+# Masked in axes' log lines and stored form data: its defaults (username, IP) plus the fields
+# applicants log in with (allauth's `login`, their email).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "email"]
 # Failures while locked out do not push the end of the lockout further: the page can say when.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Staff logins are already in the audit trail (auditing.signals); no second log that grows.
