@@ -230,3 +230,32 @@ def can_work_call(user: Any, call: Any) -> bool:
 def can_take_handoff(user: Any) -> bool:
     """See the voice bot's hand-off queue and pick calls up from it."""
     return has_role(user, Role.AGENT)
+
+
+# --- conversations (channels_ingest/conversation): web chat, SMS, voice -----------------------
+
+
+def can_post_twilio_webhook(*, signed: bool) -> bool:
+    """Twilio's webhooks carry no account: a request is Twilio's when its X-Twilio-Signature
+    checks out under TWILIO_AUTH_TOKEN, and nobody else may post there, logged in or not."""
+    return bool(signed)
+
+
+def can_chat(user: Any) -> bool:
+    """The web chat is open to anyone, logged in or not: it answers questions and collects
+    answers; sending an application needs can_submit_by_chat."""
+    return user is None or not getattr(user, "is_authenticated", False) or bool(user.is_active)
+
+
+def can_submit_by_chat(user: Any) -> bool:
+    """A chat's application is sent for the person themselves: an applicant account (logged
+    in: the verified step that links the conversation to it)."""
+    return applies_for_self(user)
+
+
+def can_continue_conversation(user: Any, conversation: Any, *, session_conversation: Any) -> bool:
+    """A web chat is bound to the browser session that started it; once linked to an account,
+    to that account alone (another session of the same account may pick it up)."""
+    if conversation.user_id is not None:
+        return bool(getattr(user, "is_authenticated", False)) and conversation.user_id == user.pk
+    return str(conversation.pk) == str(session_conversation or "")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ConversationChannelConfig(AppConfig):
+    name = "channels_ingest.conversation"
+    label = "channels_conversation"
+    verbose_name = "Conversational channels (web chat, SMS, voice)"
