@@ -107,10 +107,14 @@ def can_work_review_queue(user: Any) -> bool:
     return has_role(user, Role.AUDITOR, Role.AUDITOR_LEAD)
 
 
-def can_review_application(user: Any, *, submitted_by_id: Any, applicant_user_id: Any) -> bool:
+def can_review_application(user: Any, *, submitted_by_id: Any, applicant_user_id: Any,
+                           application_id: Any = None) -> bool:
     """Confirm or override a decision. Segregation of duties: whoever submitted or keyed
-    the application, or is its applicant, may not judge it."""
+    the application (both mail clerks and the resolver too, given the id), or is its
+    applicant, may not judge it."""
     if not can_work_review_queue(user):
+        return False
+    if application_id is not None and worked_on_application(user, application_id):
         return False
     return user.pk not in {submitted_by_id, applicant_user_id} - {None}
 
@@ -146,7 +150,10 @@ def review_conflicts_q(user: Any) -> Any:
     ReviewItem, so queue queries apply the same rule as can_review_application."""
     from django.db.models import Q
 
-    return Q(submitted_by_id=user.pk) | Q(applicant_user_id=user.pk)
+    conflicts = Q(submitted_by_id=user.pk) | Q(applicant_user_id=user.pk)
+    for source in _REVIEW_CONFLICT_SOURCES:  # e.g. the mail forms this user keyed or resolved
+        conflicts |= Q(application_id__in=source(user))
+    return conflicts
 
 
 # --- drafts (applicants.drafts): a partly answered application --------------------------------
@@ -230,6 +237,65 @@ def can_work_call(user: Any, call: Any) -> bool:
 def can_take_handoff(user: Any) -> bool:
     """See the voice bot's hand-off queue and pick calls up from it."""
     return has_role(user, Role.AGENT)
+
+
+# --- monitoring -----------------------------------------------------------------------------
+
+
+def can_view_monitoring(user: Any) -> bool:
+    """The monitoring dashboard and alerts: those who judge models, fairness and labels."""
+    return has_role(user, Role.ANALYST, Role.APPROVER, Role.AUDITOR_LEAD, Role.ADMIN)
+
+
+def can_manage_alerts(user: Any) -> bool:
+    """Acknowledge and resolve alerts, recompute roll-ups now: the people who act on them."""
+    return has_role(user, Role.ANALYST, Role.AUDITOR_LEAD, Role.ADMIN)
+
+
+# --- mail entry (channels_ingest/mail): blind double keying of paper forms -------------------
+
+# Channels where people other than the submitter work on an application (two clerks and a
+# resolver) name those applications here: source(user) -> a query of application ids. Both
+# review checks above read it, so the rule stays one rule.
+_REVIEW_CONFLICT_SOURCES: list[Any] = []
+
+
+def register_review_conflicts(source: Any) -> None:
+    if source not in _REVIEW_CONFLICT_SOURCES:
+        _REVIEW_CONFLICT_SOURCES.append(source)
+
+
+def worked_on_application(user: Any, application_id: Any) -> bool:
+    """Whether `user` keyed or resolved any of this application (a registered source says)."""
+    if not getattr(user, "pk", None):
+        return False
+    return any(source(user).filter(application_id=application_id).exists()
+               for source in _REVIEW_CONFLICT_SOURCES)
+
+
+def can_key_mail(user: Any) -> bool:
+    """Upload scans and key paper forms (either pass; never both passes of one form)."""
+    return has_role(user, Role.CLERK)
+
+
+def can_supervise_mail(user: Any) -> bool:
+    """Open batches, resolve mismatches (of forms one did not key), read clerk quality."""
+    return has_role(user, Role.MAIL_SUPERVISOR)
+
+
+def can_use_mail_entry(user: Any) -> bool:
+    """The mail pages and the scans: clerks and mail supervisors, nobody else."""
+    return has_role(user, Role.CLERK, Role.MAIL_SUPERVISOR)
+
+
+def can_key_pass(user: Any, *, other_pass_clerk_id: Any) -> bool:
+    """Key a pass of a form: a clerk who did not key its other pass."""
+    return can_key_mail(user) and user.pk != other_pass_clerk_id
+
+
+def can_resolve_mail_item(user: Any, *, clerk_ids: Any) -> bool:
+    """Resolve a form's mismatches: a supervisor who keyed neither of its passes."""
+    return can_supervise_mail(user) and user.pk not in set(clerk_ids)
 
 
 # --- conversations (channels_ingest/conversation): web chat, SMS, voice -----------------------

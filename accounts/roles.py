@@ -14,6 +14,7 @@ class Role(StrEnum):
     APPROVER = "approver"
     ANALYST = "analyst"
     ADMIN = "admin"
+    MAIL_SUPERVISOR = "mail_supervisor"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -25,6 +26,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.APPROVER: "approves and activates model versions",
     Role.ANALYST: "exports labelled decisions, reads monitoring",
     Role.ADMIN: "operates the platform",
+    Role.MAIL_SUPERVISOR: "opens mail batches, resolves double-keying mismatches, reads clerk quality",
 }
 
 # Roles that work on other people's applications.

@@ -57,6 +57,9 @@ register(ChannelSpec(name=Channel.WEB, title="Web form", methods=(Method.TYPED,)
 register(ChannelSpec(name=Channel.PHONE_AGENT, title="Call-centre agent screen",
                      methods=(Method.KEYED,), url_prefix="agent/", urls="channels_ingest.phone.urls"))
 
+register(ChannelSpec(name=Channel.MAIL, title="Mail entry (double keying)",
+                     methods=(Method.KEYED, Method.DOUBLE_KEYED), url_prefix="mail/",
+                     urls="channels_ingest.mail.urls"))
 
 def channel_urlpatterns() -> list[URLPattern | URLResolver]:
     """One include per registered channel, for config/urls.py."""

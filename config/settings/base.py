@@ -253,3 +253,4 @@ from config.settings.trail import *  # noqa: E402, F403
 from config.settings.privacy import *  # noqa: E402, F403
 from config.settings.monitoring import *  # noqa: E402, F403
 from config.settings.conversation import *  # noqa: E402, F403
+from config.settings.mail import *  # noqa: E402, F403
