@@ -120,11 +120,11 @@ def can_review_application(user: Any, *, submitted_by_id: Any, applicant_user_id
 
 
 def can_give_second_opinion(user: Any, *, proposed_by_id: Any, submitted_by_id: Any,
-                            applicant_user_id: Any) -> bool:
+                            applicant_user_id: Any, application_id: Any = None) -> bool:
     """Four eyes: the second auditor is never the one who proposed the change."""
     return (
         can_review_application(user, submitted_by_id=submitted_by_id,
-                               applicant_user_id=applicant_user_id)
+                               applicant_user_id=applicant_user_id, application_id=application_id)
         and user.pk != proposed_by_id
     )
 

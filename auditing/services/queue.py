@@ -178,13 +178,15 @@ def _check_may_claim(item: ReviewItem, user: Any) -> None:
         allowed = can_give_second_opinion(
             user, proposed_by_id=proposal.auditor_id if proposal else None,
             submitted_by_id=item.submitted_by_id, applicant_user_id=item.applicant_user_id,
+            application_id=item.application_id,
         )
         if not allowed and proposal and proposal.auditor_id == user.pk:
             raise ClaimRefused("You proposed this override; a second auditor must agree to it "
                                "(four eyes).")
     else:
         allowed = can_review_application(user, submitted_by_id=item.submitted_by_id,
-                                         applicant_user_id=item.applicant_user_id)
+                                         applicant_user_id=item.applicant_user_id,
+                                         application_id=item.application_id)
     if not allowed:
         raise ClaimRefused("You submitted or keyed this application, or it is your own, so you "
                            "cannot review it (segregation of duties).")

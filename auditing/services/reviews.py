@@ -88,7 +88,8 @@ def review_record(*, item_id: Any, auditor: Any, final_tier: str, reason_code: s
         if item.state == ItemState.AWAITING_SECOND:
             raise ReviewRefused("This override waits for a second auditor's agreement.")
         if not can_review_application(auditor, submitted_by_id=item.submitted_by_id,
-                                      applicant_user_id=item.applicant_user_id):
+                                      applicant_user_id=item.applicant_user_id,
+                                      application_id=item.application_id):
             raise ReviewRefused("You submitted or keyed this application, or it is your own, so "
                                 "you cannot review it (segregation of duties).")
         _check_holds_claim(item, auditor)
@@ -136,7 +137,7 @@ def review_second_opinion(*, item_id: Any, auditor: Any, agree: bool, note: str 
         proposal = Review.objects.select_for_update().get(item=item, status=ReviewStatus.PROPOSED)
         if not can_give_second_opinion(
             auditor, proposed_by_id=proposal.auditor_id, submitted_by_id=item.submitted_by_id,
-            applicant_user_id=item.applicant_user_id,
+            applicant_user_id=item.applicant_user_id, application_id=item.application_id,
         ):
             raise ReviewRefused("A second opinion must come from another auditor, who did not "
                                 "submit or key the application (four eyes).")

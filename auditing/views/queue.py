@@ -190,10 +190,11 @@ def _render_item(request: HttpRequest, item_id: int, *, answers: Any = None,
     if found.state == ItemState.AWAITING_SECOND:
         may_act = proposal is not None and can_give_second_opinion(
             user, proposed_by_id=proposal.auditor_id, submitted_by_id=found.submitted_by_id,
-            applicant_user_id=found.applicant_user_id)
+            applicant_user_id=found.applicant_user_id, application_id=found.application_id)
     else:
         may_act = can_review_application(user, submitted_by_id=found.submitted_by_id,
-                                         applicant_user_id=found.applicant_user_id)
+                                         applicant_user_id=found.applicant_user_id,
+                                         application_id=found.application_id)
     show_model = not found.blind or found.state != ItemState.WAITING
     filters_query = request.GET.get("q", request.POST.get("q", ""))
     return render(request, "auditing/item.html", {

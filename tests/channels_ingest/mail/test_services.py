@@ -185,14 +185,37 @@ def test_the_resolver_keyed_neither_pass_and_nobody_involved_reviews_it(
     assert can_review_application(people["auditor"], submitted_by_id=None, applicant_user_id=None,
                                   application_id=item.application_id)
 
-    from auditing.models import ReviewItem  # the queue's filter: the same rule
 
-    item_fields = {"application_id": item.application_id}
+def test_the_review_queue_keeps_the_application_from_both_clerks_and_the_resolver(
+        scanned_item: Any, people: dict[str, Any], active_model: Any) -> None:
+    from accounts.services import user_grant_role
+    from applicants.models import Status
+    from applicants.services import application_transition
+    from auditing.models import ReviewItem
+    from auditing.services.queue import ClaimRefused, review_item_claim, review_queue_sync
+    from scoring.services import score_waiting_applications
+
+    form = paper_form()
+    item = key_both(scanned_item, people, form, {**form, "postcode": "EX9 9ZZ"})
+    services.item_resolve(item=item, supervisor=people["supervisor"],
+                          choices={"postcode": ("second", "")})
+    item.refresh_from_db()
+    score_waiting_applications()
+    application_transition(application_ids=[item.application_id], from_status=Status.SCORED,
+                           to_status=Status.IN_REVIEW, note="test: sent to review")
+    review_queue_sync()
+    review = ReviewItem.objects.get(application_id=item.application_id)
     for name in ("clerk_a", "clerk_b", "supervisor"):
-        assert ReviewItem.objects.filter(**item_fields).exclude(
-            review_conflicts_q(people[name])).query is not None
-    sql = str(ReviewItem.objects.exclude(review_conflicts_q(people["clerk_b"])).query)
-    assert "channels_mail" in sql
+        user_grant_role(user=people[name], role=Role.AUDITOR)
+        people[name]._role_names = None
+        assert not ReviewItem.objects.filter(pk=review.pk).exclude(
+            review_conflicts_q(people[name])).exists()
+        with pytest.raises(ClaimRefused, match="segregation"):
+            review_item_claim(item_id=review.pk, user=people[name])
+    assert ReviewItem.objects.filter(pk=review.pk).exclude(
+        review_conflicts_q(people["auditor"])).exists()
+    assert review_item_claim(item_id=review.pk, user=people["auditor"]).claimed_by_id == \
+        people["auditor"].pk
 
 
 def test_quality_counts_forms_mismatches_and_time(scanned_item: Any, people: dict[str, Any]) -> None:
