@@ -164,3 +164,24 @@ def test_only_agents_use_the_screen(alice, dave):
     for user in (alice, dave):
         assert logged_in(user).get("/agent/").status_code == 403
     assert Client().get("/agent/").status_code == 302
+
+
+def test_the_rebuild_command_indexes_people_that_arrived_in_bulk(answers):
+    from django.core.management import call_command
+
+    application = submit(answers)
+    CallerKey.objects.all().delete()  # as after a bulk load that skipped the receiver
+    assert caller_search("jane example") == []
+    call_command("phone_index_rebuild")
+    call_command("phone_index_rebuild")  # idempotent
+    assert [c.id for c in caller_search("jane example")] == [application.applicant_id]
+    assert CallerKey.objects.count() == 4
+
+
+def test_erasing_a_person_takes_their_keys_with_them(answers):
+    from applicants.models import Applicant, Application
+
+    application = submit(answers)
+    Application.objects.filter(pk=application.pk).delete()
+    Applicant.objects.filter(pk=application.applicant_id).delete()
+    assert not CallerKey.objects.exists()
