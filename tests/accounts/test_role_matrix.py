@@ -8,12 +8,13 @@ prints a row to paste and fill in; a row whose URL is gone fails the test next t
 
 Reading a row:
 
-    Row("auditing:item", "GET", "login 403 403 403 200 200 403 403 403", {"item_id": "review_item"})
+    Row("auditing:item", "GET", "login 403 403 403 200 200 403 403 403 403", {"item_id": "review_item"})
 
 is: GET the URL named auditing:item, its `item_id` taken from the world's review item; the
-nine answers are for, in order, an anonymous visitor, then one account of each role:
+answers are for, in order, an anonymous visitor, then one account of each role
+(accounts.roles.Role, in its order; a new role is a new column in every row):
 
-    anon  applicant  agent  clerk  auditor  auditor_lead  approver  analyst  admin
+    anon  applicant  agent  clerk  auditor  auditor_lead  approver  analyst  admin  mail_supervisor
 
 An answer is a status code, or where a redirect goes: `login` (the staff login page),
 `alogin` (the admin's login page), `applogin` (the applicants' login page), `2fa` (the
@@ -100,7 +101,7 @@ def url_patterns() -> list[Pattern]:
 class Row:
     key: str
     method: str
-    expect: str  # nine answers, in PERSONAS order
+    expect: str  # one answer per persona, in PERSONAS order
     kwargs: dict[str, str] = field(default_factory=dict)  # URL kwarg -> key in the world
     api: bool = False  # authenticate with the account's API token instead of a session
     data: str | None = None  # key in the world of a request body
@@ -109,7 +110,9 @@ class Row:
 
     def answers(self) -> dict[str, str]:
         tokens = self.expect.split()
-        assert len(tokens) == len(PERSONAS), f"{self.key}: {len(tokens)} answers, want {len(PERSONAS)}"
+        assert len(tokens) == len(PERSONAS), (
+            f"{self.key}: {len(tokens)} answers for {len(PERSONAS)} columns {PERSONAS}. A role "
+            "was added (accounts.roles.Role)? Give every row an answer for it, in this order.")
         return dict(zip(PERSONAS, tokens, strict=True))
 
     @property
@@ -119,45 +122,57 @@ class Row:
 
 # Agents, clerks and admins see any application (can_view_application); an applicant only
 # their own; auditors only on the review pages (a blind review stays blind).
-OWN_APP = "{} 200 200 200 404 404 404 404 200"
-OTHERS_APP = "{} 404 200 200 404 404 404 404 200"
-REVIEWERS = "login 403 403 403 {0} {0} 403 403 403"  # auditor, auditor_lead
-LEADS = "login 403 403 403 403 {0} 403 403 {0}"  # auditor_lead, admin: trail, label quality
-ANALYSTS = "login 403 403 403 403 403 403 {0} {0}"  # analyst, admin: labelled exports
-MODEL_VIEWERS = "login 403 403 403 403 {0} {0} {0} {0}"  # auditor_lead, approver, analyst, admin
+OWN_APP = "{} 200 200 200 404 404 404 404 200 404"
+OTHERS_APP = "{} 404 200 200 404 404 404 404 200 404"
+REVIEWERS = "login 403 403 403 {0} {0} 403 403 403 403"  # auditor, auditor_lead
+LEADS = "login 403 403 403 403 {0} 403 403 {0} 403"  # auditor_lead, admin: trail, label quality
+ANALYSTS = "login 403 403 403 403 403 403 {0} {0} 403"  # analyst, admin: labelled exports
+MODEL_VIEWERS = "login 403 403 403 403 {0} {0} {0} {0} 403"  # auditor_lead, approver, analyst, admin
 EVERYONE = " ".join(["{}"] * len(PERSONAS))
-STAFF_ONLY = "login 403 " + " ".join(["{}"] * (len(PERSONAS) - 2))
-APPLICANT_ONLY = "applogin {} 404 404 404 404 404 404 404"  # drafts: their owner's alone
-AGENTS = "login 403 {} 403 403 403 403 403 403"  # the agent screen (a call is its agent's)
+
+
+def everyone(answer: str) -> str:
+    return " ".join([answer] * len(PERSONAS))
+
+
+APPLICANT_ONLY = "applogin {} 404 404 404 404 404 404 404 404"  # drafts: their owner's alone
+AGENTS = "login 403 {} 403 403 403 403 403 403 403"  # the agent screen (a call is its agent's)
+MAIL = "login 403 403 {0} 403 403 403 403 403 {1}"  # mail entry: clerk, mail_supervisor
 
 MATRIX: list[Row] = [
     # --- config: home, health, staff login, two-factor, API docs --------------------------------
-    Row("home", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("healthz", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("readyz", "GET", EVERYONE.format(*["200|503"] * 9),
+    Row("home", "GET", everyone("200")),
+    Row("healthz", "GET", everyone("200")),
+    Row("readyz", "GET", everyone("200|503"),
         note="open to all; ready or not depends on DynamoDB etc., the same answer for everyone"),
-    Row("login", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("logout", "GET", EVERYONE.format(*["405"] * 9), note="logging out is a POST"),
-    Row("logout", "POST", EVERYONE.format(*["302"] * 9)),
-    Row("two-factor-verify", "GET", "login 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa",
+    Row("login", "GET", everyone("200")),
+    Row("logout", "GET", everyone("405"), note="logging out is a POST"),
+    Row("logout", "POST", everyone("302")),
+    Row("two-factor-verify", "GET", "login 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa",
         note="no device yet: sent to enrolment"),
-    Row("two-factor-enrol", "GET", "login 403 200 200 200 200 200 200 200"),
-    Row("openapi-schema", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("api-docs", "GET", EVERYONE.format(*["200"] * 9)),
+    Row("two-factor-enrol", "GET", "login 403 200 200 200 200 200 200 200 200"),
+    Row("openapi-schema", "GET", everyone("200")),
+    Row("api-docs", "GET", everyone("200")),
     # --- the REST API (token authentication) ----------------------------------------------------
-    Row("api:token", "POST", EVERYONE.format(*["400"] * 9), api=True, note="no credentials"),
-    Row("api:token", "GET", "405 405 405 405 405 405 405 405 405", api=True),
-    Row("api:application-schema", "GET", EVERYONE.format(*["200"] * 9), api=True),
-    Row("api:application-list", "GET", "401 200 200 200 200 200 200 200 200", api=True,
+    Row("api:token", "POST", everyone("400"), api=True, note="no credentials"),
+    Row("api:token", "GET", "405 405 405 405 405 405 405 405 405 405", api=True),
+    Row("api:application-schema", "GET", everyone("200"), api=True),
+    Row("api:application-list", "GET", "401 200 200 200 200 200 200 200 200 200", api=True,
         note="each sees what they submitted"),
-    Row("api:application-list", "POST", "401 202 202 202 403 403 403 403 202", api=True,
+    Row("api:application-list", "POST", "401 202 202 202 403 403 403 403 202 403", api=True,
         data="submission"),
     Row("api:application-detail", "GET", OWN_APP.format("401"), {"pk": "application"}, api=True),
     Row("api:application-detail", "GET", OTHERS_APP.format("401"), {"pk": "other_application"},
         api=True, note="another applicant's"),
+    # --- conversations (channels_ingest/conversation): the web chat is open to anyone (it
+    # answers questions and collects answers; sending needs an applicant account); Twilio's
+    # webhooks are anonymous and refuse any request without Twilio's signature.
+    Row("conversation:chat", "GET", " ".join(["200"] * len(PERSONAS))),
+    Row("conversation:chat-turn", "POST", " ".join(["400"] * len(PERSONAS)), note="no text"),
+    Row("twilio:sms", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
     # --- the web form (channels_ingest/webform) -----------------------------------------------
-    Row("webform:home", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("webform:start", "POST", "applogin 302 403 403 403 403 403 403 403"),
+    Row("webform:home", "GET", everyone("200")),
+    Row("webform:start", "POST", "applogin 302 403 403 403 403 403 403 403 403"),
     Row("webform:resume", "GET", APPLICANT_ONLY.format("302"), {"draft_id": "draft"}),
     Row("webform:resume", "GET", APPLICANT_ONLY.format("404"), {"draft_id": "other_draft"},
         note="another applicant's draft"),
@@ -190,28 +205,48 @@ MATRIX: list[Row] = [
     Row("phone:handoffs", "GET", AGENTS.format("200")),
     Row("phone:handoff-take", "POST", AGENTS.format("302"), {"handoff_id": "handoff"}),
     Row("phone:handoff-release", "POST", AGENTS.format("302"), {"handoff_id": "handoff"}),
+    # --- mail entry (channels_ingest/mail): clerks key, mail supervisors open and resolve -------
+    Row("mail:home", "GET", MAIL.format("200", "200")),
+    Row("mail:batch-new", "GET", MAIL.format("403", "200")),
+    Row("mail:batch-new", "POST", MAIL.format("403", "422"), note="empty form"),
+    Row("mail:batch", "GET", MAIL.format("200", "200"), {"batch_id": "mail_batch"}),
+    Row("mail:scan", "GET", MAIL.format("200", "200"), {"item_id": "mail_item"},
+        note="the scan: never to anyone else"),
+    Row("mail:scan-upload", "POST", MAIL.format("302", "302"), {"item_id": "mail_fresh_item"},
+        note="no file: back to the batch with a message"),
+    Row("mail:pass-start", "POST", MAIL.format("302", "403"), {"item_id": "mail_fresh_item"}),
+    Row("mail:key", "GET", MAIL.format("200", "403"), {"pass_id": "mail_pass"},
+        note="the clerk's own pass"),
+    Row("mail:key", "POST", MAIL.format("302", "403"), {"pass_id": "mail_pass"},
+        note="save, nothing typed"),
+    Row("mail:key", "GET", MAIL.format("404", "403"), {"pass_id": "mail_other_pass"},
+        note="another clerk's pass (blind)"),
+    Row("mail:resolve", "GET", MAIL.format("403", "200"), {"item_id": "mail_mismatch"}),
+    Row("mail:resolve", "POST", MAIL.format("403", "422"), {"item_id": "mail_mismatch"},
+        note="no choices"),
+    Row("mail:quality", "GET", MAIL.format("403", "200")),
     # --- applicant accounts (django-allauth under apply/account/) -------------------------------
     # Its pages for signed-in people send anonymous visitors to settings.LOGIN_URL, which is
     # the staff login page (applicants would rather land on apply/account/login/).
-    Row("account_login", "GET", "200 302 302 302 302 302 302 302 302",
+    Row("account_login", "GET", "200 302 302 302 302 302 302 302 302 302",
         note="signed in already: sent on"),
-    Row("account_logout", "GET", "302 200 200 200 200 200 200 200 200"),
-    Row("account_logout", "POST", EVERYONE.format(*["302"] * 9)),
-    Row("account_inactive", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("account_signup", "GET", "200 302 302 302 302 302 302 302 302"),
-    Row("account_reauthenticate", "GET", "login 200 200 200 200 200 200 200 200"),
-    Row("account_email", "GET", "login 200 200 200 200 200 200 200 200"),
-    Row("account_email_verification_sent", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("account_change_password", "GET", "login 200 200 200 200 200 200 200 200"),
-    Row("account_set_password", "GET", "login 302 302 302 302 302 302 302 302"),
-    Row("account_reset_password", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("account_reset_password_done", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("account_reset_password_from_key", "GET", EVERYONE.format(*["200"] * 9),
+    Row("account_logout", "GET", "302 200 200 200 200 200 200 200 200 200"),
+    Row("account_logout", "POST", everyone("302")),
+    Row("account_inactive", "GET", everyone("200")),
+    Row("account_signup", "GET", "200 302 302 302 302 302 302 302 302 302"),
+    Row("account_reauthenticate", "GET", "login 200 200 200 200 200 200 200 200 200"),
+    Row("account_email", "GET", "login 200 200 200 200 200 200 200 200 200"),
+    Row("account_email_verification_sent", "GET", everyone("200")),
+    Row("account_change_password", "GET", "login 200 200 200 200 200 200 200 200 200"),
+    Row("account_set_password", "GET", "login 302 302 302 302 302 302 302 302 302"),
+    Row("account_reset_password", "GET", everyone("200")),
+    Row("account_reset_password_done", "GET", everyone("200")),
+    Row("account_reset_password_from_key", "GET", everyone("200"),
         {"uidb36": "bogus_uid", "key": "bogus_key"}, note="a made-up key"),
-    Row("account_reset_password_from_key_done", "GET", EVERYONE.format(*["200"] * 9)),
-    Row("account_confirm_login_code", "GET", EVERYONE.format(*["302"] * 9),
+    Row("account_reset_password_from_key_done", "GET", everyone("200")),
+    Row("account_confirm_login_code", "GET", everyone("302"),
         note="no login waiting for a code"),
-    Row("account_confirm_email", "GET", EVERYONE.format(*["200"] * 9), {"key": "bogus_key"},
+    Row("account_confirm_email", "GET", everyone("200"), {"key": "bogus_key"},
         note="a made-up key"),
     # --- review queue, audit trail, labelled exports (auditing) ----------------------------------
     Row("auditing:queue", "GET", REVIEWERS.format("200")),
@@ -228,7 +263,7 @@ MATRIX: list[Row] = [
         note="empty form"),
     Row("auditing:second-opinion", "POST", REVIEWERS.format("400"), {"item_id": "review_item"},
         note="empty form"),
-    Row("auditing:unmask", "POST", "login 403 403 403 403 200 403 403 403",
+    Row("auditing:unmask", "POST", "login 403 403 403 403 200 403 403 403 403",
         {"item_id": "review_item"}, note="personal data: auditor leads only on this page"),
     Row("auditing:quality", "GET", LEADS.format("200")),
     Row("auditing:trail", "GET", LEADS.format("200")),
@@ -236,32 +271,40 @@ MATRIX: list[Row] = [
     Row("auditing:exports", "GET", ANALYSTS.format("200")),
     Row("auditing:exports", "POST", ANALYSTS.format("400"), note="empty form"),
     Row("auditing:export-status", "GET", ANALYSTS.format("200"), {"job_id": "export"}),
-    Row("auditing:export-status", "GET", "login 403 403 403 403 403 403 404 200",
+    Row("auditing:export-status", "GET", "login 403 403 403 403 403 403 404 200 403",
         {"job_id": "other_export"}, note="a colleague's export"),
     Row("auditing:export-download", "GET", ANALYSTS.format("200"), {"job_id": "export"}),
-    Row("auditing:export-download", "GET", "login 403 403 403 403 403 403 404 409",
+    Row("auditing:export-download", "GET", "login 403 403 403 403 403 403 404 409 403",
         {"job_id": "other_export"}, note="a colleague's export, not done"),
     # --- the model registry (modelops) -----------------------------------------------------------
     Row("modelops:model-list", "GET", MODEL_VIEWERS.format("200")),
     Row("modelops:model-detail", "GET", MODEL_VIEWERS.format("200"), {"version": "model"}),
     Row("modelops:model-detail", "GET", MODEL_VIEWERS.format("404"), {"version": "missing_id"},
         note="no such version"),
-    Row("modelops:model-approve", "POST", "login 403 403 403 403 403 302 403 403",
+    Row("modelops:model-approve", "POST", "login 403 403 403 403 403 302 403 403 403",
         {"version": "model"}),
-    Row("modelops:model-activate", "POST", "login 403 403 403 403 403 302 403 302",
+    Row("modelops:model-activate", "POST", "login 403 403 403 403 403 302 403 302 403",
         {"version": "model"}),
-    Row("modelops:model-retire", "POST", "login 403 403 403 403 403 302 403 302",
+    Row("modelops:model-retire", "POST", "login 403 403 403 403 403 302 403 302 403",
         {"version": "model"}),
-    Row("modelops:model-shadow", "POST", "login 403 403 403 403 403 302 403 302",
+    Row("modelops:model-shadow", "POST", "login 403 403 403 403 403 302 403 302 403",
         {"version": "model"}),
-    Row("modelops:model-rollback", "POST", "login 403 403 403 403 403 302 403 302"),
-    Row("modelops:training-start", "POST", "login 403 403 403 403 403 302 302 302"),
+    Row("modelops:model-rollback", "POST", "login 403 403 403 403 403 302 403 302 403"),
+    Row("modelops:training-start", "POST", "login 403 403 403 403 403 302 302 302 403"),
     Row("modelops:training-detail", "GET", MODEL_VIEWERS.format("200"), {"pk": "training_run"}),
     Row("modelops:rescoring", "GET", MODEL_VIEWERS.format("200")),
-    Row("modelops:rescoring", "POST", "login 403 403 403 403 403 302 403 302"),
+    Row("modelops:rescoring", "POST", "login 403 403 403 403 403 302 403 302 403"),
+    # --- monitoring: dashboard and alerts (acting on alerts: analysts, auditor leads, admins) ----
+    Row("monitoring:dashboard", "GET", MODEL_VIEWERS.format("200")),
+    Row("monitoring:alerts", "GET", MODEL_VIEWERS.format("200")),
+    Row("monitoring:rollup", "POST", "login 403 403 403 403 302 403 302 302 403"),
+    Row("monitoring:alert-acknowledge", "POST", "login 403 403 403 403 404 403 404 404 403",
+        {"alert_id": "missing_id"}, note="no such alert"),
+    Row("monitoring:alert-resolve", "POST", "login 403 403 403 403 404 403 404 404 403",
+        {"alert_id": "missing_id"}, note="no such alert"),
     # --- erasure requests (privacy): administrators only --------------------------------------
-    Row("privacy:erasures", "GET", "login 403 403 403 403 403 403 403 200"),
-    Row("privacy:erasures", "POST", "login 403 403 403 403 403 403 403 400", note="empty form"),
+    Row("privacy:erasures", "GET", "login 403 403 403 403 403 403 403 200 403"),
+    Row("privacy:erasures", "POST", "login 403 403 403 403 403 403 403 400 403", note="empty form"),
 ]
 
 
@@ -295,8 +338,7 @@ ADMIN_MODELS: dict[str, str] = {
     "modelops.modeldeployment": "vd",
 }
 
-ADMIN_PAGES = ("changelist", "add", "change", "history", "delete")
-NOT_ADMIN = "alogin alogin alogin alogin alogin alogin alogin alogin {admin}"
+NOT_ADMIN = "alogin alogin alogin alogin alogin alogin alogin alogin {admin} alogin"
 
 
 def _admin_expect(admin_answer: str) -> str:
@@ -306,8 +348,8 @@ def _admin_expect(admin_answer: str) -> str:
 def admin_rows() -> list[Row]:
     rows = [
         Row("admin:index", "GET", _admin_expect("200")),
-        Row("admin:login", "GET", EVERYONE.format(*["200"] * 8, "302")),
-        Row("admin:logout", "POST", EVERYONE.format(*["302"] * 9)),
+        Row("admin:login", "GET", EVERYONE.format(*["200"] * 8, "302", "200")),
+        Row("admin:logout", "POST", everyone("302")),
         Row("admin:password_change", "GET", _admin_expect("200")),
         Row("admin:password_change_done", "GET", _admin_expect("200")),
         Row("admin:autocomplete", "GET", _admin_expect("403"), note="no field named"),
@@ -322,9 +364,8 @@ def admin_rows() -> list[Row]:
         Row("admin:otp_totp_totpdevice_qrcode", "GET", _admin_expect("200"),
             {"pk": "totp_device"}, note="another account's device"),
     ]
-    for label, model_admin in sorted(admin.site._registry.items(), key=lambda i: i[0]._meta.label):
-        del model_admin
-        meta = label._meta
+    for model in sorted(admin.site._registry, key=lambda model: model._meta.label):
+        meta = model._meta
         may = ADMIN_MODELS.get(meta.label_lower, "")
         base = f"admin:{meta.app_label}_{meta.model_name}"
         obj = f"admin_object:{meta.label_lower}"
@@ -414,6 +455,7 @@ def _build_world(trained: Any) -> dict[str, Any]:
     keying_call = call_start(agent=agent)
     call_draft_new(call=keying_call, first_section=first_section)
     handoff, _ = handoff_create(conversation_ref="matrix", answers={"full_name": ("Matt Rix", 0.5)})
+    mail = _mail_world(users, applicant_answers=_answers)
 
     world: dict[str, Any] = {
         "users": users,
@@ -425,6 +467,7 @@ def _build_world(trained: Any) -> dict[str, Any]:
         "draft": draft.pk, "other_draft": other_draft.pk,
         "first_section": first_section, "field_name": field_name,
         "phone_call": phone_call.pk, "keying_call": keying_call.pk, "handoff": handoff.pk,
+        **mail,
         "submission": {"answers": _answers()},
         "one_answer": {field_name: "1"},
         "admin_user": users[Role.ADMIN].pk,
@@ -438,6 +481,34 @@ def _build_world(trained: Any) -> dict[str, Any]:
     world.update(_admin_objects(users, colleague, model))
     world["sessions"] = {role: _session_of(user) for role, user in users.items()}
     return world
+
+
+def _mail_world(users: dict[Role, Any], *, applicant_answers: Any) -> dict[str, Any]:
+    """A batch with scanned forms: one the matrix clerk is keying, one another clerk is keying
+    (blind to the matrix clerk), one whose two clerks disagree (for a supervisor), one fresh."""
+    import datetime as dt
+
+    from accounts.services import user_create_with_roles
+    from channels_ingest.mail import services as mail
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    supervisor = users[Role.MAIL_SUPERVISOR]
+    others = [user_create_with_roles(username=f"matrix_mail_clerk{n}", password="pw-for-tests",
+                                     roles=[Role.CLERK]) for n in (1, 2)]
+    batch = mail.batch_open(number="MATRIX-1", received_on=dt.date.today(), forms_count=4,
+                            actor=supervisor)
+    items = [mail.scan_upload(item=item, data=png, actor=supervisor)
+             for item in batch.items.order_by("sequence")]
+    own = mail.pass_start(item=items[0], clerk=users[Role.CLERK])
+    other = mail.pass_start(item=items[1], clerk=others[0])
+    answers = applicant_answers()
+    for clerk, income in zip(others, (50000, 51000), strict=True):
+        keying = mail.pass_start(item=items[2], clerk=clerk)
+        assert mail.pass_finish(keying=keying, clerk=clerk,
+                                raw={**answers, "annual_income": income}) == {}
+    return {"mail_batch": batch.pk, "mail_item": items[0].pk, "mail_pass": own.pk,
+            "mail_other_pass": other.pk, "mail_mismatch": items[2].pk,
+            "mail_fresh_item": items[3].pk}
 
 
 def _admin_objects(users: dict[Role, Any], colleague: Any, model: Any) -> dict[str, Any]:
@@ -499,7 +570,8 @@ def world(django_db_setup: Any, django_db_blocker: Any, trained_default: Any,
     rest of the suite never sees these objects."""
     storage = tmp_path_factory.mktemp("role-matrix")
     overrides = override_settings(MODEL_STORAGE_URL=f"file://{storage / 'models'}",
-                                  LABEL_EXPORT_STORAGE_URL=f"file://{storage / 'exports'}")
+                                  LABEL_EXPORT_STORAGE_URL=f"file://{storage / 'exports'}",
+                                  MAIL_SCAN_STORAGE_URL=f"file://{storage / 'scans'}")
     overrides.enable()
     with django_db_blocker.unblock():
         outer = transaction.atomic()
@@ -579,7 +651,8 @@ def _request(row: Row, persona: str, world: dict[str, Any]) -> str:
 def _suggestion(pattern: Pattern) -> str:
     names = [a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern.route)]
     kwargs = {name: "?" for name in names}
-    return (f'    Row("{pattern.key}", "GET", "login 403 403 403 403 403 403 403 403"'
+    answers = " ".join(["login"] + ["403"] * (len(PERSONAS) - 1))
+    return (f'    Row("{pattern.key}", "GET", "{answers}"'
             + (f", {kwargs!r}" if kwargs else "") + "),")
 
 
