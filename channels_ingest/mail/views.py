@@ -168,8 +168,10 @@ def _groups(answers: dict[str, Any], raw: dict[str, Any] | None = None,
             view.autofocus = False
             if view.error and first_error is None:
                 first_error = view
-    if first_error is not None:
-        first_error.autofocus = True
+    # Focus starts on the first error, or else the first field: keying starts at once.
+    target = first_error or next((v for g in groups for v in g["fields"]), None)
+    if target is not None:
+        target.autofocus = True
     return groups
 
 
@@ -279,7 +281,9 @@ def resolve(request: HttpRequest, item_id: int) -> HttpResponse:
             messages.success(request, f"Form {item} resolved and submitted.")
             return redirect("mail:home")
     rows = services.comparison(item)
+    first_differing = next((r for r in rows if r["differs"]), None)
     for row in rows:
+        row["autofocus"] = row is first_differing
         spec = row["field"]
         row["first_text"] = presenters.display_value(spec, row["first"])
         row["second_text"] = presenters.display_value(spec, row["second"])
