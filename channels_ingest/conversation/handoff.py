@@ -1,6 +1,8 @@
-"""Hand-off to a person: the request is recorded on the conversation (handoff_requested_at);
-when the agent screen's hand-off queue (channels_ingest.phone) offers a service for it, an
-entry is created there too."""
+"""Hand-off to a person. The request is always recorded on the conversation
+(handoff_requested_at). A voice conversation also goes into the agent screen's hand-off queue
+(channels_ingest.phone.handoffs.handoff_create), with every answer and its recogniser
+confidence. Chat and SMS conversations are not queued there: that service records each answer
+as `speech` on the voice channel, which would misstate how a typed answer was captured."""
 
 from __future__ import annotations
 
@@ -12,14 +14,21 @@ logger = logging.getLogger(__name__)
 
 
 def request_handoff(conversation: Any) -> bool:
-    """Create an entry in the agent queue if that service exists. True when queued."""
+    """True when an entry was created in the agent queue."""
+    if conversation.transport != "voice":
+        return False
     try:
-        services = importlib.import_module("channels_ingest.phone.handoff")
+        handoffs = importlib.import_module("channels_ingest.phone.handoffs")
     except ImportError:
         return False
-    create = getattr(services, "handoff_create", None)
-    if create is None:
-        return False
-    create(draft=conversation.draft, channel=conversation.channel, reference=conversation.owner_ref)
-    logger.info("hand-off queued for conversation %s", conversation.pk)
+    draft = conversation.draft
+    answers: dict[str, tuple[Any, float | None]] = {}
+    if draft is not None:
+        for name, value in (draft.answers or {}).items():
+            history = (draft.provenance or {}).get(name) or [{}]
+            answers[name] = (value if not isinstance(value, bool) else ("yes" if value else "no"),
+                             history[-1].get("confidence"))
+    handoffs.handoff_create(conversation_ref=str(conversation.pk), answers=answers,
+                            reason="asked for a person")
+    logger.info("voice conversation %s handed off to the agent queue", conversation.pk)
     return True

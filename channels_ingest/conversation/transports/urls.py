@@ -1,0 +1,11 @@
+"""Twilio webhooks (anonymous, each request's signature checked)."""
+
+from django.urls import path
+
+from channels_ingest.conversation.transports import sms
+
+app_name = "twilio"
+
+urlpatterns = [
+    path("sms/", sms.inbound_sms, name="sms"),
+]
