@@ -173,12 +173,11 @@ def test_the_same_application_twice_with_one_idempotency_key_and_twice_at_once(f
 
 def test_the_model_endpoint_answering_500_and_timing_out(fault_stage, local_endpoint, active_model):
     local_endpoint.serve(active_model)
-    fault_stage.worker(**local_endpoint.env(), SAGEMAKER_READ_TIMEOUT="1",
-                       SAGEMAKER_BACKOFF_SECONDS="0.05")
+    fault_stage.worker(**local_endpoint.env(), SAGEMAKER_READ_TIMEOUT="1")
     ids = fault_stage.submit(4)
     fault_stage.settle(ids)
 
-    local_endpoint.fail(500, count=4)  # more than one scoring call's own retries (3)
+    local_endpoint.fail(500, count=4)  # more than one call's botocore attempts (3)
     during_errors = fault_stage.submit(4)
     wait_until(lambda: local_endpoint.stats()["errors"] >= 4, 30, "the endpoint to answer 500s")
     fault_stage.settle(during_errors)
