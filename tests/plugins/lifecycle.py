@@ -156,7 +156,6 @@ def local_endpoint(local_endpoint_process: LocalEndpoint, settings: Any) -> Iter
     settings.SAGEMAKER_RUNTIME_URL = endpoint.url
     settings.SAGEMAKER_ENDPOINT_NAME = endpoint.endpoint_name
     settings.SAGEMAKER_READ_TIMEOUT = 2.0
-    settings.SAGEMAKER_BACKOFF_SECONDS = 0.01
     yield endpoint
     if endpoint.process is None or endpoint.process.poll() is not None:
         endpoint.start()
