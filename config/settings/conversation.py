@@ -34,4 +34,7 @@ TWILIO_WEBHOOK_BASE_URL = env_str("TWILIO_WEBHOOK_BASE_URL", "").rstrip("/")
 # Longest text in one SMS reply message; longer replies are split at sentence ends.
 SMS_REPLY_MAX_CHARS = env_int("SMS_REPLY_MAX_CHARS", 600, minimum=160, maximum=1600)
 
+# The Twilio queue a voice call is put in when it asks for a person (<Enqueue>).
+TWILIO_VOICE_QUEUE = env_str("TWILIO_VOICE_QUEUE", "applicants")
+
 INSTALLED_APPS += ["channels_ingest.conversation"]  # extends base.py's list in place

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from channels_ingest.conversation.transports import sms
+from channels_ingest.conversation.transports import sms, voice
 
 app_name = "twilio"
 
 urlpatterns = [
     path("sms/", sms.inbound_sms, name="sms"),
+    path("voice/", voice.inbound_call, name="voice"),
 ]

@@ -1,0 +1,109 @@
+"""The voice bot over Twilio Voice webhooks: one <Gather input="speech dtmf"> per question,
+with hints from the field's choices. A spoken answer is captured as `speech` with Twilio's
+Confidence; keyed digits as `keypad`. Pressing 0 or saying "agent" hands the call to a person
+(<Enqueue> to TWILIO_VOICE_QUEUE, and an entry in the agent screen's hand-off queue); silence
+re-prompts, then offers a person. One conversation per calling number (a keyed hash), so a
+hang-up keeps the draft and calling again carries on.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.voice_response import VoiceResponse
+
+from accounts.access import can_post_twilio_webhook
+from applicants.provenance import Method
+from applicants.schema import get_schema
+from channels_ingest.conversation.engine import (
+    Reply,
+    TurnInput,
+    conversation_for,
+    conversation_opening,
+    conversation_turn,
+)
+from channels_ingest.conversation.models import Transport
+from channels_ingest.conversation.transports.twilio_signing import sender_key, signed_by_twilio
+
+NO_INPUT = "Sorry, I didn't catch that."
+
+
+@csrf_exempt
+@require_POST
+def inbound_call(request: HttpRequest) -> HttpResponse:
+    if not can_post_twilio_webhook(signed=signed_by_twilio(request)):
+        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403,
+                            content_type="text/plain")
+    caller = request.POST.get("From", "").strip() or request.POST.get("CallSid", "")
+    if not caller:
+        return _twiml(_hangup("We could not identify this call. Goodbye."))
+    conversation = conversation_for(transport=Transport.VOICE, key=sender_key(caller))
+    speech = request.POST.get("SpeechResult", "").strip()
+    digits = request.POST.get("Digits", "").strip()
+    silent = min(int(request.GET["silent"]), 9) if request.GET.get("silent", "").isdigit() else 0
+    if digits == "0":
+        speech, digits = "agent", ""
+    if speech:
+        confidence = _confidence(request.POST.get("Confidence", ""))
+        reply = conversation_turn(conversation, TurnInput(
+            text=speech[:500], method=Method.SPEECH, confidence=confidence))
+    elif digits:
+        reply = conversation_turn(conversation, TurnInput(
+            text=digits[:40], method=Method.KEYPAD))
+    elif silent >= 2:
+        reply = conversation_turn(conversation, TurnInput(text="agent"))
+    else:
+        reply = conversation_opening(conversation)
+        if silent:
+            reply.messages.insert(0, NO_INPUT)
+    if reply.duplicate:
+        reply = conversation_opening(conversation)
+    return _twiml(_respond(request, reply, silent))
+
+
+def _respond(request: HttpRequest, reply: Reply, silent: int) -> VoiceResponse:
+    response = VoiceResponse()
+    if reply.handoff:
+        response.say(" ".join(reply.messages))
+        response.enqueue(settings.TWILIO_VOICE_QUEUE)
+        return response
+    if reply.kind in ("stopped", "submitted", "status"):
+        return _hangup(" ".join(reply.messages))
+    action = reverse("twilio:voice")
+    gather = response.gather(input="speech dtmf", action=action, method="POST",
+                             speech_timeout="auto", timeout=6, hints=_hints(reply.field),
+                             finish_on_key="#")
+    gather.say(" ".join(reply.messages))
+    # No answer: Twilio goes on to the next verb, which asks again (then offers a person).
+    response.redirect(f"{action}?silent={silent + 1}", method="POST")
+    return response
+
+
+def _hints(field_name: str) -> str:
+    spec = get_schema().by_name.get(field_name)
+    words = ["agent", "back", "help", "summary", "yes", "no", "skip"]
+    if spec is not None and spec.choices:
+        words = [c.label for c in spec.choices] + words
+    return ", ".join(words)[:1000]
+
+
+def _hangup(text: str) -> VoiceResponse:
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    return response
+
+
+def _confidence(raw: str) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return min(max(value, 0.0), 1.0)
+
+
+def _twiml(response: VoiceResponse) -> HttpResponse:
+    return HttpResponse(str(response), content_type="text/xml")
