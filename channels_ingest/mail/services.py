@@ -177,7 +177,9 @@ def pass_finish(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> di
     errors = pass_save(keying=keying, clerk=clerk, raw=raw)
     if errors:
         return errors
-    draft = Draft.objects.get(pk=keying.draft_id)
+    draft = Draft.objects.filter(pk=keying.draft_id).first()
+    if draft is None:
+        raise MailRefused("This pass expired unfinished (drafts live DRAFT_TTL_DAYS).")
     try:
         validate_answers(get_schema(), draft.answers)
     except Exception as exc:  # ApplicationInvalid: whatever is missing or breaks a rule
@@ -193,6 +195,9 @@ def pass_finish(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> di
             trail_record(action="mail.pass_finished", object_type="mail_item", object_id=item.pk,
                          actor=clerk, after={"pass": keying.number})
         passes = list(item.passes.select_related("draft", "clerk"))
+        if any(p.draft is None for p in passes):
+            raise MailRefused("The other pass of this form expired before it was compared; "
+                              "a supervisor must have the form keyed again.")
         if len(passes) == 2 and all(p.is_finished for p in passes) and item.compared_at is None:
             _compare(item, passes, actor=clerk)
     return {}

@@ -207,7 +207,11 @@ def key(request: HttpRequest, pass_id: int) -> HttpResponse:
     if keying.is_finished:
         messages.info(request, f"Form {keying.item} is keyed; thank you.")
         return redirect("mail:home")
-    draft = Draft.objects.get(pk=keying.draft_id)
+    draft = Draft.objects.filter(pk=keying.draft_id).first()
+    if draft is None:  # purged after DRAFT_TTL_DAYS without being finished
+        messages.error(request, f"Your pass of form {keying.item} expired unfinished; "
+                                "ask a supervisor to open the form again.")
+        return redirect("mail:home")
     if request.method == "GET":
         return _render_key(request, keying, _groups(draft.answers or {}))
     action = request.POST.get("action", "save")
