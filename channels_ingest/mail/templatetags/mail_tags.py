@@ -9,4 +9,5 @@ register = template.Library()
 
 @register.simple_tag
 def mail_entry_allowed(user: Any) -> bool:
-    return can_use_mail_entry(user)
+    # A page rendered without a request (no user in its context) shows no link.
+    return hasattr(user, "is_authenticated") and can_use_mail_entry(user)
