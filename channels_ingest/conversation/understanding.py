@@ -54,6 +54,7 @@ def command_in(text: str) -> str:
     said = normalise(text)
     if not said:
         return ""
+    said = said.removesuffix(" please").removesuffix(" now")
     if said in _COMMAND_PHRASES:
         return _COMMAND_PHRASES[said]
     for prefix in ("please ", "can i ", "i want to ", "i'd like to ", "id like to ", "let me "):
