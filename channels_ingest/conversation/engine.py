@@ -397,7 +397,10 @@ class _Turn:
     def _ask(self, spec: Field, lead: list[str], *, kind: str) -> Reply:
         self.c.mode = Mode.ASKING
         self.c.pending_field = spec.name
-        prompt = spec.prompt or texts.DEFAULT_PROMPT.format(label=spec.label)
+        label = spec.label[:1].lower() + spec.label[1:]
+        # A schema without prompts repeats the label there: ask in a sentence instead.
+        prompt = spec.prompt if spec.prompt and spec.prompt != spec.label else \
+            texts.DEFAULT_PROMPT.format(label=label)
         if not spec.required and "skip" not in prompt.lower():
             prompt += " " + texts.MAY_SKIP
         return Reply(messages=[*lead, prompt], kind=kind, field=spec.name)

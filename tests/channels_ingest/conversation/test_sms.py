@@ -136,3 +136,36 @@ def test_long_replies_are_split_between_sentences() -> None:
     parts = split_reply(["First sentence here. " * 40, "Short."], 160)
     assert all(len(p) <= 160 for p in parts) and len(parts) > 3
     assert all(p.endswith((".", "here")) for p in parts)
+
+
+CLAIM_SAID = {
+    "policy_number": "POL123456", "claimant_name": "Sam Driver", "date_of_birth": "2 March 1980",
+    "vehicle_age_years": "five", "vehicle_value": "£18k", "claim_amount": "2,500",
+    "incident_type": "colision", "police_report": "yes", "prior_claims_3y": "none",
+}
+
+
+def test_a_car_insurance_claim_by_sms(client: Client, settings: Any) -> None:
+    """Another schema, no prompts of its own: asked by label, the same parsing, submitted
+    and scored."""
+    from applicants.schema import get_schema
+    from demo.training import model_train_synthetic
+    from modelops.registry import model_version_bootstrap
+    from tests.conftest import CAR_SCHEMA
+
+    settings.APPLICATION_SCHEMA = CAR_SCHEMA
+    schema = get_schema()
+    model_version_bootstrap(model=model_train_synthetic(schema=schema, rows=800, seed=3), note="car")
+    reply = sms(client, "hello")
+    assert "What is your policy number?" in reply
+    for _ in range(20):
+        if "Shall I send" in reply:
+            break
+        reply = sms(client, CLAIM_SAID[Conversation.objects.get().pending_field])
+    assert "Shall I send" in reply and "Incident type: collision." in reply
+    assert "yes" in sms(client, "change my vehicle value to 20,000").lower()
+    assert "your application is sent" in sms(client, "yes")
+    application = Application.objects.get()
+    assert application.answers["vehicle_value"] == 20000 and application.answers["prior_claims_3y"] == 0
+    score_waiting_applications()
+    assert Decision.objects.get(application=application).tier in ("low", "medium", "high")
