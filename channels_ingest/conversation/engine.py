@@ -164,6 +164,8 @@ class _Turn:
         if reading.kind == "command":
             self.kind, self.redacted = TurnKind.COMMAND, reading.command
             return getattr(self, f"_cmd_{reading.command}")()
+        if self.c.unconfirmed:
+            return self._heard_right(text, reading, pending)
         if self.c.mode == Mode.CONFIRMING:
             return self._confirming(text, reading)
         if reading.kind == "correction":
@@ -201,6 +203,11 @@ class _Turn:
         if pending is not None and pending.required and is_skip(text) \
                 and not (pending.type in NUMERIC_TYPES and normalise(text) in ZERO_WORDS):
             return self._ask_next([texts.REQUIRED], reask=True)
+        if self._unsure(reading):
+            self.c.unconfirmed = {"answers": reading.answers, "confidence": self.said.confidence}
+            heard = "; ".join(reading.answers.values())
+            return Reply(messages=[texts.HEARD.format(heard=heard)], kind="confirm_heard",
+                         field=pending.name if pending else "")
         errors = self._save(reading.answers)
         if errors and pending is not None and pending.name in errors and len(reading.answers) == 1:
             from channels_ingest.conversation.faq import faq_match
@@ -214,6 +221,31 @@ class _Turn:
             lead.append(texts.GOT_SEVERAL.format(labels=", ".join(
                 self.schema.by_name[n].label.lower() for n in self.accepted)))
         lead += [texts.NOT_ACCEPTED.format(error=error) for error in errors.values()]
+        if errors and pending is not None and pending.name in errors:
+            return self._ask(pending, lead, kind="reask")
+        return self._ask_next(lead)
+
+    def _unsure(self, reading: Reading) -> bool:
+        return (self.said.method == Method.SPEECH and self.said.confidence is not None
+                and self.said.confidence < settings.CONVERSATION_SPEECH_CONFIRM_BELOW
+                and bool(reading.answers))
+
+    def _heard_right(self, text: str, reading: Reading, pending: Field | None) -> Reply:
+        """The reply to "I heard X, is that right?": yes keeps X (with the confidence it was
+        heard with), no asks again; anything else is taken as the answer said again."""
+        stashed, self.c.unconfirmed = self.c.unconfirmed, {}
+        answer = parse_yes_no(text)
+        if answer is None:
+            return self._answer(reading, pending, text)
+        self.kind = TurnKind.CONFIRMATION
+        if answer is False:
+            return self._ask(pending, [texts.SAY_AGAIN], kind="reask") if pending \
+                else self._ask_next([texts.SAY_AGAIN])
+        heard_with = self.said
+        self.said = TurnInput(text=text, method=heard_with.method, confidence=stashed.get("confidence"))
+        errors = self._save(stashed.get("answers") or {})
+        self.said = heard_with
+        lead = [texts.NOT_ACCEPTED.format(error=e) for e in errors.values()]
         if errors and pending is not None and pending.name in errors:
             return self._ask(pending, lead, kind="reask")
         return self._ask_next(lead)

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from applicants.fields import EncryptedJSONField
 from applicants.models import Application, Channel, Draft
 
 
@@ -52,6 +53,9 @@ class Conversation(models.Model):
     skipped = models.JSONField(default=list)  # optional fields the person chose to skip
     opted_out = models.BooleanField(default=False)  # SMS STOP: nothing is sent until START
     handoff_requested_at = models.DateTimeField(null=True, blank=True)
+    # A speech answer heard with low confidence, read back and waiting for a yes: what was
+    # heard (personal, so encrypted like the draft) and how sure the recogniser was.
+    unconfirmed = EncryptedJSONField(default=dict)
     turns = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -45,3 +45,7 @@ NOT_FOR_THIS_ACCOUNT = "This account cannot apply for itself; please use an appl
 SMS_STOPPED = "You will get no more messages from us. Reply START to begin again."
 SMS_STARTED = "Welcome back. Your answers so far are kept."
 SMS_HELP = "Loan applications by text from us. Reply STOP to stop messages."
+
+# Voice: an answer heard with low confidence is read back.
+HEARD = "I heard: {heard}. Is that right? Say yes or no."
+SAY_AGAIN = "Sorry about that. Let's try again."

@@ -23,6 +23,10 @@ CONVERSATION_FAQ_MIN_SCORE = env_float("CONVERSATION_FAQ_MIN_SCORE", 75.0, minim
 CONVERSATION_CHOICE_MIN_SCORE = env_float("CONVERSATION_CHOICE_MIN_SCORE", 80.0, minimum=0,
                                           maximum=100)
 
+# A speech answer recognised with less confidence than this (0-1) is read back for a yes.
+CONVERSATION_SPEECH_CONFIRM_BELOW = env_float("CONVERSATION_SPEECH_CONFIRM_BELOW", 0.6,
+                                              minimum=0.0, maximum=1.0)
+
 # --- Twilio webhooks -----------------------------------------------------------------------
 # The auth token of the Twilio account whose numbers post here: every webhook request is
 # checked against it (X-Twilio-Signature). The default only signs local and test requests

@@ -79,7 +79,10 @@ def test_a_voice_hand_off_arrives_in_the_agent_queue_with_confidences(client: Cl
     from channels_ingest.phone.models import Handoff
 
     call(client)
-    call(client, SpeechResult="Jane Example", Confidence="0.55")
+    root = call(client, SpeechResult="Jane Example", Confidence="0.55")
+    assert "I heard: Jane Example. Is that right?" in said(root)
+    root = call(client, SpeechResult="yes", Confidence="0.9")
+    assert "date of birth" in said(root)
     call(client, SpeechResult="talk to a person", Confidence="0.9")
     handoff = Handoff.objects.get()
     conversation = Conversation.objects.get(transport=Transport.VOICE)
@@ -106,3 +109,24 @@ def test_a_hang_up_keeps_the_draft_and_calling_again_carries_on(client: Client) 
     call(client, SpeechResult="Jane Example", Confidence="0.9")
     root = call(client, CallSid="CA" + "2" * 32)  # a new call from the same number
     assert "Welcome back" in said(root) and "date of birth" in said(root)
+
+
+def test_a_low_confidence_answer_is_read_back_before_it_is_kept(client: Client) -> None:
+    call(client)
+    root = call(client, SpeechResult="Jane Exemple", Confidence="0.31")
+    assert "I heard: Jane Exemple" in said(root)
+    conversation = Conversation.objects.get()
+    assert conversation.draft_id is None or "full_name" not in conversation.draft.answers
+    root = call(client, SpeechResult="no", Confidence="0.9")
+    assert "try again" in said(root) and "full name" in said(root)
+    root = call(client, SpeechResult="Jane Example", Confidence="0.97")  # sure: kept at once
+    assert "date of birth" in said(root)
+    conversation.refresh_from_db()
+    assert conversation.draft.answers["full_name"] == "Jane Example"
+    assert conversation.draft.provenance["full_name"][-1]["confidence"] == 0.97
+    # a read-back, then the answer said again instead of yes or no: taken as the new answer
+    call(client, SpeechResult="23rd April 1986", Confidence="0.4")
+    root = call(client, SpeechResult="24th April 1986", Confidence="0.92")
+    conversation.refresh_from_db()
+    assert conversation.draft.answers["date_of_birth"] == "1986-04-24"
+    assert not conversation.unconfirmed
