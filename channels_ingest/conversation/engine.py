@@ -91,7 +91,7 @@ def conversation_turn(conversation: Conversation, said: TurnInput, *,
         Turn.objects.create(conversation=locked, kind=turn.kind, fields_accepted=turn.accepted,
                             fields_refused=turn.refused, said=turn.redacted, reply_kind=reply.kind,
                             method=said.method, confidence=said.confidence)
-    conversation.refresh_from_db()
+    _copy_state(locked, conversation)
     return reply
 
 
@@ -102,8 +102,17 @@ def conversation_opening(conversation: Conversation) -> Reply:
         turn = _Turn(locked, TurnInput(text=""), _anonymous_submitter)
         reply = turn.opening()
         locked.save()
-    conversation.refresh_from_db()
+    _copy_state(locked, conversation)
     return reply
+
+
+def _copy_state(source: Conversation, target: Conversation) -> None:
+    """The caller's object sees the turn's outcome without reading the row again."""
+    if source is target:
+        return
+    for field in Conversation._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.fields_cache = dict(source._state.fields_cache)
 
 
 def _first_delivery(conversation: Conversation, sid: str) -> bool:

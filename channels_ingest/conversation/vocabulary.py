@@ -31,6 +31,20 @@ def _load() -> dict[str, dict[str, dict]]:
 
 def words_for(schema: ApplicationSchema) -> dict[str, FieldWords]:
     """Every field of the schema, with its words (its label and name always among them)."""
+    return _words_for(schema.name, schema.feature_spec_hash, schema)
+
+
+_CACHE: dict[tuple[str, str], dict[str, FieldWords]] = {}
+
+
+def _words_for(name: str, spec_hash: str, schema: ApplicationSchema) -> dict[str, FieldWords]:
+    key = (name, spec_hash + str(len(schema.fields)))
+    if key not in _CACHE:
+        _CACHE[key] = _build(schema)
+    return _CACHE[key]
+
+
+def _build(schema: ApplicationSchema) -> dict[str, FieldWords]:
     listed = _load().get(schema.name, {})
     result = {}
     for spec in schema.fields:
@@ -43,5 +57,6 @@ def words_for(schema: ApplicationSchema) -> dict[str, FieldWords]:
     return result
 
 
+@functools.cache
 def cue_pattern(cue: str) -> re.Pattern[str]:
     return re.compile(r"\b" + r"\s+".join(map(re.escape, cue.split())) + r"\b", re.IGNORECASE)
