@@ -169,3 +169,12 @@ def test_a_car_insurance_claim_by_sms(client: Client, settings: Any) -> None:
     assert application.answers["vehicle_value"] == 20000 and application.answers["prior_claims_3y"] == 0
     score_waiting_applications()
     assert Decision.objects.get(application=application).tier in ("low", "medium", "high")
+
+
+def test_deploy_check_refuses_the_local_token(settings: Any) -> None:
+    from channels_ingest.conversation.checks import LOCAL_TOKEN, twilio_token_is_real
+
+    settings.TWILIO_AUTH_TOKEN = LOCAL_TOKEN
+    assert [e.id for e in twilio_token_is_real()] == ["conversation.E001"]
+    settings.TWILIO_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+    assert twilio_token_is_real() == []
