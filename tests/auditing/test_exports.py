@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from pathlib import Path
 
 import boto3
@@ -222,12 +223,13 @@ def test_every_csv_writer_in_the_platform_goes_through_the_safe_helper():
     """A new `csv.writer`/`DictWriter` outside auditing/csv_safety.py fails this test."""
     root = Path(__file__).resolve().parents[2]
     offenders = []
-    for path in root.rglob("*.py"):
-        relative = path.relative_to(root).as_posix()
-        if relative.startswith((".venv/", "node_modules/", "tests/")) or \
-                relative == "auditing/csv_safety.py":
+    # The project's own files only (not var/'s virtual environments or node_modules).
+    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.split()
+    for relative in tracked:
+        if relative.startswith("tests/") or relative == "auditing/csv_safety.py":
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = (root / relative).read_text(encoding="utf-8", errors="replace")
         if "csv.writer(" in text or "csv.DictWriter(" in text:
             offenders.append(relative)
     assert offenders == []
