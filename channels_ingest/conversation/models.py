@@ -57,6 +57,8 @@ class Conversation(models.Model):
     # heard (personal, so encrypted like the draft) and how sure the recogniser was.
     unconfirmed = EncryptedJSONField(default=dict)
     turns = models.PositiveIntegerField(default=0)
+    # Voice: how the last call ended (Twilio's status callback: completed, busy, no-answer...).
+    last_call_status = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -171,6 +171,7 @@ MATRIX: list[Row] = [
     Row("conversation:chat-turn", "POST", " ".join(["400"] * len(PERSONAS)), note="no text"),
     Row("twilio:sms", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
     Row("twilio:voice", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
+    Row("twilio:voice-status", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
     # --- the web form (channels_ingest/webform) -----------------------------------------------
     Row("webform:home", "GET", everyone("200")),
     Row("webform:start", "POST", "applogin 302 403 403 403 403 403 403 403 403"),

@@ -9,4 +9,5 @@ app_name = "twilio"
 urlpatterns = [
     path("sms/", sms.inbound_sms, name="sms"),
     path("voice/", voice.inbound_call, name="voice"),
+    path("voice/status/", voice.call_status, name="voice-status"),
 ]

@@ -25,7 +25,7 @@ from channels_ingest.conversation.engine import (
     conversation_opening,
     conversation_turn,
 )
-from channels_ingest.conversation.models import Transport
+from channels_ingest.conversation.models import Conversation, Transport
 from channels_ingest.conversation.transports.twilio_signing import sender_key, signed_by_twilio
 
 NO_INPUT = "Sorry, I didn't catch that."
@@ -62,6 +62,26 @@ def inbound_call(request: HttpRequest) -> HttpResponse:
     if reply.duplicate:
         reply = conversation_opening(conversation)
     return _twiml(_respond(request, reply, silent))
+
+
+CALL_STATUSES = frozenset({"queued", "ringing", "in-progress", "completed", "busy", "failed",
+                           "no-answer", "canceled"})
+
+
+@csrf_exempt
+@require_POST
+def call_status(request: HttpRequest) -> HttpResponse:
+    """Twilio's status callback: how the call ended, kept on the caller's conversation (the
+    draft stays whatever the ending: calling again carries on)."""
+    if not can_post_twilio_webhook(signed=signed_by_twilio(request)):
+        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403,
+                            content_type="text/plain")
+    caller = request.POST.get("From", "").strip()
+    status = request.POST.get("CallStatus", "").strip().lower()
+    if caller and status in CALL_STATUSES:
+        Conversation.objects.filter(transport=Transport.VOICE, key=sender_key(caller)).update(
+            last_call_status=status)
+    return HttpResponse(status=204)
 
 
 def _respond(request: HttpRequest, reply: Reply, silent: int) -> VoiceResponse:

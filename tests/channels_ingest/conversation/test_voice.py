@@ -130,3 +130,17 @@ def test_a_low_confidence_answer_is_read_back_before_it_is_kept(client: Client) 
     conversation.refresh_from_db()
     assert conversation.draft.answers["date_of_birth"] == "1986-04-24"
     assert not conversation.unconfirmed
+
+
+def test_the_status_callback_records_how_the_call_ended(client: Client) -> None:
+    call(client)
+    call(client, SpeechResult="Jane Example", Confidence="0.9")
+    form = {"CallSid": "CA" + "1" * 32, "From": CALLER, "CallStatus": "completed"}
+    path = reverse("twilio:voice-status")
+    assert client.post(path, form).status_code == 403  # unsigned
+    signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
+        "http://testserver" + path, form)
+    assert client.post(path, form, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 204
+    conversation = Conversation.objects.get()
+    assert conversation.last_call_status == "completed"
+    assert conversation.draft.answers["full_name"] == "Jane Example"  # the hang-up keeps it
