@@ -28,6 +28,7 @@ run: $(STAMP)
 	$(PY) manage.py seed_demo
 	$(PY) manage.py train_demo_model $(DEMO_ROWS) --bootstrap --if-no-active-model
 	$(PY) manage.py demo_applications --if-empty
+	$(PY) manage.py demo_monitoring --if-empty
 	$(PY) manage.py demo_handoffs --if-empty
 	$(PY) manage.py runplatform
 

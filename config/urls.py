@@ -22,6 +22,7 @@ urlpatterns = [
     path("review/", include("auditing.urls")),
     path("models/", include("modelops.urls")),
     path("privacy/", include("privacy.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="api-docs"),
 ]

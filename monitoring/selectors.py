@@ -67,7 +67,18 @@ def drift_grid(start: dt.date, end: dt.date, *, channel: str = ALL_CHANNELS) -> 
     latest = {f: next((cells[f][d] for d in reversed(days) if cells[f].get(d) is not None), None)
               for f in features}
     return {"features": features, "days": days, "cells": cells, "latest": latest,
-            "watch": settings.MONITORING_PSI_WATCH, "act": settings.MONITORING_PSI_ACT}
+            "watch": settings.MONITORING_PSI_WATCH, "act": settings.MONITORING_PSI_ACT,
+            "flagged": drift_flagged(end)}
+
+
+def drift_flagged(end: dt.date) -> list[dict[str, Any]]:
+    """On the latest measured day up to `end`: every channel and feature at watch or above."""
+    latest = (DriftDaily.objects.filter(day__lte=end, psi__isnull=False).order_by("-day")
+              .values_list("day", flat=True).first())
+    if latest is None:
+        return []
+    return list(DriftDaily.objects.filter(day=latest, psi__gte=settings.MONITORING_PSI_WATCH)
+                .order_by("-psi").values("day", "channel", "feature", "psi")[:20])
 
 
 def quality_series(start: dt.date, end: dt.date) -> dict[str, Any]:

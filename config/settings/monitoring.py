@@ -23,6 +23,7 @@ __all__ = [
     "MONITORING_PSI_BINS",
     "MONITORING_PSI_MIN_ROWS",
     "MONITORING_PSI_WATCH",
+    "MONITORING_PSI_WINDOW_DAYS",
     "MONITORING_QUALITY_MARGIN",
     "MONITORING_QUALITY_MIN_LABELS",
     "MONITORING_QUEUE_AGE_MAX_SECONDS",
@@ -33,12 +34,14 @@ __all__ = [
 ]
 
 # Drift: population stability index thresholds (0.1 watch, 0.25 act: the usual credit-risk
-# reading), the number of quantile bins of the training baseline, and the fewest rows a day
-# needs before its PSI means anything.
+# reading), the number of quantile bins of the training baseline, and the fewest rows a
+# window needs before its PSI means anything (with 10 bins, noise alone is about 9 / rows).
 MONITORING_PSI_WATCH = env_float("MONITORING_PSI_WATCH", 0.1)
 MONITORING_PSI_ACT = env_float("MONITORING_PSI_ACT", 0.25)
 MONITORING_PSI_BINS = env_int("MONITORING_PSI_BINS", 10)
-MONITORING_PSI_MIN_ROWS = env_int("MONITORING_PSI_MIN_ROWS", 30)
+MONITORING_PSI_MIN_ROWS = env_int("MONITORING_PSI_MIN_ROWS", 200)
+# PSI of a day is over the window of days ending with it (a quiet channel's day is too few rows).
+MONITORING_PSI_WINDOW_DAYS = env_int("MONITORING_PSI_WINDOW_DAYS", 7, minimum=1)
 if not 0 < MONITORING_PSI_WATCH < MONITORING_PSI_ACT:
     raise ImproperlyConfigured("MONITORING_PSI_WATCH must be above 0 and below MONITORING_PSI_ACT")
 if MONITORING_PSI_BINS < 2:

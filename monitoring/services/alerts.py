@@ -48,12 +48,13 @@ def _drift() -> list[Firing]:
     if latest is None:
         return []
     act = settings.MONITORING_PSI_ACT
-    rows = DriftDaily.objects.filter(day=latest.day, channel=ALL_CHANNELS, psi__gte=act).select_related(
-        "model_version")
-    return [Firing("drift", f"drift:v{r.model_version.version}:{r.feature}",
+    rows = DriftDaily.objects.filter(day=latest.day, psi__gte=act).select_related("model_version")
+    return [Firing("drift", f"drift:v{r.model_version.version}:{r.channel or 'all'}:{r.feature}",
                    Severity.CRITICAL if r.feature == SCORE else Severity.WARNING,
-                   f"PSI of {'the score' if r.feature == SCORE else r.feature} is {r.psi:.2f} on "
-                   f"{r.day} (act at {act}), model v{r.model_version.version}", r.psi)
+                   f"PSI of {'the score' if r.feature == SCORE else r.feature} "
+                   f"({r.channel or 'all channels'}) is {r.psi:.2f} in the "
+                   f"{settings.MONITORING_PSI_WINDOW_DAYS} days to {r.day} (act at {act}), "
+                   f"model v{r.model_version.version}", r.psi)
             for r in rows]
 
 

@@ -36,9 +36,25 @@ def _feature_counts(spec: dict, values: list[Any]) -> list[int]:
     return psi.numeric_counts(numbers, spec["edges"])
 
 
+def _earlier_counts(day: dt.date, model: ModelVersion) -> dict[tuple[str, str], tuple[int, list[int]]]:
+    """Rows and bin counts of the window's earlier days, per (channel, feature)."""
+    window = settings.MONITORING_PSI_WINDOW_DAYS
+    found: dict[tuple[str, str], tuple[int, list[int]]] = {}
+    for channel, feature, rows, counts in DriftDaily.objects.filter(
+            model_version=model, day__gte=day - dt.timedelta(days=window - 1), day__lt=day,
+    ).values_list("channel", "feature", "rows", "counts"):
+        n, total = found.get((channel, feature), (0, [0] * len(counts)))
+        if len(total) == len(counts):
+            found[(channel, feature)] = (n + rows, [a + b for a, b in zip(total, counts, strict=True)])
+    return found
+
+
 def drift_rows(day: dt.date, model: ModelVersion, rows: list[tuple],
                bins: dict[str, dict]) -> list[DriftDaily]:
-    """PSI of each feature and the score against the baseline, overall and per channel."""
+    """Each day's bin counts per feature and score, overall and per channel; its PSI is over
+    the MONITORING_PSI_WINDOW_DAYS ending that day (the counts add up), so a quiet channel's
+    few rows a day do not read as drift: PSI's noise grows as bins / rows."""
+    earlier = _earlier_counts(day, model)
     by_channel: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
         by_channel[row[1]].append(row)
@@ -51,10 +67,13 @@ def drift_rows(day: dt.date, model: ModelVersion, rows: list[tuple],
             else:
                 values = [(r[2] or {}).get(feature) for r in group]
             counts = _feature_counts(spec, values)
-            enough = len(group) >= settings.MONITORING_PSI_MIN_ROWS
+            before_rows, before = earlier.get((channel, feature), (0, [0] * len(counts)))
+            window = ([a + b for a, b in zip(counts, before, strict=True)]
+                      if len(before) == len(counts) else counts)
+            enough = len(group) + before_rows >= settings.MONITORING_PSI_MIN_ROWS
             out.append(DriftDaily(day=day, model_version=model, channel=channel, feature=feature,
                                   rows=len(group), counts=counts,
-                                  psi=round(psi.psi(spec["shares"], counts), 6) if enough else None))
+                                  psi=round(psi.psi(spec["shares"], window), 6) if enough else None))
     return out
 
 

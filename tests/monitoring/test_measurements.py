@@ -44,7 +44,8 @@ def test_missing_and_unknown_choices_have_their_own_bin() -> None:
 
 
 def test_drift_rollup_gives_the_expected_psi_per_feature_channel_and_score(
-        active_model, make_decisions) -> None:
+        active_model, make_decisions, settings) -> None:
+    settings.MONITORING_PSI_MIN_ROWS = 30
     """A baseline of 50/50 on `x`; today api shifts to 80/20, the web form stays 50/50."""
     ModelBaseline.objects.create(model_version=active_model, rows=1000, bins={
         "x": {"kind": "numeric", "edges": [1.0], "shares": [0.5, 0.5, 0.0]},

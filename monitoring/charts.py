@@ -1,0 +1,163 @@
+"""Server-side SVG charts from roll-up data: no script, no inline style (the CSP forbids
+both). Shapes carry classes that static/monitoring/monitoring.css colours; every chart has
+a <title> and an aria-label, and the page puts a table or a sentence beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from monitoring.models import SCORE
+
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
+
+
+def _svg(label: str, body: list[str], *, width: int = WIDTH, height: int = HEIGHT) -> SafeString:
+    return mark_safe(  # noqa: S308 (every piece below is escaped or a number)
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>{"".join(body)}</svg>'
+    )
+
+
+def _rect(x: float, y: float, w: float, h: float, cls: str, tip: str = "") -> str:
+    title = f"<title>{escape(tip)}</title>" if tip else ""
+    return (f'<rect class="{escape(cls)}" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" '
+            f'height="{max(h, 0):.1f}">{title}</rect>')
+
+
+def _text(x: float, y: float, text: str, cls: str = "axis", anchor: str = "start") -> str:
+    return f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, cls: str) -> str:
+    return f'<line class="{cls}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>'
+
+
+def _y_axis(top_value: float, fmt: str, plot_h: float) -> list[str]:
+    out = []
+    for share in (0, 0.5, 1):
+        y = TOP + plot_h * (1 - share)
+        out.append(_line(LEFT, y, WIDTH - RIGHT, y, "grid"))
+        out.append(_text(LEFT - 6, y + 4, fmt.format(top_value * share), anchor="end"))
+    return out
+
+
+def _day_labels(days: Sequence[dt.date], x_of: Any) -> list[str]:
+    if not days:
+        return []
+    step = max(1, len(days) // 6)
+    return [_text(x_of(i), HEIGHT - 8, f"{d:%b %d}", anchor="middle") for i, d in enumerate(days)
+            if i % step == 0]
+
+
+def stacked_bars(days: list[dict[str, Any]], keys: Sequence[str], *, classes: Sequence[str],
+                 value: Any, label: str, share: bool = False) -> SafeString:
+    """One bar per day, stacked by keys; `share` scales each bar to 100%."""
+    plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
+    totals = [sum(value(d, k) for k in keys) for d in days]
+    top = 1.0 if share else max(totals or [0]) or 1
+    slot = plot_w / max(len(days), 1)
+    body = _y_axis(top, "{:.0%}" if share else "{:,.0f}", plot_h)
+    for i, (day, total) in enumerate(zip(days, totals, strict=True)):
+        y = TOP + plot_h
+        for key, cls in zip(keys, classes, strict=True):
+            v = value(day, key)
+            h = plot_h * ((v / total if total else 0) if share else v / top)
+            y -= h
+            body.append(_rect(LEFT + i * slot + slot * 0.1, y, slot * 0.8, h, cls,
+                              f"{day['day']:%Y-%m-%d} {key}: {v:,}"))
+    body += _day_labels([d["day"] for d in days], lambda i: LEFT + (i + 0.5) * slot)
+    return _svg(label, body)
+
+
+def heatmap(grid: dict[str, Any], *, label: str) -> SafeString:
+    """Feature x day, each cell coloured by its PSI band (stable, watch, act, no data)."""
+    features, days = grid["features"], grid["days"]
+    row_h, name_w = 18, 170
+    width = max(WIDTH, name_w + 8 * len(days) + RIGHT)
+    cell_w = (width - name_w - RIGHT) / max(len(days), 1)
+    height = TOP + row_h * len(features) + BOTTOM
+    body = []
+    for r, feature in enumerate(features):
+        y = TOP + r * row_h
+        body.append(_text(name_w - 6, y + row_h - 5, "score" if feature == SCORE else feature, anchor="end"))
+        for c, day in enumerate(days):
+            value = grid["cells"][feature].get(day)
+            band = psi_band(value, grid["watch"], grid["act"])
+            tip = f"{feature} {day:%Y-%m-%d}: " + ("too few rows" if value is None else f"PSI {value:.3f}")
+            body.append(_rect(name_w + c * cell_w, y, cell_w - 1, row_h - 2, f"psi-{band}", tip))
+    step = max(1, len(days) // 6)
+    body += [_text(name_w + (i + 0.5) * cell_w, height - 8, f"{d:%b %d}", anchor="middle")
+             for i, d in enumerate(days) if i % step == 0]
+    return _svg(label, body, width=int(width), height=height)
+
+
+def psi_band(value: float | None, watch: float, act: float) -> str:
+    if value is None:
+        return "none"
+    return "act" if value >= act else "watch" if value >= watch else "stable"
+
+
+def lines(points: dict[str, list[tuple[dt.date, float | None]]], *, classes: dict[str, str],
+          reference: float | None, label: str, top: float = 1.0, bottom: float = 0.0) -> SafeString:
+    """Series over time (weeks) with an optional dashed reference line (the training figure)."""
+    plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
+    xs = sorted({d for series in points.values() for d, _ in series})
+    span = (top - bottom) or 1
+
+    inner = plot_w - 40  # room for the last date's label
+
+    def x_of(i: int) -> float:
+        return LEFT + 20 + (inner * i / max(len(xs) - 1, 1) if len(xs) > 1 else inner / 2)
+
+    def y_of(v: float) -> float:
+        return TOP + plot_h * (1 - (v - bottom) / span)
+
+    body = []
+    for share in (0, 0.5, 1):
+        v = bottom + span * share
+        body += [_line(LEFT, y_of(v), WIDTH - RIGHT, y_of(v), "grid"),
+                 _text(LEFT - 6, y_of(v) + 4, f"{v:.2f}", anchor="end")]
+    if reference is not None:
+        body.append(_line(LEFT, y_of(reference), WIDTH - RIGHT, y_of(reference), "reference"))
+        body.append(_text(WIDTH - RIGHT, y_of(reference) - 4, f"at training {reference:.3f}", "axis", "end"))
+    for name, series in points.items():
+        coords = [(x_of(xs.index(d)), y_of(v)) for d, v in series if v is not None]
+        if len(coords) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            body.append(f'<polyline class="{escape(classes[name])}" points="{path}"/>')
+        body += [f'<circle class="{escape(classes[name])}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>'
+                 for x, y in coords]
+    body += [_text(x_of(i), HEIGHT - 8, f"{d:%b %d}", anchor="middle")
+             for i, d in enumerate(xs) if i % max(1, len(xs) // 6) == 0]
+    return _svg(label, body)
+
+
+def group_bars(groups: list[dict[str, Any]], *, floor: float, label: str) -> SafeString:
+    """Favourable rate per group (horizontal bars); the reference group's rate x floor marked
+    (a bar left of the mark fails the four-fifths rule). Too-small groups get a note."""
+    row_h, name_w = 22, 110
+    plot_w = WIDTH - name_w - 120
+    height = TOP + row_h * len(groups) + 8
+    ref = next((g for g in groups if g.get("reference")), None)
+    body = []
+    for r, g in enumerate(groups):
+        y = TOP + r * row_h
+        body.append(_text(name_w - 6, y + 15, g["group"], anchor="end"))
+        if g["too_small"]:
+            body.append(_text(name_w, y + 15, f"too small to show ({g['n']})", "note"))
+            continue
+        cls = "bar-adverse" if g["adverse"] else "bar-fair"
+        body.append(_rect(name_w, y + 3, plot_w * g["rate"], row_h - 6, cls,
+                          f"{g['group']}: {g['rate']:.1%} favourable of {g['n']:,}"))
+        ratio = "reference" if g.get("reference") else f"ratio {g['ratio']:.2f}"
+        body.append(_text(name_w + plot_w * g["rate"] + 6, y + 15, f"{g['rate']:.0%} ({ratio})", "value"))
+    if ref is not None:
+        x = name_w + plot_w * ref["rate"] * floor
+        body.append(_line(x, TOP - 4, x, height - 4, "reference"))
+    return _svg(label, body, height=height)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from accounts.access import can_view_monitoring
+
+register = template.Library()
+
+
+@register.simple_tag
+def monitoring_nav_links(user: Any) -> list[dict[str, str]]:
+    """The dashboard's link, for those who may open it."""
+    if not can_view_monitoring(user):
+        return []
+    return [{"url": reverse("monitoring:dashboard"), "label": "Monitoring"}]
+
+
+@register.filter
+def percent(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:.{digits}%}"
+
+
+@register.filter
+def number(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"

@@ -1,0 +1,69 @@
+"""The dashboard in a real browser over the demo history: every chart drawn from roll-ups,
+a drifted feature in the heat-map, an alert; no CSP violation. Screenshot kept in the test's
+folder (and in MONITORING_SCREENSHOTS=<folder> when set)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from demo.monitoring_history import monitoring_history
+from monitoring.models import Alert, DriftDaily
+from tests.e2e.conftest import browser_as, chromium, playwright_driver  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def history(active_model, settings):
+    settings.MONITORING_PSI_MIN_ROWS = 100
+    return monitoring_history(model=active_model, days=28, per_day=60, drift_days=8)
+
+
+def test_the_demo_history_has_a_drifted_feature_and_an_alert(history, make_user) -> None:
+    from accounts.roles import Role
+
+    assert history["decisions"] == 28 * 60 and history["reviews"] > 0
+    drifted = DriftDaily.objects.filter(channel="web", feature="annual_income", psi__gte=0.25)
+    assert drifted.exists()
+    assert not DriftDaily.objects.filter(channel="api", feature="annual_income", psi__gte=0.25).exists()
+    assert Alert.objects.filter(rule="drift", key__endswith=":web:annual_income").exists()
+    client = Client()
+    client.force_login(make_user("ann", Role.ANALYST))
+    page = client.get("/monitoring/?days=90&channel=web")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count("<svg") >= 5 and 'class="psi-act"' in html and "annual_income" in html
+    assert "style=" not in html and "<script>" not in html
+    assert client.get("/monitoring/?days=abc&channel=<b>").status_code == 200  # defaults, no error
+
+
+@pytest.mark.e2e
+def test_the_dashboard_renders_its_charts_in_a_browser(history, browser_as, make_user, live_server,  # noqa: F811
+                                                        tmp_path) -> None:
+    from accounts.roles import Role
+
+    make_user("ann", Role.ANALYST)
+    page = browser_as("ann")
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/monitoring/")
+    assert page.locator("svg.chart").count() >= 5
+    page.click("#drift a:has-text('annual_income (web)')")
+    assert page.locator("#drift rect.psi-act").count() > 0
+    assert page.locator("#volume svg rect").count() > 28
+    assert "open alert" in page.inner_text("main")
+    shot = tmp_path / "monitoring-dashboard.png"
+    page.screenshot(path=str(shot), full_page=True, caret="initial")
+    if os.environ.get("MONITORING_SCREENSHOTS"):
+        folder = Path(os.environ["MONITORING_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "monitoring-dashboard.png"), full_page=True, caret="initial")
+    page.goto(f"{live_server.url}/monitoring/alerts/")
+    page.click("text=Acknowledge")
+    assert "Alert acknowledged" in page.inner_text("main")
+    assert not [m for m in console if "Content Security Policy" in m]
