@@ -60,6 +60,12 @@ register(ChannelSpec(name=Channel.PHONE_AGENT, title="Call-centre agent screen",
 register(ChannelSpec(name=Channel.MAIL, title="Mail entry (double keying)",
                      methods=(Method.KEYED, Method.DOUBLE_KEYED), url_prefix="mail/",
                      urls="channels_ingest.mail.urls"))
+register(ChannelSpec(name=Channel.CHATBOT, title="Chat, SMS and voice bot",
+                     methods=(Method.TYPED, Method.SPEECH, Method.KEYPAD), url_prefix="chat/",
+                     urls="channels_ingest.conversation.urls",
+                     # Twilio's webhooks for SMS and voice (anonymous, signature-checked)
+                     extra_urls=(("hooks/twilio/", "channels_ingest.conversation.transports.urls"),)))
+
 
 def channel_urlpatterns() -> list[URLPattern | URLResolver]:
     """One include per registered channel, for config/urls.py."""
