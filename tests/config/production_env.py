@@ -23,6 +23,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PII_HASH_KEY": secrets.token_urlsafe(32),
         "PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "TRAIL_HMAC_KEYS": f"t1:{secrets.token_urlsafe(32)}",
+        "TWILIO_AUTH_TOKEN": secrets.token_urlsafe(32),
     }
     return {**env, **overrides}
 
