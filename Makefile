@@ -30,6 +30,7 @@ run: $(STAMP)
 	$(PY) manage.py demo_applications --if-empty
 	$(PY) manage.py demo_monitoring --if-empty
 	$(PY) manage.py demo_handoffs --if-empty
+	$(PY) manage.py demo_mail
 	$(PY) manage.py runplatform
 
 ## make test: the whole suite against PostgreSQL and Redis on 127.0.0.1
