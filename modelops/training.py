@@ -26,6 +26,7 @@ import xgboost as xgb
 from sklearn.model_selection import train_test_split
 
 from modelops.evaluation import evaluate
+from scoring.artifacts import PORTABLE_BASE_SCORE
 from scoring.models import Target
 from scoring.probabilities import adjust_for_class_weights
 
@@ -123,7 +124,10 @@ class _Progress(xgb.callback.TrainingCallback):
 
 def _params_for(target: str, params: dict[str, Any] | None, seed: int, nthread: int) -> dict[str, Any]:
     base = BINARY_PARAMS if target == Target.BINARY else DEFAULT_PARAMS
-    merged = {**base, **(params or {}), "seed": seed}
+    # base_score fixed, never fitted per class: XGBoost before 3.1 (SageMaker's 1.7-1 and 3.0-5
+    # images) ignores a per-class intercept and would score the artifact differently
+    # (scoring/artifacts.py: reproduction_problem).
+    merged = {**base, **(params or {}), "seed": seed, "base_score": PORTABLE_BASE_SCORE}
     if nthread:
         merged["nthread"] = nthread
     return merged

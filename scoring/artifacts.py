@@ -6,12 +6,20 @@ container does not need but we do (features, thresholds, metrics, lineage).
 
 Django-free on purpose (stdlib and XGBoost only): the `endpoint` package imports this module
 and nothing else of the apps. Storing and fetching artifacts lives in scoring/artifact_store.py.
+
+Which XGBoost reproduces an artifact's predictions (`reproduction_problem`): XGBoost 3.1 and
+later store the intercept (`base_score`) as one value per class and read it back; earlier
+versions (the sagemaker-xgboost 1.7-1 and 3.0-5 images among them) expect one number, and on
+finding a list silently use their default, 0.5, instead. Training therefore fixes
+`base_score` at that default (PORTABLE_BASE_SCORE): a binary model's intercept is then 0.5
+under every version, and a multi-class model's equal intercepts cancel in the softmax.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import json
 import tarfile
 import tempfile
 from pathlib import Path
@@ -21,6 +29,12 @@ import xgboost as xgb
 MODEL_FILE = "xgboost-model"
 ARCHIVE_FILE = "model.tar.gz"
 METADATA_FILE = "metadata.json"
+
+# The intercept every XGBoost reads alike: what versions before 3.1 fall back to.
+PORTABLE_BASE_SCORE = 0.5
+# The first XGBoost versions that read UBJSON models, and per-class intercepts.
+UBJSON_SINCE = (1, 6)
+PER_CLASS_INTERCEPT_SINCE = (3, 1)
 
 
 def booster_bytes(booster: xgb.Booster) -> bytes:
@@ -62,3 +76,40 @@ def unpack_model(data: bytes, *, threads: int | None = None) -> xgb.Booster:
     if threads is not None:
         booster.set_param({"nthread": threads})
     return booster
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    parts = version.split(".")
+    try:
+        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
+    except (IndexError, ValueError):
+        raise ValueError(f"not an XGBoost version: {version!r}") from None
+
+
+def intercepts(booster: xgb.Booster) -> list[float]:
+    """The booster's base_score: one value, or one per class (XGBoost >= 3.1)."""
+    params = json.loads(booster.save_config())["learner"]["learner_model_param"]
+    return [float(value) for value in params["base_score"].strip("[]").split(",")]
+
+
+def reproduction_problem(booster: xgb.Booster, xgboost_version: str) -> str | None:
+    """Why XGBoost `xgboost_version`, loading this booster's saved file, would not predict
+    what this process predicts; None when it would."""
+    version = _version_tuple(xgboost_version)
+    if version < UBJSON_SINCE:
+        return (f"XGBoost {xgboost_version} cannot read the model file (UBJSON needs XGBoost "
+                f"{'.'.join(map(str, UBJSON_SINCE))} or later)")
+    if version >= PER_CLASS_INTERCEPT_SINCE:
+        return None
+    values = intercepts(booster)
+    classes = int(json.loads(booster.save_config())["learner"]["learner_model_param"]["num_class"])
+    if classes > 1 and len(set(values)) == 1:
+        return None  # the same intercept for every class cancels in the softmax
+    if all(value == PORTABLE_BASE_SCORE for value in values):
+        return None
+    shown = ", ".join(f"{value:.6g}" for value in values)
+    return (f"the model stores the intercept [{shown}], which XGBoost {xgboost_version} "
+            f"ignores (it reads {PORTABLE_BASE_SCORE} instead), so its probabilities and tiers "
+            "would differ from the platform's. The model was trained before base_score was fixed "
+            f"at {PORTABLE_BASE_SCORE}: retrain it (manage.py train), or serve it from an image "
+            "with XGBoost 3.1 or later")
