@@ -28,6 +28,9 @@ SAGEMAKER_ENDPOINT_NAME = env_str("SAGEMAKER_ENDPOINT_NAME", "riskscore")
 # project's endpoint server, e.g. http://127.0.0.1:8080 (`python manage.py serve_endpoint`).
 SAGEMAKER_RUNTIME_URL = env_str("SAGEMAKER_RUNTIME_URL", "")
 SAGEMAKER_REGION = env_str("SAGEMAKER_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
+# The XGBoost version a custom deploy image carries (known SageMaker tags are looked up;
+# see modelops/deploy.py SAGEMAKER_XGBOOST_IMAGES). Deploy refuses an image it cannot place.
+SAGEMAKER_IMAGE_XGBOOST_VERSION = env_str("SAGEMAKER_IMAGE_XGBOOST_VERSION", "")
 SAGEMAKER_CONNECT_TIMEOUT = env_float("SAGEMAKER_CONNECT_TIMEOUT", 2.0, minimum=0.1)
 SAGEMAKER_READ_TIMEOUT = env_float("SAGEMAKER_READ_TIMEOUT", 10.0, minimum=0.1)
 # Attempts per invoke_endpoint call, botocore's retry mode (config/aws.py) spacing them.
