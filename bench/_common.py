@@ -11,7 +11,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -129,3 +130,59 @@ def warn_if_busy() -> None:
 def log(message: str) -> None:
     """Progress on stderr, so stdout holds only the tables."""
     print(f"[{Path(sys.argv[0]).stem}] {message}", file=sys.stderr, flush=True)
+
+
+# --- in-process Django benches: a database of their own, timed calls -------------------------
+
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+class BenchDatabase:
+    """A PostgreSQL database of this run's own for a bench that drives Django in process.
+
+    Made before Django loads (DATABASE_URL points at it), created empty, dropped at the end,
+    so a bench never touches the development or test databases."""
+
+    def __init__(self, label: str):
+        self.name = f"riskscore_bench_{label}_{os.getpid()}"
+        self.url = f"{PG}/{self.name}"
+        os.environ["DATABASE_URL"] = self.url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+        os.environ["LOG_LEVEL"] = "WARNING"
+
+    def _recreate(self, create: bool) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            if create:
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def create(self) -> None:
+        self._recreate(create=True)
+
+    def drop(self) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        self._recreate(create=False)
+
+
+def timed_calls(call: Callable[[int], object], check: Callable[[object], bool], *, requests: int,
+                warmup: int, cpu: list[float] | None = None) -> list[float]:
+    """Milliseconds per call after `warmup` calls; every answer is checked (a fast error page
+    must not pass for a fast page). With `cpu`, this process's CPU per call is kept too: on a
+    busy machine wall time grows with the queue for the cores, CPU time much less."""
+    samples = []
+    for i in range(warmup + requests):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = call(i)
+        took = (time.perf_counter() - started) * 1000
+        took_cpu = (time.process_time() - started_cpu) * 1000
+        if not check(response):
+            raise SystemExit(f"unexpected answer: {getattr(response, 'status_code', response)}")
+        if i >= warmup:
+            samples.append(took)
+            if cpu is not None:
+                cpu.append(took_cpu)
+    return samples

@@ -12,7 +12,6 @@ Run from the repo root: .venv/bin/python bench/bench_agent_screen.py   (BENCH_QU
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time
@@ -20,13 +19,9 @@ import uuid
 from collections.abc import Callable
 
 import psycopg
-from _common import Report, log, percentile, pick
+from _common import BenchDatabase, Report, log, percentile, pick, timed_calls
 
-PG = "postgres://postgres@127.0.0.1:5432"
-DATABASE = f"riskscore_bench_agent_{os.getpid()}"
-os.environ["DATABASE_URL"] = f"{PG}/{DATABASE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-os.environ["LOG_LEVEL"] = "WARNING"
+DATABASE = BenchDatabase("agent")
 
 PEOPLE = int(pick(100_000, 10_000))
 REQUESTS = int(pick(300, 60))
@@ -38,32 +33,8 @@ FIRST = ["ada", "ben", "cara", "dev", "eli", "fay", "gus", "hana", "ivan", "jo",
 LAST = [f"{a}{b}son" for a in "bcdfghklmnprstvw" for b in ("al", "en", "ir", "or", "un")]
 
 
-def create_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
 def timed(call: Callable[[int], object], check: Callable[[object], bool]) -> list[float]:
-    """Milliseconds per call after a warm-up; every answer is checked."""
-    samples = []
-    for i in range(WARMUP + REQUESTS):
-        started = time.perf_counter()
-        response = call(i)
-        took = (time.perf_counter() - started) * 1000
-        if not check(response):
-            raise SystemExit(f"unexpected answer: {getattr(response, 'status_code', response)}")
-        if i >= WARMUP:
-            samples.append(took)
-    return samples
+    return timed_calls(call, check, requests=REQUESTS, warmup=WARMUP)
 
 
 def person(i: int, rng: random.Random) -> dict[str, str]:
@@ -95,13 +66,13 @@ def generate(schema_name: str, schema_hash: str) -> list[dict[str, str]]:
                                       batch_size=BATCH)
         people += rows
     log(f"{PEOPLE:,} applicants with an application each in {time.perf_counter() - started:.0f} s")
-    with psycopg.connect(f"{PG}/{DATABASE}", autocommit=True) as conn:
+    with psycopg.connect(DATABASE.url, autocommit=True) as conn:
         conn.execute("ANALYZE")
     return people
 
 
 def main() -> int:
-    create_database()
+    DATABASE.create()
     import django
 
     django.setup()
@@ -170,7 +141,7 @@ def main() -> int:
                          lambda r: r.status_code == 200 and b"Possible duplicate" in r.content)
         report.record("POST identity number with duplicate check: p50", percentile(identity, 50), "ms")
     finally:
-        drop_database()
+        DATABASE.drop()
     report.print_table()
     return 0
 

@@ -11,55 +11,24 @@ Run from the repo root: .venv/bin/python bench/bench_conversation.py   (BENCH_QU
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
 
-import psycopg
-from _common import Report, log, percentile, pick
+from _common import BenchDatabase, Report, log, percentile, pick, timed_calls
 
-PG = "postgres://postgres@127.0.0.1:5432"
-DATABASE = f"riskscore_bench_conversation_{os.getpid()}"
-os.environ["DATABASE_URL"] = f"{PG}/{DATABASE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-os.environ["LOG_LEVEL"] = "WARNING"
+DATABASE = BenchDatabase("conversation")
 
 REQUESTS = int(pick(400, 80))
 WARMUP = 20
 
 
-def create_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
 def timed(call: Callable[[int], object], check: Callable[[object], bool]) -> list[float]:
-    """Milliseconds per call, after a warm-up; every answer is checked (a fast error page
-    must not pass for a fast page)."""
-    samples = []
-    for i in range(WARMUP + REQUESTS):
-        started = time.perf_counter()
-        response = call(i)
-        took = (time.perf_counter() - started) * 1000
-        if not check(response):
-            raise SystemExit(f"unexpected answer: {getattr(response, 'status_code', response)}")
-        if i >= WARMUP:
-            samples.append(took)
-    return samples
+    return timed_calls(call, check, requests=REQUESTS, warmup=WARMUP)
 
 
 def main() -> int:
-    create_database()
+    DATABASE.create()
     import django
 
     django.setup()
@@ -116,7 +85,7 @@ def main() -> int:
                       percentile(sms_turns, 50), "ms")
         report.record("SMS webhook turn: p99", percentile(sms_turns, 99), "ms")
     finally:
-        drop_database()
+        DATABASE.drop()
     report.print_table()
     return 0
 

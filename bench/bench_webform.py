@@ -11,63 +11,28 @@ Run from the repo root: .venv/bin/python bench/bench_webform.py   (BENCH_QUICK=1
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 import uuid
 from collections.abc import Callable
 
-import psycopg
-from _common import Report, log, percentile, pick
+from _common import BenchDatabase, Report, log, percentile, pick, timed_calls
 
-PG = "postgres://postgres@127.0.0.1:5432"
-DATABASE = f"riskscore_bench_webform_{os.getpid()}"
-os.environ["DATABASE_URL"] = f"{PG}/{DATABASE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-os.environ["LOG_LEVEL"] = "WARNING"
+DATABASE = BenchDatabase("webform")
 
 REQUESTS = int(pick(400, 80))
 WARMUP = 20
-
-
-def create_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 CPU: dict[str, list[float]] = {}
 
 
 def timed(call: Callable[[int], object], check: Callable[[object], bool], name: str = "") -> list[float]:
-    """Milliseconds per call, after a warm-up; every answer is checked (a fast error page
-    must not pass for a fast page). The CPU this process spent per call is kept too: on a
-    busy machine wall time grows with the queue for the cores, CPU time much less."""
-    samples, cpu = [], []
-    for i in range(WARMUP + REQUESTS):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        response = call(i)
-        took = (time.perf_counter() - started) * 1000
-        took_cpu = (time.process_time() - started_cpu) * 1000
-        if not check(response):
-            raise SystemExit(f"unexpected answer: {getattr(response, 'status_code', response)}")
-        if i >= WARMUP:
-            samples.append(took)
-            cpu.append(took_cpu)
-    CPU[name] = cpu
-    return samples
+    CPU[name] = cpu = []
+    return timed_calls(call, check, requests=REQUESTS, warmup=WARMUP, cpu=cpu)
 
 
 def main() -> int:
-    create_database()
+    DATABASE.create()
     import django
 
     django.setup()
@@ -129,7 +94,7 @@ def main() -> int:
                             ("field", "POST one-field validation (saves)")):
             report.record(f"{label}: p50", percentile(CPU[name], 50), "ms")
     finally:
-        drop_database()
+        DATABASE.drop()
     report.print_table()
     return 0
 
