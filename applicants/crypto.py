@@ -92,7 +92,9 @@ def normalise_identifier(value: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", value).upper()
 
 
-def _keyed_hash(key: str, purpose: str, value: str) -> str:
+def keyed_hash(key: str, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of `value` under `key`, separated by `purpose` so one key never gives two
+    uses the same hash (identity, pseudonyms, the agent screen's caller keys)."""
     if not key:
         raise ImproperlyConfigured(f"the key for {purpose} hashes is not set")
     message = f"{purpose}:{value}".encode()
@@ -101,12 +103,12 @@ def _keyed_hash(key: str, purpose: str, value: str) -> str:
 
 def identity_hash(value: str) -> str:
     """Keyed hash of an identifier: stable for lookups, useless without PII_HASH_KEY."""
-    return _keyed_hash(settings.PII_HASH_KEY, "identity", normalise_identifier(value))
+    return keyed_hash(settings.PII_HASH_KEY, "identity", normalise_identifier(value))
 
 
 def pseudonym(value: str) -> str:
     """Keyed pseudonym for exports, under a different key than identity_hash."""
-    return _keyed_hash(settings.PSEUDONYM_KEY, "pseudonym", value)[:24]
+    return keyed_hash(settings.PSEUDONYM_KEY, "pseudonym", value)[:24]
 
 
 @receiver(setting_changed)

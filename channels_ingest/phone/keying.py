@@ -27,7 +27,6 @@ from channels_ingest.phone.views import agent_only, own_call
 from channels_ingest.webform import presenters as p
 
 # Private to the web form's views (one step's errors, rule errors included); shared as is.
-from channels_ingest.webform.views import _step_errors
 from scoring.selectors import application_get, current_decision
 
 
@@ -97,7 +96,7 @@ def key(request: HttpRequest, call_id: UUID, section: str) -> HttpResponse:
     except (DraftClosed, HandoffTaken) as exc:
         messages.error(request, str(exc))
         return redirect("phone:home")
-    errors = _step_errors(current, results) if results else {}
+    errors = p.step_errors(current, results) if results else {}
     if action == "save":
         messages.success(request, f"Saved. {len(errors)} answer(s) need fixing." if errors else "Saved.")
         return redirect("phone:key", call_id=call.pk, section=current.name)

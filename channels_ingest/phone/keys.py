@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 # Private to applicants.crypto; the phone channel needs purposes other than "identity".
-from applicants.crypto import _keyed_hash, identity_hash
+from applicants.crypto import identity_hash, keyed_hash
 from applicants.schema import ApplicationSchema, get_schema
 from channels_ingest.phone.models import CallerKey
 
@@ -41,11 +41,11 @@ def name_words(value: str) -> list[str]:
 
 def phone_key(value: str) -> str | None:
     digits = phone_digits(value)
-    return _keyed_hash(settings.PII_HASH_KEY, "caller-phone", digits) if digits else None
+    return keyed_hash(settings.PII_HASH_KEY, "caller-phone", digits) if digits else None
 
 
 def name_key(word: str) -> str:
-    return _keyed_hash(settings.PII_HASH_KEY, "caller-name", word)
+    return keyed_hash(settings.PII_HASH_KEY, "caller-name", word)
 
 
 def answer_keys(schema: ApplicationSchema, answers: Mapping[str, Any]) -> set[str]:

@@ -293,3 +293,15 @@ def main_reasons(reasons: list[dict[str, Any]], tier: str) -> list[str]:
         if statement and statement not in statements:
             statements.append(statement)
     return statements[: settings.APPLICANT_REASONS_SHOWN]
+
+
+def step_errors(current: Step, results: dict[str, Any]) -> dict[str, str]:
+    """One message per field of this step from a step's answers: the field's own error, else
+    the first cross-field rule naming it (every channel that keys by section shows these)."""
+    errors = {name: r.error for name, r in results.items() if r.error}
+    names = {f.name for f in current.fields}
+    rule_errors = next(iter(results.values())).rule_errors if results else {}
+    for name, texts in rule_errors.items():
+        if name in names and name not in errors:
+            errors[name] = texts[0]
+    return errors

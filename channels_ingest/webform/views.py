@@ -6,7 +6,6 @@ itself. Views parse and answer; applicants.drafts decides.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -105,7 +104,7 @@ def step(request: HttpRequest, draft_id: UUID, section: str) -> HttpResponse:
     except DraftClosed as exc:
         messages.error(request, str(exc))
         return redirect("webform:home")
-    errors = _step_errors(current, results)
+    errors = p.step_errors(current, results)
     if action == "save":
         messages.success(request, _saved_message(draft, errors))
         return redirect("webform:home")
@@ -132,16 +131,6 @@ def _render_step(request: HttpRequest, draft: Draft, current: p.Step, views: lis
         "steps": p.steps(schema), "errors": [v for v in views if v.error],
         "previous": p.step_before(schema, current.name), "returning": returning,
     })
-
-
-def _step_errors(current: p.Step, results: dict[str, Any]) -> dict[str, str]:
-    errors = {name: r.error for name, r in results.items() if r.error}
-    names = {f.name for f in current.fields}
-    rule_errors = next(iter(results.values())).rule_errors if results else {}
-    for name, texts in rule_errors.items():
-        if name in names and name not in errors:
-            errors[name] = texts[0]
-    return errors
 
 
 def _saved_message(draft: Draft, errors: dict[str, str]) -> str:
