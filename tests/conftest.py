@@ -189,6 +189,36 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any,
     worker.stop()
 
 
+def _row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608 (names from the catalogue)
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database_left_as_found(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Rows committed and never removed (a subprocess writing to the test database outside any
+    test's transaction) outlive the run in the reused database and break tests that expect an
+    empty table, such as the audit chain's, on the next run. Fail the run that leaks them."""
+    database = django_settings.DATABASES["default"]
+    if database["NAME"] != database["TEST"]["NAME"]:
+        yield  # no test in this run uses the database
+        return
+    with django_db_blocker.unblock():
+        before = _row_counts()
+    yield
+    with django_db_blocker.unblock():
+        after = _row_counts()
+    grown = {table: (before.get(table, 0), count) for table, count in after.items()
+             if count != before.get(table, 0)}
+    assert not grown, f"rows left in the test database (table: before, after): {grown}"
+
+
 @pytest.fixture
 def wait_for() -> Any:
     return _wait_for

@@ -2,8 +2,10 @@
 Dockerfile's own command: every page renders (a file missing from the manifest is a 500),
 and the security headers and cookies are what a browser needs.
 
-The server runs on the test database; the staff users it logs in are committed there for the
-module's duration.
+The server runs on a database of its own, migrated by the production settings and dropped at
+the end: what it commits (staff users, their logins in the audit trail) must not leak into the
+test database, which other tests expect to start empty (a reused test database kept it for the
+next run).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.config.production_env import clean_environ, production_env
 from tests.conftest import ROOT
@@ -97,14 +99,26 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def production_server(static_root: Path, django_db_setup: Any, tmp_path_factory: Any) -> Iterator[Server]:
-    database = connection.settings_dict
+def production_database() -> Iterator[str]:
+    database = settings.DATABASES["default"]
+    server = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+    name = f"{database['TEST']['NAME']}_production"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def production_server(static_root: Path, production_database: str,
+                      tmp_path_factory: Any) -> Iterator[Server]:
     port = _free_port()
     env = {
         **clean_environ(),
         **production_env(
-            DATABASE_URL=f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                         f"{database['TEST']['NAME']}",
+            DATABASE_URL=production_database,
             DJANGO_ALLOWED_HOSTS=HOST,
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
             CACHE_URL=settings.CELERY_BROKER_URL,
@@ -115,6 +129,10 @@ def production_server(static_root: Path, django_db_setup: Any, tmp_path_factory:
             OTP_REQUIRED_FOR_STAFF="false",
         ),
     }
+    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                              check=False)
+    assert migrated.returncode == 0, migrated.stderr
     log = (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -133,11 +151,9 @@ def production_server(static_root: Path, django_db_setup: Any, tmp_path_factory:
             log.close()
             raise AssertionError(f"gunicorn did not start:\n{Path(log.name).read_text()[-3000:]}")
         time.sleep(0.2)
-    # Made by the production settings themselves (their password hasher), committed so the
-    # server sees them, removed when the module ends.
+    # Made by the production settings themselves (their password hasher).
     run_with_production_settings(env, MAKE_STAFF)
     yield server
-    run_with_production_settings(env, f"User.objects.filter(username__in={STAFF!r}).delete()")
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
     log.close()
