@@ -107,8 +107,9 @@ def can_work_review_queue(user: Any) -> bool:
     return has_role(user, Role.AUDITOR, Role.AUDITOR_LEAD)
 
 
-def can_review_application(user: Any, *, submitted_by_id: Any, applicant_user_id: Any,
-                           application_id: Any = None) -> bool:
+def can_review_application(
+    user: Any, *, submitted_by_id: Any, applicant_user_id: Any, application_id: Any = None
+) -> bool:
     """Confirm or override a decision. Segregation of duties: whoever submitted or keyed
     the application (both mail clerks and the resolver too, given the id), or is its
     applicant, may not judge it."""
@@ -119,12 +120,22 @@ def can_review_application(user: Any, *, submitted_by_id: Any, applicant_user_id
     return user.pk not in {submitted_by_id, applicant_user_id} - {None}
 
 
-def can_give_second_opinion(user: Any, *, proposed_by_id: Any, submitted_by_id: Any,
-                            applicant_user_id: Any, application_id: Any = None) -> bool:
+def can_give_second_opinion(
+    user: Any,
+    *,
+    proposed_by_id: Any,
+    submitted_by_id: Any,
+    applicant_user_id: Any,
+    application_id: Any = None,
+) -> bool:
     """Four eyes: the second auditor is never the one who proposed the change."""
     return (
-        can_review_application(user, submitted_by_id=submitted_by_id,
-                               applicant_user_id=applicant_user_id, application_id=application_id)
+        can_review_application(
+            user,
+            submitted_by_id=submitted_by_id,
+            applicant_user_id=applicant_user_id,
+            application_id=application_id,
+        )
         and user.pk != proposed_by_id
     )
 
@@ -269,8 +280,9 @@ def worked_on_application(user: Any, application_id: Any) -> bool:
     """Whether `user` keyed or resolved any of this application (a registered source says)."""
     if not getattr(user, "pk", None):
         return False
-    return any(source(user).filter(application_id=application_id).exists()
-               for source in _REVIEW_CONFLICT_SOURCES)
+    return any(
+        source(user).filter(application_id=application_id).exists() for source in _REVIEW_CONFLICT_SOURCES
+    )
 
 
 def can_key_mail(user: Any) -> bool:

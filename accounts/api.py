@@ -29,12 +29,15 @@ class ObtainTokenView(ObtainAuthToken):
     throttle_classes = [FailOpenScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(auth=[], responses={
-        200: inline_serializer("Token", {"token": serializers.CharField()}),
-        400: OpenApiResponse(description="wrong username or password"),
-        403: OpenApiResponse(description="this account must use two-factor authentication"),
-        429: OpenApiResponse(description="too many attempts; see Retry-After"),
-    })
+    @extend_schema(
+        auth=[],
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="wrong username or password"),
+            403: OpenApiResponse(description="this account must use two-factor authentication"),
+            429: OpenApiResponse(description="too many attempts; see Retry-After"),
+        },
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         from channels_ingest.api.problems import PROBLEM_CONTENT_TYPE, ProblemException
 
@@ -42,18 +45,25 @@ class ObtainTokenView(ObtainAuthToken):
         valid = serializer.is_valid()
         # axes marks the request it was given (DRF's, not Django's) when the pair is locked.
         if getattr(request, "axes_locked_out", False):
-            seconds = lockout_seconds_left(username=login_name(None, serializer.initial_data),
-                                           ip_address=getattr(request, "axes_ip_address", None))
-            return Response(lockout_problem(seconds), status=429,
-                            headers={"Retry-After": str(seconds)},
-                            content_type=PROBLEM_CONTENT_TYPE)
+            seconds = lockout_seconds_left(
+                username=login_name(None, serializer.initial_data),
+                ip_address=getattr(request, "axes_ip_address", None),
+            )
+            return Response(
+                lockout_problem(seconds),
+                status=429,
+                headers={"Retry-After": str(seconds)},
+                content_type=PROBLEM_CONTENT_TYPE,
+            )
         if not valid:
             raise exceptions.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         if not can_use_api_token(user):
-            raise ProblemException(status_code=403, slug="second-factor-required",
-                                   title="Two-factor authentication required",
-                                   detail=SECOND_FACTOR_DETAIL)
+            raise ProblemException(
+                status_code=403,
+                slug="second-factor-required",
+                title="Two-factor authentication required",
+                detail=SECOND_FACTOR_DETAIL,
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
-

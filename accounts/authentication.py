@@ -13,8 +13,7 @@ from rest_framework.authentication import TokenAuthentication
 from accounts.access import can_use_api_token
 
 SECOND_FACTOR_DETAIL = (
-    "This account must use two-factor authentication, so it cannot use API tokens; "
-    "use the web pages."
+    "This account must use two-factor authentication, so it cannot use API tokens; use the web pages."
 )
 
 

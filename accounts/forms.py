@@ -18,7 +18,8 @@ class CodeForm(forms.Form):
 
     code = CodeField(
         max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
         validators=[RegexValidator(r"^\d{6}$", "Enter the six digits your app shows.")],
     )

@@ -38,7 +38,9 @@ def lockout_seconds_left(*, username: str | None, ip_address: str | None) -> int
     cool_off = get_cool_off() or timedelta(minutes=settings.LOGIN_COOLOFF_MINUTES)
     last = (
         AccessAttempt.objects.filter(username=username, ip_address=ip_address)
-        .order_by("-attempt_time").values_list("attempt_time", flat=True).first()
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
     )
     if last is None:
         return int(cool_off.total_seconds())
@@ -47,17 +49,22 @@ def lockout_seconds_left(*, username: str | None, ip_address: str | None) -> int
 
 def lockout_detail(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return (f"Too many failed login attempts. Try again in {minutes} minute"
-            f"{'' if minutes == 1 else 's'}.")
+    return f"Too many failed login attempts. Try again in {minutes} minute{'' if minutes == 1 else 's'}."
 
 
 def lockout_problem(seconds: int) -> dict[str, Any]:
-    return {"type": PROBLEM_TYPE, "title": "Too many login attempts", "status": 429,
-            "detail": lockout_detail(seconds), "retry_after_seconds": seconds}
+    return {
+        "type": PROBLEM_TYPE,
+        "title": "Too many login attempts",
+        "status": 429,
+        "detail": lockout_detail(seconds),
+        "retry_after_seconds": seconds,
+    }
 
 
-def lockout_response(request: HttpRequest, original_response: Any = None,
-                     credentials: dict | None = None) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: dict | None = None
+) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the login page and the admin login get a page; anything under
     /api/ gets application/problem+json. Both say when to try again (and Retry-After)."""
     seconds = lockout_seconds_left(
@@ -65,10 +72,12 @@ def lockout_response(request: HttpRequest, original_response: Any = None,
         ip_address=getattr(request, "axes_ip_address", None),
     )
     if request.path_info.startswith("/api/"):
-        response: HttpResponse = JsonResponse(lockout_problem(seconds), status=429,
-                                              content_type="application/problem+json")
+        response: HttpResponse = JsonResponse(
+            lockout_problem(seconds), status=429, content_type="application/problem+json"
+        )
     else:
-        response = render(request, "accounts/locked_out.html",
-                          {"detail": lockout_detail(seconds)}, status=429)
+        response = render(
+            request, "accounts/locked_out.html", {"detail": lockout_detail(seconds)}, status=429
+        )
     response["Retry-After"] = str(seconds)
     return response

@@ -21,8 +21,15 @@ from django.urls import NoReverseMatch, reverse
 from accounts.access import second_factor_required
 from accounts.signals import SECOND_FACTOR_DUE
 
-OPEN_URL_NAMES = ("login", "logout", "two-factor-verify", "two-factor-enrol", "admin:logout",
-                  "healthz", "readyz")
+OPEN_URL_NAMES = (
+    "login",
+    "logout",
+    "two-factor-verify",
+    "two-factor-enrol",
+    "admin:logout",
+    "healthz",
+    "readyz",
+)
 
 
 def second_factor_page(user: object, next_path: str) -> str:
@@ -63,9 +70,14 @@ class SecondFactorMiddleware:
 
     def _ask(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith("/api/"):
-            return JsonResponse({
-                "type": "https://riskscore.readthedocs.io/problems/second-factor-required",
-                "title": "Two-factor authentication required", "status": 403,
-                "detail": "Enter the code of your authenticator app on the web pages first.",
-            }, status=403, content_type="application/problem+json")
+            return JsonResponse(
+                {
+                    "type": "https://riskscore.readthedocs.io/problems/second-factor-required",
+                    "title": "Two-factor authentication required",
+                    "status": 403,
+                    "detail": "Enter the code of your authenticator app on the web pages first.",
+                },
+                status=403,
+                content_type="application/problem+json",
+            )
         return redirect(second_factor_page(request.user, request.get_full_path()))

@@ -23,8 +23,7 @@ DEMO_USERS: dict[str, list[Role]] = {
 
 
 @transaction.atomic
-def user_create_with_roles(*, username: str, password: str, roles: list[Role],
-                           email: str = "") -> Any:
+def user_create_with_roles(*, username: str, password: str, roles: list[Role], email: str = "") -> Any:
     """Create (or reset) a user holding exactly these roles. Admins get Django's admin too."""
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=username, defaults={"email": email})

@@ -33,8 +33,9 @@ def ask_for_second_factor_after_password(sender: Any, request: Any, user: Any, *
 
 
 @receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="accounts.roles_changed")
-def record_role_changes(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
-                        **kwargs: Any) -> None:
+def record_role_changes(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
     from django.contrib.auth.models import Group
 
     if action == "pre_clear":
@@ -58,8 +59,7 @@ def record_role_changes(sender: Any, instance: Any, action: str, reverse: bool, 
 
 
 @receiver(pre_save, sender=get_user_model(), dispatch_uid="accounts.admin_flags_changed")
-def record_admin_flag_changes(sender: Any, instance: Any, update_fields: Any = None,
-                              **kwargs: Any) -> None:
+def record_admin_flag_changes(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     """A superuser is an admin whatever their groups (accounts.access.roles_of); the staff
     flag opens the admin's login; an inactive account can do nothing."""
     flags = ("is_superuser", "is_staff", "is_active")
@@ -70,8 +70,7 @@ def record_admin_flag_changes(sender: Any, instance: Any, update_fields: Any = N
         return
     changed = {flag: getattr(instance, flag) for flag in flags if before[flag] != getattr(instance, flag)}
     if changed:
-        _record("user.flags_changed", instance.pk, changed,
-                before={flag: before[flag] for flag in changed})
+        _record("user.flags_changed", instance.pk, changed, before={flag: before[flag] for flag in changed})
 
 
 def _record(action: str, user_id: Any, after: dict[str, Any], before: dict | None = None) -> None:

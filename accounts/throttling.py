@@ -54,8 +54,12 @@ class CacheOutage:
             self._down_until = time.monotonic() + settings.CACHE_OUTAGE_RETRY_SECONDS
             if not self._down:
                 self._down = True
-                log.warning("cache unreachable (%s: %s); rate limits are off until it answers "
-                            "again (login lockout is not)", type(exc).__name__, exc)
+                log.warning(
+                    "cache unreachable (%s: %s); rate limits are off until it answers "
+                    "again (login lockout is not)",
+                    type(exc).__name__,
+                    exc,
+                )
 
     def answered(self) -> None:
         if self._down:

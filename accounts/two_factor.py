@@ -42,8 +42,9 @@ def totp_enrolment_start(*, user: Any) -> Enrolment:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    return Enrolment(device=device, secret=base64.b32encode(device.bin_key).decode(),
-                     qr_svg=_qr_svg(device.config_url))
+    return Enrolment(
+        device=device, secret=base64.b32encode(device.bin_key).decode(), qr_svg=_qr_svg(device.config_url)
+    )
 
 
 @transaction.atomic
@@ -56,8 +57,13 @@ def totp_enrolment_confirm(*, request: Any, device: TOTPDevice, token: str) -> b
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
     otp_login(request, device)
     request.session[SECOND_FACTOR_DUE] = False
-    trail_record(action="two_factor.enrolled", object_type="user", object_id=device.user.pk,
-                 actor=device.user, after={"device": device.name})
+    trail_record(
+        action="two_factor.enrolled",
+        object_type="user",
+        object_id=device.user.pk,
+        actor=device.user,
+        after={"device": device.name},
+    )
     return True
 
 

@@ -23,8 +23,9 @@ from accounts.two_factor import (
 
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return "/"
 
@@ -42,14 +43,20 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     enrolment = totp_enrolment_start(user=request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if totp_enrolment_confirm(request=request, device=enrolment.device,
-                                  token=form.cleaned_data["code"]):
+        if totp_enrolment_confirm(request=request, device=enrolment.device, token=form.cleaned_data["code"]):
             return redirect(_next_url(request))
         form.add_error("code", "That code does not match. Wait for the next one and try again.")
-    return render(request, "accounts/two_factor_enrol.html", {
-        "form": form, "enrolment": enrolment, "next": _next_url(request),
-        "required": second_factor_required(request.user),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/two_factor_enrol.html",
+        {
+            "form": form,
+            "enrolment": enrolment,
+            "next": _next_url(request),
+            "required": second_factor_required(request.user),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @never_cache
@@ -64,9 +71,14 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if second_factor_verify(request=request, token=form.cleaned_data["code"]):
             return redirect(_next_url(request))
-        form.add_error("code", "That code does not match (or came too soon after a wrong one). "
-                               "Wait a moment and try the code your app shows now.")
-    return render(request, "accounts/two_factor_verify.html",
-                  {"form": form, "next": _next_url(request)},
-                  status=400 if form.errors else 200)
-
+        form.add_error(
+            "code",
+            "That code does not match (or came too soon after a wrong one). "
+            "Wait a moment and try the code your app shows now.",
+        )
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "next": _next_url(request)},
+        status=400 if form.errors else 200,
+    )

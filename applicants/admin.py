@@ -10,11 +10,27 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["id"]
     date_hierarchy = "created_at"
     # Personal answers (`pii`) are not shown here: they are read through audited pages.
-    readonly_fields = ["id", "applicant", "schema_name", "schema_hash", "answers", "channel",
-                       "submitted_by", "owner", "idempotency_scope", "idempotency_key", "status",
-                       "failure_reason", "possible_duplicate", "duplicate_of",
-                       "scoring_attempts", "final_tier", "labelled_at", "created_at",
-                       "updated_at"]
+    readonly_fields = [
+        "id",
+        "applicant",
+        "schema_name",
+        "schema_hash",
+        "answers",
+        "channel",
+        "submitted_by",
+        "owner",
+        "idempotency_scope",
+        "idempotency_key",
+        "status",
+        "failure_reason",
+        "possible_duplicate",
+        "duplicate_of",
+        "scoring_attempts",
+        "final_tier",
+        "labelled_at",
+        "created_at",
+        "updated_at",
+    ]
     exclude = ["pii", "scoring_claim", "scoring_started_at", "request_fingerprint"]
 
     def has_add_permission(self, request) -> bool:

@@ -63,28 +63,45 @@ def draft_expiry(now: dt.datetime | None = None) -> dt.datetime:
     return (now or timezone.now()) + dt.timedelta(days=settings.DRAFT_TTL_DAYS)
 
 
-def draft_start(*, channel: str, owner_user: Any = None, owner_kind: str = DraftOwnerKind.USER,
-                owner_ref: str = "", first_section: str = "") -> Draft:
+def draft_start(
+    *,
+    channel: str,
+    owner_user: Any = None,
+    owner_kind: str = DraftOwnerKind.USER,
+    owner_ref: str = "",
+    first_section: str = "",
+) -> Draft:
     """A new, empty draft for an account (owner_user) or another owner (kind and ref)."""
     if owner_kind == DraftOwnerKind.USER and not getattr(owner_user, "pk", None):
         raise ValueError("a draft owned by a user needs the user")
     if owner_kind != DraftOwnerKind.USER and not owner_ref:
         raise ValueError(f"a draft owned by a {owner_kind} needs owner_ref")
     return Draft.objects.create(
-        schema_name=get_schema().name, channel=channel, owner_kind=owner_kind,
+        schema_name=get_schema().name,
+        channel=channel,
+        owner_kind=owner_kind,
         owner_user=owner_user if owner_kind == DraftOwnerKind.USER else None,
-        owner_ref=owner_ref, current_section=first_section, expires_at=draft_expiry(),
+        owner_ref=owner_ref,
+        current_section=first_section,
+        expires_at=draft_expiry(),
     )
 
 
-def draft_answer(draft: Draft, field: str, raw_value: Any, provenance: Capture, *,
-                 today: dt.date | None = None) -> AnswerResult:
+def draft_answer(
+    draft: Draft, field: str, raw_value: Any, provenance: Capture, *, today: dt.date | None = None
+) -> AnswerResult:
     """Read, coerce and check one answer; keep it (a new version) if it is good."""
     return draft_answer_many(draft, {field: raw_value}, provenance, today=today)[field]
 
 
-def draft_answer_many(draft: Draft, raw_answers: Mapping[str, Any], provenance: Capture, *,
-                      today: dt.date | None = None, section: str | None = None) -> dict[str, AnswerResult]:
+def draft_answer_many(
+    draft: Draft,
+    raw_answers: Mapping[str, Any],
+    provenance: Capture,
+    *,
+    today: dt.date | None = None,
+    section: str | None = None,
+) -> dict[str, AnswerResult]:
     """Several answers captured together (one form step, one clerk's screen), judged as one:
     cross-field rules see all of them. Saves once; `section` records where the owner is."""
     schema = get_schema()
@@ -151,8 +168,9 @@ def draft_answer_many(draft: Draft, raw_answers: Mapping[str, Any], provenance: 
     }
 
 
-def _stage(schema: ApplicationSchema, raw_answers: Mapping[str, Any],
-           today: dt.date | None) -> tuple[dict[str, Any], dict[str, str], set[str]]:
+def _stage(
+    schema: ApplicationSchema, raw_answers: Mapping[str, Any], today: dt.date | None
+) -> tuple[dict[str, Any], dict[str, str], set[str]]:
     """Clean values of the good answers, messages for the bad, and the blanked fields."""
     staged: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -174,7 +192,8 @@ def _stage(schema: ApplicationSchema, raw_answers: Mapping[str, Any],
 def draft_set_section(*, draft: Draft, section: str) -> None:
     """Remember where the owner is without answering anything (they moved back or on)."""
     Draft.objects.filter(pk=draft.pk, status=DraftStatus.OPEN).update(
-        current_section=section, updated_at=timezone.now())
+        current_section=section, updated_at=timezone.now()
+    )
     draft.current_section = section
 
 
@@ -197,16 +216,18 @@ def draft_submit(*, draft: Draft, actor: Any, applicant_user: Any = None) -> Sub
             idempotency_key=str(locked.pk),
             idempotency_scope=DRAFT_SCOPE,
             applicant_user=applicant_user,
-            provenance=for_application(locked.provenance or {}, pii_fields=schema.pii_fields,
-                                       answered=answers),
+            provenance=for_application(
+                locked.provenance or {}, pii_fields=schema.pii_fields, answered=answers
+            ),
         )
         # The application now holds the answers; the draft keeps only the link to it.
         locked.application = submission.application
         locked.status = DraftStatus.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.answers, locked.provenance = {}, {}
-        locked.save(update_fields=["application", "status", "submitted_at", "answers",
-                                   "provenance", "updated_at"])
+        locked.save(
+            update_fields=["application", "status", "submitted_at", "answers", "provenance", "updated_at"]
+        )
     draft.application, draft.status = locked.application, locked.status
     draft.answers, draft.provenance = {}, {}
     return submission

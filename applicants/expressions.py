@@ -81,9 +81,7 @@ class Expression:
 
     def _eval(self, node: ast.AST, values: Mapping[str, Any]) -> Any:
         if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](
-                self._eval(node.left, values), self._eval(node.right, values)
-            )
+            return _BINARY[type(node.op)](self._eval(node.left, values), self._eval(node.right, values))
         if isinstance(node, ast.UnaryOp):
             return np.negative(self._eval(node.operand, values))
         if isinstance(node, ast.Compare):

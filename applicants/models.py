@@ -56,13 +56,19 @@ class Application(models.Model):
     pii = EncryptedJSONField(default=dict)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="submitted_applications",
     )
     # The account this application belongs to: the applicant who submitted it themselves, or
     # one linked to it by a verified step. The only way an applicant account sees it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="owned_applications",
     )
     # Who the Idempotency-Key belongs to ("user:42", "sms:+4420..."), and the key itself.
@@ -75,9 +81,7 @@ class Application(models.Model):
     # each {channel, method, by, at, confidence?}; earlier values of non-personal fields only.
     provenance = models.JSONField(default=dict, blank=True)
 
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True)
     failure_reason = models.TextField(blank=True, default="")
     possible_duplicate = models.BooleanField(default=False)
     duplicate_of = models.ForeignKey(
@@ -142,7 +146,10 @@ class Draft(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     owner_kind = models.CharField(max_length=20, choices=DraftOwnerKind.choices)
     owner_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="drafts",
     )
     # For owners that are not accounts: "conversation:<id>", "call:<id>", "batch:<id>".

@@ -66,12 +66,20 @@ class Capture:
 
     @classmethod
     def by_user(cls, user: Any, *, channel: str, method: str | None = None) -> Capture:
-        return cls(channel=channel, method=method or DEFAULT_METHOD[channel],
-                   by=f"user:{user.pk}" if getattr(user, "pk", None) else "")
+        return cls(
+            channel=channel,
+            method=method or DEFAULT_METHOD[channel],
+            by=f"user:{user.pk}" if getattr(user, "pk", None) else "",
+        )
 
     def version(self, value: Any) -> dict[str, Any]:
-        entry = {"value": value, "channel": self.channel, "method": self.method, "by": self.by,
-                 "at": self.at.isoformat()}
+        entry = {
+            "value": value,
+            "channel": self.channel,
+            "method": self.method,
+            "by": self.by,
+            "at": self.at.isoformat(),
+        }
         if self.confidence is not None:
             entry["confidence"] = round(float(self.confidence), 4)
         return entry
@@ -79,13 +87,18 @@ class Capture:
 
 def same_capture(version: Mapping[str, Any], value: Any, capture: Capture) -> bool:
     """A re-sent answer (a step submitted again unchanged) is not a new version."""
-    return (version.get("value") == value and version.get("method") == capture.method
-            and version.get("by") == capture.by and version.get("confidence") == (
-                None if capture.confidence is None else round(float(capture.confidence), 4)))
+    return (
+        version.get("value") == value
+        and version.get("method") == capture.method
+        and version.get("by") == capture.by
+        and version.get("confidence")
+        == (None if capture.confidence is None else round(float(capture.confidence), 4))
+    )
 
 
-def for_application(versions: Mapping[str, list[dict[str, Any]]], *, pii_fields: Iterable[str],
-                    answered: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+def for_application(
+    versions: Mapping[str, list[dict[str, Any]]], *, pii_fields: Iterable[str], answered: Iterable[str]
+) -> dict[str, list[dict[str, Any]]]:
     """The history that travels with an application: every version of every answered field,
     oldest first, without the current value (that is in the answers) and without any value of
     a personal field (earlier non-personal values stay: a changed income is worth seeing)."""
@@ -113,29 +126,38 @@ def uniform(answered: Iterable[str], capture: Capture) -> dict[str, list[dict[st
 def received_at_once(answered: Iterable[str], *, channel: str, actor: Any) -> dict[str, list[dict[str, Any]]]:
     """Provenance of a submission that did not come from a draft: every answer captured at
     once by the channel's usual method (the API's: `api`), by the acting account."""
-    entry = {"channel": str(channel), "method": DEFAULT_METHOD.get(channel, Method.IMPORTED),
-             "by": f"user:{actor.pk}" if getattr(actor, "pk", None) else "",
-             "at": timezone.now().isoformat()}
+    entry = {
+        "channel": str(channel),
+        "method": DEFAULT_METHOD.get(channel, Method.IMPORTED),
+        "by": f"user:{actor.pk}" if getattr(actor, "pk", None) else "",
+        "at": timezone.now().isoformat(),
+    }
     return {name: [dict(entry)] for name in answered}
 
 
 METHOD_LABELS = {
-    Method.TYPED: "typed by the applicant", Method.KEYED: "keyed by staff",
-    Method.DOUBLE_KEYED: "double-keyed", Method.SPEECH: "speech", Method.KEYPAD: "phone keypad",
-    Method.API: "sent by a client program (API)", Method.IMPORTED: "imported",
+    Method.TYPED: "typed by the applicant",
+    Method.KEYED: "keyed by staff",
+    Method.DOUBLE_KEYED: "double-keyed",
+    Method.SPEECH: "speech",
+    Method.KEYPAD: "phone keypad",
+    Method.API: "sent by a client program (API)",
+    Method.IMPORTED: "imported",
 }
 
 
-def current_captures(provenance: Mapping[str, list[Mapping[str, Any]]] | None
-                     ) -> Iterable[tuple[str, Mapping[str, Any], int]]:
+def current_captures(
+    provenance: Mapping[str, list[Mapping[str, Any]]] | None,
+) -> Iterable[tuple[str, Mapping[str, Any], int]]:
     """(field, how its current answer was captured, how many versions it had), by field."""
     for name, history in sorted((provenance or {}).items()):
         if history:
             yield name, history[-1], len(history)
 
 
-def describe(provenance: Mapping[str, list[Mapping[str, Any]]] | None,
-             labels: Mapping[str, str]) -> dict[str, Any]:
+def describe(
+    provenance: Mapping[str, list[Mapping[str, Any]]] | None, labels: Mapping[str, str]
+) -> dict[str, Any]:
     """For people (the auditor's item page): one row per answered field in `labels`' order,
     with its earlier versions (values only where the application kept them: never personal
     ones); the rows worth a look (answered more than once, or captured otherwise than most
@@ -145,29 +167,40 @@ def describe(provenance: Mapping[str, list[Mapping[str, Any]]] | None,
     for name, current, versions in current_captures(provenance):
         history = (provenance or {})[name]
         method = str(current.get("method", ""))
-        rows.append({
-            "name": name,
-            "label": labels.get(name, name),
-            "method": method,
-            "method_label": METHOD_LABELS.get(method, method),
-            "channel": current.get("channel", ""),
-            "by": current.get("by", ""),
-            "at": str(current.get("at", ""))[:16].replace("T", " "),
-            "confidence": current.get("confidence"),
-            "versions": versions,
-            "earlier": [{"value": v.get("value"), "method": v.get("method", ""),
-                         "has_value": "value" in v} for v in history[:-1]],
-        })
+        rows.append(
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "method": method,
+                "method_label": METHOD_LABELS.get(method, method),
+                "channel": current.get("channel", ""),
+                "by": current.get("by", ""),
+                "at": str(current.get("at", ""))[:16].replace("T", " "),
+                "confidence": current.get("confidence"),
+                "versions": versions,
+                "earlier": [
+                    {"value": v.get("value"), "method": v.get("method", ""), "has_value": "value" in v}
+                    for v in history[:-1]
+                ],
+            }
+        )
     rows.sort(key=lambda row: (order.get(row["name"], len(order)), row["name"]))
     methods: dict[str, int] = {}
     for row in rows:
         methods[row["method"]] = methods.get(row["method"], 0) + 1
     usual = max(methods, key=methods.__getitem__) if methods else ""
-    notable = [row for row in rows if row["versions"] > 1 or row["method"] != usual
-               or row["confidence"] is not None]
-    return {"rows": rows, "notable": notable, "total": len(rows),
-            "methods": [{"method": METHOD_LABELS.get(m, m), "count": n}
-                        for m, n in sorted(methods.items(), key=lambda item: -item[1])]}
+    notable = [
+        row for row in rows if row["versions"] > 1 or row["method"] != usual or row["confidence"] is not None
+    ]
+    return {
+        "rows": rows,
+        "notable": notable,
+        "total": len(rows),
+        "methods": [
+            {"method": METHOD_LABELS.get(m, m), "count": n}
+            for m, n in sorted(methods.items(), key=lambda item: -item[1])
+        ],
+    }
 
 
 def summary(provenance: Mapping[str, list[Mapping[str, Any]]] | None) -> dict[str, Any]:
@@ -187,5 +220,9 @@ def summary(provenance: Mapping[str, list[Mapping[str, Any]]] | None) -> dict[st
             corrected.append(name)
         if current.get("confidence") is not None:
             confidences.append(float(current["confidence"]))
-    return {"methods": methods, "channels": channels, "corrected": corrected,
-            "lowest_confidence": min(confidences) if confidences else None}
+    return {
+        "methods": methods,
+        "channels": channels,
+        "corrected": corrected,
+        "lowest_confidence": min(confidences) if confidences else None,
+    }

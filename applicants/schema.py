@@ -31,16 +31,50 @@ FEATURE_TYPES = ("integer", "number", "boolean", "choice")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _FIELD_KEYS = {
-    "name", "label", "type", "required", "help", "prompt", "section", "pii", "protected",
-    "feature", "min", "max", "min_length", "max_length", "pattern", "choices", "min_age",
-    "max_age", "must_be_true", "reason", "synthetic", "example", "widget",
+    "name",
+    "label",
+    "type",
+    "required",
+    "help",
+    "prompt",
+    "section",
+    "pii",
+    "protected",
+    "feature",
+    "min",
+    "max",
+    "min_length",
+    "max_length",
+    "pattern",
+    "choices",
+    "min_age",
+    "max_age",
+    "must_be_true",
+    "reason",
+    "synthetic",
+    "example",
+    "widget",
 }
 _DERIVED_KEYS = {
-    "name", "label", "expression", "age_of", "feature", "protected", "reason", "help",
+    "name",
+    "label",
+    "expression",
+    "age_of",
+    "feature",
+    "protected",
+    "reason",
+    "help",
 }
 _RULE_KEYS = {"name", "check", "field", "message"}
 _SCHEMA_KEYS = {
-    "name", "title", "version", "description", "identity_field", "fields", "derived", "rules",
+    "name",
+    "title",
+    "version",
+    "description",
+    "identity_field",
+    "fields",
+    "derived",
+    "rules",
     "sections",
 }
 _SECTION_KEYS = {"name", "title", "help"}
@@ -206,8 +240,7 @@ class ApplicationSchema:
             if f.feature
         ]
         columns += [
-            Feature(name=d.name, label=d.label, kind="derived",
-                    reason=d.reason or _default_reason(d.label))
+            Feature(name=d.name, label=d.label, kind="derived", reason=d.reason or _default_reason(d.label))
             for d in self.derived
             if d.feature
         ]
@@ -221,9 +254,7 @@ class ApplicationSchema:
     def feature_spec_hash(self) -> str:
         """What a trained model depends on: the columns, their order and their encoding.
         Help text or prompts may change without retraining; this hash may not."""
-        spec = [
-            {"name": f.name, "kind": f.kind, "choices": list(f.choices)} for f in self.features
-        ] + [
+        spec = [{"name": f.name, "kind": f.kind, "choices": list(f.choices)} for f in self.features] + [
             {"derived": d.name, "expression": d.expression.source if d.expression else None}
             for d in self.derived
             if d.feature
@@ -250,8 +281,7 @@ class ApplicationSchema:
                     **({"widget": f.widget} if f.widget else {}),
                     **{
                         key: getattr(f, key)
-                        for key in ("min", "max", "min_length", "max_length", "pattern",
-                                    "min_age", "max_age")
+                        for key in ("min", "max", "min_length", "max_length", "pattern", "min_age", "max_age")
                         if getattr(f, key) is not None
                     },
                     **({"must_be_true": True} if f.must_be_true else {}),
@@ -265,8 +295,7 @@ class ApplicationSchema:
             ],
             "rules": [{"name": r.name, "field": r.field, "message": r.message} for r in self.rules],
             "sections": [
-                {"name": s.name, "title": s.title, "help": s.help,
-                 "fields": [f.name for f in s.fields]}
+                {"name": s.name, "title": s.title, "help": s.help, "fields": [f.name for f in s.fields]}
                 for s in self.sections
             ],
         }
@@ -392,9 +421,7 @@ def _build_field(raw: Any) -> Field:
     if protected and feature:
         raise SchemaError(f"{where} is a protected attribute and can never be a model feature")
     if feature and type_ not in FEATURE_TYPES:
-        raise SchemaError(
-            f"{where}: a {type_} field cannot be a feature directly; derive a numeric value"
-        )
+        raise SchemaError(f"{where}: a {type_} field cannot be a feature directly; derive a numeric value")
     if (raw.get("min_age") is not None or raw.get("max_age") is not None) and type_ != "date":
         raise SchemaError(f"{where}: min_age and max_age apply to date fields")
     if raw.get("must_be_true") and type_ != "boolean":
@@ -473,9 +500,7 @@ def _build_derived(raw: Any, by_name: dict[str, Field], numeric: set[str], names
     protected = bool(raw.get("protected", False)) or any(by_name[n].protected for n in inputs)
     feature = bool(raw.get("feature", False))
     if protected and feature:
-        raise SchemaError(
-            f"{where} is derived from a protected attribute and can never be a model feature"
-        )
+        raise SchemaError(f"{where} is derived from a protected attribute and can never be a model feature")
     return Derived(
         name=name,
         label=str(raw.get("label") or name.replace("_", " ").capitalize()),

@@ -13,7 +13,9 @@ from applicants.models import Draft, DraftOwnerKind, DraftStatus
 def drafts_open_of_user(user: Any) -> QuerySet[Draft]:
     """An account's drafts still in progress and not expired, the latest first."""
     return Draft.objects.filter(
-        owner_kind=DraftOwnerKind.USER, owner_user=user, status=DraftStatus.OPEN,
+        owner_kind=DraftOwnerKind.USER,
+        owner_user=user,
+        status=DraftStatus.OPEN,
         expires_at__gt=timezone.now(),
     ).order_by("-updated_at")
 

@@ -102,8 +102,15 @@ def application_submit(
 
 
 def _create_application(
-    *, schema: ApplicationSchema, clean: dict, channel: str, actor: Any, applicant_user: Any,
-    scope: str, idempotency_key: str | None, fingerprint: str,
+    *,
+    schema: ApplicationSchema,
+    clean: dict,
+    channel: str,
+    actor: Any,
+    applicant_user: Any,
+    scope: str,
+    idempotency_key: str | None,
+    fingerprint: str,
     provenance: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Application:
     if provenance is None:
@@ -129,8 +136,11 @@ def _create_application(
         duplicate_of=earlier,
     )
     trail_record(
-        action=TRANSITION, object_type="application", object_id=application.pk,
-        actor=application.submitted_by, after={"status": Status.RECEIVED, "channel": channel},
+        action=TRANSITION,
+        object_type="application",
+        object_id=application.pk,
+        actor=application.submitted_by,
+        after={"status": Status.RECEIVED, "channel": channel},
         note=f"submitted via {channel}",
     )
     outbox_add(topic=Topic.SCORING, key=str(application.pk))
@@ -167,10 +177,16 @@ def _applicant_for(schema: ApplicationSchema, pii: dict) -> tuple[Any, bool]:
     if identity_value is None:
         return Applicant.objects.create(pii=pii).pk, True
     new_id, now = uuid.uuid4(), timezone.now()
-    values = {"id": new_id, "identity_hash": identity_hash(str(identity_value)), "pii": pii,
-              "created_at": now, "updated_at": now}
-    params = [Applicant._meta.get_field(name).get_db_prep_save(value, connection)
-              for name, value in values.items()]
+    values = {
+        "id": new_id,
+        "identity_hash": identity_hash(str(identity_value)),
+        "pii": pii,
+        "created_at": now,
+        "updated_at": now,
+    }
+    params = [
+        Applicant._meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
     table = connection.ops.quote_name(Applicant._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(_APPLICANT_UPSERT_SQL.format(table=table), params)
@@ -212,8 +228,14 @@ def _fingerprint(answers: Any) -> str:
 
 
 def application_transition(
-    *, application_ids: Iterable[Any], from_status: str, to_status: str, actor: Any = None,
-    note: str = "", only_if: dict[str, Any] | None = None, **changes: Any,
+    *,
+    application_ids: Iterable[Any],
+    from_status: str,
+    to_status: str,
+    actor: Any = None,
+    note: str = "",
+    only_if: dict[str, Any] | None = None,
+    **changes: Any,
 ) -> list[Any]:
     """Move applications from one state to another with a conditional UPDATE.
 
@@ -237,8 +259,13 @@ def application_transition(
             )
             trail_record_many(
                 trail_entry(
-                    action=TRANSITION, object_type="application", object_id=pk, actor=actor,
-                    before={"status": from_status}, after={"status": to_status}, note=note,
+                    action=TRANSITION,
+                    object_type="application",
+                    object_id=pk,
+                    actor=actor,
+                    before={"status": from_status},
+                    after={"status": to_status},
+                    note=note,
                 )
                 for pk in moved
             )
@@ -246,17 +273,29 @@ def application_transition(
 
 
 def application_label(
-    *, application_id: Any, to_status: str, final_tier: str, labelled_at: dt.datetime,
-    actor: Any = None, note: str = "",
+    *,
+    application_id: Any,
+    to_status: str,
+    final_tier: str,
+    labelled_at: dt.datetime,
+    actor: Any = None,
+    note: str = "",
 ) -> bool:
     """Record a review's label: the application leaves review for `to_status` (confirmed or
     overridden) with its final tier and when it was labelled, in one conditional move.
     False when it was no longer in review (nothing written). The label is the training
     data of the next model, so it is written here only, never as a generic field update."""
-    return bool(application_transition(
-        application_ids=[application_id], from_status=Status.IN_REVIEW, to_status=to_status,
-        actor=actor, note=note, final_tier=final_tier, labelled_at=labelled_at,
-    ))
+    return bool(
+        application_transition(
+            application_ids=[application_id],
+            from_status=Status.IN_REVIEW,
+            to_status=to_status,
+            actor=actor,
+            note=note,
+            final_tier=final_tier,
+            labelled_at=labelled_at,
+        )
+    )
 
 
 def application_transition_one(
@@ -264,8 +303,12 @@ def application_transition_one(
 ) -> Application:
     """Move one application, refusing an illegal move or one that lost a race."""
     moved = application_transition(
-        application_ids=[application.pk], from_status=application.status, to_status=to_status,
-        actor=actor, note=note, **changes,
+        application_ids=[application.pk],
+        from_status=application.status,
+        to_status=to_status,
+        actor=actor,
+        note=note,
+        **changes,
     )
     if not moved:
         application.refresh_from_db(fields=["status"])

@@ -23,8 +23,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 def csv_safe(value: Any) -> Any:
     """The cell as a spreadsheet may safely read it (text that would run gets a `'`)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and \
-            not _PLAIN_NUMBER.fullmatch(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -28,8 +28,11 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if versions is not None:
             self.fields["model_version"] = forms.TypedChoiceField(
-                choices=[("", "any model")] + [(v, f"v{v}") for v in versions], coerce=int,
-                required=False, empty_value=None, label="Model version",
+                choices=[("", "any model")] + [(v, f"v{v}") for v in versions],
+                coerce=int,
+                required=False,
+                empty_value=None,
+                label="Model version",
             )
 
     def filters(self) -> QueueFilters:
@@ -37,7 +40,8 @@ class QueueFilterForm(forms.Form):
             return QueueFilters()
         data = self.cleaned_data
         return QueueFilters(
-            tier=data.get("tier") or "", channel=data.get("channel") or "",
+            tier=data.get("tier") or "",
+            channel=data.get("channel") or "",
             model_version=data.get("model_version"),
             older_than_hours=data.get("older_than_hours"),
             duplicates_only=bool(data.get("duplicates")),
@@ -59,8 +63,9 @@ class ReviewForm(forms.Form):
 
 
 class SecondOpinionForm(forms.Form):
-    agree = forms.TypedChoiceField(choices=[("yes", "agree"), ("no", "disagree")],
-                                   coerce=lambda v: v == "yes")
+    agree = forms.TypedChoiceField(
+        choices=[("yes", "agree"), ("no", "disagree")], coerce=lambda v: v == "yes"
+    )
     note = forms.CharField(required=False, max_length=2000)
 
 
@@ -81,8 +86,10 @@ class TrailSearchForm(forms.Form):
         data = self.cleaned_data
         return TrailFilters(
             application=str(data["application"]) if data.get("application") else "",
-            username=(data.get("user") or "").strip(), action=(data.get("action") or "").strip(),
-            since=data.get("since"), until=data.get("until"),
+            username=(data.get("user") or "").strip(),
+            action=(data.get("action") or "").strip(),
+            since=data.get("since"),
+            until=data.get("until"),
         )
 
 

@@ -73,8 +73,11 @@ class LabelFilters:
         return cls(channel=channel, tier=tier, **values)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v)
-                for k, v in self.__dict__.items() if v not in (None, "")}
+        return {
+            k: (v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in self.__dict__.items()
+            if v not in (None, "")
+        }
 
     def reviews(self) -> QuerySet[Review]:
         """Labels in effect, filtered: period on when the label took effect, tier on the
@@ -95,39 +98,70 @@ class LabelFilters:
 
 # (name, type) — type is one of string, float, int, bool, timestamp.
 META_COLUMNS: list[tuple[str, str]] = [
-    ("review_id", "int"), ("application_ref", "string"), ("applicant_ref", "string"),
-    ("channel", "string"), ("submitted_at", "timestamp"), ("possible_duplicate", "bool"),
-    ("model_version", "int"), ("model_tier", "string"), ("prob_low", "float"),
-    ("prob_medium", "float"), ("prob_high", "float"), ("final_tier", "string"),
-    ("outcome", "string"), ("reason_code", "string"), ("auditor_ref", "string"),
-    ("second_auditor_ref", "string"), ("blind", "bool"), ("seconds_open", "float"),
-    ("reviewed_at", "timestamp"), ("labelled_at", "timestamp"),
+    ("review_id", "int"),
+    ("application_ref", "string"),
+    ("applicant_ref", "string"),
+    ("channel", "string"),
+    ("submitted_at", "timestamp"),
+    ("possible_duplicate", "bool"),
+    ("model_version", "int"),
+    ("model_tier", "string"),
+    ("prob_low", "float"),
+    ("prob_medium", "float"),
+    ("prob_high", "float"),
+    ("final_tier", "string"),
+    ("outcome", "string"),
+    ("reason_code", "string"),
+    ("auditor_ref", "string"),
+    ("second_auditor_ref", "string"),
+    ("blind", "bool"),
+    ("seconds_open", "float"),
+    ("reviewed_at", "timestamp"),
+    ("labelled_at", "timestamp"),
     # Field provenance (applicants.provenance.summary): how the answers were captured.
-    ("capture_methods", "string"), ("corrected_fields", "string"), ("lowest_confidence", "float"),
+    ("capture_methods", "string"),
+    ("corrected_fields", "string"),
+    ("lowest_confidence", "float"),
 ]
 _ANSWER_TYPES = {"integer": "int", "number": "float", "boolean": "bool"}
 
 
 def columns(schema: ApplicationSchema) -> list[tuple[str, str]]:
-    answers = [(f"answer_{f.name}", _ANSWER_TYPES.get(f.type, "string"))
-               for f in schema.fields if not f.pii]
-    features = [(f"feature_{f.name}", "string" if f.kind == "choice" else "float")
-                for f in schema.features]
+    answers = [(f"answer_{f.name}", _ANSWER_TYPES.get(f.type, "string")) for f in schema.fields if not f.pii]
+    features = [(f"feature_{f.name}", "string" if f.kind == "choice" else "float") for f in schema.features]
     return META_COLUMNS + answers + features
 
 
 _VALUES = (
-    "id", "application_id", "application__applicant_id", "application__channel",
-    "application__created_at", "application__possible_duplicate", "application__answers",
-    "model_version__version", "model_tier", "decision__prob_low", "decision__prob_medium",
-    "decision__prob_high", "decision__feature_snapshot", "final_tier", "outcome", "reason_code",
-    "auditor_label", "second_auditor__username", "blind", "seconds_open", "created_at",
-    "effective_at", "application__provenance",
+    "id",
+    "application_id",
+    "application__applicant_id",
+    "application__channel",
+    "application__created_at",
+    "application__possible_duplicate",
+    "application__answers",
+    "model_version__version",
+    "model_tier",
+    "decision__prob_low",
+    "decision__prob_medium",
+    "decision__prob_high",
+    "decision__feature_snapshot",
+    "final_tier",
+    "outcome",
+    "reason_code",
+    "auditor_label",
+    "second_auditor__username",
+    "blind",
+    "seconds_open",
+    "created_at",
+    "effective_at",
+    "application__provenance",
 )
 
 
-def iter_rows(schema: ApplicationSchema, reviews: QuerySet[Review], *,
-              chunk: int) -> Iterator[list[dict[str, Any]]]:
+def iter_rows(
+    schema: ApplicationSchema, reviews: QuerySet[Review], *, chunk: int
+) -> Iterator[list[dict[str, Any]]]:
     """Rows in review order, `chunk` at a time (keyset pagination: constant memory)."""
     last = 0
     while True:
@@ -173,8 +207,9 @@ def _row(schema: ApplicationSchema, r: dict[str, Any]) -> dict[str, Any]:
     snapshot = r["decision__feature_snapshot"] or {}
     for feature in schema.features:
         value = snapshot.get(feature.name)
-        row[f"feature_{feature.name}"] = str(value) if feature.kind == "choice" and \
-            value is not None else value
+        row[f"feature_{feature.name}"] = (
+            str(value) if feature.kind == "choice" and value is not None else value
+        )
     return row
 
 

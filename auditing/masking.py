@@ -17,8 +17,11 @@ def mask_value(value: Any) -> str:
     if "@" in text:
         local, _, domain = text.partition("@")
         name, dot, tld = domain.rpartition(".")
-        return f"{_keep_first(local)}@{_keep_first(name)}{dot}{tld}" if dot else \
-            f"{_keep_first(local)}@{_keep_first(domain)}"
+        return (
+            f"{_keep_first(local)}@{_keep_first(name)}{dot}{tld}"
+            if dot
+            else f"{_keep_first(local)}@{_keep_first(domain)}"
+        )
     if any(ch.isdigit() for ch in text) and not any(ch.isalpha() for ch in text):
         # Numbers, phone numbers, dates: keep separators, show at most the last two digits.
         digits = sum(ch.isdigit() for ch in text)

@@ -57,18 +57,34 @@ class ReviewItem(models.Model):
     class Meta:
         indexes = [
             # The queue: highest priority first, then oldest.
-            models.Index(models.F("priority").desc(), "enqueued_at",
-                         condition=Q(state="waiting"), name="review_queue_order"),
-            models.Index(fields=["enqueued_at"], condition=Q(state="waiting"),
-                         name="review_queue_age"),
-            models.Index(models.F("model_tier"), models.F("priority").desc(),
-                         condition=Q(state="waiting"), name="review_queue_tier"),
-            models.Index(models.F("channel"), models.F("priority").desc(),
-                         condition=Q(state="waiting"), name="review_queue_channel"),
-            models.Index(models.F("model_version"), models.F("priority").desc(),
-                         condition=Q(state="waiting"), name="review_queue_model"),
-            models.Index(fields=["enqueued_at"], condition=Q(state="awaiting_second"),
-                         name="review_queue_second"),
+            models.Index(
+                models.F("priority").desc(),
+                "enqueued_at",
+                condition=Q(state="waiting"),
+                name="review_queue_order",
+            ),
+            models.Index(fields=["enqueued_at"], condition=Q(state="waiting"), name="review_queue_age"),
+            models.Index(
+                models.F("model_tier"),
+                models.F("priority").desc(),
+                condition=Q(state="waiting"),
+                name="review_queue_tier",
+            ),
+            models.Index(
+                models.F("channel"),
+                models.F("priority").desc(),
+                condition=Q(state="waiting"),
+                name="review_queue_channel",
+            ),
+            models.Index(
+                models.F("model_version"),
+                models.F("priority").desc(),
+                condition=Q(state="waiting"),
+                name="review_queue_model",
+            ),
+            models.Index(
+                fields=["enqueued_at"], condition=Q(state="awaiting_second"), name="review_queue_second"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,8 +92,12 @@ class ReviewItem(models.Model):
 
     def held_by(self, user: object, *, now: object = None) -> bool:
         now = now or timezone.now()
-        return (self.claimed_by_id is not None and self.claimed_by_id == getattr(user, "pk", None)
-                and self.claim_expires_at is not None and self.claim_expires_at > now)
+        return (
+            self.claimed_by_id is not None
+            and self.claimed_by_id == getattr(user, "pk", None)
+            and self.claim_expires_at is not None
+            and self.claim_expires_at > now
+        )
 
 
 class Outcome(models.TextChoices):
@@ -99,9 +119,7 @@ class Review(models.Model):
         "applicants.Application", on_delete=models.CASCADE, related_name="reviews"
     )
     decision = models.ForeignKey("scoring.Decision", on_delete=models.PROTECT, related_name="+")
-    model_version = models.ForeignKey(
-        "scoring.ModelVersion", on_delete=models.PROTECT, related_name="+"
-    )
+    model_version = models.ForeignKey("scoring.ModelVersion", on_delete=models.PROTECT, related_name="+")
     auditor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reviews"
     )
@@ -127,14 +145,19 @@ class Review(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["application"], condition=Q(status="effective"),
-                                    name="one_effective_review_per_application"),
-            models.UniqueConstraint(fields=["item"], condition=Q(status="proposed"),
-                                    name="one_open_proposal_per_item"),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status="effective"),
+                name="one_effective_review_per_application",
+            ),
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(status="proposed"), name="one_open_proposal_per_item"
+            ),
         ]
         indexes = [
-            models.Index(fields=["effective_at"], condition=Q(status="effective"),
-                         name="review_effective_at"),
+            models.Index(
+                fields=["effective_at"], condition=Q(status="effective"), name="review_effective_at"
+            ),
             models.Index(fields=["auditor", "created_at"], name="review_auditor"),
         ]
 
@@ -213,8 +236,9 @@ class RetrainRun(LeasedJob):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="running"),
-                                    name="one_retrain_running"),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="running"), name="one_retrain_running"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,12 +31,11 @@ class QueueSummary:
 
 def queue_summary(queryset: QuerySet[ReviewItem] | None = None) -> QueueSummary:
     """How much waits and how old the oldest is (in the filtered view when given one)."""
-    waiting = queryset if queryset is not None else ReviewItem.objects.filter(
-        state=ItemState.WAITING
-    )
+    waiting = queryset if queryset is not None else ReviewItem.objects.filter(state=ItemState.WAITING)
     figures = waiting.aggregate(n=Count("pk"), oldest=Min("enqueued_at"))
     return QueueSummary(
-        waiting=figures["n"], oldest_at=figures["oldest"],
+        waiting=figures["n"],
+        oldest_at=figures["oldest"],
         awaiting_second=ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).count(),
     )
 
@@ -47,9 +46,7 @@ def queue_waiting() -> QuerySet[ReviewItem]:
 
 def queue_page(queryset: QuerySet[ReviewItem], *, limit: int) -> list[ReviewItem]:
     """The most urgent items first: priority, then age (the review_queue_order index)."""
-    return list(
-        queryset.select_related("claimed_by").order_by("-priority", "enqueued_at")[:limit]
-    )
+    return list(queryset.select_related("claimed_by").order_by("-priority", "enqueued_at")[:limit])
 
 
 def second_opinions_for(user: Any) -> list[ReviewItem]:
@@ -58,7 +55,8 @@ def second_opinions_for(user: Any) -> list[ReviewItem]:
         ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND)
         .exclude(review_conflicts_q(user))
         .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
-        .select_related("claimed_by").order_by("enqueued_at")[:50]
+        .select_related("claimed_by")
+        .order_by("enqueued_at")[:50]
     )
 
 
@@ -69,8 +67,9 @@ def model_versions_in_queue() -> list[int]:
 def item_for_page(item_id: Any) -> ReviewItem | None:
     return (
         ReviewItem.objects.filter(pk=item_id)
-        .select_related("application__applicant", "application__submitted_by",
-                        "decision__model_version", "claimed_by")
+        .select_related(
+            "application__applicant", "application__submitted_by", "decision__model_version", "claimed_by"
+        )
         .first()
     )
 
@@ -87,13 +86,17 @@ def possible_duplicates(application: Application) -> list[Application]:
     """Other applications from the same person within the duplicate window, and the one
     this was flagged against."""
     window = dt.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
-    same_person = Q(applicant_id=application.applicant_id,
-                    created_at__gte=application.created_at - window,
-                    created_at__lte=application.created_at + window)
+    same_person = Q(
+        applicant_id=application.applicant_id,
+        created_at__gte=application.created_at - window,
+        created_at__lte=application.created_at + window,
+    )
     flagged = Q(pk=application.duplicate_of_id) if application.duplicate_of_id else Q(pk=None)
     return list(
-        Application.objects.filter(same_person | flagged).exclude(pk=application.pk)
-        .only("id", "status", "channel", "created_at", "final_tier").order_by("-created_at")[:20]
+        Application.objects.filter(same_person | flagged)
+        .exclude(pk=application.pk)
+        .only("id", "status", "channel", "created_at", "final_tier")
+        .order_by("-created_at")[:20]
     )
 
 
@@ -126,16 +129,18 @@ def label_quality(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
     )
     result = []
     for row in rows:
-        result.append({
-            "auditor_label": row["auditor_label"],
-            "reviews": row["n_reviews"],
-            "overrides": row["n_overrides"],
-            "blind": row["n_blind"],
-            "mean_seconds": row["mean_seconds"],
-            "override_rate": row["n_overrides"] / row["n_reviews"] if row["n_reviews"] else None,
-            "shown_agreement": row["n_shown_agree"] / row["n_shown"] if row["n_shown"] else None,
-            "blind_agreement": row["n_blind_agree"] / row["n_blind"] if row["n_blind"] else None,
-        })
+        result.append(
+            {
+                "auditor_label": row["auditor_label"],
+                "reviews": row["n_reviews"],
+                "overrides": row["n_overrides"],
+                "blind": row["n_blind"],
+                "mean_seconds": row["mean_seconds"],
+                "override_rate": row["n_overrides"] / row["n_reviews"] if row["n_reviews"] else None,
+                "shown_agreement": row["n_shown_agree"] / row["n_shown"] if row["n_shown"] else None,
+                "blind_agreement": row["n_blind_agree"] / row["n_blind"] if row["n_blind"] else None,
+            }
+        )
     return result
 
 
@@ -151,8 +156,7 @@ class TrailFilters:
     until: dt.date | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v)
-                for k, v in self.__dict__.items() if v}
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in self.__dict__.items() if v}
 
     def apply(self, queryset: QuerySet[TrailEntry]) -> QuerySet[TrailEntry]:
         if self.application:
@@ -172,8 +176,9 @@ def day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def trail_search(filters: TrailFilters, *, before_id: int | None = None,
-                 limit: int = 100) -> list[TrailEntry]:
+def trail_search(
+    filters: TrailFilters, *, before_id: int | None = None, limit: int = 100
+) -> list[TrailEntry]:
     """Newest first, a page at a time (keyset on id: fast however long the trail is)."""
     queryset = filters.apply(TrailEntry.objects.all())
     if before_id:

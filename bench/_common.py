@@ -168,8 +168,14 @@ class BenchDatabase:
         self._recreate(create=False)
 
 
-def timed_calls(call: Callable[[int], object], check: Callable[[object], bool], *, requests: int,
-                warmup: int, cpu: list[float] | None = None) -> list[float]:
+def timed_calls(
+    call: Callable[[int], object],
+    check: Callable[[object], bool],
+    *,
+    requests: int,
+    warmup: int,
+    cpu: list[float] | None = None,
+) -> list[float]:
     """Milliseconds per call after `warmup` calls; every answer is checked (a fast error page
     must not pass for a fast page). With `cpu`, this process's CPU per call is kept too: on a
     busy machine wall time grows with the queue for the cores, CPU time much less."""

@@ -92,8 +92,9 @@ class Get:
     port: int
 
     def build(self) -> bytes:
-        return (f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                "Accept: application/json\r\n\r\n").encode()
+        return (
+            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nAccept: application/json\r\n\r\n"
+        ).encode()
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,12 @@ class SubmitApplication:
     def build(self) -> bytes:
         unique = uuid.uuid4().hex
         body = json.dumps({"answers": {**self.answers, "national_id": f"BN-{unique[:16]}"}}).encode()
-        head = (f"POST /api/v1/applications/ HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                f"Authorization: Token {self.token}\r\nIdempotency-Key: {unique}\r\n"
-                f"Content-Type: application/json\r\nAccept: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"POST /api/v1/applications/ HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Authorization: Token {self.token}\r\nIdempotency-Key: {unique}\r\n"
+            f"Content-Type: application/json\r\nAccept: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
         return head.encode() + body
 
 
@@ -134,8 +137,9 @@ class LoadResult:
         return self.statuses.get(expected, 0)
 
 
-def _closed_loop_client(request: Get | SubmitApplication, start: float, warmup: float,
-                        duration: float) -> LoadResult:
+def _closed_loop_client(
+    request: Get | SubmitApplication, start: float, warmup: float, duration: float
+) -> LoadResult:
     connection = Connection("127.0.0.1", request.port)
     result = LoadResult(seconds=duration)
     measure_from, stop = start + warmup, start + warmup + duration
@@ -157,15 +161,28 @@ def _closed_loop_client(request: Get | SubmitApplication, start: float, warmup: 
     return result
 
 
-def closed_loop(request: Get | SubmitApplication, *, clients: int, warmup: float,
-                duration: float, start: float | None = None) -> LoadResult:
+def closed_loop(
+    request: Get | SubmitApplication,
+    *,
+    clients: int,
+    warmup: float,
+    duration: float,
+    start: float | None = None,
+) -> LoadResult:
     """`clients` processes, each sending its next request when the last one is answered,
     all from `start` (epoch seconds; default in 0.5s, once their processes exist); requests
     started in the first `warmup` seconds are not counted."""
     start = start or time.time() + 0.5
     with ProcessPoolExecutor(max_workers=clients) as pool:
-        parts = list(pool.map(_closed_loop_client, [request] * clients, [start] * clients,
-                              [warmup] * clients, [duration] * clients))
+        parts = list(
+            pool.map(
+                _closed_loop_client,
+                [request] * clients,
+                [start] * clients,
+                [warmup] * clients,
+                [duration] * clients,
+            )
+        )
     total = LoadResult(seconds=duration)
     for part in parts:
         total.requests += part.requests

@@ -46,8 +46,14 @@ def free_port() -> int:
 class Stack:
     """Use as a context manager; `start()` brings everything up, leaving it tears it down."""
 
-    def __init__(self, *, database: str = "riskscore_bench", redis_db: int = 13,
-                 web_workers: int = 2, train_rows: int = 5000):
+    def __init__(
+        self,
+        *,
+        database: str = "riskscore_bench",
+        redis_db: int = 13,
+        web_workers: int = 2,
+        train_rows: int = 5000,
+    ):
         self.database, self.redis_db = database, redis_db
         self.web_workers, self.train_rows = web_workers, train_rows
         self.port = free_port()
@@ -97,9 +103,13 @@ class Stack:
     def stop(self) -> None:
         # The web first (no new work), then the worker, then the data they were using. Each
         # step is tried even if one before it failed, so one fault leaves nothing else behind.
-        steps = [lambda: self._terminate("web"), lambda: self._terminate("worker"),
-                 lambda: self.redis().flushdb(), self._drop_database,
-                 lambda: shutil.rmtree(self.tmp, ignore_errors=True)]
+        steps = [
+            lambda: self._terminate("web"),
+            lambda: self._terminate("worker"),
+            lambda: self.redis().flushdb(),
+            self._drop_database,
+            lambda: shutil.rmtree(self.tmp, ignore_errors=True),
+        ]
         for step in steps:
             try:
                 step()
@@ -109,8 +119,14 @@ class Stack:
     # --- pieces ------------------------------------------------------------------------------
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
@@ -132,8 +148,9 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log_file = (self.tmp / f"{name}.log").open("ab")
-        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes[name] = process
         return process
 
@@ -141,9 +158,21 @@ class Stack:
         # Sync workers, as the Dockerfile deploys them (one request at a time per process,
         # no keep-alive), one per core.
         log(f"starting gunicorn ({self.web_workers} workers) on port {self.port}")
-        self._spawn("web", [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers",
-                            str(self.web_workers), "--bind", f"127.0.0.1:{self.port}",
-                            "--log-level", "warning"])
+        self._spawn(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--workers",
+                str(self.web_workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+            ],
+        )
         self._wait("gunicorn to answer /healthz", self._web_ready, "web")
 
     def _web_ready(self) -> bool:
@@ -155,9 +184,23 @@ class Stack:
 
     def _start_worker(self) -> None:
         log("starting one Celery worker (solo pool)")
-        self._spawn("worker", [sys.executable, "-m", "celery", "-A", "config", "worker",
-                               "--pool=solo", "--without-gossip", "--without-mingle",
-                               "--loglevel=INFO", "-n", f"bench-{os.getpid()}@%h"])
+        self._spawn(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+                "-n",
+                f"bench-{os.getpid()}@%h",
+            ],
+        )
         log_path = self.tmp / "worker.log"
         self._wait("the worker to start", lambda: b"ready." in log_path.read_bytes(), "worker")
 

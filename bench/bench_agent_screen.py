@@ -27,9 +27,34 @@ PEOPLE = int(pick(100_000, 10_000))
 REQUESTS = int(pick(300, 60))
 WARMUP = 20
 BATCH = 5_000
-FIRST = ["ada", "ben", "cara", "dev", "eli", "fay", "gus", "hana", "ivan", "jo", "kim", "leo",
-         "mia", "ned", "ola", "pia", "quin", "rae", "sam", "tia", "uma", "vic", "wes", "xena",
-         "yan", "zoe"] * 4
+FIRST = [
+    "ada",
+    "ben",
+    "cara",
+    "dev",
+    "eli",
+    "fay",
+    "gus",
+    "hana",
+    "ivan",
+    "jo",
+    "kim",
+    "leo",
+    "mia",
+    "ned",
+    "ola",
+    "pia",
+    "quin",
+    "rae",
+    "sam",
+    "tia",
+    "uma",
+    "vic",
+    "wes",
+    "xena",
+    "yan",
+    "zoe",
+] * 4
 LAST = [f"{a}{b}son" for a in "bcdfghklmnprstvw" for b in ("al", "en", "ir", "or", "un")]
 
 
@@ -38,10 +63,14 @@ def timed(call: Callable[[int], object], check: Callable[[object], bool]) -> lis
 
 
 def person(i: int, rng: random.Random) -> dict[str, str]:
-    return {"full_name": f"{rng.choice(FIRST).title()} {rng.choice(LAST).title()}",
-            "date_of_birth": f"19{50 + i % 50}-0{1 + i % 9}-1{i % 10}",
-            "national_id": f"BN{i:08d}Q", "phone": f"+44 20 {7000 + i // 10000:04d} {i % 10000:04d}",
-            "postcode": f"B{i % 90 + 10} {i % 9}AA", "email": f"p{i}@example.com"}
+    return {
+        "full_name": f"{rng.choice(FIRST).title()} {rng.choice(LAST).title()}",
+        "date_of_birth": f"19{50 + i % 50}-0{1 + i % 9}-1{i % 10}",
+        "national_id": f"BN{i:08d}Q",
+        "phone": f"+44 20 {7000 + i // 10000:04d} {i % 10000:04d}",
+        "postcode": f"B{i % 90 + 10} {i % 9}AA",
+        "email": f"p{i}@example.com",
+    }
 
 
 def generate(schema_name: str, schema_hash: str) -> list[dict[str, str]]:
@@ -58,12 +87,22 @@ def generate(schema_name: str, schema_hash: str) -> list[dict[str, str]]:
         rows = [person(i, rng) for i in range(start, min(start + BATCH, PEOPLE))]
         applicants = [Applicant(identity_hash=identity_hash(r["national_id"]), pii=r) for r in rows]
         Applicant.objects.bulk_create(applicants)
-        Application.objects.bulk_create([
-            Application(applicant=a, schema_name=schema_name, schema_hash=schema_hash,
-                        answers={"annual_income": 40000}, pii=r, channel=Channel.WEB)
-            for a, r in zip(applicants, rows, strict=True)])
-        CallerKey.objects.bulk_create(keys_of_all((a.pk, r) for a, r in zip(applicants, rows, strict=True)),
-                                      batch_size=BATCH)
+        Application.objects.bulk_create(
+            [
+                Application(
+                    applicant=a,
+                    schema_name=schema_name,
+                    schema_hash=schema_hash,
+                    answers={"annual_income": 40000},
+                    pii=r,
+                    channel=Channel.WEB,
+                )
+                for a, r in zip(applicants, rows, strict=True)
+            ]
+        )
+        CallerKey.objects.bulk_create(
+            keys_of_all((a.pk, r) for a, r in zip(applicants, rows, strict=True)), batch_size=BATCH
+        )
         people += rows
     log(f"{PEOPLE:,} applicants with an application each in {time.perf_counter() - started:.0f} s")
     with psycopg.connect(DATABASE.url, autocommit=True) as conn:
@@ -93,16 +132,16 @@ def main() -> int:
 
         schema = get_schema()
         people = generate(schema.name, schema.source_hash)
-        agent = user_create_with_roles(username="bench-agent", password=uuid.uuid4().hex,
-                                       roles=[Role.AGENT])
+        agent = user_create_with_roles(username="bench-agent", password=uuid.uuid4().hex, roles=[Role.AGENT])
         client = Client()
         client.force_login(agent)
         rng = random.Random(5)
         references = list(Application.objects.values_list("pk", flat=True)[:2000])
         log(f"{CallerKey.objects.count():,} caller keys; {REQUESTS} requests each, after {WARMUP} to warm up")
 
-        report.section(f"server time per request, {PEOPLE:,} applicants (test client, in process)",
-                       "agent_screen")
+        report.section(
+            f"server time per request, {PEOPLE:,} applicants (test client, in process)", "agent_screen"
+        )
         trivial = timed(lambda i: client.get("/healthz"), lambda r: r.status_code == 200)
         report.record("GET /healthz (trivial view): p50", percentile(trivial, 50), "ms")
 
@@ -117,8 +156,7 @@ def main() -> int:
         }
         for what, query in searches.items():
             page = timed(lambda i, q=query: client.get("/agent/", {"q": q(i)}), found)
-            report.record(f"GET search page by {what}: p50", percentile(page, 50), "ms",
-                          "target <= 50 ms")
+            report.record(f"GET search page by {what}: p50", percentile(page, 50), "ms", "target <= 50 ms")
             report.record(f"GET search page by {what}: p99", percentile(page, 99), "ms")
         service = timed(lambda i: caller_search(rng.choice(people)["full_name"]), bool)
         report.record("caller_search by full name (the query alone): p50", percentile(service, 50), "ms")
@@ -126,19 +164,29 @@ def main() -> int:
         call = call_start(agent=agent)
         call_draft_new(call=call, first_section="identity")
         key_url = f"/agent/calls/{call.pk}/key/finances/"
-        keying = timed(lambda i: client.get(key_url),
-                       lambda r: r.status_code == 200 and b"Income and outgoings" in r.content)
+        keying = timed(
+            lambda i: client.get(key_url),
+            lambda r: r.status_code == 200 and b"Income and outgoings" in r.content,
+        )
         report.record("GET keying page (one section): p50", percentile(keying, 50), "ms")
         report.record("GET keying page (one section): p99", percentile(keying, 99), "ms")
-        check = timed(lambda i: client.post(f"/agent/calls/{call.pk}/answers/annual_income/",
-                                            {"annual_income": f"{54000 + i % 2}"},
-                                            HTTP_HX_REQUEST="true"),
-                      lambda r: r.status_code == 200 and b"has-error" not in r.content)
+        check = timed(
+            lambda i: client.post(
+                f"/agent/calls/{call.pk}/answers/annual_income/",
+                {"annual_income": f"{54000 + i % 2}"},
+                HTTP_HX_REQUEST="true",
+            ),
+            lambda r: r.status_code == 200 and b"has-error" not in r.content,
+        )
         report.record("POST one-field check while keying (saves): p50", percentile(check, 50), "ms")
-        identity = timed(lambda i: client.post(f"/agent/calls/{call.pk}/answers/national_id/",
-                                               {"national_id": rng.choice(people)["national_id"]},
-                                               HTTP_HX_REQUEST="true"),
-                         lambda r: r.status_code == 200 and b"Possible duplicate" in r.content)
+        identity = timed(
+            lambda i: client.post(
+                f"/agent/calls/{call.pk}/answers/national_id/",
+                {"national_id": rng.choice(people)["national_id"]},
+                HTTP_HX_REQUEST="true",
+            ),
+            lambda r: r.status_code == 200 and b"Possible duplicate" in r.content,
+        )
         report.record("POST identity number with duplicate check: p50", percentile(identity, 50), "ms")
     finally:
         DATABASE.drop()

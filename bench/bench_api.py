@@ -41,9 +41,11 @@ def ms(seconds: list[float], p: float) -> float:
 
 def client_cpu() -> float:
     """CPU seconds of this process and its finished children (the load generator)."""
-    return sum(getattr(resource.getrusage(who), field)
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-               for field in ("ru_utime", "ru_stime"))
+    return sum(
+        getattr(resource.getrusage(who), field)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for field in ("ru_utime", "ru_stime")
+    )
 
 
 def measured_load(stack: Stack, request: Get | SubmitApplication) -> tuple[LoadResult, dict[str, float]]:
@@ -51,8 +53,10 @@ def measured_load(stack: Stack, request: Get | SubmitApplication) -> tuple[LoadR
     (the load generator's share over warm-up and window: its CPU is known once it exits)."""
     start = time.time() + 0.5
     marks: dict[str, dict[str, float]] = {}
-    timers = [threading.Timer(at - time.time(), lambda n=name: marks.update({n: stack.cpu_seconds()}))
-              for name, at in (("from", start + WARMUP), ("to", start + WARMUP + DURATION))]
+    timers = [
+        threading.Timer(at - time.time(), lambda n=name: marks.update({n: stack.cpu_seconds()}))
+        for name, at in (("from", start + WARMUP), ("to", start + WARMUP + DURATION))
+    ]
     client_before = client_cpu()
     try:
         for timer in timers:
@@ -71,25 +75,31 @@ def measured_load(stack: Stack, request: Get | SubmitApplication) -> tuple[LoadR
     return load, cores
 
 
-def record_load(report: Report, load: LoadResult, cores: dict[str, float], expected: int,
-                unit: str) -> float:
-    rate = report.record("throughput", load.ok(expected) / load.seconds, unit,
-                         f"{CLIENTS} clients, {load.seconds:.0f}s")
+def record_load(report: Report, load: LoadResult, cores: dict[str, float], expected: int, unit: str) -> float:
+    rate = report.record(
+        "throughput", load.ok(expected) / load.seconds, unit, f"{CLIENTS} clients, {load.seconds:.0f}s"
+    )
     report.record("latency p50", ms(load.latencies, 50), "ms")
     report.record("latency p99", ms(load.latencies, 99), "ms")
     unexpected = {("error" if s == -1 else s): n for s, n in load.statuses.items() if s != expected}
-    report.record("other answers", sum(unexpected.values()), "requests",
-                  str(unexpected) if unexpected else "")
+    report.record(
+        "other answers", sum(unexpected.values()), "requests", str(unexpected) if unexpected else ""
+    )
     for name, used in cores.items():
         report.record(f"CPU of {name}", used, "cores", f"of {os.cpu_count()}")
     # Redis and the kernel's share of loopback traffic stay well under this; more means
     # another load shared the machine and every figure of this section is disturbed.
     if cores["everything else"] > DISTURBED_CORES:
-        report.record("DISTURBED: another load used CPU", cores["everything else"], "cores",
-                      "rerun on a quiet machine")
+        report.record(
+            "DISTURBED: another load used CPU", cores["everything else"], "cores", "rerun on a quiet machine"
+        )
     mine = sum(used for name, used in cores.items() if name != "everything else")
-    report.record("CPU per request, all parts", 1000 * mine / rate if rate else math.nan, "ms",
-                  "cores used / requests per second")
+    report.record(
+        "CPU per request, all parts",
+        1000 * mine / rate if rate else math.nan,
+        "ms",
+        "cores used / requests per second",
+    )
     return rate
 
 
@@ -98,21 +108,29 @@ def record_worker(report: Report, stack: Stack, since: int) -> None:
     took its application, the task claims whatever else waits, often nothing."""
     tasks = stack.worker_tasks(since)
     scoring = [scored for _, scored in tasks if scored]
-    report.record("worker tasks run", len(tasks), "tasks",
-                  f"{len(tasks) - len(scoring)} scored nothing; "
-                  f"{sum(s for s, _ in tasks):.2f}s inside tasks")
-    report.record("applications per scoring task",
-                  sum(scoring) / len(scoring) if scoring else math.nan, "mean",
-                  f"largest {max(scoring, default=0)}")
+    report.record(
+        "worker tasks run",
+        len(tasks),
+        "tasks",
+        f"{len(tasks) - len(scoring)} scored nothing; {sum(s for s, _ in tasks):.2f}s inside tasks",
+    )
+    report.record(
+        "applications per scoring task",
+        sum(scoring) / len(scoring) if scoring else math.nan,
+        "mean",
+        f"largest {max(scoring, default=0)}",
+    )
 
 
 def wait_until_drained(stack: Stack, timeout: float) -> dict[str, float]:
     """What waits (applications, broker messages), and how long until each is gone."""
     broker = stack.redis()
     with stack.connect() as db:
+
         def waiting() -> int:
-            return db.execute("SELECT count(*) FROM applicants_application "
-                              "WHERE status IN ('received', 'scoring')").fetchone()[0]
+            return db.execute(
+                "SELECT count(*) FROM applicants_application WHERE status IN ('received', 'scoring')"
+            ).fetchone()[0]
 
         began = time.perf_counter()
         found = {"applications": waiting(), "messages": broker.llen("celery")}
@@ -126,8 +144,9 @@ def wait_until_drained(stack: Stack, timeout: float) -> dict[str, float]:
     return {**found, "scored": done.get("scored", math.nan), "emptied": done.get("emptied", math.nan)}
 
 
-def submit_burst(report: Report, stack: Stack, submit: SubmitApplication, ceiling: float,
-                 *, paused: bool) -> None:
+def submit_burst(
+    report: Report, stack: Stack, submit: SubmitApplication, ceiling: float, *, paused: bool
+) -> None:
     """Submissions as fast as answered, then the drain of what they left for the worker."""
     worker = "paused" if paused else "running"
     report.section(f"POST /api/v1/applications/, worker {worker}", key=f"POST worker {worker}")
@@ -135,8 +154,7 @@ def submit_burst(report: Report, stack: Stack, submit: SubmitApplication, ceilin
     stack.pause_worker(paused)
     load, cores = measured_load(stack, submit)
     rate = record_load(report, load, cores, 202, "submissions/s")
-    report.record("vs GET /healthz", 100 * rate / ceiling if ceiling else math.nan, "%",
-                  "throughput ratio")
+    report.record("vs GET /healthz", 100 * rate / ceiling if ceiling else math.nan, "%", "throughput ratio")
     stack.pause_worker(False)
     drained = wait_until_drained(stack, DRAIN_TIMEOUT)
     then = "worker resumed" if paused else "afterwards"
@@ -144,9 +162,11 @@ def submit_burst(report: Report, stack: Stack, submit: SubmitApplication, ceilin
     report.record(f"{then}: broker messages queued", drained["messages"], "messages")
     if paused:
         report.record(f"{then}: seconds until all scored", drained["scored"], "s")
-        report.record(f"{then}: backlog scoring rate",
-                      drained["applications"] / drained["scored"] if drained["scored"] else math.nan,
-                      "applications/s")
+        report.record(
+            f"{then}: backlog scoring rate",
+            drained["applications"] / drained["scored"] if drained["scored"] else math.nan,
+            "applications/s",
+        )
     report.record(f"{then}: seconds until broker queue empty", drained["emptied"], "s")
     record_worker(report, stack, since)
 
@@ -159,18 +179,26 @@ def follow_decisions(stack: Stack, sent: list[Sent], timeout: float) -> dict[str
     last_answer = max(s.sent_at + s.latency for s in sent)
     with stack.connect() as db:
         while True:
-            done = db.execute("SELECT count(*) FROM scoring_decision "
-                              "WHERE is_current AND application_id = ANY(%s::uuid[])",
-                              [ids]).fetchone()[0]
+            done = db.execute(
+                "SELECT count(*) FROM scoring_decision WHERE is_current AND application_id = ANY(%s::uuid[])",
+                [ids],
+            ).fetchone()[0]
             if done == len(ids) or time.time() - last_answer > timeout:
                 break
             time.sleep(0.02)
         drained_at = time.time()
-        rows = db.execute("SELECT application_id::text, latency_ms, extract(epoch FROM created_at) "
-                          "FROM scoring_decision WHERE is_current AND application_id = ANY(%s::uuid[])",
-                          [ids]).fetchall()
-        statuses = dict(db.execute("SELECT status, count(*) FROM applicants_application "
-                                   "WHERE id = ANY(%s::uuid[]) GROUP BY status", [ids]).fetchall())
+        rows = db.execute(
+            "SELECT application_id::text, latency_ms, extract(epoch FROM created_at) "
+            "FROM scoring_decision WHERE is_current AND application_id = ANY(%s::uuid[])",
+            [ids],
+        ).fetchall()
+        statuses = dict(
+            db.execute(
+                "SELECT status, count(*) FROM applicants_application "
+                "WHERE id = ANY(%s::uuid[]) GROUP BY status",
+                [ids],
+            ).fetchall()
+        )
     return {
         "accepted": len(ids),
         "server_ms": [float(latency) for _, latency, _ in rows],
@@ -185,25 +213,37 @@ def follow_decisions(stack: Stack, sent: list[Sent], timeout: float) -> dict[str
 
 def fixed_rate(report: Report, stack: Stack, submit: SubmitApplication) -> int:
     """Submissions at RATE, each followed to its decision. Returns how many were lost."""
-    report.section(f"{COUNT} submissions at {RATE:g}/s, each followed to its decision",
-                   key="fixed rate")
+    report.section(f"{COUNT} submissions at {RATE:g}/s, each followed to its decision", key="fixed rate")
     since = stack.worker_log_size()
     sent = open_loop(submit, rate=RATE, count=COUNT)
     followed = follow_decisions(stack, sent, DRAIN_TIMEOUT)
-    report.record("submissions accepted", followed["accepted"], "applications",
-                  f"of {COUNT} sent on schedule at {RATE:g}/s")
+    report.record(
+        "submissions accepted",
+        followed["accepted"],
+        "applications",
+        f"of {COUNT} sent on schedule at {RATE:g}/s",
+    )
     report.record("POST latency p50", ms([s.latency for s in sent], 50), "ms")
     report.record("POST latency p99", ms([s.latency for s in sent], 99), "ms")
     for p in (50, 99):
-        report.record(f"submit→decision p{p}, Decision.latency_ms",
-                      percentile(followed["server_ms"], p), "ms", "stored: created → decided")
+        report.record(
+            f"submit→decision p{p}, Decision.latency_ms",
+            percentile(followed["server_ms"], p),
+            "ms",
+            "stored: created → decided",
+        )
     for p in (50, 99):
-        report.record(f"submit→decision p{p}, client", ms(followed["client_s"], p), "ms",
-                      "request sent → decision row")
+        report.record(
+            f"submit→decision p{p}, client", ms(followed["client_s"], p), "ms", "request sent → decision row"
+        )
     report.record("last answer → all decided", followed["drain_s"], "s")
     record_worker(report, stack, since)
-    report.record("lost (accepted, never decided)", followed["lost"], "applications",
-                  "must be 0" if not followed["lost"] else f"statuses: {followed['statuses']}")
+    report.record(
+        "lost (accepted, never decided)",
+        followed["lost"],
+        "applications",
+        "must be 0" if not followed["lost"] else f"statuses: {followed['statuses']}",
+    )
     if followed["lost"]:
         log("worker log tail:\n" + stack.log_tail("worker"))
     return followed["lost"]
@@ -221,8 +261,10 @@ def main() -> None:
         load, cores = measured_load(stack, Get("/healthz", stack.port))
         ceiling = record_load(report, load, cores, 200, "requests/s")
         for step, paused in ((2, True), (3, False)):
-            log(f"{step}/4 POST /api/v1/applications/, worker {'paused' if paused else 'running'}, "
-                f"{CLIENTS} clients, {DURATION:g}s, then the drain")
+            log(
+                f"{step}/4 POST /api/v1/applications/, worker {'paused' if paused else 'running'}, "
+                f"{CLIENTS} clients, {DURATION:g}s, then the drain"
+            )
             submit_burst(report, stack, submit, ceiling, paused=paused)
         log(f"4/4 {COUNT} submissions at {RATE:g}/s, each followed to its decision")
         lost = fixed_rate(report, stack, submit)

@@ -54,18 +54,29 @@ def main() -> int:
         # Alternate two values so every turn is a real change: a new version is written.
         started = time.perf_counter()
         turns = timed(
-            lambda i: chat.post("/chat/turn/", f'{{"text": "change my income to {54000 + i % 2:,}"}}',
-                                content_type="application/json"),
-            lambda r: r.status_code == 200 and b"is now" in r.content)
+            lambda i: chat.post(
+                "/chat/turn/",
+                f'{{"text": "change my income to {54000 + i % 2:,}"}}',
+                content_type="application/json",
+            ),
+            lambda r: r.status_code == 200 and b"is now" in r.content,
+        )
         elapsed = time.perf_counter() - started
-        report.record("chat turn (correction: parse, validate, save, reply): p50",
-                      percentile(turns, 50), "ms", "target <= 15 ms")
+        report.record(
+            "chat turn (correction: parse, validate, save, reply): p50",
+            percentile(turns, 50),
+            "ms",
+            "target <= 15 ms",
+        )
         report.record("chat turn: p99", percentile(turns, 99), "ms")
         report.record("chat turns per second (one client)", (WARMUP + REQUESTS) / elapsed, "/s")
 
-        faq = timed(lambda i: chat.post("/chat/turn/", '{"text": "what interest rate?"}',
-                                        content_type="application/json"),
-                    lambda r: r.status_code == 200 and b"rate depends" in r.content)
+        faq = timed(
+            lambda i: chat.post(
+                "/chat/turn/", '{"text": "what interest rate?"}', content_type="application/json"
+            ),
+            lambda r: r.status_code == 200 and b"rate depends" in r.content,
+        )
         report.record("chat turn (FAQ question): p50", percentile(faq, 50), "ms")
 
         sms = Client()
@@ -73,16 +84,23 @@ def main() -> int:
         validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
 
         def text(i: int) -> object:
-            params = {"MessageSid": f"SM{i:032x}", "From": "+447700900123", "To": "+447700900000",
-                      "Body": f"I earn {45000 + i % 2} and want 10k over 3 years",
-                      "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}
-            return sms.post("/hooks/twilio/sms/", params,
-                            HTTP_X_TWILIO_SIGNATURE=validator.compute_signature(url, params))
+            params = {
+                "MessageSid": f"SM{i:032x}",
+                "From": "+447700900123",
+                "To": "+447700900000",
+                "Body": f"I earn {45000 + i % 2} and want 10k over 3 years",
+                "AccountSid": "AC" + "0" * 32,
+                "NumMedia": "0",
+            }
+            return sms.post(
+                "/hooks/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=validator.compute_signature(url, params)
+            )
 
         text(10**6)  # the first message greets
         sms_turns = timed(text, lambda r: r.status_code == 200 and b"<Message>" in r.content)
-        report.record("SMS webhook turn (signed, 3 answers in one text): p50",
-                      percentile(sms_turns, 50), "ms")
+        report.record(
+            "SMS webhook turn (signed, 3 answers in one text): p50", percentile(sms_turns, 50), "ms"
+        )
         report.record("SMS webhook turn: p99", percentile(sms_turns, 99), "ms")
     finally:
         DATABASE.drop()

@@ -61,9 +61,24 @@ def record(report: Report, name: str, samples: list[float], per: int = 1, note: 
 
 def start_endpoint(model_url: str, variant: str) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "endpoint", "--port", "0", "--model", model_url,
-         "--variant", variant, "--endpoint-name", "bench"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "endpoint",
+            "--port",
+            "0",
+            "--model",
+            model_url,
+            "--variant",
+            variant,
+            "--endpoint-name",
+            "bench",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     assert process.stderr is not None
     url = ""
     for raw in process.stderr:  # gunicorn's log: "Listening at: http://...", then "Booting worker"
@@ -81,12 +96,18 @@ def main() -> None:
     answers, tiers = synthetic.generate(schema, 5000, seed=7)
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         log("training the model (5,000 synthetic rows, the default parameters)")
-        trained = fit(build_matrix(schema, answers), tiers, feature_names=list(schema.feature_names),
-                      seed=7, nthread=2)
+        trained = fit(
+            build_matrix(schema, answers), tiers, feature_names=list(schema.feature_names), seed=7, nthread=2
+        )
         uri = save_artifacts(base_url=f"file://{tmp}", version=1, booster=trained.booster, metadata={})
-        model = SimpleNamespace(version=1, artifact_uri=uri, feature_names=list(schema.feature_names),
-                                thresholds=dict(DEFAULT_THRESHOLDS), params=trained.params,
-                                target=Target.TIERS)
+        model = SimpleNamespace(
+            version=1,
+            artifact_uri=uri,
+            feature_names=list(schema.feature_names),
+            thresholds=dict(DEFAULT_THRESHOLDS),
+            params=trained.params,
+            target=Target.TIERS,
+        )
         sample, _ = synthetic.generate(schema, 200, seed=99)
         batch = build_matrix(schema, sample)
         row = batch[:1]
@@ -101,26 +122,45 @@ def main() -> None:
             body = encode_csv(row)
 
             def container() -> bytes:
-                connection.request("POST", "/invocations", body=body,
-                                   headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+                connection.request(
+                    "POST",
+                    "/invocations",
+                    body=body,
+                    headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+                )
                 return connection.getresponse().read()
 
             log(f"timing {REPS:,} single-row calls each")
             report.section(f"One row, {trained.booster.num_boosted_rounds()} trees per class, depth 3")
-            record(report, "bare xgboost inplace_predict",
-                   timed_us(lambda: booster.inplace_predict(row), REPS))
-            record(report, "InProcessScorer.predict_proba",
-                   timed_us(lambda: InProcessScorer().predict_proba(model, row), REPS))
+            record(
+                report, "bare xgboost inplace_predict", timed_us(lambda: booster.inplace_predict(row), REPS)
+            )
+            record(
+                report,
+                "InProcessScorer.predict_proba",
+                timed_us(lambda: InProcessScorer().predict_proba(model, row), REPS),
+            )
             record(report, "local endpoint, container API over HTTP (keep-alive)", timed_us(container, REPS))
-            record(report, "SageMakerScorer via boto3 to the local endpoint",
-                   timed_us(lambda: scorer.predict_proba(model, row), REPS),
-                   note="invoke_endpoint: signing, HTTP, CSV both ways")
+            record(
+                report,
+                "SageMakerScorer via boto3 to the local endpoint",
+                timed_us(lambda: scorer.predict_proba(model, row), REPS),
+                note="invoke_endpoint: signing, HTTP, CSV both ways",
+            )
             report.section("A micro-batch of 200 rows, per row")
             batch_reps = max(REPS // 20, 20)
-            record(report, "bare xgboost inplace_predict",
-                   timed_us(lambda: booster.inplace_predict(batch), batch_reps), per=200)
-            record(report, "SageMakerScorer via boto3 to the local endpoint",
-                   timed_us(lambda: scorer.predict_proba(model, batch), batch_reps), per=200)
+            record(
+                report,
+                "bare xgboost inplace_predict",
+                timed_us(lambda: booster.inplace_predict(batch), batch_reps),
+                per=200,
+            )
+            record(
+                report,
+                "SageMakerScorer via boto3 to the local endpoint",
+                timed_us(lambda: scorer.predict_proba(model, batch), batch_reps),
+                per=200,
+            )
         finally:
             process.terminate()
             process.wait(timeout=10)

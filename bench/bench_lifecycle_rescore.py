@@ -42,9 +42,12 @@ def own_redis() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -57,13 +60,15 @@ def own_redis() -> tuple[subprocess.Popen[bytes], str]:
 
 REDIS_PROCESS, BROKER = own_redis()
 
-os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "config.settings.test",
-    "DATABASE_URL": f"{PG}/{DATABASE}",
-    "CELERY_BROKER_URL": BROKER,
-    "MODEL_STORAGE_URL": f"file://{TMP / 'models'}",
-    "LOG_LEVEL": "WARNING",
-})
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"{PG}/{DATABASE}",
+        "CELERY_BROKER_URL": BROKER,
+        "MODEL_STORAGE_URL": f"file://{TMP / 'models'}",
+        "LOG_LEVEL": "WARNING",
+    }
+)
 
 
 def recreate_database() -> None:
@@ -112,13 +117,23 @@ def train_models() -> tuple[object, object]:
     password = uuid.uuid4().hex  # nobody logs in: the bench users only sign registry steps
     trainer = user_create_with_roles(username="bench-trainer", password=password, roles=[Role.ANALYST])
     approver = user_create_with_roles(username="bench-approver", password=password, roles=[Role.APPROVER])
-    a = model_version_register(trained=fit(matrix, tiers, feature_names=list(schema.feature_names),
-                                           seed=7, nthread=2), schema=schema, training_source="bench A")
+    a = model_version_register(
+        trained=fit(matrix, tiers, feature_names=list(schema.feature_names), seed=7, nthread=2),
+        schema=schema,
+        training_source="bench A",
+    )
     model_version_bootstrap(model=a, note="bench")
-    b_trained = fit(matrix, tiers, feature_names=list(schema.feature_names), seed=8, nthread=2,
-                    params={"max_depth": 4, "eta": 0.05})
-    b = model_version_register(trained=b_trained, schema=schema, training_source="bench B",
-                               trained_by=trainer)
+    b_trained = fit(
+        matrix,
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=8,
+        nthread=2,
+        params={"max_depth": 4, "eta": 0.05},
+    )
+    b = model_version_register(
+        trained=b_trained, schema=schema, training_source="bench B", trained_by=trainer
+    )
     model_version_approve(model=b, actor=approver)
     return a, b
 
@@ -131,9 +146,11 @@ def seed(n: int, model: object, start: int) -> float:
     scorer = InProcessScorer()
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        raw.execute("INSERT INTO applicants_applicant (id, pii, created_at, updated_at) "
-                    "VALUES (%s, %s, now(), now()) ON CONFLICT DO NOTHING",
-                    [uuid.UUID(int=1), empty_pii])
+        raw.execute(
+            "INSERT INTO applicants_applicant (id, pii, created_at, updated_at) "
+            "VALUES (%s, %s, now(), now()) ON CONFLICT DO NOTHING",
+            [uuid.UUID(int=1), empty_pii],
+        )
     step = 100_000
     with tqdm(total=n, unit="app", desc=f"seeding {n:,}", disable=None) as bar:
         for offset in range(0, n, step):
@@ -147,22 +164,58 @@ def seed(n: int, model: object, start: int) -> float:
             now = dt.datetime.now(dt.UTC)
             with connection.cursor() as cursor:
                 raw = cursor.cursor
-                with raw.copy("COPY applicants_application (id, applicant_id, schema_name, schema_hash, "
-                              "answers, pii, channel, idempotency_scope, request_fingerprint, status, "
-                              "failure_reason, possible_duplicate, scoring_attempts, created_at, updated_at, "
-                              "final_tier) FROM STDIN") as copy:
+                with raw.copy(
+                    "COPY applicants_application (id, applicant_id, schema_name, schema_hash, "
+                    "answers, pii, channel, idempotency_scope, request_fingerprint, status, "
+                    "failure_reason, possible_duplicate, scoring_attempts, created_at, updated_at, "
+                    "final_tier) FROM STDIN"
+                ) as copy:
                     for i in range(size):
-                        copy.write_row((ids[i], uuid.UUID(int=1), schema.name, schema.source_hash,
-                                        json.dumps(plain[i]), empty_pii, "api", "", "",
-                                        "in_review" if tiers[i] else "scored", "", False, 1, now, now, ""))
-                with raw.copy("COPY scoring_decision (application_id, model_version_id, tier, prob_low, "
-                              "prob_medium, prob_high, reasons, explanation_method, feature_snapshot, "
-                              "routed_to_review, routing_reason, is_current, created_at, scorer) "
-                              "FROM STDIN") as copy:
+                        copy.write_row(
+                            (
+                                ids[i],
+                                uuid.UUID(int=1),
+                                schema.name,
+                                schema.source_hash,
+                                json.dumps(plain[i]),
+                                empty_pii,
+                                "api",
+                                "",
+                                "",
+                                "in_review" if tiers[i] else "scored",
+                                "",
+                                False,
+                                1,
+                                now,
+                                now,
+                                "",
+                            )
+                        )
+                with raw.copy(
+                    "COPY scoring_decision (application_id, model_version_id, tier, prob_low, "
+                    "prob_medium, prob_high, reasons, explanation_method, feature_snapshot, "
+                    "routed_to_review, routing_reason, is_current, created_at, scorer) "
+                    "FROM STDIN"
+                ) as copy:
                     for i in range(size):
-                        copy.write_row((ids[i], model.pk, TIERS[int(tiers[i])], float(probs[i][0]),
-                                        float(probs[i][1]), float(probs[i][2]), "[]", "exact", "{}",
-                                        bool(tiers[i]), "", True, now, "inprocess"))
+                        copy.write_row(
+                            (
+                                ids[i],
+                                model.pk,
+                                TIERS[int(tiers[i])],
+                                float(probs[i][0]),
+                                float(probs[i][1]),
+                                float(probs[i][2]),
+                                "[]",
+                                "exact",
+                                "{}",
+                                bool(tiers[i]),
+                                "",
+                                True,
+                                now,
+                                "inprocess",
+                            )
+                        )
             bar.update(size)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE applicants_application; ANALYZE scoring_decision")
@@ -173,11 +226,27 @@ class Worker:
     def __init__(self) -> None:
         self.log = TMP / "worker.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "-n", f"bench-rescore-{os.getpid()}@%h"],
-            cwd=ROOT, env={**os.environ}, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=2",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"bench-rescore-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env={**os.environ},
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while b"ready." not in self.log.read_bytes():
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -215,8 +284,10 @@ def breakdown(report: Report, b: object) -> None:
     run = rescore_start(model_version=b.version, dispatch=False, chunk_size=5000)
     chunk = run.chunks.order_by("seq").first()
     reps = int(pick(5, 2))
-    for name, loader in (("read 5,000 rows: SQL projection + binary COPY", _load_chunk_copy),
-                         ("read 5,000 rows: JSON answers through the ORM", _load_chunk_orm)):
+    for name, loader in (
+        ("read 5,000 rows: SQL projection + binary COPY", _load_chunk_copy),
+        ("read 5,000 rows: JSON answers through the ORM", _load_chunk_orm),
+    ):
         began = time.perf_counter()
         for _ in range(reps):
             rows = loader(schema, run, chunk)
@@ -231,8 +302,11 @@ def breakdown(report: Report, b: object) -> None:
     for approximate in (False, True):
         began = time.perf_counter()
         risk_contributions(b, rows.matrix[:1000], approximate=approximate)
-        report.record(f"reasons for 1,000 changed rows ({'approximate' if approximate else 'exact'})",
-                      (time.perf_counter() - began) * 1000, "ms")
+        report.record(
+            f"reasons for 1,000 changed rows ({'approximate' if approximate else 'exact'})",
+            (time.perf_counter() - began) * 1000,
+            "ms",
+        )
     RescoreRun.objects.filter(pk=run.pk).delete()
 
 
@@ -252,22 +326,36 @@ def main() -> None:
             log(f"seeded to {size:,} in {took:.0f} s")
             first = run_with_progress(b.version, f"rescoring {size:,} with v{b.version}")
             seconds = (first.finished_at - first.created_at).total_seconds()
-            report.record("rescore with a new model: rows per second", first.processed / seconds, "rows/s",
-                          f"{first.processed:,} in {seconds:.1f} s")
-            report.record("  decisions written (changed)", first.changed, "rows",
-                          f"{first.changed / max(first.processed, 1):.0%} of the rows")
+            report.record(
+                "rescore with a new model: rows per second",
+                first.processed / seconds,
+                "rows/s",
+                f"{first.processed:,} in {seconds:.1f} s",
+            )
+            report.record(
+                "  decisions written (changed)",
+                first.changed,
+                "rows",
+                f"{first.changed / max(first.processed, 1):.0%} of the rows",
+            )
             second = run_with_progress(b.version, f"again with v{b.version}")
             seconds = (second.finished_at - second.created_at).total_seconds()
-            report.record("rescore again, nothing changed: rows per second", second.processed / seconds,
-                          "rows/s", f"{second.changed} written")
+            report.record(
+                "rescore again, nothing changed: rows per second",
+                second.processed / seconds,
+                "rows/s",
+                f"{second.changed} written",
+            )
             # back to model A's decisions for the next size: rescore with A would write them all,
             # so the next size simply adds rows scored by A; the comparison stays A → B.
             from scoring.models import Decision
 
             Decision.objects.filter(rescore_run__isnull=False).delete()
             with connection.cursor() as cursor:
-                cursor.execute("UPDATE scoring_decision SET is_current = true WHERE rescore_run_id IS NULL "
-                               "AND NOT is_current")
+                cursor.execute(
+                    "UPDATE scoring_decision SET is_current = true WHERE rescore_run_id IS NULL "
+                    "AND NOT is_current"
+                )
         report.section("One chunk, step by step")
         breakdown(report, b)
     finally:

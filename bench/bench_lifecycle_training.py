@@ -32,8 +32,14 @@ from scoring.models import Target  # noqa: E402
 
 SIZES = [300, 2000] if quick() else [300, 1000, 5000, 20000]
 SEEDS = [1, 2] if quick() else [1, 2, 3]
-LIBRARY_DEFAULTS = {"max_depth": 6, "eta": 0.3, "min_child_weight": 1, "subsample": 1.0,
-                    "colsample_bytree": 1.0, "lambda": 1.0}
+LIBRARY_DEFAULTS = {
+    "max_depth": 6,
+    "eta": 0.3,
+    "min_child_weight": 1,
+    "subsample": 1.0,
+    "colsample_bytree": 1.0,
+    "lambda": 1.0,
+}
 
 
 def data(n: int, seed: int, target: str) -> tuple[np.ndarray, np.ndarray]:
@@ -54,35 +60,81 @@ def main() -> None:
     for target in (Target.TIERS, Target.BINARY):
         report.section(f"target: {target} (ROC AUC / log loss on the newest 15%, mean of {len(SEEDS)} seeds)")
         for n in SIZES:
-            figures: dict[str, list[tuple[float, float]]] = {"ours": [], "search": [], "library": [],
-                                                             "logistic": []}
+            figures: dict[str, list[tuple[float, float]]] = {
+                "ours": [],
+                "search": [],
+                "library": [],
+                "logistic": [],
+            }
             seconds = []
             for seed in SEEDS:
                 matrix, labels = data(n, seed, target)
                 split = split_by_time(np.arange(n))  # rows in generated order stand for time
                 began = time.perf_counter()
-                ours = fit(matrix, labels, feature_names=list(schema.feature_names), seed=seed, nthread=2,
-                           target=target, split=split)
+                ours = fit(
+                    matrix,
+                    labels,
+                    feature_names=list(schema.feature_names),
+                    seed=seed,
+                    nthread=2,
+                    target=target,
+                    split=split,
+                )
                 seconds.append(time.perf_counter() - began)
-                library = fit(matrix, labels, feature_names=list(schema.feature_names), seed=seed, nthread=2,
-                              target=target, split=split, params=LIBRARY_DEFAULTS)
-                searched = search_params(matrix, labels, split, target=target, seed=seed, nthread=2,
-                                         seconds=10 if quick() else 20)
-                tuned = fit(matrix, labels, feature_names=list(schema.feature_names), seed=seed, nthread=2,
-                            target=target, split=split, params=searched["params"])
-                baseline = baseline_metrics(matrix, labels, split, target=target, thresholds=ours.thresholds,
-                                            class_weights=None, choice_columns=choices)
-                for name, metrics in (("ours", ours.metrics), ("search", tuned.metrics),
-                                      ("library", library.metrics), ("logistic", baseline)):
+                library = fit(
+                    matrix,
+                    labels,
+                    feature_names=list(schema.feature_names),
+                    seed=seed,
+                    nthread=2,
+                    target=target,
+                    split=split,
+                    params=LIBRARY_DEFAULTS,
+                )
+                searched = search_params(
+                    matrix, labels, split, target=target, seed=seed, nthread=2, seconds=10 if quick() else 20
+                )
+                tuned = fit(
+                    matrix,
+                    labels,
+                    feature_names=list(schema.feature_names),
+                    seed=seed,
+                    nthread=2,
+                    target=target,
+                    split=split,
+                    params=searched["params"],
+                )
+                baseline = baseline_metrics(
+                    matrix,
+                    labels,
+                    split,
+                    target=target,
+                    thresholds=ours.thresholds,
+                    class_weights=None,
+                    choice_columns=choices,
+                )
+                for name, metrics in (
+                    ("ours", ours.metrics),
+                    ("search", tuned.metrics),
+                    ("library", library.metrics),
+                    ("logistic", baseline),
+                ):
                     figures[name].append((metrics["roc_auc_high_vs_rest"], metrics["log_loss"]))
             log(f"{target} n={n:,} done")
-            for name, label in (("ours", "our defaults"), ("search", "train --search (time-boxed CV)"),
-                                ("library", "XGBoost library defaults"),
-                                ("logistic", "logistic regression")):
+            for name, label in (
+                ("ours", "our defaults"),
+                ("search", "train --search (time-boxed CV)"),
+                ("library", "XGBoost library defaults"),
+                ("logistic", "logistic regression"),
+            ):
                 auc, loss = np.mean(figures[name], axis=0)
-                report.record(f"n={n:>6,}  {label}: ROC AUC", auc, "",
-                              f"log loss {loss:.3f}" + (f", trains in {np.mean(seconds):.2f} s"
-                                                        if name == "ours" else ""))
+                report.record(
+                    f"n={n:>6,}  {label}: ROC AUC",
+                    auc,
+                    "",
+                    f"log loss {loss:.3f}"
+                    + (f", trains in {np.mean(seconds):.2f} s" if name == "ours" else ""),
+                )
     report.print_table("Training defaults against library defaults and a logistic regression")
 
 

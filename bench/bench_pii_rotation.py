@@ -23,12 +23,14 @@ PG = "postgres://postgres@127.0.0.1:5432"
 ROWS = 10_000 if quick() else 100_000
 KEY_A, KEY_B = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
-os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "config.settings.test",
-    "DATABASE_URL": f"{PG}/{DATABASE}",
-    "PII_ENCRYPTION_KEYS": KEY_A,
-    "LOG_LEVEL": "WARNING",
-})
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"{PG}/{DATABASE}",
+        "PII_ENCRYPTION_KEYS": KEY_A,
+        "LOG_LEVEL": "WARNING",
+    }
+)
 
 with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
     admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -51,15 +53,27 @@ def seed(n: int) -> None:
     for start in range(0, n, step):
         people, apps = [], []
         for i in range(start, min(start + step, n)):
-            pii = {"full_name": f"Bench Person {i}", "national_id": f"BN{i:08d}",
-                   "email": f"person{i}@example.org", "phone": "+44 20 7946 0000",
-                   "date_of_birth": "1980-01-01", "address": f"{i} Bench Street",
-                   "postcode": "EX1 2MP"}
+            pii = {
+                "full_name": f"Bench Person {i}",
+                "national_id": f"BN{i:08d}",
+                "email": f"person{i}@example.org",
+                "phone": "+44 20 7946 0000",
+                "date_of_birth": "1980-01-01",
+                "address": f"{i} Bench Street",
+                "postcode": "EX1 2MP",
+            }
             person = Applicant(id=uuid.uuid4(), identity_hash=uuid.uuid4().hex * 2, pii=pii)
             people.append(person)
-            apps.append(Application(applicant=person, schema_name="consumer_credit",
-                                    schema_hash="bench", answers={"annual_income": 40000},
-                                    pii=pii, channel=Channel.API))
+            apps.append(
+                Application(
+                    applicant=person,
+                    schema_name="consumer_credit",
+                    schema_hash="bench",
+                    answers={"annual_income": 40000},
+                    pii=pii,
+                    channel=Channel.API,
+                )
+            )
         Applicant.objects.bulk_create(people)
         Application.objects.bulk_create(apps)
 
@@ -73,11 +87,13 @@ def main() -> None:
         began = time.perf_counter()
         seed(ROWS)
         log(f"seeded in {time.perf_counter() - began:.1f} s")
-        columns = [c for c in encrypted_columns() if c.label in
-                   {"applicants.Application.pii", "applicants.Applicant.pii"}]
+        columns = [
+            c
+            for c in encrypted_columns()
+            if c.label in {"applicants.Application.pii", "applicants.Applicant.pii"}
+        ]
         with override_settings(PII_ENCRYPTION_KEYS=[KEY_B, KEY_A]):
-            report.section(f"rotate A → B, {ROWS:,} rows per column, batches of 500",
-                           key="rotation")
+            report.section(f"rotate A → B, {ROWS:,} rows per column, batches of 500", key="rotation")
             total_rows, total_seconds = 0, 0.0
             for column in columns:
                 result = rotate_column(column)
@@ -86,8 +102,7 @@ def main() -> None:
                 total_seconds += result.seconds
                 report.record(f"{column.label} re-encrypted", result.rows_per_second, "rows/s")
             report.record("all columns", total_rows / total_seconds, "rows/s")
-            report.section("second run: every row already under B (checking only)",
-                           key="rotation again")
+            report.section("second run: every row already under B (checking only)", key="rotation again")
             for column in columns:
                 again = rotate_column(column, restart=True)
                 assert again.rotated == 0 and again.already_current == ROWS, again

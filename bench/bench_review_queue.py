@@ -65,34 +65,53 @@ def seed() -> tuple[float, object, list[object]]:
     schema = get_schema()
     rng = random.Random(7)
     model = ModelVersion.objects.create(
-        version=1, status=ModelStatus.ACTIVE, schema_name=schema.name,
-        schema_hash=schema.source_hash, feature_names=list(schema.feature_names),
-        feature_spec_hash=schema.feature_spec_hash, artifact_uri="file:///bench/none",
+        version=1,
+        status=ModelStatus.ACTIVE,
+        schema_name=schema.name,
+        schema_hash=schema.source_hash,
+        feature_names=list(schema.feature_names),
+        feature_spec_hash=schema.feature_spec_hash,
+        artifact_uri="file:///bench/none",
     )
     total = WAITING + REVIEWED
     answers, _ = synthetic.generate(schema, min(total, 5000), seed=3)
     channels = [Channel.API, Channel.WEB, Channel.PHONE_AGENT, Channel.MAIL]
     now = timezone.now()
     applicants = Applicant.objects.bulk_create(
-        [Applicant(pii={"full_name": f"Bench {i}"}) for i in range(total)], batch_size=2000)
-    applications = Application.objects.bulk_create([
-        Application(
-            applicant=applicants[i], schema_name=schema.name, schema_hash=schema.source_hash,
-            answers={k: v for k, v in answers[i % len(answers)].items()
-                     if k not in schema.pii_fields},
-            pii={"full_name": f"Bench {i}"}, channel=channels[i % 4],
-            status=Status.IN_REVIEW, possible_duplicate=rng.random() < 0.03,
-        ) for i in range(total)
-    ], batch_size=2000)
+        [Applicant(pii={"full_name": f"Bench {i}"}) for i in range(total)], batch_size=2000
+    )
+    applications = Application.objects.bulk_create(
+        [
+            Application(
+                applicant=applicants[i],
+                schema_name=schema.name,
+                schema_hash=schema.source_hash,
+                answers={k: v for k, v in answers[i % len(answers)].items() if k not in schema.pii_fields},
+                pii={"full_name": f"Bench {i}"},
+                channel=channels[i % 4],
+                status=Status.IN_REVIEW,
+                possible_duplicate=rng.random() < 0.03,
+            )
+            for i in range(total)
+        ],
+        batch_size=2000,
+    )
     decisions = []
     for application in applications:
         high = rng.betavariate(1.2, 4)
         medium = (1 - high) * rng.random()
         tier = "high" if high > 0.45 else "medium" if high + medium > 0.5 else "low"
-        decisions.append(Decision(
-            application=application, model_version=model, tier=tier, prob_low=1 - high - medium,
-            prob_medium=medium, prob_high=high, routed_to_review=True,
-        ))
+        decisions.append(
+            Decision(
+                application=application,
+                model_version=model,
+                tier=tier,
+                prob_low=1 - high - medium,
+                prob_medium=medium,
+                prob_high=high,
+                routed_to_review=True,
+            )
+        )
     Decision.objects.bulk_create(decisions, batch_size=2000)
     # All are made items; the last REVIEWED are then marked reviewed, as history would be.
     started = time.perf_counter()
@@ -104,16 +123,18 @@ def seed() -> tuple[float, object, list[object]]:
             break
     sync_seconds = time.perf_counter() - started
     ReviewItem.objects.filter(application_id__in=[a.pk for a in applications[WAITING:]]).update(
-        state=ItemState.DONE, done_at=now)
-    Application.objects.filter(pk__in=[a.pk for a in applications[WAITING:]]).update(
-        status=Status.CONFIRMED)
+        state=ItemState.DONE, done_at=now
+    )
+    Application.objects.filter(pk__in=[a.pk for a in applications[WAITING:]]).update(status=Status.CONFIRMED)
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     log(f"seeded {total:,} applications, {made:,} queue items in {sync_seconds:.1f}s")
-    auditors = [user_create_with_roles(username=f"auditor{i}", password=uuid.uuid4().hex,
-                                       roles=[Role.AUDITOR]) for i in range(5)]
+    auditors = [
+        user_create_with_roles(username=f"auditor{i}", password=uuid.uuid4().hex, roles=[Role.AUDITOR])
+        for i in range(5)
+    ]
     return sync_seconds, auditors[0], auditors[1:]
 
 
@@ -154,14 +175,16 @@ def main() -> int:
         with CaptureQueriesContext(connection) as queries:
             client.get("/review/")
         report.record("queries per page", len(queries.captured_queries), "queries")
-        for label, query in [("unfiltered", {}), ("tier=high", {"tier": "high"}),
-                             ("channel=mail", {"channel": "mail"}),
-                             ("duplicates only", {"duplicates": "on"}),
-                             ("waiting over 1 h", {"older_than_hours": "1"})]:
+        for label, query in [
+            ("unfiltered", {}),
+            ("tier=high", {"tier": "high"}),
+            ("channel=mail", {"channel": "mail"}),
+            ("duplicates only", {"duplicates": "on"}),
+            ("waiting over 1 h", {"older_than_hours": "1"}),
+        ]:
             samples = time_page(client, query)
             report.record(f"GET /review/ {label}: p50", percentile(samples, 50), "ms")
-            report.record(f"GET /review/ {label}: p99", percentile(samples, 99), "ms",
-                          "target < 200 ms")
+            report.record(f"GET /review/ {label}: p99", percentile(samples, 99), "ms", "target < 200 ms")
 
         report.section("claims")
         latencies = []

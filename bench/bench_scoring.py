@@ -64,12 +64,21 @@ def timed_us(fn: Callable[[], Any], reps: int) -> tuple[list[float], float]:
 def train(schema: Any, store: str, *, max_depth: int) -> SimpleNamespace:
     """A model version-like object: what risk_contributions and the scorer read from one."""
     answers, tiers = synthetic.generate(schema, TRAIN_ROWS, seed=7)
-    trained = fit(build_matrix(schema, answers), tiers, feature_names=list(schema.feature_names),
-                  seed=7, params={"max_depth": max_depth}, nthread=2)
+    trained = fit(
+        build_matrix(schema, answers),
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=7,
+        params={"max_depth": max_depth},
+        nthread=2,
+    )
     uri = save_artifacts(base_url=store, version=max_depth, booster=trained.booster, metadata={})
     return SimpleNamespace(
-        version=max_depth, artifact_uri=uri, feature_names=list(schema.feature_names),
-        thresholds=dict(DEFAULT_THRESHOLDS), review_policy=default_review_policy(),
+        version=max_depth,
+        artifact_uri=uri,
+        feature_names=list(schema.feature_names),
+        thresholds=dict(DEFAULT_THRESHOLDS),
+        review_policy=default_review_policy(),
         trees_per_class=trained.booster.num_boosted_rounds(),
     )
 
@@ -95,16 +104,27 @@ def make_pipeline(schema: Any, model: Any) -> Callable[[list[dict]], list[dict]]
     return score
 
 
-def record_us(report: Report, name: str, timing: tuple[list[float], float], *, per: int = 1,
-              note: str = "", cpu: bool = False) -> None:
+def record_us(
+    report: Report,
+    name: str,
+    timing: tuple[list[float], float],
+    *,
+    per: int = 1,
+    note: str = "",
+    cpu: bool = False,
+) -> None:
     """Median and p99 wall time, divided by `per` rows when a call scored a batch; with
     `cpu`, also the mean CPU time per call."""
     samples, cpu_us = timing
     report.record(f"{name} p50", percentile(samples, 50) / per, "us", note)
     report.record(f"{name} p99", percentile(samples, 99) / per, "us")
     if cpu:
-        report.record(f"{name} CPU, mean", cpu_us / per, "us",
-                      f"{cpu_us / max(sum(samples) / len(samples), 1e-9):.1f}x wall")
+        report.record(
+            f"{name} CPU, mean",
+            cpu_us / per,
+            "us",
+            f"{cpu_us / max(sum(samples) / len(samples), 1e-9):.1f}x wall",
+        )
 
 
 def main() -> None:
@@ -127,15 +147,27 @@ def main() -> None:
         pipeline = make_pipeline(schema, model)
 
         log(f"timing single-application calls, {REPS:,} repetitions each")
-        report.section(f"One application (a batch of one: the worker keeping up); "
-                       f"depth 3, {model.trees_per_class} trees per class", key="one application")
-        record_us(report, "pipeline", timed_us(lambda: pipeline(one), REPS), cpu=True,
-                  note="features, predict, contributions, tier, snapshot, reasons, routing")
+        report.section(
+            f"One application (a batch of one: the worker keeping up); "
+            f"depth 3, {model.trees_per_class} trees per class",
+            key="one application",
+        )
+        record_us(
+            report,
+            "pipeline",
+            timed_us(lambda: pipeline(one), REPS),
+            cpu=True,
+            note="features, predict, contributions, tier, snapshot, reasons, routing",
+        )
         record_us(report, "  build_matrix", timed_us(lambda: build_matrix(schema, one), REPS))
-        record_us(report, "  InProcessScorer.predict_proba",
-                  timed_us(lambda: InProcessScorer().predict_proba(model, row), REPS))
-        record_us(report, "  risk_contributions", timed_us(lambda: risk_contributions(model, row), REPS),
-                  cpu=True)
+        record_us(
+            report,
+            "  InProcessScorer.predict_proba",
+            timed_us(lambda: InProcessScorer().predict_proba(model, row), REPS),
+        )
+        record_us(
+            report, "  risk_contributions", timed_us(lambda: risk_contributions(model, row), REPS), cpu=True
+        )
         contribs = risk_contributions(model, row)[0]
 
         def snapshot_and_reasons() -> None:
@@ -143,45 +175,77 @@ def main() -> None:
             top_reasons(schema, contribs, snapshot, limit=settings.TOP_REASONS)
 
         record_us(report, "  feature_snapshot + top_reasons", timed_us(snapshot_and_reasons, REPS))
-        record_us(report, "bare Booster.inplace_predict",
-                  timed_us(lambda: booster.inplace_predict(row), REPS), note="the same booster")
-        record_us(report, "bare pred_contribs, DMatrix built before",
-                  timed_us(lambda: booster.predict(drow, pred_contribs=True), REPS), cpu=True)
-        record_us(report, "bare pred_contribs, new DMatrix(nthread=1)",
-                  timed_us(lambda: booster.predict(xgb.DMatrix(row, feature_names=names, nthread=1),
-                                                   pred_contribs=True), REPS), cpu=True)
+        record_us(
+            report,
+            "bare Booster.inplace_predict",
+            timed_us(lambda: booster.inplace_predict(row), REPS),
+            note="the same booster",
+        )
+        record_us(
+            report,
+            "bare pred_contribs, DMatrix built before",
+            timed_us(lambda: booster.predict(drow, pred_contribs=True), REPS),
+            cpu=True,
+        )
+        record_us(
+            report,
+            "bare pred_contribs, new DMatrix(nthread=1)",
+            timed_us(
+                lambda: booster.predict(xgb.DMatrix(row, feature_names=names, nthread=1), pred_contribs=True),
+                REPS,
+            ),
+            cpu=True,
+        )
         record_us(report, "bare DMatrix build", timed_us(lambda: xgb.DMatrix(row, feature_names=names), REPS))
 
         # A backlog is scored a whole claim at a time: the cost that sets the drain rate.
         log(f"timing a {batch_size}-application batch, {BATCH_REPS} repetitions")
-        report.section(f"A batch of {batch_size} (a backlog draining), per application",
-                       key=f"batch of {batch_size}, per application")
+        report.section(
+            f"A batch of {batch_size} (a backlog draining), per application",
+            key=f"batch of {batch_size}, per application",
+        )
         matrix = build_matrix(schema, sample)
         dmatrix = xgb.DMatrix(matrix, feature_names=names)
-        record_us(report, "pipeline", timed_us(lambda: pipeline(sample), BATCH_REPS), per=batch_size,
-                  cpu=True)
-        record_us(report, "bare inplace_predict",
-                  timed_us(lambda: booster.inplace_predict(matrix), BATCH_REPS), per=batch_size)
-        record_us(report, "bare pred_contribs",
-                  timed_us(lambda: booster.predict(dmatrix, pred_contribs=True), BATCH_REPS),
-                  per=batch_size, cpu=True)
+        record_us(
+            report, "pipeline", timed_us(lambda: pipeline(sample), BATCH_REPS), per=batch_size, cpu=True
+        )
+        record_us(
+            report,
+            "bare inplace_predict",
+            timed_us(lambda: booster.inplace_predict(matrix), BATCH_REPS),
+            per=batch_size,
+        )
+        record_us(
+            report,
+            "bare pred_contribs",
+            timed_us(lambda: booster.predict(dmatrix, pred_contribs=True), BATCH_REPS),
+            per=batch_size,
+            cpu=True,
+        )
 
         # DESIGN.md chose depth 3 partly because exact contributions cost far more at depth 6.
         log("training a depth-6 model for comparison")
         deep = train(schema, store, max_depth=6)
         deep_booster = load_booster(deep.artifact_uri)
         deep_pipeline = make_pipeline(schema, deep)
-        report.section(f"One application, depth 6 ({deep.trees_per_class} trees per class)",
-                       key="one application, depth 6")
+        report.section(
+            f"One application, depth 6 ({deep.trees_per_class} trees per class)",
+            key="one application, depth 6",
+        )
         record_us(report, "pipeline", timed_us(lambda: deep_pipeline(one), REPS))
-        record_us(report, "bare pred_contribs, DMatrix built before",
-                  timed_us(lambda: deep_booster.predict(drow, pred_contribs=True), REPS))
+        record_us(
+            report,
+            "bare pred_contribs, DMatrix built before",
+            timed_us(lambda: deep_booster.predict(drow, pred_contribs=True), REPS),
+        )
 
     others = (machine_cpu_seconds() - machine_before - (time.process_time() - own_before)) / (
-        time.perf_counter() - began)
+        time.perf_counter() - began
+    )
     if others > DISTURBED_CORES:
-        report.section("DISTURBED: other processes used CPU during this run; rerun on a quiet machine",
-                       key="disturbance")
+        report.section(
+            "DISTURBED: other processes used CPU during this run; rerun on a quiet machine", key="disturbance"
+        )
         report.record("CPU of other processes", others, "cores")
     report.print_table("bench_scoring: in-process scoring cost, no database (microseconds)")
 

@@ -48,8 +48,9 @@ def main() -> int:
         from applicants.drafts import draft_start
         from applicants.models import Channel
 
-        user = user_create_with_roles(username="bench-applicant", password=uuid.uuid4().hex,
-                                      roles=[Role.APPLICANT])
+        user = user_create_with_roles(
+            username="bench-applicant", password=uuid.uuid4().hex, roles=[Role.APPLICANT]
+        )
         draft = draft_start(channel=Channel.WEB, owner_user=user, first_section="finances")
         client = Client()
         client.force_login(user)
@@ -62,36 +63,56 @@ def main() -> int:
         report.record("GET /healthz (trivial view): p50", percentile(trivial, 50), "ms")
         report.record("GET /healthz (trivial view): p99", percentile(trivial, 99), "ms")
 
-        step = timed(lambda i: client.get(step_url),
-                     lambda r: r.status_code == 200 and b"Income and outgoings" in r.content, "step")
+        step = timed(
+            lambda i: client.get(step_url),
+            lambda r: r.status_code == 200 and b"Income and outgoings" in r.content,
+            "step",
+        )
         report.record("GET form step page: p50", percentile(step, 50), "ms", "target <= 30 ms")
         report.record("GET form step page: p99", percentile(step, 99), "ms")
 
         # Alternate two values so every call is a real change: a new version is written.
         check = timed(
-            lambda i: client.post(field_url, {"annual_income": f"£{54000 + i % 2:,}"},
-                                  HTTP_HX_REQUEST="true"),
-            lambda r: r.status_code == 200 and b"has-error" not in r.content, "field")
-        report.record("POST one-field validation (saves): p50", percentile(check, 50), "ms",
-                      "target <= 10 ms")
+            lambda i: client.post(
+                field_url, {"annual_income": f"£{54000 + i % 2:,}"}, HTTP_HX_REQUEST="true"
+            ),
+            lambda r: r.status_code == 200 and b"has-error" not in r.content,
+            "field",
+        )
+        report.record(
+            "POST one-field validation (saves): p50", percentile(check, 50), "ms", "target <= 10 ms"
+        )
         report.record("POST one-field validation (saves): p99", percentile(check, 99), "ms")
 
         refused = timed(
             lambda i: client.post(field_url, {"annual_income": "lots"}, HTTP_HX_REQUEST="true"),
-            lambda r: r.status_code == 200 and b"must be a number" in r.content)
+            lambda r: r.status_code == 200 and b"must be a number" in r.content,
+        )
         report.record("POST one-field validation (refused): p50", percentile(refused, 50), "ms")
         report.record("POST one-field validation (refused): p99", percentile(refused, 99), "ms")
 
         submit = timed(
-            lambda i: client.post(step_url, {"annual_income": "54000", "monthly_housing_cost": "1100",
-                                             "monthly_debt_payments": "350", "action": "next"}),
-            lambda r: r.status_code == 302)
+            lambda i: client.post(
+                step_url,
+                {
+                    "annual_income": "54000",
+                    "monthly_housing_cost": "1100",
+                    "monthly_debt_payments": "350",
+                    "action": "next",
+                },
+            ),
+            lambda r: r.status_code == 302,
+        )
         report.record("POST whole step (3 answers, then redirect): p50", percentile(submit, 50), "ms")
         report.record("POST whole step (3 answers, then redirect): p99", percentile(submit, 99), "ms")
-        report.section("CPU of this process per request (Django, templates, crypto; not PostgreSQL)",
-                       "webform cpu")
-        for name, label in (("trivial", "GET /healthz"), ("step", "GET form step page"),
-                            ("field", "POST one-field validation (saves)")):
+        report.section(
+            "CPU of this process per request (Django, templates, crypto; not PostgreSQL)", "webform cpu"
+        )
+        for name, label in (
+            ("trivial", "GET /healthz"),
+            ("step", "GET form step page"),
+            ("field", "POST one-field validation (saves)"),
+        ):
             report.record(f"{label}: p50", percentile(CPU[name], 50), "ms")
     finally:
         DATABASE.drop()

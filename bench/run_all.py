@@ -38,8 +38,11 @@ def main(selected: list[str]) -> int:
     if RESULTS.exists():
         RESULTS.replace(RESULTS.with_name("previous.jsonl"))
 
-    print(f"Running {len(scripts)} bench script(s){' (BENCH_QUICK)' if quick() else ''}; "
-          f"figures go to {RESULTS.relative_to(ROOT)}", flush=True)
+    print(
+        f"Running {len(scripts)} bench script(s){' (BENCH_QUICK)' if quick() else ''}; "
+        f"figures go to {RESULTS.relative_to(ROOT)}",
+        flush=True,
+    )
     failed = []
     began = time.monotonic()
     for script in scripts:
@@ -51,8 +54,10 @@ def main(selected: list[str]) -> int:
         print(f"== {script.name}: {status} in {took:.0f}s", flush=True)
         if code:
             failed.append(script.name)
-    print(f"All done in {time.monotonic() - began:.0f}s"
-          + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    print(
+        f"All done in {time.monotonic() - began:.0f}s" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        flush=True,
+    )
     return 1 if failed else 0
 
 

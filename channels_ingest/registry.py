@@ -48,23 +48,56 @@ def register(spec: ChannelSpec) -> ChannelSpec:
     return spec
 
 
-register(ChannelSpec(name=Channel.API, title="Mobile / REST API", methods=(Method.API,),
-                     url_prefix="api/v1/", urls="channels_ingest.api.urls"))
-register(ChannelSpec(name=Channel.WEB, title="Web form", methods=(Method.TYPED,),
-                     url_prefix="apply/", urls="channels_ingest.webform.urls",
-                     # applicant accounts (django-allauth): sign-up, email check, login, reset
-                     extra_urls=(("apply/account/", "allauth.urls"),)))
-register(ChannelSpec(name=Channel.PHONE_AGENT, title="Call-centre agent screen",
-                     methods=(Method.KEYED,), url_prefix="agent/", urls="channels_ingest.phone.urls"))
+register(
+    ChannelSpec(
+        name=Channel.API,
+        title="Mobile / REST API",
+        methods=(Method.API,),
+        url_prefix="api/v1/",
+        urls="channels_ingest.api.urls",
+    )
+)
+register(
+    ChannelSpec(
+        name=Channel.WEB,
+        title="Web form",
+        methods=(Method.TYPED,),
+        url_prefix="apply/",
+        urls="channels_ingest.webform.urls",
+        # applicant accounts (django-allauth): sign-up, email check, login, reset
+        extra_urls=(("apply/account/", "allauth.urls"),),
+    )
+)
+register(
+    ChannelSpec(
+        name=Channel.PHONE_AGENT,
+        title="Call-centre agent screen",
+        methods=(Method.KEYED,),
+        url_prefix="agent/",
+        urls="channels_ingest.phone.urls",
+    )
+)
 
-register(ChannelSpec(name=Channel.MAIL, title="Mail entry (double keying)",
-                     methods=(Method.KEYED, Method.DOUBLE_KEYED), url_prefix="mail/",
-                     urls="channels_ingest.mail.urls"))
-register(ChannelSpec(name=Channel.CHATBOT, title="Chat, SMS and voice bot",
-                     methods=(Method.TYPED, Method.SPEECH, Method.KEYPAD), url_prefix="chat/",
-                     urls="channels_ingest.conversation.urls",
-                     # Twilio's webhooks for SMS and voice (anonymous, signature-checked)
-                     extra_urls=(("hooks/twilio/", "channels_ingest.conversation.transports.urls"),)))
+register(
+    ChannelSpec(
+        name=Channel.MAIL,
+        title="Mail entry (double keying)",
+        methods=(Method.KEYED, Method.DOUBLE_KEYED),
+        url_prefix="mail/",
+        urls="channels_ingest.mail.urls",
+    )
+)
+register(
+    ChannelSpec(
+        name=Channel.CHATBOT,
+        title="Chat, SMS and voice bot",
+        methods=(Method.TYPED, Method.SPEECH, Method.KEYPAD),
+        url_prefix="chat/",
+        urls="channels_ingest.conversation.urls",
+        # Twilio's webhooks for SMS and voice (anonymous, signature-checked)
+        extra_urls=(("hooks/twilio/", "channels_ingest.conversation.transports.urls"),),
+    )
+)
 
 
 def channel_urlpatterns() -> list[URLPattern | URLResolver]:
@@ -82,5 +115,7 @@ def channel_get(name: str) -> ChannelSpec | None:
 
 
 def channels() -> list[dict[str, Any]]:
-    return [{"name": c.name, "title": c.title, "methods": list(c.methods), "url_prefix": c.url_prefix}
-            for c in CHANNELS.values()]
+    return [
+        {"name": c.name, "title": c.title, "methods": list(c.methods), "url_prefix": c.url_prefix}
+        for c in CHANNELS.values()
+    ]

@@ -14,6 +14,10 @@ from django.conf import settings
 def aws_config(*, max_attempts: int | None = None, **options: Any) -> Config:
     """A botocore Config with the platform's retry mode; `options` are Config's own
     (connect_timeout, read_timeout, ...)."""
-    return Config(retries={"mode": settings.AWS_RETRY_MODE,
-                           "total_max_attempts": max_attempts or settings.AWS_MAX_ATTEMPTS},
-                  **options)
+    return Config(
+        retries={
+            "mode": settings.AWS_RETRY_MODE,
+            "total_max_attempts": max_attempts or settings.AWS_MAX_ATTEMPTS,
+        },
+        **options,
+    )

@@ -34,21 +34,35 @@ def env_str(name: str, default: Any = environ.Env.NOTSET) -> str:
 def env_bool(name: str, default: Any = environ.Env.NOTSET) -> bool:
     raw = os.environ.get(name)
     if raw is not None and raw.strip().lower() not in {
-        "1", "0", "true", "false", "yes", "no", "on", "off", "",
+        "1",
+        "0",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "",
     }:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true or false)")
     return _parse(name, env.bool, default)
 
 
-def env_int(name: str, default: Any = environ.Env.NOTSET, *, minimum: int | None = None,
-            maximum: int | None = None) -> int:
+def env_int(
+    name: str, default: Any = environ.Env.NOTSET, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     value = _parse(name, env.int, default)
     _check_range(name, value, minimum, maximum)
     return value
 
 
-def env_float(name: str, default: Any = environ.Env.NOTSET, *, minimum: float | None = None,
-              maximum: float | None = None) -> float:
+def env_float(
+    name: str,
+    default: Any = environ.Env.NOTSET,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
     value = _parse(name, env.float, default)
     _check_range(name, value, minimum, maximum)
     return value

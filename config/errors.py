@@ -40,29 +40,39 @@ class ApiProblemMiddleware:
             exception, Http404 | PermissionDenied | SuspiciousOperation
         ):
             return None  # Django answers these with handler404/403/400 below
-        logger.error("Internal Server Error: %s", request.path, exc_info=exception,
-                     extra={"status_code": 500, "request": request})
+        logger.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"status_code": 500, "request": request},
+        )
         return problem_json_response(**SERVER_ERROR)
 
 
 def bad_request(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
     if is_api_request(request):
-        return problem_json_response(status_code=400, slug="bad-request", title="Bad request",
-                                     detail="The request could not be read.")
+        return problem_json_response(
+            status_code=400, slug="bad-request", title="Bad request", detail="The request could not be read."
+        )
     return defaults.bad_request(request, exception, **kwargs)
 
 
 def permission_denied(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
     if is_api_request(request):
-        return problem_json_response(status_code=403, slug="permission-denied", title="Forbidden",
-                                     detail="You do not have permission to do this.")
+        return problem_json_response(
+            status_code=403,
+            slug="permission-denied",
+            title="Forbidden",
+            detail="You do not have permission to do this.",
+        )
     return defaults.permission_denied(request, exception, **kwargs)
 
 
 def page_not_found(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
     if is_api_request(request):
-        return problem_json_response(status_code=404, slug="not-found", title="Not found",
-                                     detail="No resource at this address.")
+        return problem_json_response(
+            status_code=404, slug="not-found", title="Not found", detail="No resource at this address."
+        )
     return defaults.page_not_found(request, exception, **kwargs)
 
 

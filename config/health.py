@@ -72,6 +72,5 @@ def readyz(request: HttpRequest) -> JsonResponse:
         result["ms"] = round((time.perf_counter() - started) * 1000, 1)
         results[name] = result
     not_ready = sorted(name for name, result in results.items() if not result.get("ok"))
-    body = {"status": "ready" if not not_ready else "not ready", "not_ready": not_ready,
-            "checks": results}
+    body = {"status": "ready" if not not_ready else "not ready", "not_ready": not_ready, "checks": results}
     return JsonResponse(body, status=200 if not not_ready else 503)

@@ -16,8 +16,7 @@ SECRET_KEY_MIN_LENGTH = 50  # Django's own --deploy rule, made fatal here
 HMAC_KEY_MIN_LENGTH = 32
 MIN_DISTINCT_CHARACTERS = 8
 MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105 (a command, not a secret)
-MAKE_FERNET_KEY = ("python -c 'from cryptography.fernet import Fernet; "
-                   "print(Fernet.generate_key().decode())'")
+MAKE_FERNET_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
 def _check_random_looking(name: str, value: str, min_length: int) -> None:
@@ -71,14 +70,24 @@ def check_database(database: dict[str, Any]) -> None:
         )
 
 
-def check_production_settings(*, secret_key: str, encryption_keys: Sequence[str], hash_key: str,
-                              pseudonym_key: str, database: dict[str, Any]) -> None:
+def check_production_settings(
+    *,
+    secret_key: str,
+    encryption_keys: Sequence[str],
+    hash_key: str,
+    pseudonym_key: str,
+    database: dict[str, Any],
+) -> None:
     check_secret_key(secret_key)
     check_encryption_keys(encryption_keys)
     _check_random_looking("PII_HASH_KEY", hash_key, HMAC_KEY_MIN_LENGTH)
     _check_random_looking("PSEUDONYM_KEY", pseudonym_key, HMAC_KEY_MIN_LENGTH)
-    check_distinct({
-        "DJANGO_SECRET_KEY": [secret_key], "PII_HASH_KEY": [hash_key],
-        "PSEUDONYM_KEY": [pseudonym_key], "PII_ENCRYPTION_KEYS": list(encryption_keys),
-    })
+    check_distinct(
+        {
+            "DJANGO_SECRET_KEY": [secret_key],
+            "PII_HASH_KEY": [hash_key],
+            "PSEUDONYM_KEY": [pseudonym_key],
+            "PII_ENCRYPTION_KEYS": list(encryption_keys),
+        }
+    )
     check_database(database)

@@ -7,8 +7,12 @@ from scoring.selectors import model_version_active
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {
-        "roles": sorted(roles_of(request.user)),
-        "role_descriptions": ROLE_DESCRIPTIONS,
-        "active_model": model_version_active(),
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "roles": sorted(roles_of(request.user)),
+            "role_descriptions": ROLE_DESCRIPTIONS,
+            "active_model": model_version_active(),
+        },
+    )

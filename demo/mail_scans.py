@@ -13,8 +13,9 @@ from applicants.schema import ApplicationSchema
 PAGE = (850, 1100)
 
 
-def render_form(schema: ApplicationSchema, answers: Mapping[str, Any], *, title: str,
-                image_format: str = "PNG") -> bytes:
+def render_form(
+    schema: ApplicationSchema, answers: Mapping[str, Any], *, title: str, image_format: str = "PNG"
+) -> bytes:
     from PIL import Image, ImageDraw, ImageFont
 
     page = Image.new("RGB", PAGE, "white")

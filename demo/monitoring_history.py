@@ -37,8 +37,9 @@ CHANNELS = (Channel.API, Channel.WEB, Channel.PHONE_AGENT, Channel.MAIL)
 AUDITORS = ("auditor", "auditor_lead", "stamp")  # "stamp" agrees with everything in 2 seconds
 
 
-def monitoring_history(*, model: ModelVersion, days: int = 42, per_day: int = 120, drift_days: int = 10,
-                       seed: int = 2027) -> dict[str, Any]:
+def monitoring_history(
+    *, model: ModelVersion, days: int = 42, per_day: int = 120, drift_days: int = 10, seed: int = 2027
+) -> dict[str, Any]:
     schema = get_schema()
     rng = np.random.default_rng(seed)
     today = timezone.localdate()
@@ -64,18 +65,37 @@ def monitoring_history(*, model: ModelVersion, days: int = 42, per_day: int = 12
             app_id = uuid.uuid4()
             routed, why = review_route(app_id, tiers[i], model.review_policy)
             final = _final_tier(rng, TIERS[int(truth[i])], tiers[i]) if routed and day_of[i] > 0 else ""
-            apps.append(Application(
-                id=app_id, applicant=applicants[i], schema_name=schema.name, schema_hash=schema.source_hash,
-                answers={k: v for k, v in answers[i].items() if k not in pii_fields},
-                pii={k: v for k, v in answers[i].items() if k in pii_fields}, channel=channel_of[i],
-                status=(Status.CONFIRMED if final == tiers[i] else Status.OVERRIDDEN) if final
-                else Status.IN_REVIEW if routed else Status.SCORED,
-                final_tier=final))
-            decisions.append(Decision(
-                application_id=app_id, model_version=model, tier=tiers[i], prob_low=probs[i][0],
-                prob_medium=probs[i][1], prob_high=probs[i][2],
-                feature_snapshot=feature_snapshot(schema, matrix[i]),
-                routed_to_review=routed, routing_reason=why, latency_ms=int(rng.gamma(2.0, 450))))
+            apps.append(
+                Application(
+                    id=app_id,
+                    applicant=applicants[i],
+                    schema_name=schema.name,
+                    schema_hash=schema.source_hash,
+                    answers={k: v for k, v in answers[i].items() if k not in pii_fields},
+                    pii={k: v for k, v in answers[i].items() if k in pii_fields},
+                    channel=channel_of[i],
+                    status=(Status.CONFIRMED if final == tiers[i] else Status.OVERRIDDEN)
+                    if final
+                    else Status.IN_REVIEW
+                    if routed
+                    else Status.SCORED,
+                    final_tier=final,
+                )
+            )
+            decisions.append(
+                Decision(
+                    application_id=app_id,
+                    model_version=model,
+                    tier=tiers[i],
+                    prob_low=probs[i][0],
+                    prob_medium=probs[i][1],
+                    prob_high=probs[i][2],
+                    feature_snapshot=feature_snapshot(schema, matrix[i]),
+                    routed_to_review=routed,
+                    routing_reason=why,
+                    latency_ms=int(rng.gamma(2.0, 450)),
+                )
+            )
         Application.objects.bulk_create(apps, batch_size=2000)
         Decision.objects.bulk_create(decisions, batch_size=2000)
         _date(apps, decisions, day_of, today)
@@ -97,8 +117,11 @@ def _synthetic_baseline(model: ModelVersion, schema: Any) -> None:
     raw = load_booster(model.artifact_uri).inplace_predict(matrix)
     prob_high = tier_layout(finish_probabilities(model, raw, rows), model.target)[:, 2]
     ModelBaseline.objects.create(
-        model_version=model, rows=rows, source=f"{rows:,} synthetic training rows, regenerated",
-        bins=baseline_bins(schema, matrix, prob_high, bins=settings.MONITORING_PSI_BINS))
+        model_version=model,
+        rows=rows,
+        source=f"{rows:,} synthetic training rows, regenerated",
+        bins=baseline_bins(schema, matrix, prob_high, bins=settings.MONITORING_PSI_BINS),
+    )
 
 
 def _final_tier(rng: np.random.Generator, true_tier: str, model_tier: str) -> str:
@@ -114,18 +137,34 @@ def _date(apps: list[Application], decisions: list[Decision], day_of: np.ndarray
         app_ids = [a.pk for a, g in zip(apps, day_of, strict=True) if g == ago]
         Application.objects.filter(pk__in=app_ids).update(created_at=when)
         Application.objects.filter(pk__in=app_ids).exclude(final_tier="").update(
-            labelled_at=when + dt.timedelta(hours=5))
+            labelled_at=when + dt.timedelta(hours=5)
+        )
 
 
-def _reviews(rng: np.random.Generator, model: ModelVersion, apps: list[Application],
-             decisions: list[Decision], day_of: np.ndarray, today: dt.date) -> int:
+def _reviews(
+    rng: np.random.Generator,
+    model: ModelVersion,
+    apps: list[Application],
+    decisions: list[Decision],
+    day_of: np.ndarray,
+    today: dt.date,
+) -> int:
     items, reviews = [], []
     labelled = [(a, d, int(g)) for a, d, g in zip(apps, decisions, day_of, strict=True) if a.final_tier]
     for app, decision, _ago in labelled:
-        items.append(ReviewItem(application_id=app.pk, decision=decision, state=ItemState.DONE,
-                                priority=0.5,
-                                prob_high=decision.prob_high, model_tier=decision.tier,
-                                model_version=model.version, channel=app.channel, blind=rng.random() < 0.2))
+        items.append(
+            ReviewItem(
+                application_id=app.pk,
+                decision=decision,
+                state=ItemState.DONE,
+                priority=0.5,
+                prob_high=decision.prob_high,
+                model_tier=decision.tier,
+                model_version=model.version,
+                channel=app.channel,
+                blind=rng.random() < 0.2,
+            )
+        )
     ReviewItem.objects.bulk_create(items, batch_size=2000)
     for item, (app, decision, ago) in zip(items, labelled, strict=True):
         when = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=ago), dt.time(15)))
@@ -142,10 +181,28 @@ def _reviews(rng: np.random.Generator, model: ModelVersion, apps: list[Applicati
     return len(reviews)
 
 
-def _review(item: ReviewItem, decision: Decision, auditor: str, final: str, seconds: float, status: str,
-            when: dt.datetime) -> Review:
-    return Review(item=item, application_id=item.application_id, decision=decision,
-                  model_version_id=decision.model_version_id, auditor_label=auditor,
-                  outcome="confirmed" if final == decision.tier else "overridden", model_tier=decision.tier,
-                  final_tier=final, reason_code="demo", seconds_open=seconds, blind=item.blind, status=status,
-                  created_at=when, effective_at=when if status == "effective" else None)
+def _review(
+    item: ReviewItem,
+    decision: Decision,
+    auditor: str,
+    final: str,
+    seconds: float,
+    status: str,
+    when: dt.datetime,
+) -> Review:
+    return Review(
+        item=item,
+        application_id=item.application_id,
+        decision=decision,
+        model_version_id=decision.model_version_id,
+        auditor_label=auditor,
+        outcome="confirmed" if final == decision.tier else "overridden",
+        model_tier=decision.tier,
+        final_tier=final,
+        reason_code="demo",
+        seconds_open=seconds,
+        blind=item.blind,
+        status=status,
+        created_at=when,
+        effective_at=when if status == "effective" else None,
+    )

@@ -23,14 +23,53 @@ from applicants.schema import ApplicationSchema, Field
 
 TIER_SHARES = (0.60, 0.28, 0.12)  # low, medium, high
 
-_FIRST = ["Alex", "Sam", "Jordan", "Priya", "Chen", "Maria", "Tom", "Aisha", "Luca", "Nora",
-          "Omar", "Ewa", "Kofi", "Ines", "Ravi", "Hana", "Jon", "Zoe", "Malik", "Freya"]
-_LAST = ["Smith", "Okafor", "Nowak", "Garcia", "Lee", "Patel", "Brown", "Rossi", "Khan",
-         "Jensen", "Silva", "Murphy", "Cohen", "Ivanova", "Tanaka", "Dubois", "Ali", "Evans"]
+_FIRST = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Priya",
+    "Chen",
+    "Maria",
+    "Tom",
+    "Aisha",
+    "Luca",
+    "Nora",
+    "Omar",
+    "Ewa",
+    "Kofi",
+    "Ines",
+    "Ravi",
+    "Hana",
+    "Jon",
+    "Zoe",
+    "Malik",
+    "Freya",
+]
+_LAST = [
+    "Smith",
+    "Okafor",
+    "Nowak",
+    "Garcia",
+    "Lee",
+    "Patel",
+    "Brown",
+    "Rossi",
+    "Khan",
+    "Jensen",
+    "Silva",
+    "Murphy",
+    "Cohen",
+    "Ivanova",
+    "Tanaka",
+    "Dubois",
+    "Ali",
+    "Evans",
+]
 
 
-def generate(schema: ApplicationSchema, n: int, *, seed: int = 7,
-             today: dt.date | None = None) -> tuple[list[dict[str, Any]], np.ndarray]:
+def generate(
+    schema: ApplicationSchema, n: int, *, seed: int = 7, today: dt.date | None = None
+) -> tuple[list[dict[str, Any]], np.ndarray]:
     """n applications (full answers, valid for the schema) and their tiers (0 low, 1, 2 high)."""
     rng = np.random.default_rng(seed)
     today = today or dt.date.today()
@@ -57,12 +96,21 @@ def _personal(i: int, rng: np.random.Generator, age: float, today: dt.date) -> d
     }
 
 
-def _consumer_credit(schema: ApplicationSchema, n: int, rng: np.random.Generator,
-                     today: dt.date) -> tuple[list[dict[str, Any]], np.ndarray]:
+def _consumer_credit(
+    schema: ApplicationSchema, n: int, rng: np.random.Generator, today: dt.date
+) -> tuple[list[dict[str, Any]], np.ndarray]:
     age = np.clip(rng.normal(42, 13, n), 18.5, 85)
     # Employment depends on age: students young, retirees old.
-    statuses = ["employed_full_time", "employed_part_time", "self_employed", "contractor",
-                "retired", "student", "homemaker", "unemployed"]
+    statuses = [
+        "employed_full_time",
+        "employed_part_time",
+        "self_employed",
+        "contractor",
+        "retired",
+        "student",
+        "homemaker",
+        "unemployed",
+    ]
     base = np.array([0.56, 0.12, 0.09, 0.05, 0.02, 0.03, 0.05, 0.08])
     status_idx = np.empty(n, dtype=int)
     for i in range(n):
@@ -79,8 +127,13 @@ def _consumer_credit(schema: ApplicationSchema, n: int, rng: np.random.Generator
     stress = rng.normal(0, 1, n)
 
     income_base = {
-        "employed_full_time": 52_000, "employed_part_time": 24_000, "self_employed": 48_000,
-        "contractor": 58_000, "retired": 26_000, "student": 11_000, "homemaker": 15_000,
+        "employed_full_time": 52_000,
+        "employed_part_time": 24_000,
+        "self_employed": 48_000,
+        "contractor": 58_000,
+        "retired": 26_000,
+        "student": 11_000,
+        "homemaker": 15_000,
         "unemployed": 9_000,
     }
     career = np.clip(1 + 0.012 * (np.minimum(age, 55) - 35), 0.75, 1.3)
@@ -105,23 +158,50 @@ def _consumer_credit(schema: ApplicationSchema, n: int, rng: np.random.Generator
     requested = income * np.clip(rng.lognormal(np.log(0.22), 0.6, n), 0.02, 2.5)
     requested = np.round(np.clip(requested, 500, 100_000), -2)
     terms = np.array([12, 24, 36, 48, 60, 72, 84])
-    term_idx = np.clip(np.searchsorted([1_500, 4_000, 9_000, 16_000, 25_000, 40_000], requested)
-                       + rng.integers(-1, 2, n), 0, len(terms) - 1)
+    term_idx = np.clip(
+        np.searchsorted([1_500, 4_000, 9_000, 16_000, 25_000, 40_000], requested) + rng.integers(-1, 2, n),
+        0,
+        len(terms) - 1,
+    )
     term = terms[term_idx]
-    purposes = ["debt_consolidation", "credit_card_refinance", "home_improvement", "car",
-                "major_purchase", "medical", "education", "wedding", "moving", "vacation",
-                "renewable_energy", "small_business", "other"]
-    purpose_p = np.array([0.27, 0.12, 0.13, 0.1, 0.07, 0.04, 0.04, 0.03, 0.03, 0.04, 0.02,
-                          0.04, 0.07])
+    purposes = [
+        "debt_consolidation",
+        "credit_card_refinance",
+        "home_improvement",
+        "car",
+        "major_purchase",
+        "medical",
+        "education",
+        "wedding",
+        "moving",
+        "vacation",
+        "renewable_energy",
+        "small_business",
+        "other",
+    ]
+    purpose_p = np.array([0.27, 0.12, 0.13, 0.1, 0.07, 0.04, 0.04, 0.03, 0.03, 0.04, 0.02, 0.04, 0.07])
     purpose = rng.choice(purposes, n, p=purpose_p / purpose_p.sum())
 
     # The auditor's view: affordability first, then conduct, then stability.
     dti = debt * 12 / income
     pti = requested / term * 12 / income
-    purpose_risk = {"small_business": 0.6, "medical": 0.4, "vacation": 0.35, "debt_consolidation": 0.25,
-                    "other": 0.2, "wedding": 0.15, "moving": 0.1}
-    status_risk = {"unemployed": 1.2, "student": 0.5, "contractor": 0.25, "self_employed": 0.3,
-                   "employed_part_time": 0.25, "homemaker": 0.4}
+    purpose_risk = {
+        "small_business": 0.6,
+        "medical": 0.4,
+        "vacation": 0.35,
+        "debt_consolidation": 0.25,
+        "other": 0.2,
+        "wedding": 0.15,
+        "moving": 0.1,
+    }
+    status_risk = {
+        "unemployed": 1.2,
+        "student": 0.5,
+        "contractor": 0.25,
+        "self_employed": 0.3,
+        "employed_part_time": 0.25,
+        "homemaker": 0.4,
+    }
     score = (
         3.2 * np.minimum(dti, 1.0)
         + 2.2 * np.minimum(pti, 1.0)
@@ -142,19 +222,21 @@ def _consumer_credit(schema: ApplicationSchema, n: int, rng: np.random.Generator
     answers = []
     for i in range(n):
         row = _personal(i, rng, float(age[i]), today)
-        row.update({
-            "employment_status": str(status[i]),
-            "employer": "Example Ltd" if working[i] else "",
-            "annual_income": float(income[i]),
-            "monthly_housing_cost": float(housing[i]),
-            "monthly_debt_payments": float(debt[i]),
-            "existing_credit_lines": int(credit_lines[i]),
-            "delinquencies_2y": int(delinquencies[i]),
-            "requested_amount": float(requested[i]),
-            "term_months": int(term[i]),
-            "loan_purpose": str(purpose[i]),
-            "consent": True,
-        })
+        row.update(
+            {
+                "employment_status": str(status[i]),
+                "employer": "Example Ltd" if working[i] else "",
+                "annual_income": float(income[i]),
+                "monthly_housing_cost": float(housing[i]),
+                "monthly_debt_payments": float(debt[i]),
+                "existing_credit_lines": int(credit_lines[i]),
+                "delinquencies_2y": int(delinquencies[i]),
+                "requested_amount": float(requested[i]),
+                "term_months": int(term[i]),
+                "loan_purpose": str(purpose[i]),
+                "consent": True,
+            }
+        )
         if not missing_tenure[i]:
             row["years_employed"] = float(years_employed[i])
         if not missing_history[i]:
@@ -168,8 +250,9 @@ def _consumer_credit(schema: ApplicationSchema, n: int, rng: np.random.Generator
 # --- any schema: driven by `synthetic:` hints ---------------------------------------------
 
 
-def _generic(schema: ApplicationSchema, n: int, rng: np.random.Generator,
-             today: dt.date) -> tuple[list[dict[str, Any]], np.ndarray]:
+def _generic(
+    schema: ApplicationSchema, n: int, rng: np.random.Generator, today: dt.date
+) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Each field drawn independently from its hints; risk is the weighted sum of the
     standardised feature values (`synthetic: {risk: w}`), plus noise, cut into tiers.
     Rows that break a cross-field rule are dropped and drawn again, so every row is valid."""
@@ -201,16 +284,16 @@ def _generic(schema: ApplicationSchema, n: int, rng: np.random.Generator,
     )
 
 
-def _draw(field: Field, n: int, rng: np.random.Generator,
-          today: dt.date) -> tuple[list[Any], np.ndarray]:
+def _draw(field: Field, n: int, rng: np.random.Generator, today: dt.date) -> tuple[list[Any], np.ndarray]:
     hints = field.synthetic
     risk = np.zeros(n)
     if field.type in ("integer", "number"):
         low = hints.get("min", field.min if field.min is not None else 0)
         high = hints.get("max", field.max if field.max is not None else low + 100)
         if hints.get("distribution") == "lognormal":
-            raw = rng.lognormal(np.log(max(hints.get("median", (low + high) / 4), 1e-6)),
-                                hints.get("sigma", 0.6), n)
+            raw = rng.lognormal(
+                np.log(max(hints.get("median", (low + high) / 4), 1e-6)), hints.get("sigma", 0.6), n
+            )
         else:
             raw = rng.uniform(low, high, n)
         raw = np.clip(raw, low, high)

@@ -17,7 +17,11 @@ from scoring.models import ModelVersion
 
 
 def model_train_synthetic(
-    *, schema: ApplicationSchema, rows: int, seed: int = 7, trained_by: Any = None,
+    *,
+    schema: ApplicationSchema,
+    rows: int,
+    seed: int = 7,
+    trained_by: Any = None,
     progress: Progress | None = None,
 ) -> ModelVersion:
     """Train a candidate on synthetic applicants (demo data) and register it."""
@@ -28,10 +32,19 @@ def model_train_synthetic(
         validate_answers(schema, row)
     matrix = build_matrix(schema, answers)
     split = split_stratified(tiers, seed)
-    trained = fit(matrix, tiers, feature_names=list(schema.feature_names), seed=seed,
-                  progress=progress, split=split, nthread=settings.LIFECYCLE_TRAIN_THREADS)
+    trained = fit(
+        matrix,
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=seed,
+        progress=progress,
+        split=split,
+        nthread=settings.LIFECYCLE_TRAIN_THREADS,
+    )
     measure_beside(trained, schema, matrix, tiers, split)
     return model_version_register(
-        trained=trained, schema=schema, trained_by=trained_by,
+        trained=trained,
+        schema=schema,
+        trained_by=trained_by,
         training_source=f"synthetic:{schema.name}:{rows} rows:seed {seed}",
     )

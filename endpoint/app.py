@@ -25,9 +25,15 @@ from endpoint.container import MAX_PAYLOAD, ContainerError, ModelSlot
 
 ACCOUNT = "000000000000"
 RUNTIME_PATH = re.compile(r"^/endpoints/([A-Za-z0-9](?:-*[A-Za-z0-9])*)/invocations$")
-_ERROR_TYPES = {400: "ValidationError", 411: "ValidationError", 413: "ValidationError",
-                424: "ModelError", 429: "ModelNotReadyException", 500: "InternalFailure",
-                503: "ServiceUnavailable"}
+_ERROR_TYPES = {
+    400: "ValidationError",
+    411: "ValidationError",
+    413: "ValidationError",
+    424: "ModelError",
+    429: "ModelNotReadyException",
+    500: "InternalFailure",
+    503: "ServiceUnavailable",
+}
 
 
 class BodyRefused(Exception):
@@ -61,19 +67,26 @@ def aws_error(status: int, message: str, **extra: Any) -> Response:
     """An error as SageMaker's runtime API sends it."""
     error_type = _ERROR_TYPES.get(status, "InternalFailure")
     body = json.dumps({"ErrorCode": error_type, "Message": message, "message": message, **extra})
-    return Response(body, status=status, mimetype="application/json", headers={
-        "x-amzn-ErrorType": f"{error_type}:http://internal.amazon.com/coral/com.amazon.sagemaker/",
-        "x-amzn-RequestId": "local",
-    })
+    return Response(
+        body,
+        status=status,
+        mimetype="application/json",
+        headers={
+            "x-amzn-ErrorType": f"{error_type}:http://internal.amazon.com/coral/com.amazon.sagemaker/",
+            "x-amzn-RequestId": "local",
+        },
+    )
 
 
 def model_error(status: int, message: str, endpoint_name: str) -> Response:
     """The container failed: the runtime API wraps its answer in a 424 ModelError."""
     kind = "client" if status < 500 else "server"
     return aws_error(
-        424, f'Received {kind} error ({status}) from primary with message "{message}". '
-             f"See the endpoint's log for more information.",
-        OriginalStatusCode=status, OriginalMessage=message,
+        424,
+        f'Received {kind} error ({status}) from primary with message "{message}". '
+        f"See the endpoint's log for more information.",
+        OriginalStatusCode=status,
+        OriginalMessage=message,
         LogStreamArn=f"arn:aws:logs:local:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{endpoint_name}",
     )
 
@@ -82,13 +95,20 @@ def _text(status: int, message: str = "") -> Response:
     return Response(message, status=status, mimetype="text/plain")
 
 
-def create_app(*, model_url: str | None = None, endpoint_name: str | None = None,
-               variant: str | None = None, pointer: str | None = None) -> Flask:
+def create_app(
+    *,
+    model_url: str | None = None,
+    endpoint_name: str | None = None,
+    variant: str | None = None,
+    pointer: str | None = None,
+) -> Flask:
     env = os.environ.get
     endpoint_name = endpoint_name or env("ENDPOINT_NAME", "riskscore")
-    slot = ModelSlot(model_url=model_url or env("ENDPOINT_MODEL_URL", ""),
-                     variant=variant or env("ENDPOINT_VARIANT", "AllTraffic"),
-                     pointer=pointer or env("ENDPOINT_MODEL_POINTER", ""))
+    slot = ModelSlot(
+        model_url=model_url or env("ENDPOINT_MODEL_URL", ""),
+        variant=variant or env("ENDPOINT_VARIANT", "AllTraffic"),
+        pointer=pointer or env("ENDPOINT_MODEL_POINTER", ""),
+    )
     app = Flask("endpoint")
     app.config.update(ENDPOINT_NAME=endpoint_name)
     app.extensions["model_slot"] = slot
@@ -110,8 +130,9 @@ def create_app(*, model_url: str | None = None, endpoint_name: str | None = None
         if not body:
             return _text(204)
         try:
-            answer, content_type = slot.predict(body, request.headers.get("Content-Type", ""),
-                                                request.headers.get("Accept", ""))
+            answer, content_type = slot.predict(
+                body, request.headers.get("Content-Type", ""), request.headers.get("Accept", "")
+            )
         except ContainerError as exc:
             return _text(exc.status, exc.message)
         return Response(answer, status=200, content_type=content_type)
@@ -128,8 +149,9 @@ def create_app(*, model_url: str | None = None, endpoint_name: str | None = None
         if not body:
             return Response(b"", status=200, content_type="text/csv", headers=headers)
         try:
-            answer, content_type = slot.predict(body, request.headers.get("Content-Type", ""),
-                                                request.headers.get("Accept", ""))
+            answer, content_type = slot.predict(
+                body, request.headers.get("Content-Type", ""), request.headers.get("Accept", "")
+            )
         except ContainerError as exc:
             return model_error(exc.status, exc.message, endpoint_name)
         return Response(answer, status=200, content_type=content_type, headers=headers)

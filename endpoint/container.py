@@ -54,22 +54,30 @@ def parse_rows(body: bytes, content_type: str) -> np.ndarray:
     if kind == "text/csv":
         try:
             text = body.decode("utf-8").strip()
-            rows = [[float(v) if v.strip() else math.nan for v in line.split(",")]
-                    for line in text.splitlines() if line.strip()]
+            rows = [
+                [float(v) if v.strip() else math.nan for v in line.split(",")]
+                for line in text.splitlines()
+                if line.strip()
+            ]
         except (UnicodeDecodeError, ValueError) as exc:
             raise ContainerError(415, f"Loading csv data failed: {exc}") from exc
     elif kind == "application/json":
         try:
             payload = json.loads(body)
             instances = payload["instances"] if isinstance(payload, dict) else payload
-            rows = [[math.nan if v is None else float(v)
-                     for v in (item["features"] if isinstance(item, dict) else item)]
-                    for item in instances]
+            rows = [
+                [
+                    math.nan if v is None else float(v)
+                    for v in (item["features"] if isinstance(item, dict) else item)
+                ]
+                for item in instances
+            ]
         except (ValueError, KeyError, TypeError) as exc:
             raise ContainerError(415, f"Loading json data failed: {exc}") from exc
     else:
-        raise ContainerError(415, f"Content type {content_type or '(none)'} is not supported; "
-                                  "use text/csv or application/json")
+        raise ContainerError(
+            415, f"Content type {content_type or '(none)'} is not supported; use text/csv or application/json"
+        )
     if len({len(r) for r in rows}) > 1:
         raise ContainerError(415, "rows have different numbers of values")
     return np.asarray(rows, dtype=np.float32)
@@ -81,11 +89,15 @@ def encode_predictions(preds: np.ndarray, accept: str) -> tuple[bytes, str]:
         if preds.ndim == 1:
             items: list[dict[str, Any]] = [{"score": float(p)} for p in preds]
         else:
-            items = [{"predicted_label": int(np.argmax(p)), "probabilities": [float(x) for x in p]}
-                     for p in preds]
+            items = [
+                {"predicted_label": int(np.argmax(p)), "probabilities": [float(x) for x in p]} for p in preds
+            ]
         return json.dumps({"predictions": items}).encode(), "application/json"
-    lines = ([repr(float(p)) for p in preds] if preds.ndim == 1
-             else [",".join(repr(float(x)) for x in p) for p in preds])
+    lines = (
+        [repr(float(p)) for p in preds]
+        if preds.ndim == 1
+        else [",".join(repr(float(x)) for x in p) for p in preds]
+    )
     return ("\n".join(lines) + "\n").encode(), "text/csv"
 
 
@@ -94,8 +106,7 @@ def accepted_format(accept: str) -> str:
     if accept in ("", "*/*"):
         return "text/csv"
     if accept not in FORMATS:
-        raise ContainerError(406, f"Accept type {accept} is not supported; use text/csv or "
-                                  "application/json")
+        raise ContainerError(406, f"Accept type {accept} is not supported; use text/csv or application/json")
     return accept
 
 
@@ -163,9 +174,12 @@ class ModelSlot:
             if booster is None:
                 raise ContainerError(500, self.load_error)
             if rows.shape[1] != booster.num_features():
-                raise ContainerError(400, f"Feature size of inference data {rows.shape[1]} is not "
-                                          f"consistent with feature size of trained model "
-                                          f"{booster.num_features()}")
+                raise ContainerError(
+                    400,
+                    f"Feature size of inference data {rows.shape[1]} is not "
+                    f"consistent with feature size of trained model "
+                    f"{booster.num_features()}",
+                )
             try:
                 preds = booster.inplace_predict(rows, validate_features=False)
             except xgb.core.XGBoostError as exc:

@@ -19,8 +19,7 @@ class StatusHistoryInline(admin.TabularInline):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["version", "status", "schema_name", "training_rows", "created_at",
-                    "activated_at"]
+    list_display = ["version", "status", "schema_name", "training_rows", "created_at", "activated_at"]
     list_filter = ["status", "schema_name"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
     inlines = [StatusHistoryInline]
@@ -42,14 +41,31 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(HistoryImport)
 class HistoryImportAdmin(_ReadOnly):
-    list_display = ["created_at", "file_name", "label_kind", "rows_read", "rows_imported",
-                    "rows_already_imported", "rows_rejected"]
+    list_display = [
+        "created_at",
+        "file_name",
+        "label_kind",
+        "rows_read",
+        "rows_imported",
+        "rows_already_imported",
+        "rows_rejected",
+    ]
 
 
 @admin.register(RescoreRun)
 class RescoreRunAdmin(_ReadOnly):
-    list_display = ["pk", "model_version", "mode", "status", "total", "processed", "changed",
-                    "routed_to_review", "created_at", "finished_at"]
+    list_display = [
+        "pk",
+        "model_version",
+        "mode",
+        "status",
+        "total",
+        "processed",
+        "changed",
+        "routed_to_review",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "mode"]
 
 

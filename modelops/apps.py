@@ -17,6 +17,12 @@ class ModelopsConfig(AppConfig):
         from outbox.jobs import JobKind, register_job
 
         register_job(JobKind(model=TrainingRun, publish=publish_training))
-        register_job(JobKind(model=RescoreChunk, publish=publish_chunk,
-                             publishable=Q(run__mode=RescoreMode.CELERY,
-                                           run__status__in=[RunStatus.PENDING, RunStatus.RUNNING])))
+        register_job(
+            JobKind(
+                model=RescoreChunk,
+                publish=publish_chunk,
+                publishable=Q(
+                    run__mode=RescoreMode.CELERY, run__status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+                ),
+            )
+        )

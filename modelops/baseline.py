@@ -29,22 +29,45 @@ def _pipeline(n_features: int, choice_columns: list[int]) -> Pipeline:
     numeric = [i for i in range(n_features) if i not in set(choice_columns)]
     transformers: list[Any] = []
     if numeric:
-        transformers.append(("numbers", make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            StandardScaler()), numeric))
+        transformers.append(
+            (
+                "numbers",
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                    StandardScaler(),
+                ),
+                numeric,
+            )
+        )
     if choice_columns:
-        transformers.append(("choices", make_pipeline(
-            SimpleImputer(strategy="constant", fill_value=-1.0),
-            OneHotEncoder(handle_unknown="ignore")), choice_columns))
-    return Pipeline([
-        ("encode", ColumnTransformer(transformers)),
-        ("model", LogisticRegression(C=1.0, max_iter=2000)),
-    ])
+        transformers.append(
+            (
+                "choices",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=-1.0),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                choice_columns,
+            )
+        )
+    return Pipeline(
+        [
+            ("encode", ColumnTransformer(transformers)),
+            ("model", LogisticRegression(C=1.0, max_iter=2000)),
+        ]
+    )
 
 
-def baseline_metrics(matrix: np.ndarray, labels: np.ndarray, split: Split, *, target: str,
-                     thresholds: dict[str, float], class_weights: list[float] | None,
-                     choice_columns: list[int]) -> dict[str, Any]:
+def baseline_metrics(
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    *,
+    target: str,
+    thresholds: dict[str, float],
+    class_weights: list[float] | None,
+    choice_columns: list[int],
+) -> dict[str, Any]:
     labels = np.asarray(labels, dtype=np.int32)
     train = np.concatenate([split.train, split.valid])  # no early stopping to feed
     pipeline = _pipeline(matrix.shape[1], choice_columns)

@@ -74,8 +74,10 @@ def assemble_training_set(schema: ApplicationSchema, *, target: str = "auto") ->
     rows = labelled + history
     if target == Target.TIERS and binary_history:
         rows = [row for row in rows if row[3]]
-        notes.append(f"{binary_history:,} history rows with a binary outcome left out: "
-                     "an outcome cannot become a tier (train with --target binary to use them)")
+        notes.append(
+            f"{binary_history:,} history rows with a binary outcome left out: "
+            "an outcome cannot become a tier (train with --target binary to use them)"
+        )
     rows.sort(key=lambda row: (row[0], row[1]))  # time, then a stable key: same data, same order
     if target == Target.BINARY:
         adverse_tiers = set(settings.LIFECYCLE_ADVERSE_TIERS)
@@ -90,8 +92,10 @@ def assemble_training_set(schema: ApplicationSchema, *, target: str = "auto") ->
         labels=np.asarray(labels, dtype=np.int32),
         times=np.asarray([row[0] for row in rows], dtype=np.float64),
         target=target,
-        counts={"auditor labels": len(labelled),
-                "history rows": len(rows) - sum(1 for r in rows if r[1].startswith("a:"))},
+        counts={
+            "auditor labels": len(labelled),
+            "history rows": len(rows) - sum(1 for r in rows if r[1].startswith("a:")),
+        },
         notes=notes,
         row_keys_hash=digest,
     )
@@ -109,5 +113,6 @@ def check_trainable(data: TrainingSet, minimum: int) -> None:
     missing = [str(i) for i, n in enumerate(present) if n < 2]
     if missing:
         names: Any = ["not adverse", "adverse"] if data.target == Target.BINARY else list(TIERS)
-        raise NotEnoughData("every class needs examples; too few of: "
-                            + ", ".join(names[int(i)] for i in missing))
+        raise NotEnoughData(
+            "every class needs examples; too few of: " + ", ".join(names[int(i)] for i in missing)
+        )

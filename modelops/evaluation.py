@@ -52,14 +52,21 @@ def calibration(truth: np.ndarray, predicted: np.ndarray, *, bins: int = CALIBRA
         mean_predicted = float(predicted[inside].mean())
         observed = float(truth[inside].mean())
         gap += count * abs(mean_predicted - observed)
-        table.append({"from": round(float(edges[b]), 2), "to": round(float(edges[b + 1]), 2),
-                      "rows": count, "predicted": round(mean_predicted, 4),
-                      "observed": round(observed, 4)})
+        table.append(
+            {
+                "from": round(float(edges[b]), 2),
+                "to": round(float(edges[b + 1]), 2),
+                "rows": count,
+                "predicted": round(mean_predicted, 4),
+                "observed": round(observed, 4),
+            }
+        )
     return {"bins": table, "expected_calibration_error": round(gap / max(len(truth), 1), 4)}
 
 
-def evaluate(labels: np.ndarray, probs: np.ndarray, thresholds: dict[str, float], *,
-             target: str = Target.TIERS) -> dict[str, Any]:
+def evaluate(
+    labels: np.ndarray, probs: np.ndarray, thresholds: dict[str, float], *, target: str = Target.TIERS
+) -> dict[str, Any]:
     """Every figure of the report for one model on one set of rows.
 
     `probs` are the model's own probabilities (3 columns for tiers, P(adverse) for binary).
@@ -76,27 +83,33 @@ def evaluate(labels: np.ndarray, probs: np.ndarray, thresholds: dict[str, float]
         "target": Target.TIERS.value,
         "rows": len(labels),
         "roc_auc_high_vs_rest": _auc((labels == 2).astype(int), probs[:, 2]),
-        "roc_auc_per_tier": {tier: _auc((labels == i).astype(int), probs[:, i])
-                             for i, tier in enumerate(TIERS)},
+        "roc_auc_per_tier": {
+            tier: _auc((labels == i).astype(int), probs[:, i]) for i, tier in enumerate(TIERS)
+        },
         "log_loss": float(log_loss(labels, _normalised(probs), labels=[0, 1, 2])),
         "accuracy": float(accuracy_score(labels, predicted)),
-        "per_tier": {tier: {"precision": round(float(precision[i]), 4),
-                            "recall": round(float(recall[i]), 4), "rows": int(support[i])}
-                     for i, tier in enumerate(TIERS)},
+        "per_tier": {
+            tier: {
+                "precision": round(float(precision[i]), 4),
+                "recall": round(float(recall[i]), 4),
+                "rows": int(support[i]),
+            }
+            for i, tier in enumerate(TIERS)
+        },
         "confusion_matrix": confusion_matrix(labels, predicted, labels=[0, 1, 2]).tolist(),
         "calibration": {
             "high": calibration((labels == 2).astype(float), probs[:, 2]),
             "expected_calibration_error_per_tier": {
-                tier: calibration((labels == i).astype(float), probs[:, i])[
-                    "expected_calibration_error"]
+                tier: calibration((labels == i).astype(float), probs[:, i])["expected_calibration_error"]
                 for i, tier in enumerate(TIERS)
             },
         },
     }
 
 
-def _evaluate_binary(adverse: np.ndarray, p_adverse: np.ndarray,
-                     thresholds: dict[str, float]) -> dict[str, Any]:
+def _evaluate_binary(
+    adverse: np.ndarray, p_adverse: np.ndarray, thresholds: dict[str, float]
+) -> dict[str, Any]:
     layout = np.column_stack([1 - p_adverse, np.zeros_like(p_adverse), p_adverse])
     tiers = tiers_from_probabilities(layout, thresholds)
     per_tier = {}
@@ -127,8 +140,7 @@ def _evaluate_binary(adverse: np.ndarray, p_adverse: np.ndarray,
         "per_tier": per_tier,
         "flagged": flags,
         # Rows: not adverse, adverse; columns: assigned tier low, medium, high.
-        "confusion_matrix": [[int(((adverse == a) & (tiers == t)).sum()) for t in range(3)]
-                             for a in (0, 1)],
+        "confusion_matrix": [[int(((adverse == a) & (tiers == t)).sum()) for t in range(3)] for a in (0, 1)],
         "calibration": {"adverse": calibration(adverse.astype(float), p_adverse)},
     }
 
@@ -138,5 +150,6 @@ def headline(metrics: dict[str, Any]) -> str:
     auc = metrics.get("roc_auc_high_vs_rest")
     what = "adverse vs rest" if metrics.get("target") == Target.BINARY else "high vs rest"
     auc_text = f"{auc:.3f}" if auc is not None else "n/a"
-    return (f"ROC AUC {what} {auc_text}, log loss {metrics['log_loss']:.3f}, "
-            f"accuracy {metrics['accuracy']:.3f}")
+    return (
+        f"ROC AUC {what} {auc_text}, log loss {metrics['log_loss']:.3f}, accuracy {metrics['accuracy']:.3f}"
+    )

@@ -58,7 +58,8 @@ def history_schema(schema: ApplicationSchema) -> ApplicationSchema:
             needed |= set(derived.inputs)
     fields = tuple(
         f if f.name in needed else dataclasses.replace(f, required=False, must_be_true=False)
-        for f in schema.fields if not f.pii
+        for f in schema.fields
+        if not f.pii
     )
     return dataclasses.replace(schema, fields=fields)
 
@@ -97,46 +98,70 @@ def _label_kind(kind: str, adverse_value: str | None) -> str:
 
 
 def history_import(
-    *, schema: ApplicationSchema, path: Path, label_column: str = "label", date_column: str = "decided_at",
-    label_kind: str = "auto", adverse_value: str | None = None, good_value: str | None = None,
-    id_column: str | None = None, rejects_path: Path | None = None, imported_by: str = "",
+    *,
+    schema: ApplicationSchema,
+    path: Path,
+    label_column: str = "label",
+    date_column: str = "decided_at",
+    label_kind: str = "auto",
+    adverse_value: str | None = None,
+    good_value: str | None = None,
+    id_column: str | None = None,
+    rejects_path: Path | None = None,
+    imported_by: str = "",
 ) -> ImportReport:
     kind = _label_kind(label_kind, adverse_value)
     header, rows = _read(path)
-    for column, option in ((label_column, "--label-column"), (date_column, "--date-column"),
-                           (id_column, "--id-column")):
+    for column, option in (
+        (label_column, "--label-column"),
+        (date_column, "--date-column"),
+        (id_column, "--id-column"),
+    ):
         if column and column not in header:
-            raise HistoryFileError(f"{path.name} has no column {column!r} ({option}); "
-                                   f"its columns are: {', '.join(header)}")
+            raise HistoryFileError(
+                f"{path.name} has no column {column!r} ({option}); its columns are: {', '.join(header)}"
+            )
     labels_seen = Counter(_normal(row.get(label_column)) for row in rows)
     adverse, good = _normal(adverse_value), _normal(good_value)
     if kind == Target.BINARY:
         outcomes = {value for value in labels_seen if value}
         if adverse not in outcomes and rows:
-            raise HistoryFileError(f"no row has the adverse value {adverse_value!r} in {label_column!r}; "
-                                   f"values found: {_list(labels_seen)}")
+            raise HistoryFileError(
+                f"no row has the adverse value {adverse_value!r} in {label_column!r}; "
+                f"values found: {_list(labels_seen)}"
+            )
         if not good:
             others = outcomes - {adverse}
             if len(others) > 1:
                 raise HistoryFileError(
                     f"{label_column!r} holds more than two outcomes ({_list(labels_seen)}); "
-                    "say which one is the good outcome with --good-value")
+                    "say which one is the good outcome with --good-value"
+                )
             good = next(iter(others), "")
 
     relaxed = history_schema(schema)
     known = set(schema.by_name) | {label_column, date_column, id_column}
     report = ImportReport(
         history_import=HistoryImport(
-            file_name=str(path), schema_name=schema.name, label_column=label_column, label_kind=kind,
-            adverse_value=adverse_value or "", imported_by=imported_by, rows_read=len(rows)),
+            file_name=str(path),
+            schema_name=schema.name,
+            label_column=label_column,
+            label_kind=kind,
+            adverse_value=adverse_value or "",
+            imported_by=imported_by,
+            rows_read=len(rows),
+        ),
         ignored_columns=[c for c in header if c not in known],
         label_values=dict(labels_seen),
     )
     valid: list[HistoricalApplication] = []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         reasons: list[str] = []
-        answers = {name: value for name, value in row.items()
-                   if name in relaxed.by_name and value is not None and value.strip() != ""}
+        answers = {
+            name: value
+            for name, value in row.items()
+            if name in relaxed.by_name and value is not None and value.strip() != ""
+        }
         try:
             clean = validate_answers(relaxed, answers)
         except ApplicationInvalid as exc:
@@ -157,19 +182,31 @@ def history_import(
         elif value == good:
             is_adverse = False
         else:
-            reasons.append(f"{label_column}: {row.get(label_column)!r} is neither "
-                           f"{adverse_value!r} (adverse) nor {good!r}")
+            reasons.append(
+                f"{label_column}: {row.get(label_column)!r} is neither "
+                f"{adverse_value!r} (adverse) nor {good!r}"
+            )
         if reasons:
             report.rejected.append(Rejected(line, row, reasons))
             continue
         external = (row.get(id_column) or "").strip() if id_column else ""
-        key_source = f"id:{external}" if external else json.dumps(
-            {"answers": clean, "label": value, "at": when.isoformat()}, sort_keys=True)
-        valid.append(HistoricalApplication(
-            schema_name=schema.name, row_key=hashlib.sha256(key_source.encode()).hexdigest(),
-            answers=clean, label_kind=kind, tier=tier, adverse=is_adverse,
-            outcome=value, occurred_at=when,
-        ))
+        key_source = (
+            f"id:{external}"
+            if external
+            else json.dumps({"answers": clean, "label": value, "at": when.isoformat()}, sort_keys=True)
+        )
+        valid.append(
+            HistoricalApplication(
+                schema_name=schema.name,
+                row_key=hashlib.sha256(key_source.encode()).hexdigest(),
+                answers=clean,
+                label_kind=kind,
+                tier=tier,
+                adverse=is_adverse,
+                outcome=value,
+                occurred_at=when,
+            )
+        )
     _store(report, valid)
     if report.rejected:
         target = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
@@ -186,9 +223,11 @@ def _store(report: ImportReport, valid: list[HistoricalApplication]) -> None:
         keys = list(unique)
         schema_name = report.history_import.schema_name
         for start in range(0, len(keys), 5000):
-            existing |= set(HistoricalApplication.objects.filter(
-                schema_name=schema_name, row_key__in=keys[start:start + 5000]
-            ).values_list("row_key", flat=True))
+            existing |= set(
+                HistoricalApplication.objects.filter(
+                    schema_name=schema_name, row_key__in=keys[start : start + 5000]
+                ).values_list("row_key", flat=True)
+            )
         new = [row for key, row in unique.items() if key not in existing]
         record = report.history_import
         record.rows_imported = len(new)

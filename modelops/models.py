@@ -14,9 +14,7 @@ from scoring.models import ModelStatus, ModelVersion, Target, Tier
 class ModelStatusChange(models.Model):
     """Each step of a model version's life: who moved it, when, and why."""
 
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.CASCADE, related_name="status_history"
-    )
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="status_history")
     from_status = models.CharField(max_length=12, choices=ModelStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=ModelStatus.choices)
     actor = models.ForeignKey(
@@ -78,9 +76,7 @@ class HistoricalApplication(models.Model):
 
     class Meta:
         db_table = "scoring_historicalapplication"
-        constraints = [
-            models.UniqueConstraint(fields=["schema_name", "row_key"], name="history_row_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["schema_name", "row_key"], name="history_row_once")]
 
     def __str__(self) -> str:
         return f"history row {self.pk} ({self.tier or self.outcome})"

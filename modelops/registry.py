@@ -40,8 +40,12 @@ def library_versions() -> dict[str, str]:
 def code_version() -> str:
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=settings.BASE_DIR, capture_output=True,
-            text=True, timeout=5, check=False,
+            ["git", "rev-parse", "HEAD"],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -53,8 +57,12 @@ def default_review_policy() -> dict[str, Any]:
 
 
 def model_version_register(
-    *, trained: TrainedModel, schema: ApplicationSchema, training_source: str,
-    trained_by: Any = None, review_policy: dict[str, Any] | None = None,
+    *,
+    trained: TrainedModel,
+    schema: ApplicationSchema,
+    training_source: str,
+    trained_by: Any = None,
+    review_policy: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Store the artifact and create a candidate version holding its lineage and metrics."""
     for _ in range(5):
@@ -65,8 +73,7 @@ def model_version_register(
             "feature_names": list(schema.feature_names),
             "feature_spec_hash": schema.feature_spec_hash,
             "target": trained.target,
-            "class_labels": ["not_adverse", "adverse"] if trained.target == Target.BINARY
-            else list(TIERS),
+            "class_labels": ["not_adverse", "adverse"] if trained.target == Target.BINARY else list(TIERS),
             "params": trained.params,
             "thresholds": trained.thresholds,
             "review_policy": review_policy or default_review_policy(),
@@ -78,18 +85,24 @@ def model_version_register(
             "code_version": code_version(),
         }
         artifact_uri = save_artifacts(
-            base_url=settings.MODEL_STORAGE_URL, version=version, booster=trained.booster,
+            base_url=settings.MODEL_STORAGE_URL,
+            version=version,
+            booster=trained.booster,
             metadata={"version": version, **fields},
         )
         try:
             with transaction.atomic():
                 model = ModelVersion.objects.create(
-                    version=version, artifact_uri=artifact_uri,
-                    trained_by=trained_by if getattr(trained_by, "pk", None) else None, **fields,
+                    version=version,
+                    artifact_uri=artifact_uri,
+                    trained_by=trained_by if getattr(trained_by, "pk", None) else None,
+                    **fields,
                 )
                 ModelStatusChange.objects.create(
-                    model_version=model, to_status=ModelStatus.CANDIDATE,
-                    actor=model.trained_by, note=f"trained on {training_source}",
+                    model_version=model,
+                    to_status=ModelStatus.CANDIDATE,
+                    actor=model.trained_by,
+                    note=f"trained on {training_source}",
                 )
                 _trail(model, "model.register", model.trained_by, "", f"trained on {training_source}")
             return model
@@ -98,22 +111,29 @@ def model_version_register(
     raise RuntimeError("could not allocate a model version number")
 
 
-def _trail(model: ModelVersion, action: str, actor: Any, before_status: str, note: str,
-           **extra: Any) -> None:
+def _trail(model: ModelVersion, action: str, actor: Any, before_status: str, note: str, **extra: Any) -> None:
     trail_record(
-        action=action, object_type="model_version", object_id=model.version, actor=actor,
+        action=action,
+        object_type="model_version",
+        object_id=model.version,
+        actor=actor,
         before={"status": before_status} if before_status else {},
-        after={"status": model.status, "version": model.version, **extra}, note=note,
+        after={"status": model.status, "version": model.version, **extra},
+        note=note,
     )
 
 
-def _move(model: ModelVersion, to_status: str, actor: Any, note: str, *, action: str = "",
-          **changes: Any) -> None:
+def _move(
+    model: ModelVersion, to_status: str, actor: Any, note: str, *, action: str = "", **changes: Any
+) -> None:
     """One status step: the history row, the audit trail entry, the change itself."""
     before = model.status
     ModelStatusChange.objects.create(
-        model_version=model, from_status=model.status, to_status=to_status,
-        actor=actor if getattr(actor, "pk", None) else None, note=note,
+        model_version=model,
+        from_status=model.status,
+        to_status=to_status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        note=note,
     )
     model.status = to_status
     for name, value in changes.items():
@@ -131,10 +151,22 @@ def model_version_bootstrap(*, model: ModelVersion, note: str) -> ModelVersion:
         if ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).exists():
             raise NoUsableModel("a model is already active; replace it through approval")
         model = ModelVersion.objects.select_for_update().get(pk=model.pk)
-        _move(model, ModelStatus.APPROVED, None, f"bootstrap: {note}", action="model.approve",
-              approved_at=timezone.now())
-        _move(model, ModelStatus.ACTIVE, None, f"bootstrap: {note}", action="model.activate",
-              activated_at=timezone.now())
+        _move(
+            model,
+            ModelStatus.APPROVED,
+            None,
+            f"bootstrap: {note}",
+            action="model.approve",
+            approved_at=timezone.now(),
+        )
+        _move(
+            model,
+            ModelStatus.ACTIVE,
+            None,
+            f"bootstrap: {note}",
+            action="model.activate",
+            activated_at=timezone.now(),
+        )
     return model
 
 
@@ -162,16 +194,26 @@ def model_version_approve(*, model: ModelVersion, actor: Any, note: str = "") ->
             raise LifecycleError(f"v{model.version} is {model.status}; only a candidate can be approved")
         if not can_approve_model(actor, model):
             if has_role(actor, Role.APPROVER):
-                raise LifecycleError(f"{_name(actor)} trained v{model.version} and may not also approve "
-                                     "it: a second approver must")
+                raise LifecycleError(
+                    f"{_name(actor)} trained v{model.version} and may not also approve "
+                    "it: a second approver must"
+                )
             raise LifecycleError(f"{_name(actor)} may not approve models (approver role needed)")
-        _move(model, ModelStatus.APPROVED, actor, note or "approved", action="model.approve",
-              approved_by=actor, approved_at=timezone.now())
+        _move(
+            model,
+            ModelStatus.APPROVED,
+            actor,
+            note or "approved",
+            action="model.approve",
+            approved_by=actor,
+            approved_at=timezone.now(),
+        )
     return model
 
 
-def model_version_activate(*, model: ModelVersion, actor: Any, note: str = "",
-                           action: str = "model.activate") -> ModelVersion:
+def model_version_activate(
+    *, model: ModelVersion, actor: Any, note: str = "", action: str = "model.activate"
+) -> ModelVersion:
     """approved (or a retired model that was approved before) → active; the active one retires."""
     from accounts.access import can_activate_model
 
@@ -186,20 +228,39 @@ def model_version_activate(*, model: ModelVersion, actor: Any, note: str = "",
         if model.status == ModelStatus.CANDIDATE or model.approved_at is None:
             raise LifecycleError(f"v{model.version} is not approved; approve it first")
         if model.feature_spec_hash != schema.feature_spec_hash:
-            raise LifecycleError(f"v{model.version} was trained for other features (schema "
-                                 f"{model.schema_name}); it cannot score {schema.name} applications")
+            raise LifecycleError(
+                f"v{model.version} was trained for other features (schema "
+                f"{model.schema_name}); it cannot score {schema.name} applications"
+            )
         if current is not None:
-            _move(current, ModelStatus.RETIRED, actor, f"replaced by v{model.version}",
-                  action="model.retire", retired_at=timezone.now(), shadow=False)
-        _move(model, ModelStatus.ACTIVE, actor, note or "activated", action=action,
-              activated_at=timezone.now(), shadow=False)
+            _move(
+                current,
+                ModelStatus.RETIRED,
+                actor,
+                f"replaced by v{model.version}",
+                action="model.retire",
+                retired_at=timezone.now(),
+                shadow=False,
+            )
+        _move(
+            model,
+            ModelStatus.ACTIVE,
+            actor,
+            note or "activated",
+            action=action,
+            activated_at=timezone.now(),
+            shadow=False,
+        )
     return model
 
 
 def rollback_target() -> ModelVersion | None:
     """The version that was active before the current one (most recently activated retiree)."""
-    return (ModelVersion.objects.filter(status=ModelStatus.RETIRED, activated_at__isnull=False)
-            .order_by("-activated_at").first())
+    return (
+        ModelVersion.objects.filter(status=ModelStatus.RETIRED, activated_at__isnull=False)
+        .order_by("-activated_at")
+        .first()
+    )
 
 
 def model_version_rollback(*, actor: Any, note: str = "") -> ModelVersion:
@@ -207,8 +268,12 @@ def model_version_rollback(*, actor: Any, note: str = "") -> ModelVersion:
     previous = rollback_target()
     if previous is None:
         raise LifecycleError("no earlier active version to roll back to")
-    return model_version_activate(model=previous, actor=actor, action="model.rollback",
-                                  note=note or "rolled back to the previous active version")
+    return model_version_activate(
+        model=previous,
+        actor=actor,
+        action="model.rollback",
+        note=note or "rolled back to the previous active version",
+    )
 
 
 def model_version_retire(*, model: ModelVersion, actor: Any, note: str = "") -> ModelVersion:
@@ -221,10 +286,18 @@ def model_version_retire(*, model: ModelVersion, actor: Any, note: str = "") -> 
     with transaction.atomic():
         model = _locked(model)
         if model.status not in (ModelStatus.CANDIDATE, ModelStatus.APPROVED):
-            raise LifecycleError(f"v{model.version} is {model.status}; activate another version to "
-                                 "replace an active one")
-        _move(model, ModelStatus.RETIRED, actor, note or "retired", action="model.retire",
-              retired_at=timezone.now(), shadow=False)
+            raise LifecycleError(
+                f"v{model.version} is {model.status}; activate another version to replace an active one"
+            )
+        _move(
+            model,
+            ModelStatus.RETIRED,
+            actor,
+            note or "retired",
+            action="model.retire",
+            retired_at=timezone.now(),
+            shadow=False,
+        )
     return model
 
 
@@ -237,14 +310,22 @@ def model_version_set_shadow(*, model: ModelVersion, actor: Any, enabled: bool) 
     with transaction.atomic():
         model = _locked(model)
         if enabled and model.status not in (ModelStatus.CANDIDATE, ModelStatus.APPROVED):
-            raise LifecycleError(f"v{model.version} is {model.status}; only a candidate or an approved "
-                                 "version can run in shadow")
+            raise LifecycleError(
+                f"v{model.version} is {model.status}; only a candidate or an approved "
+                "version can run in shadow"
+            )
         if enabled and model.feature_spec_hash != get_schema().feature_spec_hash:
             raise LifecycleError(f"v{model.version} was trained for other features")
         if model.shadow == enabled:
             return model
         model.shadow = enabled
         model.save(update_fields=["shadow"])
-        _trail(model, "model.shadow", actor, model.status,
-               "shadow scoring on" if enabled else "shadow scoring off", shadow=enabled)
+        _trail(
+            model,
+            "model.shadow",
+            actor,
+            model.status,
+            "shadow scoring on" if enabled else "shadow scoring off",
+            shadow=enabled,
+        )
     return model

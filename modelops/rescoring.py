@@ -67,15 +67,22 @@ def _filtered(filters: dict[str, Any]) -> QuerySet[Application]:
     if filters.get("until"):
         query = query.filter(created_at__lt=filters["until"])
     if filters.get("scored_by_version"):
-        query = query.filter(decisions__is_current=True,
-                             decisions__model_version__version=filters["scored_by_version"])
+        query = query.filter(
+            decisions__is_current=True, decisions__model_version__version=filters["scored_by_version"]
+        )
     return query
 
 
-def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] | None = None,
-                  started_by: Any = None, chunk_size: int | None = None,
-                  approximate_reasons: bool = False, dispatch: bool = True,
-                  mode: str = "celery") -> RescoreRun:
+def rescore_start(
+    *,
+    model_version: int | None = None,
+    filters: dict[str, Any] | None = None,
+    started_by: Any = None,
+    chunk_size: int | None = None,
+    approximate_reasons: bool = False,
+    dispatch: bool = True,
+    mode: str = "celery",
+) -> RescoreRun:
     """Plan a run: its chunks (id ranges of the filtered open applications), then hand them
     to Celery workers as a group once committed (dispatch=False: the caller runs them)."""
     from celery import group
@@ -99,25 +106,39 @@ def rescore_start(*, model_version: int | None = None, filters: dict[str, Any] |
     ids = list(_filtered(filters).order_by("pk").values_list("pk", flat=True).distinct())
     with transaction.atomic():
         run = RescoreRun.objects.create(
-            model_version=model, filters=_jsonable(filters), chunk_size=size, total=len(ids), mode=mode,
+            model_version=model,
+            filters=_jsonable(filters),
+            chunk_size=size,
+            total=len(ids),
+            mode=mode,
             explanation_method="approximate" if approximate_reasons else "exact",
             started_by=started_by if getattr(started_by, "pk", None) else None,
             status=RunStatus.PENDING if ids else RunStatus.FINISHED,
             finished_at=None if ids else timezone.now(),
         )
         chunks = RescoreChunk.objects.bulk_create(
-            RescoreChunk(run=run, seq=i, first_id=ids[start], last_id=ids[min(start + size, len(ids)) - 1],
-                         size=min(size, len(ids) - start))
+            RescoreChunk(
+                run=run,
+                seq=i,
+                first_id=ids[start],
+                last_id=ids[min(start + size, len(ids)) - 1],
+                size=min(size, len(ids) - start),
+            )
             for i, start in enumerate(range(0, len(ids), size))
         )
-        trail_record(action="model.rescore", object_type="rescore_run", object_id=run.pk,
-                     actor=started_by, after={"model_version": model.version, "applications": len(ids),
-                                              "filters": run.filters})
+        trail_record(
+            action="model.rescore",
+            object_type="rescore_run",
+            object_id=run.pk,
+            actor=started_by,
+            after={"model_version": model.version, "applications": len(ids), "filters": run.filters},
+        )
         if dispatch and chunks and mode == RescoreMode.CELERY:
             chunk_ids = [c.pk for c in chunks]
             # robust: with the broker down the chunks stay pending for the job re-drive.
-            transaction.on_commit(lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async(),
-                                  robust=True)
+            transaction.on_commit(
+                lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async(), robust=True
+            )
     return run
 
 
@@ -145,7 +166,7 @@ class ChunkRows:
     decision_ids: np.ndarray
     old_tiers: np.ndarray
     old_probs: np.ndarray  # (n, 3)
-    statuses: np.ndarray   # 0 scored, 1 in review
+    statuses: np.ndarray  # 0 scored, 1 in review
 
 
 def rescore_chunk_execute(*, chunk_id: int) -> int:
@@ -170,24 +191,33 @@ def rescore_chunk_execute(*, chunk_id: int) -> int:
             _fail(chunk, f"{type(exc).__name__}: {exc}")
         return 0
     _close_if_last(run)
-    logger.info("rescore run %s chunk %s: %d rows, %d changed, %d routed", run.pk, chunk.seq,
-                chunk.size, changed, routed)
+    logger.info(
+        "rescore run %s chunk %s: %d rows, %d changed, %d routed",
+        run.pk,
+        chunk.seq,
+        chunk.size,
+        changed,
+        routed,
+    )
     return changed
 
 
 def _fail(chunk: RescoreChunk, error: str) -> None:
     with transaction.atomic():
-        RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.FAILED, error=error[:2000],
-                                                        claim=None, lease_expires_at=None)
+        RescoreChunk.objects.filter(pk=chunk.pk).update(
+            status=RunStatus.FAILED, error=error[:2000], claim=None, lease_expires_at=None
+        )
         RescoreRun.objects.filter(pk=chunk.run_id).exclude(status=RunStatus.FAILED).update(
-            status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now())
+            status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+        )
 
 
 def _close_if_last(run: RescoreRun) -> None:
     unfinished = RescoreChunk.objects.filter(run=run).exclude(status=RunStatus.FINISHED).exists()
     if not unfinished:
         RescoreRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FINISHED, finished_at=timezone.now())
+            status=RunStatus.FINISHED, finished_at=timezone.now()
+        )
 
 
 def _rescore(chunk: RescoreChunk, run: RescoreRun) -> tuple[int, int]:
@@ -202,8 +232,9 @@ def _rescore(chunk: RescoreChunk, run: RescoreRun) -> tuple[int, int]:
     return apply_scores(chunk, run, rows, probs, scorer.last_source)
 
 
-def apply_scores(chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: np.ndarray,
-                 source: str) -> tuple[int, int]:
+def apply_scores(
+    chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: np.ndarray, source: str
+) -> tuple[int, int]:
     """Compare new probabilities (tier layout) with the current decisions and write what
     changed. Shared by the Celery chunks and the collection of a SageMaker batch transform."""
     schema = get_schema()
@@ -220,26 +251,40 @@ def apply_scores(chunk: RescoreChunk, run: RescoreRun, rows: ChunkRows, probs: n
             snapshot = feature_snapshot(schema, rows.matrix[i])
             tier = TIERS[int(tiers[i])]
             to_review, why = review_route(rows.ids[i], tier, model.review_policy)
-            decisions.append(Decision(
-                application_id=rows.ids[i], model_version=model, tier=tier,
-                prob_low=float(probs[i][0]), prob_medium=float(probs[i][1]), prob_high=float(probs[i][2]),
-                reasons=top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS),
-                explanation_method=run.explanation_method, feature_snapshot=snapshot,
-                routed_to_review=to_review, routing_reason=why, rescore_run=run,
-                scorer=source[:120],
-            ))
+            decisions.append(
+                Decision(
+                    application_id=rows.ids[i],
+                    model_version=model,
+                    tier=tier,
+                    prob_low=float(probs[i][0]),
+                    prob_medium=float(probs[i][1]),
+                    prob_high=float(probs[i][2]),
+                    reasons=top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS),
+                    explanation_method=run.explanation_method,
+                    feature_snapshot=snapshot,
+                    routed_to_review=to_review,
+                    routing_reason=why,
+                    rescore_run=run,
+                    scorer=source[:120],
+                )
+            )
     old_by_app = {rows.ids[i]: int(rows.decision_ids[i]) for i in changed}
     status_by_app = {rows.ids[i]: int(rows.statuses[i]) for i in changed}
     with transaction.atomic():
         written = _write(decisions, old_by_app)
         routed = application_transition(
-            application_ids=[d.application_id for d in written
-                             if d.routed_to_review and status_by_app[d.application_id] == 0],
-            from_status=Status.SCORED, to_status=Status.IN_REVIEW,
+            application_ids=[
+                d.application_id
+                for d in written
+                if d.routed_to_review and status_by_app[d.application_id] == 0
+            ],
+            from_status=Status.SCORED,
+            to_status=Status.IN_REVIEW,
             note=f"rescore run {run.pk} with v{model.version}: routed to review",
         )
-        outbox_fan_out(event="decision", items=[(str(d.application_id), {"decision_id": d.pk})
-                                                for d in written])
+        outbox_fan_out(
+            event="decision", items=[(str(d.application_id), {"decision_id": d.pk}) for d in written]
+        )
         # Review items of these applications are added or refreshed in this transaction.
         outbox_emit(DECISIONS_STORED, application_ids=[d.application_id for d in written])
         _finish_chunk(chunk, run, processed=chunk.size, changed=len(written), routed=len(routed))
@@ -253,9 +298,15 @@ def _write(decisions: list[Decision], old_by_app: dict[Any, int]) -> list[Decisi
     if not decisions:
         return []
     old_ids = [pk for pk in old_by_app.values() if pk >= 0]
-    still = dict(Decision.objects.select_for_update(of=("self",)).filter(
-        pk__in=old_ids, is_current=True, application__status__in=OPEN,
-    ).values_list("application_id", "pk"))
+    still = dict(
+        Decision.objects.select_for_update(of=("self",))
+        .filter(
+            pk__in=old_ids,
+            is_current=True,
+            application__status__in=OPEN,
+        )
+        .values_list("application_id", "pk")
+    )
     keep = [d for d in decisions if d.application_id in still]
     Decision.objects.filter(pk__in=[still[d.application_id] for d in keep]).update(is_current=False)
     if connection.vendor == "postgresql":
@@ -263,9 +314,24 @@ def _write(decisions: list[Decision], old_by_app: dict[Any, int]) -> list[Decisi
     return Decision.objects.bulk_create(keep, batch_size=2000)
 
 
-_COPY_COLUMNS = ("id", "application_id", "model_version_id", "tier", "prob_low", "prob_medium",
-                 "prob_high", "reasons", "explanation_method", "feature_snapshot", "routed_to_review",
-                 "routing_reason", "is_current", "created_at", "scorer", "rescore_run_id")
+_COPY_COLUMNS = (
+    "id",
+    "application_id",
+    "model_version_id",
+    "tier",
+    "prob_low",
+    "prob_medium",
+    "prob_high",
+    "reasons",
+    "explanation_method",
+    "feature_snapshot",
+    "routed_to_review",
+    "routing_reason",
+    "is_current",
+    "created_at",
+    "scorer",
+    "rescore_run_id",
+)
 
 
 def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
@@ -277,26 +343,52 @@ def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
     table = Decision._meta.db_table
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
-                       "FROM generate_series(1, %s)", [len(decisions)])
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+            "FROM generate_series(1, %s)",
+            [len(decisions)],
+        )
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
             for pk, d in zip(ids, decisions, strict=True):
                 d.pk, d.created_at, d.is_current = pk, now, True
-                copy.write_row((pk, d.application_id, d.model_version_id, d.tier, d.prob_low, d.prob_medium,
-                                d.prob_high, json.dumps(d.reasons), d.explanation_method,
-                                json.dumps(d.feature_snapshot), d.routed_to_review, d.routing_reason, True,
-                                now, d.scorer, d.rescore_run_id))
+                copy.write_row(
+                    (
+                        pk,
+                        d.application_id,
+                        d.model_version_id,
+                        d.tier,
+                        d.prob_low,
+                        d.prob_medium,
+                        d.prob_high,
+                        json.dumps(d.reasons),
+                        d.explanation_method,
+                        json.dumps(d.feature_snapshot),
+                        d.routed_to_review,
+                        d.routing_reason,
+                        True,
+                        now,
+                        d.scorer,
+                        d.rescore_run_id,
+                    )
+                )
     return decisions
 
 
 def _finish_chunk(chunk: RescoreChunk, run: RescoreRun, *, processed: int, changed: int, routed: int) -> None:
-    RescoreChunk.objects.filter(pk=chunk.pk).update(status=RunStatus.FINISHED, changed=changed, error="",
-                                                    claim=None, lease_expires_at=None,
-                                                    next_attempt_at=None)
+    RescoreChunk.objects.filter(pk=chunk.pk).update(
+        status=RunStatus.FINISHED,
+        changed=changed,
+        error="",
+        claim=None,
+        lease_expires_at=None,
+        next_attempt_at=None,
+    )
     RescoreRun.objects.filter(pk=run.pk).update(
-        processed=F("processed") + processed, changed=F("changed") + changed,
-        routed_to_review=F("routed_to_review") + routed)
+        processed=F("processed") + processed,
+        changed=F("changed") + changed,
+        routed_to_review=F("routed_to_review") + routed,
+    )
 
 
 # --- reading a chunk -------------------------------------------------------------------------
@@ -314,9 +406,12 @@ def _chunk_query(run: RescoreRun, chunk: RescoreChunk) -> QuerySet[Application]:
 
 def _load_chunk_orm(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreChunk) -> ChunkRows:
     apps = list(_chunk_query(run, chunk).order_by("pk").values_list("pk", "answers", "status").distinct())
-    current = {d.application_id: d for d in Decision.objects.filter(
-        application_id__in=[a[0] for a in apps], is_current=True).only(
-        "id", "application_id", "tier", "prob_low", "prob_medium", "prob_high")}
+    current = {
+        d.application_id: d
+        for d in Decision.objects.filter(application_id__in=[a[0] for a in apps], is_current=True).only(
+            "id", "application_id", "tier", "prob_low", "prob_medium", "prob_high"
+        )
+    }
     none = Decision(id=-1, tier="low", prob_low=np.nan, prob_medium=np.nan, prob_high=np.nan)
     decisions = [current.get(a[0], none) for a in apps]
     return ChunkRows(
@@ -324,15 +419,18 @@ def _load_chunk_orm(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreCh
         matrix=build_matrix(schema, [a[1] for a in apps]),
         decision_ids=np.asarray([d.id for d in decisions], dtype=np.int64),
         old_tiers=np.asarray([TIERS.index(d.tier) for d in decisions], dtype=np.int64),
-        old_probs=np.asarray([[d.prob_low, d.prob_medium, d.prob_high] for d in decisions],
-                             dtype=np.float64).reshape(len(apps), 3),
+        old_probs=np.asarray(
+            [[d.prob_low, d.prob_medium, d.prob_high] for d in decisions], dtype=np.float64
+        ).reshape(len(apps), 3),
         statuses=np.asarray([_STATUS_CODES[a[2]] for a in apps], dtype=np.int64),
     )
 
 
 def _json_number(name: str) -> str:
-    return (f"CASE jsonb_typeof(a.answers->'{name}') WHEN 'number' THEN (a.answers->>'{name}')::float8 "
-            f"WHEN 'boolean' THEN (a.answers->>'{name}')::boolean::int::float8 END")
+    return (
+        f"CASE jsonb_typeof(a.answers->'{name}') WHEN 'number' THEN (a.answers->>'{name}')::float8 "
+        f"WHEN 'boolean' THEN (a.answers->>'{name}')::boolean::int::float8 END"
+    )
 
 
 def _quote(text: str) -> str:
@@ -350,11 +448,15 @@ def _load_chunk_copy(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreC
     fixed-width (NaN for a missing value), so the stream parses as one NumPy record array."""
     numbers = numeric_inputs(schema)
     choices = [f for f in schema.features if f.kind == "choice"]
-    columns = ["a.id", "COALESCE(d.id, -1)",
-               "COALESCE(CASE d.tier WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 END, 0)::int8",
-               "COALESCE(d.prob_low, 'NaN')", "COALESCE(d.prob_medium, 'NaN')",
-               "COALESCE(d.prob_high, 'NaN')",
-               "CASE a.status WHEN 'scored' THEN 0 ELSE 1 END::int8"]
+    columns = [
+        "a.id",
+        "COALESCE(d.id, -1)",
+        "COALESCE(CASE d.tier WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 END, 0)::int8",
+        "COALESCE(d.prob_low, 'NaN')",
+        "COALESCE(d.prob_medium, 'NaN')",
+        "COALESCE(d.prob_high, 'NaN')",
+        "CASE a.status WHEN 'scored' THEN 0 ELSE 1 END::int8",
+    ]
     columns += [f"COALESCE(({_json_number(name)}), 'NaN')::float8" for name in numbers]
     columns += [f"COALESCE(({_json_choice(f)}), 'NaN')::float8" for f in choices]
     # The run's filters, applied again: a chunk's id range also holds applications they exclude.
@@ -364,15 +466,27 @@ def _load_chunk_copy(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreC
         inner = cursor.cursor.mogrify(ids_sql, ids_params)  # Django's psycopg 3 client-side cursor
     # Every piece is ours: column expressions from the schema (names checked, values quoted),
     # table names from the models, and the id query bound by the driver.
-    sql = (f"COPY (SELECT {', '.join(columns)} FROM {Application._meta.db_table} a "  # noqa: S608
-           f"LEFT JOIN {Decision._meta.db_table} d ON d.application_id = a.id AND d.is_current "
-           f"WHERE a.id IN ({inner}) ORDER BY a.id) TO STDOUT (FORMAT BINARY)")
-    fields = [("n", ">i2"), ("l_id", ">i4"), ("id", "V16"), ("l_d", ">i4"), ("decision", ">i8"),
-              ("l_t", ">i4"), ("tier", ">i8")]
+    sql = (
+        f"COPY (SELECT {', '.join(columns)} FROM {Application._meta.db_table} a "  # noqa: S608
+        f"LEFT JOIN {Decision._meta.db_table} d ON d.application_id = a.id AND d.is_current "
+        f"WHERE a.id IN ({inner}) ORDER BY a.id) TO STDOUT (FORMAT BINARY)"
+    )
+    fields = [
+        ("n", ">i2"),
+        ("l_id", ">i4"),
+        ("id", "V16"),
+        ("l_d", ">i4"),
+        ("decision", ">i8"),
+        ("l_t", ">i4"),
+        ("tier", ">i8"),
+    ]
     fields += [(name, t) for i in range(3) for name, t in ((f"l_p{i}", ">i4"), (f"p{i}", ">f8"))]
     fields += [("l_s", ">i4"), ("status", ">i8")]
-    fields += [(name, t) for i in range(len(numbers) + len(choices))
-               for name, t in ((f"l_c{i}", ">i4"), (f"c{i}", ">f8"))]
+    fields += [
+        (name, t)
+        for i in range(len(numbers) + len(choices))
+        for name, t in ((f"l_c{i}", ">i4"), (f"c{i}", ">f8"))
+    ]
     record = np.dtype(fields)
     with connection.cursor() as cursor:
         raw_cursor = getattr(cursor, "cursor", cursor)
@@ -383,8 +497,9 @@ def _load_chunk_copy(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreC
     table = np.frombuffer(data, dtype=record, count=count, offset=header)
     by_number = {name: table[f"c{i}"].astype(np.float64) for i, name in enumerate(numbers)}
     by_choice = {f.name: table[f"c{len(numbers) + i}"].astype(np.float64) for i, f in enumerate(choices)}
-    matrix = assemble_matrix(schema, count, numeric=by_number.__getitem__,
-                             choice=lambda feature: by_choice[feature.name])
+    matrix = assemble_matrix(
+        schema, count, numeric=by_number.__getitem__, choice=lambda feature: by_choice[feature.name]
+    )
     return ChunkRows(
         ids=[uuid.UUID(bytes=bytes(v)) for v in table["id"]],
         matrix=matrix,

@@ -26,8 +26,13 @@ Progress = Callable[[int, int], None]
 
 
 def model_train_from_labels(
-    *, trained_by: Any = None, progress: Progress | None = None, seed: int = 7,
-    target: str = "auto", search: bool = False, on_stage: Callable[[str], None] | None = None,
+    *,
+    trained_by: Any = None,
+    progress: Progress | None = None,
+    seed: int = 7,
+    target: str = "auto",
+    search: bool = False,
+    on_stage: Callable[[str], None] | None = None,
 ) -> ModelVersion:
     """Train on auditor labels plus imported history, split by time, and register a candidate.
 
@@ -44,16 +49,29 @@ def model_train_from_labels(
     if search:
         stage("searching hyperparameters (time-boxed)")
         searched = search_params(
-            data.matrix, data.labels, split, target=data.target, seed=seed,
-            nthread=settings.LIFECYCLE_TRAIN_THREADS, seconds=settings.LIFECYCLE_SEARCH_SECONDS,
-            imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE, on_step=progress,
+            data.matrix,
+            data.labels,
+            split,
+            target=data.target,
+            seed=seed,
+            nthread=settings.LIFECYCLE_TRAIN_THREADS,
+            seconds=settings.LIFECYCLE_SEARCH_SECONDS,
+            imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
+            on_step=progress,
         )
         params = searched["params"]
     stage(f"boosting on {len(split.train):,} rows, stopping early on {len(split.valid):,}")
     trained = fit(
-        data.matrix, data.labels, feature_names=list(schema.feature_names), seed=seed,
-        params=params, progress=progress, nthread=settings.LIFECYCLE_TRAIN_THREADS,
-        target=data.target, split=split, imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
+        data.matrix,
+        data.labels,
+        feature_names=list(schema.feature_names),
+        seed=seed,
+        params=params,
+        progress=progress,
+        nthread=settings.LIFECYCLE_TRAIN_THREADS,
+        target=data.target,
+        split=split,
+        imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
         binary_shares=settings.LIFECYCLE_BINARY_TIER_SHARES,
     )
     # The fingerprint covers which rows, in which order, as well as their values.
@@ -66,17 +84,24 @@ def model_train_from_labels(
     measure_beside(trained, schema, data.matrix, data.labels, split)
     trained.metrics["training_notes"] = data.notes
     trained.metrics["rows_by_source"] = data.counts
-    return model_version_register(trained=trained, schema=schema, trained_by=trained_by,
-                                  training_source=data.source)
+    return model_version_register(
+        trained=trained, schema=schema, trained_by=trained_by, training_source=data.source
+    )
 
 
-def measure_beside(trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray,
-                    labels: np.ndarray, split: Any) -> None:
+def measure_beside(
+    trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray, labels: np.ndarray, split: Any
+) -> None:
     """Add the logistic-regression baseline and the active model, on the same rows."""
     choice_columns = [i for i, f in enumerate(schema.features) if f.kind == "choice"]
     trained.metrics["baseline_logistic_regression"] = baseline_metrics(
-        matrix, labels, split, target=trained.target, thresholds=trained.thresholds,
-        class_weights=trained.params.get("class_weights"), choice_columns=choice_columns,
+        matrix,
+        labels,
+        split,
+        target=trained.target,
+        thresholds=trained.thresholds,
+        class_weights=trained.params.get("class_weights"),
+        choice_columns=choice_columns,
     )
     baseline = trained.metrics["baseline_logistic_regression"]
     # Boosting has to earn its place: say so when the plain regression did better.
@@ -89,23 +114,34 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
     if active is None:
         return {"available": False, "reason": "no model is active"}
     if active.feature_spec_hash != schema.feature_spec_hash:
-        return {"available": False, "version": active.version,
-                "reason": f"the active v{active.version} uses other features"}
+        return {
+            "available": False,
+            "version": active.version,
+            "reason": f"the active v{active.version} uses other features",
+        }
     if active.target != trained.target:
-        return {"available": False, "version": active.version,
-                "reason": f"the active v{active.version} predicts {active.target}, this model "
-                          f"{trained.target}"}
+        return {
+            "available": False,
+            "version": active.version,
+            "reason": f"the active v{active.version} predicts {active.target}, this model {trained.target}",
+        }
     assert trained.eval_matrix is not None and trained.eval_labels is not None
     booster = load_booster(active.artifact_uri)
-    probs = adjust_for_class_weights(np.asarray(booster.inplace_predict(trained.eval_matrix)),
-                                     (active.params or {}).get("class_weights"))
+    probs = adjust_for_class_weights(
+        np.asarray(booster.inplace_predict(trained.eval_matrix)), (active.params or {}).get("class_weights")
+    )
     theirs = evaluate(trained.eval_labels, probs, active.thresholds, target=active.target)
     delta = {}
     for key in ("roc_auc_high_vs_rest", "log_loss", "accuracy"):
         if trained.metrics.get(key) is not None and theirs.get(key) is not None:
             delta[key] = round(trained.metrics[key] - theirs[key], 4)
-    return {"available": True, "version": active.version, "metrics": theirs,
-            "delta": delta, "rows": len(trained.eval_labels)}
+    return {
+        "available": True,
+        "version": active.version,
+        "metrics": theirs,
+        "delta": delta,
+        "rows": len(trained.eval_labels),
+    }
 
 
 # --- training runs (pages and Celery) -------------------------------------------------------
@@ -150,15 +186,27 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
 
     with Heartbeat(lambda: job_heartbeat(TrainingRun, run_id, claim)):
         try:
-            model = model_train_from_labels(trained_by=run.requested_by, progress=progress,
-                                            on_stage=stage)
+            model = model_train_from_labels(trained_by=run.requested_by, progress=progress, on_stage=stage)
         except Exception as exc:
             # Training fails for reasons another try would not change (too few labels, a
             # bad schema): failed at once, with the reason for the page.
-            job_finish(TrainingRun, run_id, claim, failed=True, error=str(exc)[:2000],
-                       finished_at=timezone.now(), stage="failed")
+            job_finish(
+                TrainingRun,
+                run_id,
+                claim,
+                failed=True,
+                error=str(exc)[:2000],
+                finished_at=timezone.now(),
+                stage="failed",
+            )
             raise
-    job_finish(TrainingRun, run_id, claim, model_version=model, finished_at=timezone.now(),
-               stage=f"registered v{model.version} as a candidate")
+    job_finish(
+        TrainingRun,
+        run_id,
+        claim,
+        model_version=model,
+        finished_at=timezone.now(),
+        stage=f"registered v{model.version} as a candidate",
+    )
     run.refresh_from_db()
     return run

@@ -133,16 +133,37 @@ def _params_for(target: str, params: dict[str, Any] | None, seed: int, nthread: 
     return merged
 
 
-def _boost(params: dict[str, Any], matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray | None,
-           train: np.ndarray, valid: np.ndarray, feature_names: list[str],
-           callbacks: list[Any] | None = None) -> xgb.Booster:
-    dtrain = xgb.DMatrix(matrix[train], label=labels[train], feature_names=feature_names,
-                         weight=None if weights is None else weights[train])
-    dvalid = xgb.DMatrix(matrix[valid], label=labels[valid], feature_names=feature_names,
-                         weight=None if weights is None else weights[valid])
-    booster = xgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, evals=[(dvalid, "valid")],
-                        early_stopping_rounds=EARLY_STOPPING_ROUNDS, callbacks=callbacks or [],
-                        verbose_eval=False)
+def _boost(
+    params: dict[str, Any],
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray | None,
+    train: np.ndarray,
+    valid: np.ndarray,
+    feature_names: list[str],
+    callbacks: list[Any] | None = None,
+) -> xgb.Booster:
+    dtrain = xgb.DMatrix(
+        matrix[train],
+        label=labels[train],
+        feature_names=feature_names,
+        weight=None if weights is None else weights[train],
+    )
+    dvalid = xgb.DMatrix(
+        matrix[valid],
+        label=labels[valid],
+        feature_names=feature_names,
+        weight=None if weights is None else weights[valid],
+    )
+    booster = xgb.train(
+        params,
+        dtrain,
+        num_boost_round=MAX_ROUNDS,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+        callbacks=callbacks or [],
+        verbose_eval=False,
+    )
     # Keep only the trees up to the best iteration, so serving equals what was measured.
     return booster[: booster.best_iteration + 1]
 
@@ -180,8 +201,9 @@ def fit(
     weights_per_class = class_weights(labels[split.train], n_classes, imbalance_share)
     row_weights = None if weights_per_class is None else weights_per_class[labels]
     callbacks = [_Progress(progress, MAX_ROUNDS)] if progress else []
-    booster = _boost(full_params, matrix, labels, row_weights, split.train, split.valid,
-                     feature_names, callbacks)
+    booster = _boost(
+        full_params, matrix, labels, row_weights, split.train, split.valid, feature_names, callbacks
+    )
     if progress:
         progress(MAX_ROUNDS, MAX_ROUNDS)
     weights_list = None if weights_per_class is None else [round(float(w), 6) for w in weights_per_class]
@@ -190,21 +212,31 @@ def fit(
         return adjust_for_class_weights(np.asarray(booster.inplace_predict(rows)), weights_list)
 
     if target == Target.BINARY:
-        thresholds = binary_thresholds(predict(matrix[split.valid]),
-                                       binary_shares or [0.60, 0.28, 0.12])
+        thresholds = binary_thresholds(predict(matrix[split.valid]), binary_shares or [0.60, 0.28, 0.12])
     else:
         thresholds = dict(DEFAULT_THRESHOLDS)
     metrics = evaluate(labels[split.test], predict(matrix[split.test]), thresholds, target=target)
-    metrics.update({
-        "trees_per_class": booster.num_boosted_rounds(), "train_rows": len(split.train),
-        "validation_rows": len(split.valid), "evaluation_rows": len(split.test),
-        "split": split.method, "class_shares": _shares(labels, n_classes),
-    })
+    metrics.update(
+        {
+            "trees_per_class": booster.num_boosted_rounds(),
+            "train_rows": len(split.train),
+            "validation_rows": len(split.valid),
+            "evaluation_rows": len(split.test),
+            "split": split.method,
+            "class_shares": _shares(labels, n_classes),
+        }
+    )
     stored_params = {**full_params, "class_weights": weights_list, "split": split.method}
     return TrainedModel(
-        booster=booster, params=stored_params, metrics=metrics,
-        fingerprint=data_fingerprint(matrix, labels), rows=len(labels), thresholds=thresholds,
-        target=target, eval_matrix=matrix[split.test], eval_labels=labels[split.test],
+        booster=booster,
+        params=stored_params,
+        metrics=metrics,
+        fingerprint=data_fingerprint(matrix, labels),
+        rows=len(labels),
+        thresholds=thresholds,
+        target=target,
+        eval_matrix=matrix[split.test],
+        eval_labels=labels[split.test],
     )
 
 
@@ -216,13 +248,24 @@ def _shares(labels: np.ndarray, n_classes: int) -> list[float]:
 
 SEARCH_GRID: list[dict[str, Any]] = [
     {"max_depth": depth, "min_child_weight": child, "eta": eta}
-    for depth in (3, 2, 1, 4) for child in (5, 1, 10) for eta in (0.08, 0.04)
+    for depth in (3, 2, 1, 4)
+    for child in (5, 1, 10)
+    for eta in (0.08, 0.04)
 ]
 
 
-def search_params(matrix: np.ndarray, labels: np.ndarray, split: Split, *, target: str, seed: int,
-                  nthread: int, seconds: float, imbalance_share: float = 0.0,
-                  on_step: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+def search_params(
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    *,
+    target: str,
+    seed: int,
+    nthread: int,
+    seconds: float,
+    imbalance_share: float = 0.0,
+    on_step: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
     """Pick max_depth / min_child_weight / eta by expanding-window cross-validation over the
     training and validation rows (each fold trains on the past, validates on what follows).
 
@@ -234,8 +277,10 @@ def search_params(matrix: np.ndarray, labels: np.ndarray, split: Split, *, targe
     labels = np.asarray(labels, dtype=np.int32)
     n_classes = 2 if target == Target.BINARY else 3
     pool = np.concatenate([split.train, split.valid])
-    folds = [(pool[: int(len(pool) * k / 4)], pool[int(len(pool) * k / 4): int(len(pool) * (k + 1) / 4)])
-             for k in (2, 3)]
+    folds = [
+        (pool[: int(len(pool) * k / 4)], pool[int(len(pool) * k / 4) : int(len(pool) * (k + 1) / 4)])
+        for k in (2, 3)
+    ]
     deadline = time.monotonic() + seconds
     scores: list[dict[str, Any]] = []
     for i, candidate in enumerate(SEARCH_GRID):
@@ -246,16 +291,28 @@ def search_params(matrix: np.ndarray, labels: np.ndarray, split: Split, *, targe
         for fit_rows, check_rows in folds:
             weights = class_weights(labels[fit_rows], n_classes, imbalance_share)
             row_weights = None if weights is None else weights[labels]
-            booster = _boost(params, matrix, labels, row_weights, fit_rows, check_rows,
-                             [f"f{j}" for j in range(matrix.shape[1])])
+            booster = _boost(
+                params,
+                matrix,
+                labels,
+                row_weights,
+                fit_rows,
+                check_rows,
+                [f"f{j}" for j in range(matrix.shape[1])],
+            )
             probs = adjust_for_class_weights(
                 np.asarray(booster.inplace_predict(matrix[check_rows])),
-                None if weights is None else list(weights))
-            losses.append(log_loss(labels[check_rows], np.clip(probs, 1e-7, 1 - 1e-7),
-                                   labels=list(range(n_classes))))
+                None if weights is None else list(weights),
+            )
+            losses.append(
+                log_loss(labels[check_rows], np.clip(probs, 1e-7, 1 - 1e-7), labels=list(range(n_classes)))
+            )
         scores.append({**candidate, "log_loss": round(float(np.mean(losses)), 5)})
         if on_step:
             on_step(i + 1, len(SEARCH_GRID))
     best = min(scores, key=lambda s: s["log_loss"])
-    return {"params": {k: v for k, v in best.items() if k != "log_loss"}, "tried": len(scores),
-            "scores": scores}
+    return {
+        "params": {k: v for k, v in best.items() if k != "log_loss"},
+        "tried": len(scores),
+        "scores": scores,
+    }

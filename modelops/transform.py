@@ -47,8 +47,9 @@ def transform_submit(*, run: RescoreRun, wait_for_start: bool = False) -> str:
     model = run.model_version
     deployment = ModelDeployment.objects.filter(model_version=model).order_by("-created_at").first()
     if deployment is None:
-        raise LifecycleError(f"v{model.version} has no SageMaker model yet: run deploy_sagemaker "
-                             f"{model.version} first")
+        raise LifecycleError(
+            f"v{model.version} has no SageMaker model yet: run deploy_sagemaker {model.version} first"
+        )
     schema = get_schema()
     prefix = _prefix(run)
     store = store_for(prefix)
@@ -58,19 +59,25 @@ def transform_submit(*, run: RescoreRun, wait_for_start: bool = False) -> str:
         store.put(f"ids/chunk-{chunk.seq:05d}.txt", "\n".join(str(pk) for pk in rows.ids).encode())
     name = f"rescore-{run.pk}-{time.strftime('%Y%m%d%H%M%S')}"[:63]
     sagemaker_client().create_transform_job(
-        TransformJobName=name, ModelName=deployment.sagemaker_model_name,
-        BatchStrategy="MultiRecord", MaxPayloadInMB=6,
-        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
-                                                        "S3Uri": f"{prefix}/input/"}},
-                        "ContentType": "text/csv", "SplitType": "Line"},
-        TransformOutput={"S3OutputPath": f"{prefix}/output/", "Accept": "text/csv",
-                         "AssembleWith": "Line"},
-        TransformResources={"InstanceType": settings.SAGEMAKER_INSTANCE_TYPE,
-                            "InstanceCount": settings.SAGEMAKER_INSTANCE_COUNT},
+        TransformJobName=name,
+        ModelName=deployment.sagemaker_model_name,
+        BatchStrategy="MultiRecord",
+        MaxPayloadInMB=6,
+        TransformInput={
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/input/"}},
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        TransformOutput={"S3OutputPath": f"{prefix}/output/", "Accept": "text/csv", "AssembleWith": "Line"},
+        TransformResources={
+            "InstanceType": settings.SAGEMAKER_INSTANCE_TYPE,
+            "InstanceCount": settings.SAGEMAKER_INSTANCE_COUNT,
+        },
     )
     run.chunks.update(status=RunStatus.RUNNING, claimed_at=timezone.now())
-    RescoreRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, transform_job=name,
-                                                transform_prefix=prefix)
+    RescoreRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, transform_job=name, transform_prefix=prefix
+    )
     return name
 
 
@@ -95,8 +102,13 @@ def transform_collect(*, run: RescoreRun) -> RescoreRun:
         rows = load_chunk(schema, run, chunk)
         keep = [i for i, pk in enumerate(rows.ids) if str(pk) in by_id]
         current = ChunkRows(
-            ids=[rows.ids[i] for i in keep], matrix=rows.matrix[keep], decision_ids=rows.decision_ids[keep],
-            old_tiers=rows.old_tiers[keep], old_probs=rows.old_probs[keep], statuses=rows.statuses[keep])
+            ids=[rows.ids[i] for i in keep],
+            matrix=rows.matrix[keep],
+            decision_ids=rows.decision_ids[keep],
+            old_tiers=rows.old_tiers[keep],
+            old_probs=rows.old_probs[keep],
+            statuses=rows.statuses[keep],
+        )
         chunk_probs = np.asarray([by_id[str(pk)] for pk in current.ids]).reshape(len(keep), 3)
         apply_scores(chunk, run, current, chunk_probs, f"sagemaker-transform:{run.transform_job}")
     _close_if_last(run)
@@ -128,7 +140,7 @@ def run_local_transform(*, model_url: str, input_prefix: str, output_prefix: str
             rows = parse_rows(body, "text/csv") if body.strip() else np.empty((0, booster.num_features()))
             predictions = booster.inplace_predict(rows) if len(rows) else np.empty((0,))
             answer, _ = encode_predictions(predictions, "text/csv") if len(rows) else (b"", "text/csv")
-            name = item["Key"][len(key_prefix):].lstrip("/")
+            name = item["Key"][len(key_prefix) :].lstrip("/")
             s3.upload_fileobj(io.BytesIO(answer), out_bucket, f"{out_prefix.rstrip('/')}/{name}.out")
             scored += len(rows)
     return scored

@@ -48,17 +48,22 @@ def model_list(request: HttpRequest) -> HttpResponse:
     versions = list(selectors.model_versions())
     for model in versions:
         model.baseline_auc = (model.metrics.get("baseline_logistic_regression") or {}).get(
-            "roc_auc_high_vs_rest")
+            "roc_auc_high_vs_rest"
+        )
         model.agreement = selectors.shadow_agreement(model) if model.shadow else None
-    return render(request, "modelops/model_list.html", {
-        "versions": versions,
-        "active": next((m for m in versions if m.status == ModelStatus.ACTIVE), None),
-        "rollback_to": rollback_target(),
-        "can_activate": can_activate_model(request.user),
-        "can_train": can_train_model(request.user),
-        "training_runs": TrainingRun.objects.order_by("-created_at")[:5],
-        "history": selectors.history_summary(),
-    })
+    return render(
+        request,
+        "modelops/model_list.html",
+        {
+            "versions": versions,
+            "active": next((m for m in versions if m.status == ModelStatus.ACTIVE), None),
+            "rollback_to": rollback_target(),
+            "can_activate": can_activate_model(request.user),
+            "can_train": can_train_model(request.user),
+            "training_runs": TrainingRun.objects.order_by("-created_at")[:5],
+            "history": selectors.history_summary(),
+        },
+    )
 
 
 @login_required
@@ -68,30 +73,44 @@ def model_detail(request: HttpRequest, version: int) -> HttpResponse:
     if model is None:
         raise Http404(f"There is no model v{version}.")
     metrics = model.metrics or {}
-    return render(request, "modelops/model_detail.html", {
-        "model": model,
-        "metrics": metrics,
-        "comparison": comparison_rows(model),
-        "active_comparison": metrics.get("comparison_with_active") or {},
-        "confusion": _confusion(model, metrics),
-        # JSONB keeps keys in its own order; tiers read best low → high.
-        "per_tier": [(tier, (metrics.get("per_tier") or {}).get(tier) or {},
-                      (metrics.get("roc_auc_per_tier") or {}).get(tier)) for tier in TIERS],
-        "reliability": (metrics.get("calibration") or {}).get(
-            "adverse" if model.target == "binary" else "high") or {},
-        "agreement": selectors.shadow_agreement(model),
-        "history": model.status_history.select_related("actor").all(),
-        "deployments": model.deployments.all()[:10],
-        "can_approve": model.status == ModelStatus.CANDIDATE and can_approve_model(request.user, model),
-        "approve_blocked_self": model.status == ModelStatus.CANDIDATE
-        and request.user.pk == model.trained_by_id and not can_approve_model(request.user, model),
-        "can_activate": can_activate_model(request.user) and model.approved_at is not None
-        and model.status in (ModelStatus.APPROVED, ModelStatus.RETIRED),
-        "can_retire": can_activate_model(request.user)
-        and model.status in (ModelStatus.CANDIDATE, ModelStatus.APPROVED),
-        "can_shadow": can_activate_model(request.user)
-        and model.status in (ModelStatus.CANDIDATE, ModelStatus.APPROVED),
-    })
+    return render(
+        request,
+        "modelops/model_detail.html",
+        {
+            "model": model,
+            "metrics": metrics,
+            "comparison": comparison_rows(model),
+            "active_comparison": metrics.get("comparison_with_active") or {},
+            "confusion": _confusion(model, metrics),
+            # JSONB keeps keys in its own order; tiers read best low → high.
+            "per_tier": [
+                (
+                    tier,
+                    (metrics.get("per_tier") or {}).get(tier) or {},
+                    (metrics.get("roc_auc_per_tier") or {}).get(tier),
+                )
+                for tier in TIERS
+            ],
+            "reliability": (metrics.get("calibration") or {}).get(
+                "adverse" if model.target == "binary" else "high"
+            )
+            or {},
+            "agreement": selectors.shadow_agreement(model),
+            "history": model.status_history.select_related("actor").all(),
+            "deployments": model.deployments.all()[:10],
+            "can_approve": model.status == ModelStatus.CANDIDATE and can_approve_model(request.user, model),
+            "approve_blocked_self": model.status == ModelStatus.CANDIDATE
+            and request.user.pk == model.trained_by_id
+            and not can_approve_model(request.user, model),
+            "can_activate": can_activate_model(request.user)
+            and model.approved_at is not None
+            and model.status in (ModelStatus.APPROVED, ModelStatus.RETIRED),
+            "can_retire": can_activate_model(request.user)
+            and model.status in (ModelStatus.CANDIDATE, ModelStatus.APPROVED),
+            "can_shadow": can_activate_model(request.user)
+            and model.status in (ModelStatus.CANDIDATE, ModelStatus.APPROVED),
+        },
+    )
 
 
 def _confusion(model: Any, metrics: dict[str, Any]) -> list[tuple[str, list[int]]]:
@@ -110,8 +129,9 @@ def _act(request: HttpRequest, version: int | None, action: Any, done: str) -> H
     return redirect("modelops:model-detail", version=version) if version else redirect("modelops:model-list")
 
 
-def _on_version(request: HttpRequest, version: int, step: Any, done: str, *,
-                may: Any = can_activate_model) -> HttpResponse:
+def _on_version(
+    request: HttpRequest, version: int, step: Any, done: str, *, may: Any = can_activate_model
+) -> HttpResponse:
     """A registry step on one version: `step(model, actor, post)` runs the service. A role
     that may never take the step gets a 403 here (the service still refuses it too)."""
     _viewer(request)
@@ -124,33 +144,49 @@ def _on_version(request: HttpRequest, version: int, step: Any, done: str, *,
 @require_POST
 @login_required
 def model_approve(request: HttpRequest, version: int) -> HttpResponse:
-    return _on_version(request, version, lambda m, actor, post: model_version_approve(
-        model=m, actor=actor, note=post.get("note", "").strip()),
-        "Approved v{v}. Activating it is a separate step.", may=can_approve_models)
+    return _on_version(
+        request,
+        version,
+        lambda m, actor, post: model_version_approve(model=m, actor=actor, note=post.get("note", "").strip()),
+        "Approved v{v}. Activating it is a separate step.",
+        may=can_approve_models,
+    )
 
 
 @require_POST
 @login_required
 def model_activate(request: HttpRequest, version: int) -> HttpResponse:
-    return _on_version(request, version, lambda m, actor, post: model_version_activate(
-        model=m, actor=actor, note=post.get("note", "").strip()),
-        "v{v} is active: new applications are scored with it.")
+    return _on_version(
+        request,
+        version,
+        lambda m, actor, post: model_version_activate(
+            model=m, actor=actor, note=post.get("note", "").strip()
+        ),
+        "v{v} is active: new applications are scored with it.",
+    )
 
 
 @require_POST
 @login_required
 def model_retire(request: HttpRequest, version: int) -> HttpResponse:
-    return _on_version(request, version, lambda m, actor, post: model_version_retire(model=m, actor=actor),
-                       "v{v} is retired.")
+    return _on_version(
+        request,
+        version,
+        lambda m, actor, post: model_version_retire(model=m, actor=actor),
+        "v{v} is retired.",
+    )
 
 
 @require_POST
 @login_required
 def model_shadow(request: HttpRequest, version: int) -> HttpResponse:
     enabled = request.POST.get("enabled") == "1"
-    return _on_version(request, version, lambda m, actor, post: model_version_set_shadow(
-        model=m, actor=actor, enabled=enabled),
-        "v{v} now scores new applications in shadow." if enabled else "v{v} left shadow scoring.")
+    return _on_version(
+        request,
+        version,
+        lambda m, actor, post: model_version_set_shadow(model=m, actor=actor, enabled=enabled),
+        "v{v} now scores new applications in shadow." if enabled else "v{v} left shadow scoring.",
+    )
 
 
 @require_POST
@@ -159,8 +195,12 @@ def model_rollback(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     if not can_activate_model(request.user):
         raise PermissionDenied("Rolling back is for approvers and administrators.")
-    return _act(request, None, lambda: model_version_rollback(actor=request.user),
-                "Rolled back: v{v} is active again.")
+    return _act(
+        request,
+        None,
+        lambda: model_version_rollback(actor=request.user),
+        "Rolled back: v{v} is active again.",
+    )
 
 
 @require_POST
@@ -187,14 +227,19 @@ def rescoring(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     if request.method == "POST":
         return _rescore_start(request)
-    return render(request, "modelops/rescoring.html", {
-        "runs": selectors.rescore_runs(),
-        # Only approved models may write decisions (rescore_start refuses the others).
-        "versions": selectors.model_versions().filter(
-            status__in=[ModelStatus.ACTIVE, ModelStatus.APPROVED], approved_at__isnull=False),
-        "channels": Channel.choices,
-        "can_start": can_activate_model(request.user),
-    })
+    return render(
+        request,
+        "modelops/rescoring.html",
+        {
+            "runs": selectors.rescore_runs(),
+            # Only approved models may write decisions (rescore_start refuses the others).
+            "versions": selectors.model_versions().filter(
+                status__in=[ModelStatus.ACTIVE, ModelStatus.APPROVED], approved_at__isnull=False
+            ),
+            "channels": Channel.choices,
+            "can_start": can_activate_model(request.user),
+        },
+    )
 
 
 def _rescore_start(request: HttpRequest) -> HttpResponse:

@@ -26,8 +26,10 @@ def _svg(label: str, body: list[str], *, width: int = WIDTH, height: int = HEIGH
 
 def _rect(x: float, y: float, w: float, h: float, cls: str, tip: str = "") -> str:
     title = f"<title>{escape(tip)}</title>" if tip else ""
-    return (f'<rect class="{escape(cls)}" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" '
-            f'height="{max(h, 0):.1f}">{title}</rect>')
+    return (
+        f'<rect class="{escape(cls)}" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" '
+        f'height="{max(h, 0):.1f}">{title}</rect>'
+    )
 
 
 def _text(x: float, y: float, text: str, cls: str = "axis", anchor: str = "start") -> str:
@@ -51,12 +53,20 @@ def _day_labels(days: Sequence[dt.date], x_of: Any) -> list[str]:
     if not days:
         return []
     step = max(1, len(days) // 6)
-    return [_text(x_of(i), HEIGHT - 8, f"{d:%b %d}", anchor="middle") for i, d in enumerate(days)
-            if i % step == 0]
+    return [
+        _text(x_of(i), HEIGHT - 8, f"{d:%b %d}", anchor="middle") for i, d in enumerate(days) if i % step == 0
+    ]
 
 
-def stacked_bars(days: list[dict[str, Any]], keys: Sequence[str], *, classes: Sequence[str],
-                 value: Any, label: str, share: bool = False) -> SafeString:
+def stacked_bars(
+    days: list[dict[str, Any]],
+    keys: Sequence[str],
+    *,
+    classes: Sequence[str],
+    value: Any,
+    label: str,
+    share: bool = False,
+) -> SafeString:
     """One bar per day, stacked by keys; `share` scales each bar to 100%."""
     plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
     totals = [sum(value(d, k) for k in keys) for d in days]
@@ -69,8 +79,11 @@ def stacked_bars(days: list[dict[str, Any]], keys: Sequence[str], *, classes: Se
             v = value(day, key)
             h = plot_h * ((v / total if total else 0) if share else v / top)
             y -= h
-            body.append(_rect(LEFT + i * slot + slot * 0.1, y, slot * 0.8, h, cls,
-                              f"{day['day']:%Y-%m-%d} {key}: {v:,}"))
+            body.append(
+                _rect(
+                    LEFT + i * slot + slot * 0.1, y, slot * 0.8, h, cls, f"{day['day']:%Y-%m-%d} {key}: {v:,}"
+                )
+            )
     body += _day_labels([d["day"] for d in days], lambda i: LEFT + (i + 0.5) * slot)
     return _svg(label, body)
 
@@ -92,8 +105,11 @@ def heatmap(grid: dict[str, Any], *, label: str) -> SafeString:
             tip = f"{feature} {day:%Y-%m-%d}: " + ("too few rows" if value is None else f"PSI {value:.3f}")
             body.append(_rect(name_w + c * cell_w, y, cell_w - 1, row_h - 2, f"psi-{band}", tip))
     step = max(1, len(days) // 6)
-    body += [_text(name_w + (i + 0.5) * cell_w, height - 8, f"{d:%b %d}", anchor="middle")
-             for i, d in enumerate(days) if i % step == 0]
+    body += [
+        _text(name_w + (i + 0.5) * cell_w, height - 8, f"{d:%b %d}", anchor="middle")
+        for i, d in enumerate(days)
+        if i % step == 0
+    ]
     return _svg(label, body, width=int(width), height=height)
 
 
@@ -103,8 +119,15 @@ def psi_band(value: float | None, watch: float, act: float) -> str:
     return "act" if value >= act else "watch" if value >= watch else "stable"
 
 
-def lines(points: dict[str, list[tuple[dt.date, float | None]]], *, classes: dict[str, str],
-          reference: float | None, label: str, top: float = 1.0, bottom: float = 0.0) -> SafeString:
+def lines(
+    points: dict[str, list[tuple[dt.date, float | None]]],
+    *,
+    classes: dict[str, str],
+    reference: float | None,
+    label: str,
+    top: float = 1.0,
+    bottom: float = 0.0,
+) -> SafeString:
     """Series over time (weeks) with an optional dashed reference line (the training figure)."""
     plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
     xs = sorted({d for series in points.values() for d, _ in series})
@@ -121,8 +144,10 @@ def lines(points: dict[str, list[tuple[dt.date, float | None]]], *, classes: dic
     body = []
     for share in (0, 0.5, 1):
         v = bottom + span * share
-        body += [_line(LEFT, y_of(v), WIDTH - RIGHT, y_of(v), "grid"),
-                 _text(LEFT - 6, y_of(v) + 4, f"{v:.2f}", anchor="end")]
+        body += [
+            _line(LEFT, y_of(v), WIDTH - RIGHT, y_of(v), "grid"),
+            _text(LEFT - 6, y_of(v) + 4, f"{v:.2f}", anchor="end"),
+        ]
     if reference is not None:
         body.append(_line(LEFT, y_of(reference), WIDTH - RIGHT, y_of(reference), "reference"))
         body.append(_text(WIDTH - RIGHT, y_of(reference) - 4, f"at training {reference:.3f}", "axis", "end"))
@@ -131,10 +156,14 @@ def lines(points: dict[str, list[tuple[dt.date, float | None]]], *, classes: dic
         if len(coords) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             body.append(f'<polyline class="{escape(classes[name])}" points="{path}"/>')
-        body += [f'<circle class="{escape(classes[name])}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>'
-                 for x, y in coords]
-    body += [_text(x_of(i), HEIGHT - 8, f"{d:%b %d}", anchor="middle")
-             for i, d in enumerate(xs) if i % max(1, len(xs) // 6) == 0]
+        body += [
+            f'<circle class="{escape(classes[name])}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in coords
+        ]
+    body += [
+        _text(x_of(i), HEIGHT - 8, f"{d:%b %d}", anchor="middle")
+        for i, d in enumerate(xs)
+        if i % max(1, len(xs) // 6) == 0
+    ]
     return _svg(label, body)
 
 
@@ -153,8 +182,16 @@ def group_bars(groups: list[dict[str, Any]], *, floor: float, label: str) -> Saf
             body.append(_text(name_w, y + 15, f"too small to show ({g['n']})", "note"))
             continue
         cls = "bar-adverse" if g["adverse"] else "bar-fair"
-        body.append(_rect(name_w, y + 3, plot_w * g["rate"], row_h - 6, cls,
-                          f"{g['group']}: {g['rate']:.1%} favourable of {g['n']:,}"))
+        body.append(
+            _rect(
+                name_w,
+                y + 3,
+                plot_w * g["rate"],
+                row_h - 6,
+                cls,
+                f"{g['group']}: {g['rate']:.1%} favourable of {g['n']:,}",
+            )
+        )
         ratio = "reference" if g.get("reference") else f"ratio {g['ratio']:.2f}"
         body.append(_text(name_w + plot_w * g["rate"] + 6, y + 15, f"{g['rate']:.0%} ({ratio})", "value"))
     if ref is not None:

@@ -43,8 +43,11 @@ class DriftDaily(models.Model):
     counts = models.JSONField(default=list)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "model_version", "channel", "feature"],
-                                               name="one_drift_row")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "model_version", "channel", "feature"], name="one_drift_row"
+            )
+        ]
         indexes = [models.Index(fields=["channel", "day"], name="drift_channel_day")]
 
     def __str__(self) -> str:
@@ -90,8 +93,9 @@ class QualityWeekly(models.Model):
     calibration = models.JSONField(default=list)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["week", "model_version", "channel"],
-                                               name="one_quality_row")]
+        constraints = [
+            models.UniqueConstraint(fields=["week", "model_version", "channel"], name="one_quality_row")
+        ]
 
     def __str__(self) -> str:
         return f"quality v{self.model_version_id} {self.channel or 'all'} week of {self.week}"
@@ -110,8 +114,7 @@ class FairnessDaily(models.Model):
     overridden = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "attribute", "group"],
-                                               name="one_fairness_row")]
+        constraints = [models.UniqueConstraint(fields=["day", "attribute", "group"], name="one_fairness_row")]
 
     def __str__(self) -> str:
         return f"{self.attribute}={self.group} {self.day}: {self.favourable}/{self.decisions}"
@@ -119,8 +122,9 @@ class FairnessDaily(models.Model):
 
 class AuditorDaily(models.Model):
     day = models.DateField()
-    auditor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     auditor_label = models.CharField(max_length=150)
     reviews = models.PositiveIntegerField(default=0)
     agreed = models.PositiveIntegerField(default=0)  # final tier == model tier
@@ -146,8 +150,9 @@ class RaterPairDaily(models.Model):
     table = models.JSONField(default=list)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "first_label", "second_label"],
-                                               name="one_rater_pair_row")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "first_label", "second_label"], name="one_rater_pair_row")
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_label} and {self.second_label} {self.day}"
@@ -191,17 +196,22 @@ class Alert(models.Model):
     last_seen = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(null=True, blank=True)
     notifications = models.PositiveIntegerField(default=0)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen"]
-        constraints = [models.UniqueConstraint(fields=["key"], condition=~models.Q(status="resolved"),
-                                               name="one_unresolved_alert_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(status="resolved"), name="one_unresolved_alert_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.severity} {self.key} ({self.status})"

@@ -37,62 +37,117 @@ def window(days: int, *, today: dt.date | None = None) -> tuple[dt.date, dt.date
 
 def volumes(start: dt.date, end: dt.date) -> dict[str, Any]:
     """Per day and channel: decisions and tier mix; the channels seen; totals."""
-    rows = list(VolumeDaily.objects.filter(day__range=(start, end)).order_by("day", "channel")
-                .values("day", "channel", "decisions", "low", "medium", "high", "routed",
-                        "latency_p50_ms", "latency_p95_ms"))
+    rows = list(
+        VolumeDaily.objects.filter(day__range=(start, end))
+        .order_by("day", "channel")
+        .values(
+            "day",
+            "channel",
+            "decisions",
+            "low",
+            "medium",
+            "high",
+            "routed",
+            "latency_p50_ms",
+            "latency_p95_ms",
+        )
+    )
     channels = sorted({r["channel"] for r in rows})
     days: dict[dt.date, dict[str, Any]] = {}
     for r in rows:
-        day = days.setdefault(r["day"], {"day": r["day"], "by_channel": {}, "low": 0, "medium": 0,
-                                         "high": 0, "decisions": 0, "routed": 0})
+        day = days.setdefault(
+            r["day"],
+            {
+                "day": r["day"],
+                "by_channel": {},
+                "low": 0,
+                "medium": 0,
+                "high": 0,
+                "decisions": 0,
+                "routed": 0,
+            },
+        )
         day["by_channel"][r["channel"]] = r["decisions"]
         for key in ("low", "medium", "high", "decisions", "routed"):
             day[key] += r[key]
     latency = [r["latency_p50_ms"] for r in rows if r["latency_p50_ms"] is not None]
-    return {"channels": channels, "days": list(days.values()),
-            "total": sum(d["decisions"] for d in days.values()),
-            "latency_p50_ms": sorted(latency)[len(latency) // 2] if latency else None,
-            "by_channel": {c: sum(r["decisions"] for r in rows if r["channel"] == c) for c in channels}}
+    return {
+        "channels": channels,
+        "days": list(days.values()),
+        "total": sum(d["decisions"] for d in days.values()),
+        "latency_p50_ms": sorted(latency)[len(latency) // 2] if latency else None,
+        "by_channel": {c: sum(r["decisions"] for r in rows if r["channel"] == c) for c in channels},
+    }
 
 
 def drift_grid(start: dt.date, end: dt.date, *, channel: str = ALL_CHANNELS) -> dict[str, Any]:
     """Feature x day PSI of the model deciding each day (the score first)."""
-    rows = (DriftDaily.objects.filter(day__range=(start, end), channel=channel)
-            .order_by("day").values_list("feature", "day", "psi"))
+    rows = (
+        DriftDaily.objects.filter(day__range=(start, end), channel=channel)
+        .order_by("day")
+        .values_list("feature", "day", "psi")
+    )
     cells: dict[str, dict[dt.date, float | None]] = defaultdict(dict)
     for feature, day, value in rows:
         cells[feature][day] = value
     features = sorted(cells, key=lambda f: (f != SCORE, f))
     days = sorted({d for per in cells.values() for d in per})
-    latest = {f: next((cells[f][d] for d in reversed(days) if cells[f].get(d) is not None), None)
-              for f in features}
-    return {"features": features, "days": days, "cells": cells, "latest": latest,
-            "watch": settings.MONITORING_PSI_WATCH, "act": settings.MONITORING_PSI_ACT,
-            "flagged": drift_flagged(end)}
+    latest = {
+        f: next((cells[f][d] for d in reversed(days) if cells[f].get(d) is not None), None) for f in features
+    }
+    return {
+        "features": features,
+        "days": days,
+        "cells": cells,
+        "latest": latest,
+        "watch": settings.MONITORING_PSI_WATCH,
+        "act": settings.MONITORING_PSI_ACT,
+        "flagged": drift_flagged(end),
+    }
 
 
 def drift_flagged(end: dt.date) -> list[dict[str, Any]]:
     """On the latest measured day up to `end`: every channel and feature at watch or above."""
-    latest = (DriftDaily.objects.filter(day__lte=end, psi__isnull=False).order_by("-day")
-              .values_list("day", flat=True).first())
+    latest = (
+        DriftDaily.objects.filter(day__lte=end, psi__isnull=False)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
     if latest is None:
         return []
-    return list(DriftDaily.objects.filter(day=latest, psi__gte=settings.MONITORING_PSI_WATCH)
-                .order_by("-psi").values("day", "channel", "feature", "psi")[:20])
+    return list(
+        DriftDaily.objects.filter(day=latest, psi__gte=settings.MONITORING_PSI_WATCH)
+        .order_by("-psi")
+        .values("day", "channel", "feature", "psi")[:20]
+    )
 
 
 def quality_series(start: dt.date, end: dt.date) -> dict[str, Any]:
     """Weekly naive and weighted accuracy and AUC (all channels) and the training reference."""
-    rows = list(QualityWeekly.objects.filter(week__range=(start - dt.timedelta(days=6), end),
-                                             channel=ALL_CHANNELS)
-                .order_by("week", "model_version__version")
-                .values("week", "model_version__version", "labels", "decisions", "naive_accuracy",
-                        "weighted_accuracy", "naive_auc", "weighted_auc", "confusion"))
+    rows = list(
+        QualityWeekly.objects.filter(week__range=(start - dt.timedelta(days=6), end), channel=ALL_CHANNELS)
+        .order_by("week", "model_version__version")
+        .values(
+            "week",
+            "model_version__version",
+            "labels",
+            "decisions",
+            "naive_accuracy",
+            "weighted_accuracy",
+            "naive_auc",
+            "weighted_auc",
+            "confusion",
+        )
+    )
     active = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
     reference = {}
     if active is not None:
-        reference = {"version": active.version, "accuracy": (active.metrics or {}).get("accuracy"),
-                     "auc": (active.metrics or {}).get("roc_auc_high_vs_rest")}
+        reference = {
+            "version": active.version,
+            "accuracy": (active.metrics or {}).get("accuracy"),
+            "auc": (active.metrics or {}).get("roc_auc_high_vs_rest"),
+        }
     return {"weeks": rows, "reference": reference}
 
 
@@ -109,17 +164,28 @@ def fairness(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Per attribute, per group: size, tier mix, favourable and override rates, and the
     adverse impact ratio against the group with the highest favourable rate. Groups under
     MONITORING_FAIRNESS_MIN_GROUP are reported as too small, never as a rate."""
-    sums = (FairnessDaily.objects.filter(day__range=(start, end)).values("attribute", "group")
-            .annotate(n=Sum("decisions"), fav=Sum("favourable"), low=Sum("low"), medium=Sum("medium"),
-                      high=Sum("high"), reviewed=Sum("reviewed"), overridden=Sum("overridden"))
-            .order_by("attribute", "group"))
+    sums = (
+        FairnessDaily.objects.filter(day__range=(start, end))
+        .values("attribute", "group")
+        .annotate(
+            n=Sum("decisions"),
+            fav=Sum("favourable"),
+            low=Sum("low"),
+            medium=Sum("medium"),
+            high=Sum("high"),
+            reviewed=Sum("reviewed"),
+            overridden=Sum("overridden"),
+        )
+        .order_by("attribute", "group")
+    )
     minimum, floor = settings.MONITORING_FAIRNESS_MIN_GROUP, settings.MONITORING_IMPACT_RATIO_MIN
     by_attribute: dict[str, list[dict]] = defaultdict(list)
     for row in sums:
         row["too_small"] = row["n"] < minimum
         row["rate"] = None if row["too_small"] else row["fav"] / row["n"]
-        row["override_rate"] = (row["overridden"] / row["reviewed"]
-                                if row["reviewed"] and not row["too_small"] else None)
+        row["override_rate"] = (
+            row["overridden"] / row["reviewed"] if row["reviewed"] and not row["too_small"] else None
+        )
         by_attribute[row["attribute"]].append(row)
     out = []
     for attribute, groups in by_attribute.items():
@@ -127,8 +193,11 @@ def fairness(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
         ref = max(sized, key=lambda g: g["rate"], default=None)
         for g in groups:
             g["reference"] = g is ref
-            ratio = (None if g["too_small"] or ref is None
-                     else impact_ratio(g["rate"], g["n"], ref["rate"], ref["n"]))
+            ratio = (
+                None
+                if g["too_small"] or ref is None
+                else impact_ratio(g["rate"], g["n"], ref["rate"], ref["n"])
+            )
             g["ratio"], g["ratio_low"], g["ratio_high"] = ratio or (None, None, None)
             g["adverse"] = g["ratio"] is not None and g["ratio"] < floor
         out.append({"attribute": attribute, "groups": groups})
@@ -136,11 +205,20 @@ def fairness(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
 
 
 def auditors(start: dt.date, end: dt.date) -> dict[str, Any]:
-    rows = list(AuditorDaily.objects.filter(day__range=(start, end)).values("auditor_label")
-                .annotate(reviews=Sum("reviews"), agreed=Sum("agreed"), overridden=Sum("overridden"),
-                          dwell=Sum("dwell_seconds"), short=Sum("short_dwell"), blind=Sum("blind"),
-                          blind_agreed=Sum("blind_agreed"))
-                .order_by("-reviews"))
+    rows = list(
+        AuditorDaily.objects.filter(day__range=(start, end))
+        .values("auditor_label")
+        .annotate(
+            reviews=Sum("reviews"),
+            agreed=Sum("agreed"),
+            overridden=Sum("overridden"),
+            dwell=Sum("dwell_seconds"),
+            short=Sum("short_dwell"),
+            blind=Sum("blind"),
+            blind_agreed=Sum("blind_agreed"),
+        )
+        .order_by("-reviews")
+    )
     for r in rows:
         n = r["reviews"]
         shown = n - r["blind"]
@@ -149,20 +227,27 @@ def auditors(start: dt.date, end: dt.date) -> dict[str, Any]:
         r["mean_dwell"] = r["dwell"] / n
         r["blind_agreement"] = r["blind_agreed"] / r["blind"] if r["blind"] else None
         r["shown_agreement"] = (r["agreed"] - r["blind_agreed"]) / shown if shown else None
-        r["rubber_stamp"] = (r["short"] / n > 0.5
-                             and r["agreement"] >= settings.MONITORING_RUBBER_STAMP_AGREEMENT)
+        r["rubber_stamp"] = (
+            r["short"] / n > 0.5 and r["agreement"] >= settings.MONITORING_RUBBER_STAMP_AGREEMENT
+        )
     pairs: dict[tuple[str, str], list[list[int]]] = {}
     for a, b, table in RaterPairDaily.objects.filter(day__range=(start, end)).values_list(
-            "first_label", "second_label", "table"):
+        "first_label", "second_label", "table"
+    ):
         total = pairs.setdefault((a, b), [[0] * 3 for _ in TIERS])
         for i in range(3):
             for j in range(3):
                 total[i][j] += table[i][j]
     overall = [[sum(t[i][j] for t in pairs.values()) for j in range(3)] for i in range(3)]
-    return {"auditors": rows,
-            "pairs": [{"first": a, "second": b, "items": sum(map(sum, t)), "kappa": cohen_kappa(t)}
-                      for (a, b), t in sorted(pairs.items())],
-            "kappa": cohen_kappa(overall), "pair_items": sum(map(sum, overall))}
+    return {
+        "auditors": rows,
+        "pairs": [
+            {"first": a, "second": b, "items": sum(map(sum, t)), "kappa": cohen_kappa(t)}
+            for (a, b), t in sorted(pairs.items())
+        ],
+        "kappa": cohen_kappa(overall),
+        "pair_items": sum(map(sum, overall)),
+    }
 
 
 def operations(start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -171,8 +256,7 @@ def operations(start: dt.date, end: dt.date) -> dict[str, Any]:
 
 
 def open_alerts() -> list[Alert]:
-    return list(Alert.objects.exclude(status=AlertStatus.RESOLVED).select_related(
-        "acknowledged_by"))
+    return list(Alert.objects.exclude(status=AlertStatus.RESOLVED).select_related("acknowledged_by"))
 
 
 def recent_alerts(limit: int = 100) -> list[Alert]:

@@ -49,15 +49,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     quality = selectors.quality_series(start, end)
     fairness = selectors.fairness(start, end)
     context: dict[str, Any] = {
-        "days": days, "periods": PERIODS, "channel": channel, "volume": volume, "drift": drift,
-        "quality": quality, "fairness": fairness, "labels": selectors.auditors(start, end),
-        "operations": selectors.operations(start, end), "alerts": selectors.open_alerts(),
-        "can_manage": can_manage_alerts(request.user), "start": start, "end": end,
+        "days": days,
+        "periods": PERIODS,
+        "channel": channel,
+        "volume": volume,
+        "drift": drift,
+        "quality": quality,
+        "fairness": fairness,
+        "labels": selectors.auditors(start, end),
+        "operations": selectors.operations(start, end),
+        "alerts": selectors.open_alerts(),
+        "can_manage": can_manage_alerts(request.user),
+        "start": start,
+        "end": end,
         "impact_floor": settings.MONITORING_IMPACT_RATIO_MIN,
         "min_group": settings.MONITORING_FAIRNESS_MIN_GROUP,
-        "drift_rows": [{"feature": f, "latest": drift["latest"][f],
-                        "band": charts.psi_band(drift["latest"][f], drift["watch"], drift["act"])}
-                       for f in drift["features"]],
+        "drift_rows": [
+            {
+                "feature": f,
+                "latest": drift["latest"][f],
+                "band": charts.psi_band(drift["latest"][f], drift["watch"], drift["act"]),
+            }
+            for f in drift["features"]
+        ],
     }
     context["charts"] = _charts(context)
     return render(request, "monitoring/dashboard.html", context)
@@ -67,25 +81,47 @@ def _charts(c: dict[str, Any]) -> dict[str, Any]:
     volume, channels = c["volume"], c["volume"]["channels"]
     out: dict[str, Any] = {
         "volume": charts.stacked_bars(
-            volume["days"], channels, classes=[f"series-{i % 6}" for i in range(len(channels))],
-            value=lambda d, k: d["by_channel"].get(k, 0), label="Decisions per day by channel"),
+            volume["days"],
+            channels,
+            classes=[f"series-{i % 6}" for i in range(len(channels))],
+            value=lambda d, k: d["by_channel"].get(k, 0),
+            label="Decisions per day by channel",
+        ),
         "tiers": charts.stacked_bars(
-            volume["days"], TIERS, classes=[f"tier-{t}-fill" for t in TIERS],
-            value=lambda d, k: d[k], share=True, label="Tier mix per day"),
+            volume["days"],
+            TIERS,
+            classes=[f"tier-{t}-fill" for t in TIERS],
+            value=lambda d, k: d[k],
+            share=True,
+            label="Tier mix per day",
+        ),
         "drift": charts.heatmap(c["drift"], label="Drift (PSI) per feature and day"),
     }
-    weeks = [w for w in c["quality"]["weeks"]
-             if w["model_version__version"] == c["quality"]["reference"].get("version")]
+    weeks = [
+        w
+        for w in c["quality"]["weeks"]
+        if w["model_version__version"] == c["quality"]["reference"].get("version")
+    ]
     out["quality"] = charts.lines(
-        {"naive": [(w["week"], w["naive_accuracy"]) for w in weeks],
-         "weighted": [(w["week"], w["weighted_accuracy"]) for w in weeks]},
+        {
+            "naive": [(w["week"], w["naive_accuracy"]) for w in weeks],
+            "weighted": [(w["week"], w["weighted_accuracy"]) for w in weeks],
+        },
         classes={"naive": "line-naive", "weighted": "line-weighted"},
-        reference=c["quality"]["reference"].get("accuracy"), label="Accuracy per week, naive and weighted",
-        bottom=0.5)
+        reference=c["quality"]["reference"].get("accuracy"),
+        label="Accuracy per week, naive and weighted",
+        bottom=0.5,
+    )
     out["quality_weeks"] = weeks
-    out["fairness"] = [{"attribute": a["attribute"], "svg": charts.group_bars(
-        a["groups"], floor=c["impact_floor"], label=f"Favourable rate per {a['attribute']} group")}
-        for a in c["fairness"]]
+    out["fairness"] = [
+        {
+            "attribute": a["attribute"],
+            "svg": charts.group_bars(
+                a["groups"], floor=c["impact_floor"], label=f"Favourable rate per {a['attribute']} group"
+            ),
+        }
+        for a in c["fairness"]
+    ]
     return out
 
 
@@ -110,8 +146,11 @@ def rollup_now(request: HttpRequest) -> HttpResponse:
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
     _viewer(request)
-    return render(request, "monitoring/alerts.html", {
-        "alerts": selectors.recent_alerts(), "can_manage": can_manage_alerts(request.user)})
+    return render(
+        request,
+        "monitoring/alerts.html",
+        {"alerts": selectors.recent_alerts(), "can_manage": can_manage_alerts(request.user)},
+    )
 
 
 def _alert_action(request: HttpRequest, alert_id: int, action: Any, done: str) -> HttpResponse:

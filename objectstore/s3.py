@@ -23,21 +23,24 @@ class S3ObjectStore:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def put(self, key: str, data: bytes, *, lock_mode: str = "",
-            retain_until: dt.datetime | None = None) -> str:
+    def put(
+        self, key: str, data: bytes, *, lock_mode: str = "", retain_until: dt.datetime | None = None
+    ) -> str:
         """With `lock_mode` (GOVERNANCE or COMPLIANCE) and `retain_until`, the object is
         written under S3 Object Lock: nobody can delete or overwrite that version before then
         (the bucket must have been created with Object Lock enabled)."""
         full_key = self._key(key)
         extra: dict[str, Any] = {}
         if lock_mode:
-            extra = {"ObjectLockMode": lock_mode, "ObjectLockRetainUntilDate": retain_until,
-                     "ChecksumAlgorithm": "SHA256"}
+            extra = {
+                "ObjectLockMode": lock_mode,
+                "ObjectLockRetainUntilDate": retain_until,
+                "ChecksumAlgorithm": "SHA256",
+            }
         self.client.put_object(Bucket=self.bucket, Key=full_key, Body=data, **extra)
         return f"s3://{self.bucket}/{full_key}"
 
-    def list_keys(self, prefix: str = "", *,
-                  start_after: str = "") -> Iterator[tuple[str, dt.datetime]]:
+    def list_keys(self, prefix: str = "", *, start_after: str = "") -> Iterator[tuple[str, dt.datetime]]:
         """(key relative to this store's prefix, last modified), in key order, optionally
         only the keys after `start_after` (relative too)."""
         options: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._key(prefix)}

@@ -38,8 +38,13 @@ def ensure_installed() -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise StandInError("npm is not installed: install Node.js 20 (with npm) to run dynalite")
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode or not CLI.exists():
         raise StandInError(f"`npm ci` failed in {ROOT}:\n{result.stdout}\n{result.stderr}")
     return CLI
@@ -63,8 +68,14 @@ class DynaliteServer:
     """One dynalite process: start, stop (as a crash or a clean stop would), restart on the
     same port and data folder."""
 
-    def __init__(self, *, port: int | None = None, path: Path | None = None,
-                 log_path: Path | None = None, table_delay_ms: int = 0):
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        path: Path | None = None,
+        log_path: Path | None = None,
+        table_delay_ms: int = 0,
+    ):
         self.port = port or free_port()
         self.path = path
         self.log_path = log_path
@@ -91,13 +102,16 @@ class DynaliteServer:
         if port_answers(self.port):
             raise StandInError(f"port {self.port} is already taken; choose another with --port")
         output = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(self.argv(), cwd=ROOT, stdout=output,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.argv(), cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while not port_answers(self.port):
             if self.process.poll() is not None:
-                raise StandInError(f"dynalite exited with code {self.process.returncode}"
-                                   + (f"; see {self.log_path}" if self.log_path else ""))
+                raise StandInError(
+                    f"dynalite exited with code {self.process.returncode}"
+                    + (f"; see {self.log_path}" if self.log_path else "")
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise StandInError(f"dynalite did not answer on port {self.port} in {timeout}s")
@@ -129,9 +143,12 @@ class DynaliteServer:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local DynamoDB (dynalite) in the foreground.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("DYNALITE_PORT", DEFAULT_PORT)))
-    parser.add_argument("--path", type=Path,
-                        default=Path(os.environ.get("DYNALITE_PATH", ROOT / "var" / "dynalite")),
-                        help="LevelDB folder (default var/dynalite)")
+    parser.add_argument(
+        "--path",
+        type=Path,
+        default=Path(os.environ.get("DYNALITE_PATH", ROOT / "var" / "dynalite")),
+        help="LevelDB folder (default var/dynalite)",
+    )
     args = parser.parse_args(argv)
     try:
         server = DynaliteServer(port=args.port, path=args.path, table_delay_ms=0)
@@ -139,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     except StandInError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"dynalite on http://127.0.0.1:{args.port}, data in {args.path} "
-          f"(DYNAMODB_ENDPOINT_URL=http://127.0.0.1:{args.port}); Ctrl-C stops", flush=True)
+    print(
+        f"dynalite on http://127.0.0.1:{args.port}, data in {args.path} "
+        f"(DYNAMODB_ENDPOINT_URL=http://127.0.0.1:{args.port}); Ctrl-C stops",
+        flush=True,
+    )
     process = subprocess.Popen(command, cwd=ROOT)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill`, docker stop: stop dynalite too
     try:

@@ -17,18 +17,31 @@ import time
 
 SERVICES = {
     "PostgreSQL": (
-        "127.0.0.1", 5432,
+        "127.0.0.1",
+        5432,
         lambda: [
             ["pg_ctlcluster", "--skip-systemctl-redirect", os.path.basename(v), "main", "start"]
             for v in sorted(glob.glob("/etc/postgresql/*"))
         ],
     ),
     "Redis": (
-        "127.0.0.1", 6379,
-        lambda: [[
-            "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
-            "--save", "", "--appendonly", "no",
-        ]],
+        "127.0.0.1",
+        6379,
+        lambda: [
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+        ],
     ),
 }
 

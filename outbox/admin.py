@@ -12,8 +12,18 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     """Dead letters are the rows to look at: filter on status "Dead letter", read the last
     error, fix the cause, then re-drive them with the action."""
 
-    list_display = ["id", "topic", "key", "event", "status", "attempts", "short_error",
-                    "next_attempt_at", "created_at", "dead_at"]
+    list_display = [
+        "id",
+        "topic",
+        "key",
+        "event",
+        "status",
+        "attempts",
+        "short_error",
+        "next_attempt_at",
+        "created_at",
+        "dead_at",
+    ]
     list_filter = ["status", "topic"]
     search_fields = ["key", "last_error"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
@@ -30,8 +40,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-drive selected messages (send again from scratch)")
     def redrive(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        count = outbox_requeue(ids=queryset.exclude(status=OutboxStatus.DELIVERED)
-                               .values_list("id", flat=True))
+        count = outbox_requeue(
+            ids=queryset.exclude(status=OutboxStatus.DELIVERED).values_list("id", flat=True)
+        )
         from outbox.registry import outbox_wake
 
         for topic in sorted(set(queryset.values_list("topic", flat=True))):

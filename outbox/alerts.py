@@ -41,5 +41,6 @@ def _publish_sns(subject: str, body: str) -> None:
     # The endpoint comes from AWS_ENDPOINT_URL_SNS when set (a local stand-in in tests).
     arn = settings.ALERT_SNS_TOPIC_ARN
     region = arn.split(":")[3] if arn.count(":") >= 5 else None
-    boto3.client("sns", region_name=region, config=aws_config()).publish(TopicArn=arn, Subject=subject[:100],
-                                                    Message=body)
+    boto3.client("sns", region_name=region, config=aws_config()).publish(
+        TopicArn=arn, Subject=subject[:100], Message=body
+    )

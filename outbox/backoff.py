@@ -12,14 +12,12 @@ import datetime as dt
 import random
 
 
-def backoff_seconds(attempt: int, *, base: float, cap: float,
-                    rng: random.Random | None = None) -> float:
+def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Seconds to wait before try number `attempt + 1` (after `attempt` failures, >= 1):
     uniform in [0, min(cap, base * 2 ** (attempt - 1))]."""
     ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
     return ceiling * (rng or random).random()
 
 
-def backoff(attempt: int, *, base: float, cap: float,
-            rng: random.Random | None = None) -> dt.timedelta:
+def backoff(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> dt.timedelta:
     return dt.timedelta(seconds=backoff_seconds(attempt, base=base, cap=cap, rng=rng))

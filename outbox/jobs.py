@@ -75,8 +75,12 @@ def job_claim(model: type[LeasedJob], pk: Any, **changes: Any) -> uuid.UUID | No
     """Take a waiting job; the claim token, or None when it is done or held elsewhere."""
     now, claim = timezone.now(), uuid.uuid4()
     changed = model.objects.filter(pk=pk, status=model.WAITING).update(
-        status=model.RUNNING, claim=claim, claimed_at=now, lease_expires_at=now + _lease(),
-        attempts=F("attempts") + 1, **changes,
+        status=model.RUNNING,
+        claim=claim,
+        claimed_at=now,
+        lease_expires_at=now + _lease(),
+        attempts=F("attempts") + 1,
+        **changes,
     )
     return claim if changed == 1 else None
 
@@ -85,9 +89,15 @@ def job_start(model: type[LeasedJob], **fields: Any) -> tuple[LeasedJob, uuid.UU
     """Create a job already running under a new claim (a periodic task that runs its work
     at once, like retraining)."""
     now, claim = timezone.now(), uuid.uuid4()
-    job = model.objects.create(status=model.RUNNING, claim=claim, claimed_at=now,
-                               lease_expires_at=now + _lease(), attempts=1,
-                               next_attempt_at=None, **fields)
+    job = model.objects.create(
+        status=model.RUNNING,
+        claim=claim,
+        claimed_at=now,
+        lease_expires_at=now + _lease(),
+        attempts=1,
+        next_attempt_at=None,
+        **fields,
+    )
     return job, claim
 
 
@@ -101,17 +111,31 @@ def job_heartbeat(model: type[LeasedJob], pk: Any, claim: uuid.UUID) -> bool:
     return held(model, pk, claim).update(lease_expires_at=timezone.now() + _lease()) == 1
 
 
-def job_finish(model: type[LeasedJob], pk: Any, claim: uuid.UUID, *, failed: bool = False,
-               **changes: Any) -> bool:
+def job_finish(
+    model: type[LeasedJob], pk: Any, claim: uuid.UUID, *, failed: bool = False, **changes: Any
+) -> bool:
     """Done (or failed for good) under this claim; False if the claim was lost."""
-    return held(model, pk, claim).update(
-        status=model.FAILED if failed else model.DONE, claim=None, lease_expires_at=None,
-        next_attempt_at=None, **changes,
-    ) == 1
+    return (
+        held(model, pk, claim).update(
+            status=model.FAILED if failed else model.DONE,
+            claim=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            **changes,
+        )
+        == 1
+    )
 
 
-def job_retry(model: type[LeasedJob], pk: Any, claim: uuid.UUID, *, error: str,
-              max_attempts: int | None = None, **changes: Any) -> bool:
+def job_retry(
+    model: type[LeasedJob],
+    pk: Any,
+    claim: uuid.UUID,
+    *,
+    error: str,
+    max_attempts: int | None = None,
+    **changes: Any,
+) -> bool:
     """A transient failure: waiting again after a backoff, or failed when out of attempts.
     Returns True when it will be tried again."""
     job = held(model, pk, claim).values("attempts").first()
@@ -119,12 +143,22 @@ def job_retry(model: type[LeasedJob], pk: Any, claim: uuid.UUID, *, error: str,
         return False
     limit = max_attempts or settings.JOB_MAX_ATTEMPTS
     if job["attempts"] >= limit:
-        job_finish(model, pk, claim, failed=True,
-                   error=f"failed after {job['attempts']} attempts: {error}"[:4000], **changes)
+        job_finish(
+            model,
+            pk,
+            claim,
+            failed=True,
+            error=f"failed after {job['attempts']} attempts: {error}"[:4000],
+            **changes,
+        )
         return False
     held(model, pk, claim).update(
-        status=model.WAITING, claim=None, lease_expires_at=None, error=error[:4000],
-        next_attempt_at=timezone.now() + _backoff(job["attempts"]), **changes,
+        status=model.WAITING,
+        claim=None,
+        lease_expires_at=None,
+        error=error[:4000],
+        next_attempt_at=timezone.now() + _backoff(job["attempts"]),
+        **changes,
     )
     return True
 
@@ -219,13 +253,23 @@ def job_kind_redrive(kind: JobKind, *, limit: int = 100) -> RedriveResult:
     lost = "the worker running it stopped (its lease expired)"
     if kind.retry_expired:
         result.failed = expired.filter(attempts__gte=limit_attempts).update(
-            status=model.FAILED, claim=None, lease_expires_at=None, next_attempt_at=None,
-            error=f"{lost}; out of attempts")
-        result.recovered = expired.update(status=model.WAITING, claim=None, lease_expires_at=None,
-                                          next_attempt_at=now, error=f"{lost}; trying again")
+            status=model.FAILED,
+            claim=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            error=f"{lost}; out of attempts",
+        )
+        result.recovered = expired.update(
+            status=model.WAITING,
+            claim=None,
+            lease_expires_at=None,
+            next_attempt_at=now,
+            error=f"{lost}; trying again",
+        )
     else:
-        result.failed = expired.update(status=model.FAILED, claim=None, lease_expires_at=None,
-                                       next_attempt_at=None, error=lost)
+        result.failed = expired.update(
+            status=model.FAILED, claim=None, lease_expires_at=None, next_attempt_at=None, error=lost
+        )
     due = model.objects.filter(status=model.WAITING, next_attempt_at__lte=now)
     if kind.publishable is not None:
         due = due.filter(kind.publishable)

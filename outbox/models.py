@@ -25,9 +25,7 @@ class OutboxMessage(models.Model):
     topic = models.CharField(max_length=40)
     key = models.CharField(max_length=64, help_text="The object the work is about (e.g. an id).")
     payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(
-        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
-    )
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
@@ -45,11 +43,13 @@ class OutboxMessage(models.Model):
             models.Index(fields=["topic", "key"], name="outbox_topic_key"),
             # Pending messages backing off (a consumer skips their keys until then).
             models.Index(
-                fields=["topic", "next_attempt_at"], condition=models.Q(status="pending"),
+                fields=["topic", "next_attempt_at"],
+                condition=models.Q(status="pending"),
                 name="outbox_pending_backoff",
             ),
             models.Index(
-                fields=["topic", "dead_at"], condition=models.Q(status="dead"),
+                fields=["topic", "dead_at"],
+                condition=models.Q(status="dead"),
                 name="outbox_dead_by_topic",
             ),
         ]

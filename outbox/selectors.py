@@ -13,14 +13,19 @@ from outbox.models import OutboxMessage, OutboxStatus
 def outbox_backlog(*, topic: str) -> dict[str, Any]:
     """Pending and dead messages of one topic, and how long the oldest pending one waits."""
     now = timezone.now()
-    stats = OutboxMessage.objects.filter(topic=topic).exclude(
-        status=OutboxStatus.DELIVERED
-    ).aggregate(
-        pending=Count("id", filter=Q(status=OutboxStatus.PENDING)),
-        due=Count("id", filter=Q(status=OutboxStatus.PENDING)
-                  & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))),
-        dead=Count("id", filter=Q(status=OutboxStatus.DEAD)),
-        oldest=Min("created_at", filter=Q(status=OutboxStatus.PENDING)),
+    stats = (
+        OutboxMessage.objects.filter(topic=topic)
+        .exclude(status=OutboxStatus.DELIVERED)
+        .aggregate(
+            pending=Count("id", filter=Q(status=OutboxStatus.PENDING)),
+            due=Count(
+                "id",
+                filter=Q(status=OutboxStatus.PENDING)
+                & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
+            ),
+            dead=Count("id", filter=Q(status=OutboxStatus.DEAD)),
+            oldest=Min("created_at", filter=Q(status=OutboxStatus.PENDING)),
+        )
     )
     oldest = stats.pop("oldest")
     stats["oldest_pending_seconds"] = round((now - oldest).total_seconds(), 1) if oldest else 0.0
@@ -31,16 +36,17 @@ def outbox_has_due(*, topic: str) -> bool:
     now = timezone.now()
     return OutboxMessage.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        topic=topic, status=OutboxStatus.PENDING,
+        topic=topic,
+        status=OutboxStatus.PENDING,
     ).exists()
 
 
 def outbox_keys_backing_off(*, topic: str) -> set[str]:
     """Keys whose pending message waits for its backoff (a transient failure)."""
     return set(
-        OutboxMessage.objects.filter(topic=topic, status=OutboxStatus.PENDING,
-                                     next_attempt_at__gt=timezone.now())
-        .values_list("key", flat=True)
+        OutboxMessage.objects.filter(
+            topic=topic, status=OutboxStatus.PENDING, next_attempt_at__gt=timezone.now()
+        ).values_list("key", flat=True)
     )
 
 
@@ -60,15 +66,13 @@ def outbox_latest_payloads(*, topic: str, keys: list[str], event: str) -> dict[s
 def outbox_keys(*, topic: str, status: str) -> set[str]:
     """Keys that have at least one message of `topic` in `status`."""
     return set(
-        OutboxMessage.objects.filter(topic=topic, status=status)
-        .values_list("key", flat=True).distinct()
+        OutboxMessage.objects.filter(topic=topic, status=status).values_list("key", flat=True).distinct()
     )
 
 
 def outbox_ids_for_keys(*, topic: str, keys: list[str], status: str) -> list[int]:
     return list(
-        OutboxMessage.objects.filter(topic=topic, key__in=keys, status=status)
-        .values_list("id", flat=True)
+        OutboxMessage.objects.filter(topic=topic, key__in=keys, status=status).values_list("id", flat=True)
     )
 
 
@@ -76,5 +80,6 @@ def outbox_events(*, topic: str, event: str) -> list[tuple[str, dict]]:
     """(key, payload) of every message of one event kind still in the outbox, oldest first."""
     return list(
         OutboxMessage.objects.filter(topic=topic, payload__event=event)
-        .order_by("id").values_list("key", "payload")
+        .order_by("id")
+        .values_list("key", "payload")
     )

@@ -54,16 +54,16 @@ def publish_drains(sinks: Iterable[str]) -> None:
 
 
 def outbox_mark_delivered(*, topic: str, keys: Iterable[str]) -> int:
-    return OutboxMessage.objects.filter(
-        topic=topic, key__in=list(keys), status=OutboxStatus.PENDING
-    ).update(status=OutboxStatus.DELIVERED, delivered_at=timezone.now())
+    return OutboxMessage.objects.filter(topic=topic, key__in=list(keys), status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.DELIVERED, delivered_at=timezone.now()
+    )
 
 
 def outbox_mark_dead(*, topic: str, keys: Iterable[str], error: str) -> int:
     """Park pending rows as dead letters, and alert the operators once this commits."""
-    dead = OutboxMessage.objects.filter(
-        topic=topic, key__in=list(keys), status=OutboxStatus.PENDING
-    ).update(status=OutboxStatus.DEAD, last_error=error[:4000], dead_at=timezone.now())
+    dead = OutboxMessage.objects.filter(topic=topic, key__in=list(keys), status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.DEAD, last_error=error[:4000], dead_at=timezone.now()
+    )
     if dead:
         _alert_on_commit(topic, dead, error)
     return dead
@@ -79,8 +79,7 @@ def outbox_pending_older_than(*, topic: str, age: dt.timedelta, limit: int) -> l
     )
 
 
-def outbox_back_off(*, topic: str, keys: Iterable[str], error: str, base: float,
-                    cap: float) -> int:
+def outbox_back_off(*, topic: str, keys: Iterable[str], error: str, base: float, cap: float) -> int:
     """Pending messages about `keys` failed once more (transiently): count the attempt and
     hold them back for the backoff of their attempt count (outbox.backoff). The consumer
     leaves them alone until then; the re-drive wakes it once they are due."""
@@ -94,7 +93,8 @@ def outbox_back_off(*, topic: str, keys: Iterable[str], error: str, base: float,
         by_attempts.setdefault(attempts + 1, []).append(pk)
     for attempts, ids in by_attempts.items():
         OutboxMessage.objects.filter(id__in=ids).update(
-            attempts=attempts, last_error=error[:4000],
+            attempts=attempts,
+            last_error=error[:4000],
             next_attempt_at=now + backoff(attempts, base=base, cap=cap),
         )
     return sum(len(ids) for ids in by_attempts.values())
@@ -114,8 +114,7 @@ def outbox_lock_topic(topic: str, *, wait_seconds: float = 0) -> bool:
     """
     if connection.vendor != "postgresql":
         return True
-    lock_id = int.from_bytes(hashlib.sha256(f"outbox:{topic}".encode()).digest()[:8], "big",
-                             signed=True)
+    lock_id = int.from_bytes(hashlib.sha256(f"outbox:{topic}".encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
         if not wait_seconds:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
@@ -166,8 +165,9 @@ def outbox_delivered(*, ids: Iterable[int]) -> int:
 def retry_delay(attempts: int, *, rng: random.Random | None = None) -> dt.timedelta:
     """The wait after `attempts` failed deliveries: the one backoff curve (outbox.backoff)
     with OUTBOX_RETRY_BASE_SECONDS and OUTBOX_RETRY_MAX_SECONDS."""
-    return backoff(attempts, base=settings.OUTBOX_RETRY_BASE_SECONDS,
-                   cap=settings.OUTBOX_RETRY_MAX_SECONDS, rng=rng)
+    return backoff(
+        attempts, base=settings.OUTBOX_RETRY_BASE_SECONDS, cap=settings.OUTBOX_RETRY_MAX_SECONDS, rng=rng
+    )
 
 
 def outbox_failed(*, messages: Iterable[OutboxMessage], error: str, permanent: bool = False) -> int:
@@ -187,12 +187,16 @@ def outbox_failed(*, messages: Iterable[OutboxMessage], error: str, permanent: b
             by_delay.setdefault(attempts, []).append(message.id)
     for attempts, ids in by_delay.items():
         OutboxMessage.objects.filter(id__in=ids, status=OutboxStatus.PENDING).update(
-            attempts=F("attempts") + 1, last_error=error,
+            attempts=F("attempts") + 1,
+            last_error=error,
             next_attempt_at=now + retry_delay(attempts),
         )
     if dead_ids:
         dead = OutboxMessage.objects.filter(id__in=dead_ids, status=OutboxStatus.PENDING).update(
-            attempts=F("attempts") + 1, last_error=error, status=OutboxStatus.DEAD, dead_at=now,
+            attempts=F("attempts") + 1,
+            last_error=error,
+            status=OutboxStatus.DEAD,
+            dead_at=now,
             next_attempt_at=None,
         )
         if dead:
@@ -204,9 +208,11 @@ def outbox_failed(*, messages: Iterable[OutboxMessage], error: str, permanent: b
 def outbox_requeue(*, ids: Iterable[int]) -> int:
     """Send dead letters (or anything not delivered) again from scratch: an operator fixed
     the cause. The next drain picks them up at once."""
-    return OutboxMessage.objects.filter(id__in=list(ids)).exclude(
-        status=OutboxStatus.DELIVERED
-    ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None, dead_at=None)
+    return (
+        OutboxMessage.objects.filter(id__in=list(ids))
+        .exclude(status=OutboxStatus.DELIVERED)
+        .update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None, dead_at=None)
+    )
 
 
 def outbox_resend(*, topic: str, items: Iterable[tuple[str, dict]]) -> int:
@@ -227,8 +233,9 @@ def outbox_purge_delivered(*, older_than: dt.timedelta, limit: int = 10_000) -> 
     """Delete delivered messages older than `older_than`, at most `limit` at a time."""
     cutoff = timezone.now() - older_than
     ids = list(
-        OutboxMessage.objects.filter(status=OutboxStatus.DELIVERED, delivered_at__lt=cutoff)
-        .values_list("id", flat=True)[:limit]
+        OutboxMessage.objects.filter(status=OutboxStatus.DELIVERED, delivered_at__lt=cutoff).values_list(
+            "id", flat=True
+        )[:limit]
     )
     return OutboxMessage.objects.filter(id__in=ids).delete()[0] if ids else 0
 

@@ -21,8 +21,9 @@ from outbox.models import WakeUp
 logger = logging.getLogger(__name__)
 
 
-def wake_up_publish(*, consumer: str, publish: Callable[[], Any], every_seconds: float,
-                    force: bool = False) -> bool:
+def wake_up_publish(
+    *, consumer: str, publish: Callable[[], Any], every_seconds: float, force: bool = False
+) -> bool:
     """Publish a wake-up of `consumer` unless one is already waiting (`force`: publish
     anyway, as a periodic re-drive does in case a queued one was lost with the broker).
 
@@ -60,9 +61,12 @@ def _ask(consumer: str, *, every_seconds: float, force: bool) -> bool:
     cutoff = now + dt.timedelta(seconds=1) if force else now - dt.timedelta(seconds=every_seconds)
     field = WakeUp._meta.get_field("asked_at")
     with connection.cursor() as cursor:
-        cursor.execute(_ASK_SQL.format(table=connection.ops.quote_name(WakeUp._meta.db_table)), [
-            consumer,
-            field.get_db_prep_value(now, connection),
-            field.get_db_prep_value(cutoff, connection),
-        ])
+        cursor.execute(
+            _ASK_SQL.format(table=connection.ops.quote_name(WakeUp._meta.db_table)),
+            [
+                consumer,
+                field.get_db_prep_value(now, connection),
+                field.get_db_prep_value(cutoff, connection),
+            ],
+        )
         return cursor.fetchone() is not None

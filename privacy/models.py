@@ -30,8 +30,9 @@ class RotationCheckpoint(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["key_fingerprint", "column"],
-                                    name="one_checkpoint_per_key_and_column"),
+            models.UniqueConstraint(
+                fields=["key_fingerprint", "column"], name="one_checkpoint_per_key_and_column"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -73,8 +74,9 @@ class ErasureRequest(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     # Per sink: {"messages": n, "delivered": n, "dead": n, "verified": bool, "problem": ""}
     sinks = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=ErasureStatus.choices,
-                              default=ErasureStatus.SINKS_PENDING, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=ErasureStatus.choices, default=ErasureStatus.SINKS_PENDING, db_index=True
+    )
     last_error = models.TextField(blank=True, default="")
     checks = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)

@@ -16,7 +16,7 @@ FOLLOW_UP_RETRIES = 30
 def follow_up_erasure(self, request_id: str) -> str:
     request = erasure_follow_up(request_id)
     if request.status == ErasureStatus.SINKS_PENDING:
-        raise self.retry(countdown=min(5 * 2 ** self.request.retries, 300))
+        raise self.retry(countdown=min(5 * 2**self.request.retries, 300))
     return request.status
 
 

@@ -36,18 +36,24 @@ def erasures(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                done = erasure_request(actor=request.user, application_id=data["application_id"],
-                                       national_id=(data["national_id"] or "").strip() or None,
-                                       reference=data["reference"] or "")
+                done = erasure_request(
+                    actor=request.user,
+                    application_id=data["application_id"],
+                    national_id=(data["national_id"] or "").strip() or None,
+                    reference=data["reference"] or "",
+                )
             except ErasureRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Erasure {done.pk}: {len(done.application_ids)} "
-                                          f"applications erased in the database.")
+                messages.success(
+                    request,
+                    f"Erasure {done.pk}: {len(done.application_ids)} applications erased in the database.",
+                )
                 return redirect(reverse("privacy:erasures"))
         status = 400
-    return render(request, "privacy/erasures.html",
-                  {"form": form, "requests": erasure_requests_recent()}, status=status)
+    return render(
+        request, "privacy/erasures.html", {"form": form, "requests": erasure_requests_recent()}, status=status
+    )
 
 
 def _follow(request: HttpRequest, action: str) -> HttpResponse:

@@ -5,8 +5,15 @@ from scoring.models import Decision
 
 @admin.register(Decision)
 class DecisionAdmin(admin.ModelAdmin):
-    list_display = ["application", "tier", "prob_high", "model_version", "routed_to_review",
-                    "is_current", "created_at"]
+    list_display = [
+        "application",
+        "tier",
+        "prob_high",
+        "model_version",
+        "routed_to_review",
+        "is_current",
+        "created_at",
+    ]
     list_filter = ["tier", "routed_to_review", "is_current"]
     readonly_fields = [f.name for f in Decision._meta.fields]
 

@@ -16,8 +16,7 @@ from objectstore import store_for
 from scoring.artifacts import ARCHIVE_FILE, METADATA_FILE, pack_model, unpack_model
 
 
-def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster,
-                   metadata: dict[str, Any]) -> str:
+def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster, metadata: dict[str, Any]) -> str:
     """Store model.tar.gz and metadata.json under v<version>-<random>/; return the model's URL.
 
     The random part means an artifact URL is never reused, so a process that cached a

@@ -49,9 +49,10 @@ def pack_model(booster: xgb.Booster) -> bytes:
     raw = booster_bytes(booster)
     buffer = io.BytesIO()
     # gzip stamps the current time in its header unless told otherwise.
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(
-        fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT
-    ) as archive:
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as archive,
+    ):
         info = tarfile.TarInfo(MODEL_FILE)
         info.size, info.mtime, info.mode = len(raw), 0, 0o644
         archive.addfile(info, io.BytesIO(raw))
@@ -97,8 +98,10 @@ def reproduction_problem(booster: xgb.Booster, xgboost_version: str) -> str | No
     what this process predicts; None when it would."""
     version = _version_tuple(xgboost_version)
     if version < UBJSON_SINCE:
-        return (f"XGBoost {xgboost_version} cannot read the model file (UBJSON needs XGBoost "
-                f"{'.'.join(map(str, UBJSON_SINCE))} or later)")
+        return (
+            f"XGBoost {xgboost_version} cannot read the model file (UBJSON needs XGBoost "
+            f"{'.'.join(map(str, UBJSON_SINCE))} or later)"
+        )
     if version >= PER_CLASS_INTERCEPT_SINCE:
         return None
     values = intercepts(booster)
@@ -108,8 +111,10 @@ def reproduction_problem(booster: xgb.Booster, xgboost_version: str) -> str | No
     if all(value == PORTABLE_BASE_SCORE for value in values):
         return None
     shown = ", ".join(f"{value:.6g}" for value in values)
-    return (f"the model stores the intercept [{shown}], which XGBoost {xgboost_version} "
-            f"ignores (it reads {PORTABLE_BASE_SCORE} instead), so its probabilities and tiers "
-            "would differ from the platform's. The model was trained before base_score was fixed "
-            f"at {PORTABLE_BASE_SCORE}: retrain it (manage.py train), or serve it from an image "
-            "with XGBoost 3.1 or later")
+    return (
+        f"the model stores the intercept [{shown}], which XGBoost {xgboost_version} "
+        f"ignores (it reads {PORTABLE_BASE_SCORE} instead), so its probabilities and tiers "
+        "would differ from the platform's. The model was trained before base_score was fixed "
+        f"at {PORTABLE_BASE_SCORE}: retrain it (manage.py train), or serve it from an image "
+        "with XGBoost 3.1 or later"
+    )

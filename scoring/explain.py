@@ -18,9 +18,7 @@ from scoring.artifact_store import load_booster
 from scoring.models import ModelVersion
 
 
-def risk_contributions(
-    model: ModelVersion, rows: np.ndarray, *, approximate: bool = False
-) -> np.ndarray:
+def risk_contributions(model: ModelVersion, rows: np.ndarray, *, approximate: bool = False) -> np.ndarray:
     """(n_rows, n_features) contributions to the risk margin; the bias column is dropped."""
     booster = load_booster(model.artifact_uri)
     # One thread: a second one only spins on rows this small, taking a core from the web.
@@ -43,12 +41,14 @@ def top_reasons(
             continue
         feature = schema.features[column]
         direction = "increases_risk" if value > 0 else "decreases_risk"
-        reasons.append({
-            "feature": feature.name,
-            "label": feature.label,
-            "value": snapshot.get(feature.name),
-            "contribution": round(value, 4),
-            "direction": direction,
-            "statement": getattr(feature.reason, direction),
-        })
+        reasons.append(
+            {
+                "feature": feature.name,
+                "label": feature.label,
+                "value": snapshot.get(feature.name),
+                "contribution": round(value, 4),
+                "direction": direction,
+                "statement": getattr(feature.reason, direction),
+            }
+        )
     return reasons

@@ -41,16 +41,24 @@ def build_matrix(schema: ApplicationSchema, answers: Sequence[Mapping[str, Any]]
     def choice(feature: Feature) -> np.ndarray:
         codes = {str(value): float(i) for i, value in enumerate(feature.choices)}
         return np.fromiter(
-            (codes.get(str(a.get(feature.name)), NAN) if a.get(feature.name) is not None
-             else NAN for a in answers),
-            dtype=np.float64, count=n,
+            (
+                codes.get(str(a.get(feature.name)), NAN) if a.get(feature.name) is not None else NAN
+                for a in answers
+            ),
+            dtype=np.float64,
+            count=n,
         )
 
     return assemble_matrix(schema, n, numeric=numeric, choice=choice)
 
 
-def assemble_matrix(schema: ApplicationSchema, n: int, *, numeric: Callable[[str], np.ndarray],
-                    choice: Callable[[Feature], np.ndarray]) -> np.ndarray:
+def assemble_matrix(
+    schema: ApplicationSchema,
+    n: int,
+    *,
+    numeric: Callable[[str], np.ndarray],
+    choice: Callable[[Feature], np.ndarray],
+) -> np.ndarray:
     """The matrix from column sources: `numeric(name)` gives a field's values as numbers,
     `choice(feature)` a choice's codes. Derived values are computed here, for every source
     (answers in Python, or columns projected in SQL by batch rescoring)."""
@@ -80,9 +88,13 @@ def numeric_inputs(schema: ApplicationSchema) -> list[str]:
     of derived features), in a stable order."""
     names: list[str] = []
     for feature in schema.features:
-        wanted = ([feature.name] if feature.kind in ("numeric", "boolean") else
-                  sorted(next(d for d in schema.derived if d.name == feature.name).expression.names)
-                  if feature.kind == "derived" else [])
+        wanted = (
+            [feature.name]
+            if feature.kind in ("numeric", "boolean")
+            else sorted(next(d for d in schema.derived if d.name == feature.name).expression.names)
+            if feature.kind == "derived"
+            else []
+        )
         names += [name for name in wanted if name not in names]
     return names
 

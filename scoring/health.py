@@ -25,8 +25,7 @@ def check_scoring_backlog() -> CheckResult:
     return {
         "ok": True,
         "waiting": waiting.count(),
-        "oldest_waiting_seconds": round((timezone.now() - oldest).total_seconds(), 1)
-        if oldest else 0,
+        "oldest_waiting_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0,
     }
 
 

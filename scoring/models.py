@@ -31,9 +31,7 @@ class ModelVersion(models.Model):
     and moves versions through their life (candidate → approved → active → retired)."""
 
     version = models.PositiveIntegerField(unique=True)
-    status = models.CharField(
-        max_length=12, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE
-    )
+    status = models.CharField(max_length=12, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE)
     # What the model predicts: the three tiers, or a binary outcome whose probability is
     # cut into tiers by the version's thresholds (see docs/model-lifecycle.md).
     target = models.CharField(max_length=8, choices=Target.choices, default=Target.TIERS)
@@ -113,7 +111,8 @@ class Decision(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["application"], condition=models.Q(is_current=True),
+                fields=["application"],
+                condition=models.Q(is_current=True),
                 name="one_current_decision_per_application",
             )
         ]
@@ -133,9 +132,7 @@ class Decision(models.Model):
 class ShadowScore(models.Model):
     """What a shadow model said about an application, beside the active model's decision."""
 
-    application = models.ForeignKey(
-        "applicants.Application", on_delete=models.CASCADE, related_name="+"
-    )
+    application = models.ForeignKey("applicants.Application", on_delete=models.CASCADE, related_name="+")
     model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="shadow_scores")
     active_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
     tier = models.CharField(max_length=8, choices=Tier.choices)

@@ -50,17 +50,23 @@ def runtime_client() -> Any:
     """One boto3 client per configuration (creating one costs ~50 ms); boto3 clients are
     thread-safe. Retries are botocore's (the platform's retry mode, config/aws.py, with
     SAGEMAKER_MAX_ATTEMPTS attempts): 5xx, throttling, time-outs and dropped connections."""
-    key = (settings.SAGEMAKER_RUNTIME_URL, settings.SAGEMAKER_REGION,
-           settings.SAGEMAKER_CONNECT_TIMEOUT, settings.SAGEMAKER_READ_TIMEOUT)
+    key = (
+        settings.SAGEMAKER_RUNTIME_URL,
+        settings.SAGEMAKER_REGION,
+        settings.SAGEMAKER_CONNECT_TIMEOUT,
+        settings.SAGEMAKER_READ_TIMEOUT,
+    )
     with _clients_lock:
         if key not in _clients:
             _clients[key] = boto3.client(
                 "sagemaker-runtime",
                 endpoint_url=settings.SAGEMAKER_RUNTIME_URL or None,
                 region_name=settings.SAGEMAKER_REGION,
-                config=aws_config(max_attempts=settings.SAGEMAKER_MAX_ATTEMPTS,
-                                  connect_timeout=settings.SAGEMAKER_CONNECT_TIMEOUT,
-                                  read_timeout=settings.SAGEMAKER_READ_TIMEOUT),
+                config=aws_config(
+                    max_attempts=settings.SAGEMAKER_MAX_ATTEMPTS,
+                    connect_timeout=settings.SAGEMAKER_CONNECT_TIMEOUT,
+                    read_timeout=settings.SAGEMAKER_READ_TIMEOUT,
+                ),
             )
         return _clients[key]
 
@@ -84,8 +90,10 @@ def parse_csv_predictions(body: bytes, n_rows: int) -> np.ndarray:
     if text.startswith("["):
         values = np.asarray(json.loads(f"[{text}]"), dtype=np.float64)
     elif "\n" in text:
-        values = np.asarray([[float(v) for v in line.split(",")] for line in text.splitlines()
-                             if line.strip()], dtype=np.float64)
+        values = np.asarray(
+            [[float(v) for v in line.split(",")] for line in text.splitlines() if line.strip()],
+            dtype=np.float64,
+        )
     else:
         flat = np.asarray([float(v) for v in text.split(",")], dtype=np.float64)
         values = flat.reshape(n_rows, -1) if len(flat) % n_rows == 0 else flat
@@ -129,34 +137,37 @@ class SageMakerScorer:
 
     def predict_proba(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
         step = settings.SAGEMAKER_ROWS_PER_REQUEST
-        parts = [self._invoke(model, rows[start:start + step]) for start in range(0, len(rows), step)]
+        parts = [self._invoke(model, rows[start : start + step]) for start in range(0, len(rows), step)]
         raw = np.concatenate(parts) if parts else np.empty((0, 1))
         return finish_probabilities(model, raw, len(rows))
 
     def _invoke(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
         try:
             response = runtime_client().invoke_endpoint(
-                EndpointName=self.endpoint_name, ContentType="text/csv", Accept="text/csv",
+                EndpointName=self.endpoint_name,
+                ContentType="text/csv",
+                Accept="text/csv",
                 Body=encode_csv(rows),
             )
             answer = response["Body"].read()
         except Exception as exc:  # classified below; anything unknown counts as transient
             permanent, message = classify(exc)
-            raise ScoringError(f"{message} (endpoint {self.endpoint_name})",
-                               permanent=permanent) from exc
+            raise ScoringError(f"{message} (endpoint {self.endpoint_name})", permanent=permanent) from exc
         variant = response.get("InvokedProductionVariant") or ""
         self._check_variant(model, variant)
-        self.last_source = f"sagemaker:{self.endpoint_name}/{variant}" if variant else \
-            f"sagemaker:{self.endpoint_name}"
+        self.last_source = (
+            f"sagemaker:{self.endpoint_name}/{variant}" if variant else f"sagemaker:{self.endpoint_name}"
+        )
         try:
             return parse_csv_predictions(answer, len(rows))
         except ValueError as exc:
-            raise ScoringError(f"the endpoint's answer cannot be read: {exc}",
-                               permanent=False) from exc
+            raise ScoringError(f"the endpoint's answer cannot be read: {exc}", permanent=False) from exc
 
     def _check_variant(self, model: ModelVersion, variant: str) -> None:
         match = _VARIANT.match(variant)
         if match and int(match.group(1)) != model.version:
             raise ScoringError(
                 f"endpoint {self.endpoint_name} serves v{match.group(1)} but v{model.version} is "
-                f"active; deploy it (manage.py deploy_sagemaker {model.version})", permanent=False)
+                f"active; deploy it (manage.py deploy_sagemaker {model.version})",
+                permanent=False,
+            )

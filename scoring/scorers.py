@@ -41,8 +41,9 @@ class InProcessScorer:
         try:
             booster = load_booster(model.artifact_uri)
         except ObjectNotFound as exc:
-            raise ScoringError(f"artifact of model v{model.version} is missing: {exc}",
-                               permanent=True) from exc
+            raise ScoringError(
+                f"artifact of model v{model.version} is missing: {exc}", permanent=True
+            ) from exc
         return finish_probabilities(model, booster.inplace_predict(rows), len(rows))
 
 

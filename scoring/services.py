@@ -78,8 +78,7 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
     ids = _claim(claim, first_id=first_id, limit=limit or settings.SCORING_BATCH_SIZE)
     if not ids:
         return BatchResult()
-    with Heartbeat(lambda: scoring_lease_renew(claim) > 0,
-                   every=settings.SCORING_LEASE_SECONDS / 4):
+    with Heartbeat(lambda: scoring_lease_renew(claim) > 0, every=settings.SCORING_LEASE_SECONDS / 4):
         result = _score_claimed(schema, model, claim, ids)
     result.claimed = len(ids)
     return result
@@ -88,7 +87,8 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
 def scoring_lease_renew(claim: uuid.UUID) -> int:
     """The heartbeat: the applications this claim still holds are its own for another lease."""
     return Application.objects.filter(scoring_claim=claim, status=Status.SCORING).update(
-        scoring_started_at=timezone.now())
+        scoring_started_at=timezone.now()
+    )
 
 
 def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
@@ -133,8 +133,7 @@ def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list
         if exc.permanent:
             return BatchResult(failed=_fail(applications, claim, f"scoring failed: {exc}"))
         result = _release(applications, claim, str(exc))
-        logger.warning("scoring failed transiently, %d applications back off: %s",
-                       len(result.released), exc)
+        logger.warning("scoring failed transiently, %d applications back off: %s", len(result.released), exc)
         return result
     except Exception:
         # An unexpected error (a bug): give the applications back to back off, and fail
@@ -155,7 +154,8 @@ def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decis
     """What each shadow model says about the same rows. Always in-process (a shadow has no
     endpoint of its own), never deciding anything, and never failing the batch."""
     shadows = ModelVersion.objects.filter(
-        shadow=True, status__in=[ModelStatus.CANDIDATE, ModelStatus.APPROVED],
+        shadow=True,
+        status__in=[ModelStatus.CANDIDATE, ModelStatus.APPROVED],
         feature_spec_hash=model.feature_spec_hash,
     ).exclude(pk=model.pk)
     scores: list[ShadowScore] = []
@@ -167,9 +167,14 @@ def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decis
             logger.warning("shadow model v%s could not score; skipped", shadow.version, exc_info=True)
             continue
         scores += [
-            ShadowScore(application_id=d.application_id, model_version=shadow, active_version=model,
-                        tier=tier_for([float(p) for p in probs[i]], shadow.thresholds),
-                        active_tier=d.tier, prob_high=float(probs[i][2]))
+            ShadowScore(
+                application_id=d.application_id,
+                model_version=shadow,
+                active_version=model,
+                tier=tier_for([float(p) for p in probs[i]], shadow.thresholds),
+                active_tier=d.tier,
+                prob_high=float(probs[i][2]),
+            )
             for i, d in enumerate(decisions)
         ]
     return scores
@@ -181,26 +186,37 @@ def _claim(claim: uuid.UUID, *, first_id: Any, limit: int) -> list[Any]:
     Applications whose request backs off after a transient failure wait for it."""
     backing_off = [uuid.UUID(k) for k in outbox_keys_backing_off(topic=Topic.SCORING)]
     with transaction.atomic():
-        waiting = Application.objects.select_for_update(skip_locked=True).filter(
-            status=Status.RECEIVED
-        ).exclude(pk__in=backing_off)
+        waiting = (
+            Application.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.RECEIVED)
+            .exclude(pk__in=backing_off)
+        )
         ids: list[Any] = []
         if first_id is not None:
             ids = list(waiting.filter(pk=first_id).values_list("pk", flat=True))
         ids += list(
-            waiting.exclude(pk__in=ids).order_by("created_at").values_list("pk", flat=True)[
-                : max(limit - len(ids), 0)
-            ]
+            waiting.exclude(pk__in=ids)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[: max(limit - len(ids), 0)]
         )
         return application_transition(
-            application_ids=ids, from_status=Status.RECEIVED, to_status=Status.SCORING,
-            scoring_claim=claim, scoring_started_at=timezone.now(),
+            application_ids=ids,
+            from_status=Status.RECEIVED,
+            to_status=Status.SCORING,
+            scoring_claim=claim,
+            scoring_started_at=timezone.now(),
             scoring_attempts=F("scoring_attempts") + 1,
         )
 
 
-def _decision(schema: Any, model: ModelVersion, application: Application, row: np.ndarray,
-              probabilities: np.ndarray, contributions: np.ndarray) -> Decision:
+def _decision(
+    schema: Any,
+    model: ModelVersion,
+    application: Application,
+    row: np.ndarray,
+    probabilities: np.ndarray,
+    contributions: np.ndarray,
+) -> Decision:
     probs = [float(p) for p in probabilities]
     tier = tier_for(probs, model.thresholds)
     snapshot = feature_snapshot(schema, row)
@@ -227,27 +243,29 @@ def _store(decisions: list[Decision], claim: uuid.UUID, shadows: list[ShadowScor
     by_id = {d.application_id: d for d in decisions}
     with transaction.atomic():
         scored = application_transition(
-            application_ids=list(by_id), from_status=Status.SCORING, to_status=Status.SCORED,
-            only_if={"scoring_claim": claim}, scoring_claim=None,
+            application_ids=list(by_id),
+            from_status=Status.SCORING,
+            to_status=Status.SCORED,
+            only_if={"scoring_claim": claim},
+            scoring_claim=None,
         )
         if not scored:
             return []
-        Decision.objects.filter(application_id__in=scored, is_current=True).update(
-            is_current=False
-        )
+        Decision.objects.filter(application_id__in=scored, is_current=True).update(is_current=False)
         Decision.objects.bulk_create(by_id[pk] for pk in scored)
         moved = set(scored)
-        ShadowScore.objects.bulk_create([s for s in shadows if s.application_id in moved],
-                                        ignore_conflicts=True)
+        ShadowScore.objects.bulk_create(
+            [s for s in shadows if s.application_id in moved], ignore_conflicts=True
+        )
         routed = [pk for pk in scored if by_id[pk].routed_to_review]
         application_transition(
-            application_ids=routed, from_status=Status.SCORED, to_status=Status.IN_REVIEW,
+            application_ids=routed,
+            from_status=Status.SCORED,
+            to_status=Status.IN_REVIEW,
             note="routed to review",
         )
         outbox_mark_delivered(topic=Topic.SCORING, keys=[str(pk) for pk in scored])
-        outbox_fan_out(event="decision", items=[
-            (str(pk), {"decision_id": by_id[pk].pk}) for pk in scored
-        ])
+        outbox_fan_out(event="decision", items=[(str(pk), {"decision_id": by_id[pk].pk}) for pk in scored])
         # The review queue (a registered handler) adds its items in this same transaction.
         outbox_emit(DECISIONS_STORED, application_ids=routed)
     return scored
@@ -256,19 +274,29 @@ def _store(decisions: list[Decision], claim: uuid.UUID, shadows: list[ShadowScor
 def _release(applications: list[Application], claim: uuid.UUID, error: str) -> BatchResult:
     """Give claimed applications back to wait; those out of attempts fail with the reason."""
     out_of_tries = [a.pk for a in applications if a.scoring_attempts >= settings.SCORING_MAX_ATTEMPTS]
-    result = BatchResult(failed=_fail([a for a in applications if a.pk in out_of_tries], claim,
-                                      f"scoring failed after {settings.SCORING_MAX_ATTEMPTS} "
-                                      f"attempts: {error}"))
+    result = BatchResult(
+        failed=_fail(
+            [a for a in applications if a.pk in out_of_tries],
+            claim,
+            f"scoring failed after {settings.SCORING_MAX_ATTEMPTS} attempts: {error}",
+        )
+    )
     with transaction.atomic():
         result.released = application_transition(
             application_ids=[a.pk for a in applications if a.pk not in out_of_tries],
-            from_status=Status.SCORING, to_status=Status.RECEIVED,
+            from_status=Status.SCORING,
+            to_status=Status.RECEIVED,
             only_if={"scoring_claim": claim} if claim else {},
-            note=f"released for retry: {error}"[:500], scoring_claim=None,
+            note=f"released for retry: {error}"[:500],
+            scoring_claim=None,
         )
-        outbox_back_off(topic=Topic.SCORING, keys=[str(pk) for pk in result.released],
-                        error=error, base=settings.SCORING_RETRY_BASE_SECONDS,
-                        cap=settings.SCORING_RETRY_MAX_SECONDS)
+        outbox_back_off(
+            topic=Topic.SCORING,
+            keys=[str(pk) for pk in result.released],
+            error=error,
+            base=settings.SCORING_RETRY_BASE_SECONDS,
+            cap=settings.SCORING_RETRY_MAX_SECONDS,
+        )
     return result
 
 
@@ -276,9 +304,13 @@ def _fail(applications: list[Application], claim: uuid.UUID | None, reason: str)
     only_if = {"scoring_claim": claim} if claim else {}
     with transaction.atomic():
         failed = application_transition(
-            application_ids=[a.pk for a in applications], from_status=Status.SCORING,
-            to_status=Status.FAILED, only_if=only_if, note=reason[:500],
-            failure_reason=reason, scoring_claim=None,
+            application_ids=[a.pk for a in applications],
+            from_status=Status.SCORING,
+            to_status=Status.FAILED,
+            only_if=only_if,
+            note=reason[:500],
+            failure_reason=reason,
+            scoring_claim=None,
         )
         outbox_mark_dead(topic=Topic.SCORING, keys=[str(pk) for pk in failed], error=reason)
     if failed:
@@ -295,8 +327,9 @@ def release_expired_leases() -> BatchResult:
     out of attempts), for any worker to claim."""
     cutoff = timezone.now() - dt.timedelta(seconds=settings.SCORING_LEASE_SECONDS)
     expired = list(
-        Application.objects.filter(status=Status.SCORING, scoring_started_at__lt=cutoff)
-        .only("id", "scoring_attempts", "scoring_claim")[:1000]
+        Application.objects.filter(status=Status.SCORING, scoring_started_at__lt=cutoff).only(
+            "id", "scoring_attempts", "scoring_claim"
+        )[:1000]
     )
     result = BatchResult()
     for claim in {a.scoring_claim for a in expired}:

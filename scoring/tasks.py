@@ -21,8 +21,12 @@ SCORER_WAKE_UP = "scoring"
 
 def publish_scoring(*, force: bool = False) -> bool:
     """Wake the scorer unless a wake-up is already queued (see outbox.wakeups)."""
-    return wake_up_publish(consumer=SCORER_WAKE_UP, publish=score_waiting.delay,
-                           every_seconds=settings.SCORING_ASK_EVERY_SECONDS, force=force)
+    return wake_up_publish(
+        consumer=SCORER_WAKE_UP,
+        publish=score_waiting.delay,
+        every_seconds=settings.SCORING_ASK_EVERY_SECONDS,
+        force=force,
+    )
 
 
 def wake_scorer(topic: str, *, force: bool = False) -> bool:
@@ -41,8 +45,9 @@ def score_waiting() -> int:
     """
     wake_up_started(consumer=SCORER_WAKE_UP)
     try:
-        return score_until_done(budget_seconds=settings.SCORING_TASK_SECONDS,
-                                more=lambda: publish_scoring(force=True))
+        return score_until_done(
+            budget_seconds=settings.SCORING_TASK_SECONDS, more=lambda: publish_scoring(force=True)
+        )
     except NoUsableModel as exc:
         logger.warning("applications wait: %s", exc)
         return 0
@@ -58,7 +63,10 @@ def redrive_scoring() -> dict[str, int]:
     if released.released or scoring_waits():
         published = int(publish_scoring(force=True))
     if released.released or released.failed or published:
-        logger.info("re-drive: released %d, failed %d, published %d",
-                    len(released.released), len(released.failed), published)
-    return {"released": len(released.released), "failed": len(released.failed),
-            "published": published}
+        logger.info(
+            "re-drive: released %d, failed %d, published %d",
+            len(released.released),
+            len(released.failed),
+            published,
+        )
+    return {"released": len(released.released), "failed": len(released.failed), "published": published}

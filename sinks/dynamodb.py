@@ -46,13 +46,23 @@ BATCH_GET_LIMIT = 100  # and per BatchGetItem
 UNPROCESSED_RETRIES = 6
 # Errors that say "not now" rather than "never": the batch backs off and comes back.
 TRANSIENT_CODES = {
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "ResourceNotFoundException",
-    "ResourceInUseException", "LimitExceededException", "TransactionConflictException",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ResourceNotFoundException",
+    "ResourceInUseException",
+    "LimitExceededException",
+    "TransactionConflictException",
 }
 REVIEW_FIELDS = {
-    "outcome": "review_outcome", "reason_code": "review_reason_code", "auditor": "review_auditor",
-    "reviewed_at": "reviewed_at", "blind": "review_blind", "review_id": "review_id",
+    "outcome": "review_outcome",
+    "reason_code": "review_reason_code",
+    "auditor": "review_auditor",
+    "reviewed_at": "reviewed_at",
+    "blind": "review_blind",
+    "review_id": "review_id",
 }
 
 _serializer = TypeSerializer()
@@ -62,15 +72,18 @@ _deserializer = TypeDeserializer()
 @lru_cache(maxsize=8)
 def _client(endpoint: str, region: str, timeout: float) -> Any:
     return boto3.client(
-        "dynamodb", endpoint_url=endpoint or None, region_name=region,
+        "dynamodb",
+        endpoint_url=endpoint or None,
+        region_name=region,
         config=aws_config(max_attempts=2, connect_timeout=min(timeout, 3.0), read_timeout=timeout),
     )
 
 
 def dynamodb_client() -> Any:
     """One client per process and endpoint (boto3 clients are thread-safe)."""
-    return _client(settings.DYNAMODB_ENDPOINT_URL, settings.DYNAMODB_REGION,
-                   settings.DYNAMODB_TIMEOUT_SECONDS)
+    return _client(
+        settings.DYNAMODB_ENDPOINT_URL, settings.DYNAMODB_REGION, settings.DYNAMODB_TIMEOUT_SECONDS
+    )
 
 
 def _transient(exc: Exception) -> bool:
@@ -168,8 +181,7 @@ class DynamoDBSink:
                 why = "no longer exists" if snapshot is None else "has no current decision"
                 report.rejected.update({m.id: f"application {key} {why}" for m in group})
                 continue
-            items[key] = build_item(snapshot, version=max(m.id for m in group),
-                                    review=reviews.get(key))
+            items[key] = build_item(snapshot, version=max(m.id for m in group), review=reviews.get(key))
         try:
             stored = self.stored_versions(list(items))
             new = [key for key in items if key not in stored]
@@ -204,20 +216,21 @@ class DynamoDBSink:
                     break
         missing = [key for key in by_key if key not in reviews]
         if missing:
-            reviews.update(outbox_latest_payloads(topic=sink_topic(self.name), keys=missing,
-                                                  event="review"))
+            reviews.update(outbox_latest_payloads(topic=sink_topic(self.name), keys=missing, event="review"))
         return reviews
 
     def stored_versions(self, keys: list[str]) -> dict[str, int]:
         """The version of each item that exists, by BatchGetItem (unprocessed keys retried)."""
         versions: dict[str, int] = {}
         for start in range(0, len(keys), BATCH_GET_LIMIT):
-            request = {self.table: {
-                "Keys": [{"application_id": {"S": k}} for k in keys[start:start + BATCH_GET_LIMIT]],
-                "ProjectionExpression": "application_id, #v",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ConsistentRead": True,
-            }}
+            request = {
+                self.table: {
+                    "Keys": [{"application_id": {"S": k}} for k in keys[start : start + BATCH_GET_LIMIT]],
+                    "ProjectionExpression": "application_id, #v",
+                    "ExpressionAttributeNames": {"#v": "version"},
+                    "ConsistentRead": True,
+                }
+            }
             for attempt in range(UNPROCESSED_RETRIES + 1):
                 response = self.client.batch_get_item(RequestItems=request)
                 for row in response.get("Responses", {}).get(self.table, []):
@@ -234,7 +247,7 @@ class DynamoDBSink:
         """Write new items 25 at a time; returns {key: error} for items not written."""
         failed: dict[str, ItemError] = {}
         for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            chunk = items[start:start + BATCH_WRITE_LIMIT]
+            chunk = items[start : start + BATCH_WRITE_LIMIT]
             request = {self.table: [{"PutRequest": {"Item": _wire(item)}} for item in chunk]}
             try:
                 for attempt in range(UNPROCESSED_RETRIES + 1):
@@ -246,8 +259,9 @@ class DynamoDBSink:
                 else:
                     for entry in request.get(self.table, []):
                         key = entry["PutRequest"]["Item"]["application_id"]["S"]
-                        failed[key] = ItemError("DynamoDB kept the item unprocessed (throttled)",
-                                                permanent=False)
+                        failed[key] = ItemError(
+                            "DynamoDB kept the item unprocessed (throttled)", permanent=False
+                        )
             except ClientError as exc:
                 if _transient(exc):
                     raise
@@ -260,7 +274,8 @@ class DynamoDBSink:
     def _put_new(self, item: dict[str, Any]) -> ItemError | None:
         try:
             self.client.put_item(
-                TableName=self.table, Item=_wire(item),
+                TableName=self.table,
+                Item=_wire(item),
                 ConditionExpression="attribute_not_exists(application_id) OR #v < :v",
                 ExpressionAttributeNames={"#v": "version"},
                 ExpressionAttributeValues={":v": {"N": str(item["version"])}},
@@ -302,8 +317,12 @@ class DynamoDBSink:
 
     def check(self) -> dict[str, Any]:
         table = self.client.describe_table(TableName=self.table)["Table"]
-        return {"ok": table["TableStatus"] == "ACTIVE", "table": self.table,
-                "status": table["TableStatus"], "items": table.get("ItemCount", 0)}
+        return {
+            "ok": table["TableStatus"] == "ACTIVE",
+            "table": self.table,
+            "status": table["TableStatus"],
+            "items": table.get("ItemCount", 0),
+        }
 
     def scan_state(self) -> Iterator[dict[str, Any]]:
         """Every item's key, status, tier, decision id and version (a paginated Scan)."""
@@ -322,10 +341,12 @@ class DynamoDBSink:
         keys = list(keys)
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(keys), BATCH_GET_LIMIT):
-            request = {self.table: {
-                "Keys": [{"application_id": {"S": k}} for k in keys[start:start + BATCH_GET_LIMIT]],
-                "ConsistentRead": True,
-            }}
+            request = {
+                self.table: {
+                    "Keys": [{"application_id": {"S": k}} for k in keys[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 for row in response.get("Responses", {}).get(self.table, []):

@@ -30,22 +30,27 @@ def table_definition(name: str) -> dict[str, Any]:
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": "by_applicant",
-                "KeySchema": [{"AttributeName": "applicant_id", "KeyType": "HASH"},
-                              {"AttributeName": "created_at", "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": "applicant_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
                 "Projection": {"ProjectionType": "ALL"},
             },
             {
                 "IndexName": "by_status_tier",
-                "KeySchema": [{"AttributeName": "status_tier", "KeyType": "HASH"},
-                              {"AttributeName": "updated_at", "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": "status_tier", "KeyType": "HASH"},
+                    {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                ],
                 "Projection": {"ProjectionType": "ALL"},
             },
         ],
     }
 
 
-def dynamodb_table_ensure(*, client: Any = None, table: str | None = None,
-                          wait_seconds: float = 60) -> tuple[bool, list[str]]:
+def dynamodb_table_ensure(
+    *, client: Any = None, table: str | None = None, wait_seconds: float = 60
+) -> tuple[bool, list[str]]:
     """Create the table if it is missing and wait until it is active. Returns (created,
     problems): problems name what an existing table lacks (a GSI, the key)."""
     client = client or dynamodb_client()
@@ -80,21 +85,25 @@ def query_by_applicant(applicant_id: str, *, client: Any = None) -> list[dict[st
     """An applicant's items, oldest first (what the API and agents use)."""
     client = client or dynamodb_client()
     response = client.query(
-        TableName=settings.DYNAMODB_TABLE, IndexName="by_applicant",
+        TableName=settings.DYNAMODB_TABLE,
+        IndexName="by_applicant",
         KeyConditionExpression="applicant_id = :a",
         ExpressionAttributeValues={":a": {"S": applicant_id}},
     )
     return [_unwire(row) for row in response.get("Items", [])]
 
 
-def query_by_status_tier(status: str, tier: str, *, limit: int = 100,
-                         client: Any = None) -> list[dict[str, Any]]:
+def query_by_status_tier(
+    status: str, tier: str, *, limit: int = 100, client: Any = None
+) -> list[dict[str, Any]]:
     """Items in one status and tier, most recently changed first (operations dashboards)."""
     client = client or dynamodb_client()
     response = client.query(
-        TableName=settings.DYNAMODB_TABLE, IndexName="by_status_tier",
+        TableName=settings.DYNAMODB_TABLE,
+        IndexName="by_status_tier",
         KeyConditionExpression="status_tier = :st",
         ExpressionAttributeValues={":st": {"S": f"{status}#{tier}"}},
-        ScanIndexForward=False, Limit=limit,
+        ScanIndexForward=False,
+        Limit=limit,
     )
     return [_unwire(row) for row in response.get("Items", [])]

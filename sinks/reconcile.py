@@ -66,16 +66,18 @@ class ReconcileReport:
         return [d for c in final for d in c.differences]
 
 
-def compare_dynamodb(*, since: dt.datetime | None = None, progress: Progress = _no_progress,
-                     sink: Any = None) -> SinkComparison:
+def compare_dynamodb(
+    *, since: dt.datetime | None = None, progress: Progress = _no_progress, sink: Any = None
+) -> SinkComparison:
     from sinks.dynamodb import DynamoDBSink
 
     sink = sink or DynamoDBSink()
     topic = sink_topic("dynamodb")
     result = SinkComparison("dynamodb")
-    expected = {app: (status, tier, decision)
-                for app, status, tier, decision in progress(
-                    current_state_for_reconcile(since=since), "database")}
+    expected = {
+        app: (status, tier, decision)
+        for app, status, tier, decision in progress(current_state_for_reconcile(since=since), "database")
+    }
     items = {item["application_id"]: item for item in progress(sink.scan_state(), "DynamoDB")}
     result.expected, result.found = len(expected), len(items)
     pending = outbox_keys(topic=topic, status=OutboxStatus.PENDING)
@@ -84,11 +86,16 @@ def compare_dynamodb(*, since: dt.datetime | None = None, progress: Progress = _
         if item is None:
             problem = ("missing", "no item")
         elif (item.get("status"), item.get("tier"), int(item.get("decision_id", 0))) != (
-            status, tier, decision
+            status,
+            tier,
+            decision,
         ):
-            problem = ("stale", f"item has {item.get('status')}/{item.get('tier')}/decision "
-                                f"{item.get('decision_id')}, database {status}/{tier}/decision "
-                                f"{decision}")
+            problem = (
+                "stale",
+                f"item has {item.get('status')}/{item.get('tier')}/decision "
+                f"{item.get('decision_id')}, database {status}/{tier}/decision "
+                f"{decision}",
+            )
         else:
             continue
         if app in pending:
@@ -103,14 +110,14 @@ def compare_dynamodb(*, since: dt.datetime | None = None, progress: Progress = _
     return result
 
 
-def compare_warehouse(*, since: dt.datetime | None = None,
-                      progress: Progress = _no_progress) -> SinkComparison:
+def compare_warehouse(
+    *, since: dt.datetime | None = None, progress: Progress = _no_progress
+) -> SinkComparison:
     from sinks.warehouse.connection import warehouse_connect
 
     topic = sink_topic("warehouse")
     result = SinkComparison("warehouse")
-    expected = {d: (app, tier) for d, app, tier in progress(decisions_for_reconcile(since=since),
-                                                            "database")}
+    expected = {d: (app, tier) for d, app, tier in progress(decisions_for_reconcile(since=since), "database")}
     reviews = {}
     for key, payload in outbox_events(topic=topic, event="review"):
         if isinstance(payload.get("review_id"), int):
@@ -144,24 +151,38 @@ def compare_warehouse(*, since: dt.datetime | None = None,
         if app in pending:
             result.in_flight += 1
         else:
-            result.differences.append(Difference(
-                "warehouse", "missing", app, f"no fact_review row for review {review_id}",
-                ("review", payload),
-            ))
+            result.differences.append(
+                Difference(
+                    "warehouse",
+                    "missing",
+                    app,
+                    f"no fact_review row for review {review_id}",
+                    ("review", payload),
+                )
+            )
     if since is None:
         for decision in found.keys() - expected.keys():
-            result.differences.append(Difference(
-                "warehouse", "extra", found[decision][0],
-                f"fact_decision row for decision {decision}, unknown here",
-            ))
+            result.differences.append(
+                Difference(
+                    "warehouse",
+                    "extra",
+                    found[decision][0],
+                    f"fact_decision row for decision {decision}, unknown here",
+                )
+            )
     return result
 
 
 COMPARE = {"dynamodb": compare_dynamodb, "warehouse": compare_warehouse}
 
 
-def reconcile(*, sinks: list[str] | None = None, fix: bool = False,
-              since: dt.datetime | None = None, progress: Progress = _no_progress) -> ReconcileReport:
+def reconcile(
+    *,
+    sinks: list[str] | None = None,
+    fix: bool = False,
+    since: dt.datetime | None = None,
+    progress: Progress = _no_progress,
+) -> ReconcileReport:
     sinks = sinks or list(settings.SINKS)
     report = ReconcileReport([COMPARE[name](since=since, progress=progress) for name in sinks])
     if not fix:
@@ -181,8 +202,9 @@ def _repair(comparison: SinkComparison) -> int:
     if not to_fix:
         return 0
     with transaction.atomic():
-        dead = outbox_ids_for_keys(topic=topic, keys=sorted({d.key for d in to_fix}),
-                                   status=OutboxStatus.DEAD)
+        dead = outbox_ids_for_keys(
+            topic=topic, keys=sorted({d.key for d in to_fix}), status=OutboxStatus.DEAD
+        )
         outbox_requeue(ids=dead)
         outbox_resend(topic=topic, items=[(d.key, _payload(d)) for d in to_fix])
     return len(to_fix)

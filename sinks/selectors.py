@@ -35,18 +35,41 @@ def application_snapshots(application_ids: Iterable[str]) -> dict[str, Applicati
         str(d.application_id): d
         for d in Decision.objects.filter(application_id__in=ids, is_current=True)
         .select_related("model_version")
-        .only("id", "application_id", "tier", "prob_low", "prob_medium", "prob_high", "reasons",
-              "routed_to_review", "routing_reason", "latency_ms", "created_at",
-              "model_version__version")
+        .only(
+            "id",
+            "application_id",
+            "tier",
+            "prob_low",
+            "prob_medium",
+            "prob_high",
+            "reasons",
+            "routed_to_review",
+            "routing_reason",
+            "latency_ms",
+            "created_at",
+            "model_version__version",
+        )
     }
     rows = Application.objects.filter(pk__in=ids).values_list(
-        "id", "applicant_id", "channel", "status", "created_at", "updated_at", "final_tier",
+        "id",
+        "applicant_id",
+        "channel",
+        "status",
+        "created_at",
+        "updated_at",
+        "final_tier",
         "labelled_at",
     )
     return {
         str(pk): ApplicationSnapshot(
-            application_id=str(pk), applicant_id=str(applicant), channel=channel, status=status,
-            created_at=created, updated_at=updated, final_tier=final_tier, labelled_at=labelled,
+            application_id=str(pk),
+            applicant_id=str(applicant),
+            channel=channel,
+            status=status,
+            created_at=created,
+            updated_at=updated,
+            final_tier=final_tier,
+            labelled_at=labelled,
             decision=decisions.get(str(pk)),
         )
         for pk, applicant, channel, status, created, updated, final_tier, labelled in rows
@@ -56,9 +79,20 @@ def application_snapshots(application_ids: Iterable[str]) -> dict[str, Applicati
 def decisions_for_warehouse(decision_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Fact rows of these decisions, keyed by decision id (missing ids: deleted since)."""
     rows = Decision.objects.filter(pk__in=list(decision_ids)).values(
-        "id", "application_id", "application__applicant_id", "application__channel",
-        "application__created_at", "model_version__version", "tier", "prob_low", "prob_medium",
-        "prob_high", "routed_to_review", "routing_reason", "latency_ms", "created_at",
+        "id",
+        "application_id",
+        "application__applicant_id",
+        "application__channel",
+        "application__created_at",
+        "model_version__version",
+        "tier",
+        "prob_low",
+        "prob_medium",
+        "prob_high",
+        "routed_to_review",
+        "routing_reason",
+        "latency_ms",
+        "created_at",
         "application__provenance",
     )
     return {
@@ -96,14 +130,21 @@ def model_versions_for_warehouse(versions: Iterable[int]) -> list[dict[str, Any]
             "activated_at": mv.activated_at,
         }
         for mv in ModelVersion.objects.filter(version__in=set(versions)).only(
-            "version", "schema_name", "status", "training_rows", "training_source",
-            "code_version", "created_at", "activated_at",
+            "version",
+            "schema_name",
+            "status",
+            "training_rows",
+            "training_source",
+            "code_version",
+            "created_at",
+            "activated_at",
         )
     ]
 
 
-def current_state_for_reconcile(*, since: dt.datetime | None = None,
-                                chunk: int = 5000) -> Iterator[tuple[str, str, str, int]]:
+def current_state_for_reconcile(
+    *, since: dt.datetime | None = None, chunk: int = 5000
+) -> Iterator[tuple[str, str, str, int]]:
     """(application id, status, tier, decision id) of every application with a current
     decision; the tier is the auditor's final tier when there is one."""
     queryset = Decision.objects.filter(is_current=True)

@@ -42,13 +42,24 @@ class DrainResult:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"sink": self.sink, "delivered": self.delivered, "retrying": self.retrying,
-                "dead": self.dead, "batches": self.batches, "busy": self.busy,
-                "errors": self.errors[-3:]}
+        return {
+            "sink": self.sink,
+            "delivered": self.delivered,
+            "retrying": self.retrying,
+            "dead": self.dead,
+            "batches": self.batches,
+            "busy": self.busy,
+            "errors": self.errors[-3:],
+        }
 
 
-def sink_drain(*, sink_name: str, sink: Sink | None = None, batch_size: int | None = None,
-               time_budget: float | None = None) -> DrainResult:
+def sink_drain(
+    *,
+    sink_name: str,
+    sink: Sink | None = None,
+    batch_size: int | None = None,
+    time_budget: float | None = None,
+) -> DrainResult:
     """Deliver due messages of one sink, batch after batch while batches come back full (a
     backlog), until the sink fails or `time_budget` seconds (OUTBOX_DRAIN_SECONDS) are spent.
 
@@ -109,4 +120,3 @@ def _deliver(sink: Sink, messages: list[OutboxMessage], result: DrainResult) -> 
 
 def sinks_with_due_messages() -> list[str]:
     return [name for name in settings.SINKS if outbox_has_due(topic=sink_topic(name))]
-

@@ -20,8 +20,12 @@ def publish_drain(sink: str, *, force: bool = False) -> bool:
 
     If the broker is down the messages stay pending and the periodic re-drive asks again,
     so this never fails its caller."""
-    return wake_up_publish(consumer=drain_consumer(sink), publish=lambda: drain_sink.delay(sink),
-                    every_seconds=settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS, force=force)
+    return wake_up_publish(
+        consumer=drain_consumer(sink),
+        publish=lambda: drain_sink.delay(sink),
+        every_seconds=settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS,
+        force=force,
+    )
 
 
 def drain_consumer(sink: str) -> str:

@@ -106,8 +106,13 @@ def _model_storage(settings: Any, tmp_path: Path) -> None:
 def _train(schema_path: Path, rows: int, seed: int) -> TrainedModel:
     schema = load_schema(schema_path)
     rows_answers, tiers = synthetic.generate(schema, rows, seed=seed)
-    return fit(build_matrix(schema, rows_answers), tiers,
-               feature_names=list(schema.feature_names), seed=seed, nthread=2)
+    return fit(
+        build_matrix(schema, rows_answers),
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=seed,
+        nthread=2,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +122,7 @@ def trained_default() -> TrainedModel:
 
 @pytest.fixture
 def active_model(db: Any, trained_default: TrainedModel) -> Any:
-    model = model_version_register(trained=trained_default, schema=get_schema(),
-                                   training_source="tests")
+    model = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests")
     return model_version_bootstrap(model=model, note="tests")
 
 
@@ -144,10 +148,24 @@ class WorkerProcess:
     def start(self) -> None:
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n",
-             f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         _wait_for(lambda: b"ready." in self.log_path.read_bytes(), 30, "the worker to start")
@@ -173,7 +191,7 @@ def start_test_worker(log_dir: Path) -> WorkerProcess:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                        f"{database['NAME']}",
+        f"{database['NAME']}",
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
     }
     worker = WorkerProcess(env, log_dir / "worker.log")
@@ -182,8 +200,9 @@ def start_test_worker(log_dir: Path) -> WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: Any, django_db_blocker: Any,
-                          tmp_path_factory: Any) -> Iterator[WorkerProcess]:
+def celery_worker_process(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[WorkerProcess]:
     worker = start_test_worker(tmp_path_factory.mktemp("worker"))
     yield worker
     worker.stop()
@@ -214,8 +233,11 @@ def test_database_left_as_found(django_db_setup: Any, django_db_blocker: Any) ->
     yield
     with django_db_blocker.unblock():
         after = _row_counts()
-    grown = {table: (before.get(table, 0), count) for table, count in after.items()
-             if count != before.get(table, 0)}
+    grown = {
+        table: (before.get(table, 0), count)
+        for table, count in after.items()
+        if count != before.get(table, 0)
+    }
     assert not grown, f"rows left in the test database (table: before, after): {grown}"
 
 

@@ -22,9 +22,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_history_to_active_model_in_the_browser_then_scored_through_the_endpoint(
-        tmp_path, live_server, lifecycle_page, make_user, local_endpoint, settings, answers):
-    call_command("import_history", str(write_history(tmp_path / "loans.csv", get_schema(), 600,
-                                                     binary=True)), "--adverse-value", "defaulted")
+    tmp_path, live_server, lifecycle_page, make_user, local_endpoint, settings, answers
+):
+    call_command(
+        "import_history",
+        str(write_history(tmp_path / "loans.csv", get_schema(), 600, binary=True)),
+        "--adverse-value",
+        "defaulted",
+    )
     analyst = make_user("tom", Role.ANALYST)
     make_user("erin", Role.APPROVER)
     model = model_train_from_labels(trained_by=analyst)
@@ -53,15 +58,18 @@ def test_history_to_active_model_in_the_browser_then_scored_through_the_endpoint
 
     model.refresh_from_db()
     assert model.status == ModelStatus.ACTIVE and model.approved_by.username == "erin"
-    assert list(TrailEntry.objects.filter(object_type="model_version", object_id=str(model.version))
-                .values_list("action", flat=True).order_by("id")) == [
-        "model.register", "model.approve", "model.activate"]
+    assert list(
+        TrailEntry.objects.filter(object_type="model_version", object_id=str(model.version))
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == ["model.register", "model.approve", "model.activate"]
 
     # The same model.tar.gz, served by the local endpoint, scores through boto3.
     settings.SCORER = "sagemaker"
     local_endpoint.serve(model)
-    application = application_submit(answers=answers, channel=Channel.API, actor=None,
-                                     idempotency_key="flow-1").application
+    application = application_submit(
+        answers=answers, channel=Channel.API, actor=None, idempotency_key="flow-1"
+    ).application
     score_waiting_applications()
     decision = Decision.objects.get(application=application)
     assert decision.model_version == ModelVersion.objects.get(pk=model.pk)

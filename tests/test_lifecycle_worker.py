@@ -23,33 +23,52 @@ from tests.modelops.history_files import write_history
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_rescoring_chunks_and_training_run_on_the_worker(celery_worker_process, active_model, alice,
-                                                        make_user, wait_for, tmp_path):
+def test_rescoring_chunks_and_training_run_on_the_worker(
+    celery_worker_process, active_model, alice, make_user, wait_for, tmp_path
+):
     answers, _ = synthetic.generate(get_schema(), 24, seed=31)
     for i, row in enumerate(answers):
         application_submit(answers=row, channel=Channel.API, actor=alice, idempotency_key=f"w{i}")
-    wait_for(lambda: Application.objects.filter(status__in=[Status.SCORED, Status.IN_REVIEW]).count() == 24,
-             60, "the worker to score the applications")
+    wait_for(
+        lambda: Application.objects.filter(status__in=[Status.SCORED, Status.IN_REVIEW]).count() == 24,
+        60,
+        "the worker to score the applications",
+    )
 
     schema = get_schema()
     synthetic_answers, tiers = synthetic.generate(schema, 1500, seed=41)
     other = model_version_register(
-        trained=fit(build_matrix(schema, synthetic_answers), tiers, feature_names=list(schema.feature_names),
-                    seed=41, params={"max_depth": 1, "eta": 0.3}, nthread=2),
-        schema=schema, training_source="tests", trained_by=make_user("tom", Role.ANALYST))
+        trained=fit(
+            build_matrix(schema, synthetic_answers),
+            tiers,
+            feature_names=list(schema.feature_names),
+            seed=41,
+            params={"max_depth": 1, "eta": 0.3},
+            nthread=2,
+        ),
+        schema=schema,
+        training_source="tests",
+        trained_by=make_user("tom", Role.ANALYST),
+    )
     approver = make_user("erin", Role.APPROVER)
     model_version_approve(model=other, actor=approver)
     run = rescore_start(model_version=other.version, chunk_size=7, started_by=approver)  # 4 chunks
-    wait_for(lambda: RescoreRun.objects.get(pk=run.pk).status == RunStatus.FINISHED, 60,
-             "the rescoring run to finish")
+    wait_for(
+        lambda: RescoreRun.objects.get(pk=run.pk).status == RunStatus.FINISHED,
+        60,
+        "the rescoring run to finish",
+    )
     run.refresh_from_db()
     assert run.processed == 24 and run.chunks.filter(status=RunStatus.FINISHED).count() == 4
     assert Decision.objects.filter(rescore_run=run).count() == run.changed
 
     call_command("import_history", str(write_history(tmp_path / "h.csv", schema, 300)))
     training = training_run_request(requested_by=approver)
-    wait_for(lambda: TrainingRun.objects.get(pk=training.pk).status in (RunStatus.FINISHED, RunStatus.FAILED),
-             90, "the training run")
+    wait_for(
+        lambda: TrainingRun.objects.get(pk=training.pk).status in (RunStatus.FINISHED, RunStatus.FAILED),
+        90,
+        "the training run",
+    )
     training.refresh_from_db()
     assert training.status == RunStatus.FINISHED, training.error
     assert training.model_version.trained_by == approver and training.total > 0

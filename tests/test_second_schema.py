@@ -35,8 +35,13 @@ def car_schema(settings):
 
 def test_a_car_insurance_claim_travels_the_whole_path(car_schema, alice):
     assert car_schema.feature_names == (
-        "vehicle_age_years", "vehicle_value", "claim_amount", "incident_type",
-        "police_report", "prior_claims_3y", "claim_to_value",
+        "vehicle_age_years",
+        "vehicle_value",
+        "claim_amount",
+        "incident_type",
+        "police_report",
+        "prior_claims_3y",
+        "claim_to_value",
     )
     schema_doc = APIClient().get("/api/v1/schema/").json()
     assert schema_doc["name"] == "car_insurance_claim"
@@ -48,13 +53,18 @@ def test_a_car_insurance_claim_travels_the_whole_path(car_schema, alice):
     model_version_bootstrap(model=model, note="car insurance test")
 
     client = token_client(alice)
-    bad = client.post("/api/v1/applications/", {"answers": {**CLAIM, "claim_amount": 90000}},
-                      format="json", HTTP_IDEMPOTENCY_KEY="c0")
+    bad = client.post(
+        "/api/v1/applications/",
+        {"answers": {**CLAIM, "claim_amount": 90000}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="c0",
+    )
     assert bad.status_code == 422
     assert "one and a half times" in bad.json()["errors"]["claim_amount"][0]
 
-    response = client.post("/api/v1/applications/", {"answers": CLAIM}, format="json",
-                           HTTP_IDEMPOTENCY_KEY="c1")
+    response = client.post(
+        "/api/v1/applications/", {"answers": CLAIM}, format="json", HTTP_IDEMPOTENCY_KEY="c1"
+    )
     assert response.status_code == 202
     score_waiting_applications()
     decision = Decision.objects.get(application_id=response.json()["id"])

@@ -15,8 +15,9 @@ def test_a_worker_scores_an_application_submitted_through_the_api(
     celery_worker_process, alice, answers, active_model, wait_for
 ):
     client = token_client(alice)
-    response = client.post("/api/v1/applications/", {"answers": answers}, format="json",
-                           HTTP_IDEMPOTENCY_KEY="worker-e2e")
+    response = client.post(
+        "/api/v1/applications/", {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="worker-e2e"
+    )
     assert response.status_code == 202
     application_id = response.json()["id"]
 
@@ -40,10 +41,15 @@ def test_a_burst_is_scored_in_batches_without_loss(
     ids = []
     for i in range(60):
         response = client.post(
-            "/api/v1/applications/", {"answers": {**answers, "national_id": f"BURST{i:05d}"}},
-            format="json", HTTP_IDEMPOTENCY_KEY=f"burst-{i}",
+            "/api/v1/applications/",
+            {"answers": {**answers, "national_id": f"BURST{i:05d}"}},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"burst-{i}",
         )
         ids.append(response.json()["id"])
-    wait_for(lambda: Decision.objects.filter(application_id__in=ids).count() == 60, 60,
-             "every application of the burst to be scored")
+    wait_for(
+        lambda: Decision.objects.filter(application_id__in=ids).count() == 60,
+        60,
+        "every application of the burst to be scored",
+    )
     assert Decision.objects.filter(application_id__in=ids, is_current=True).count() == 60

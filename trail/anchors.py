@@ -34,8 +34,10 @@ class Anchor:
     where: str = ""  # for reports: the file line or object key
 
     def as_json(self) -> str:
-        return json.dumps({"seq": self.seq, "hash": self.hash, "key_id": self.key_id,
-                           "at": self.at.isoformat()}, separators=(",", ":"))
+        return json.dumps(
+            {"seq": self.seq, "hash": self.hash, "key_id": self.key_id, "at": self.at.isoformat()},
+            separators=(",", ":"),
+        )
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,13 @@ class AnchorStore(Protocol):
 
 def _parse_line(line: str, where: str) -> Anchor:
     data = json.loads(line)
-    return Anchor(seq=int(data["seq"]), hash=str(data["hash"]), key_id=str(data["key_id"]),
-                  at=dt.datetime.fromisoformat(data["at"]), where=where)
+    return Anchor(
+        seq=int(data["seq"]),
+        hash=str(data["hash"]),
+        key_id=str(data["key_id"]),
+        at=dt.datetime.fromisoformat(data["at"]),
+        where=where,
+    )
 
 
 class FileAnchorStore:
@@ -126,8 +133,12 @@ class S3AnchorStore:
 
     def append(self, anchor: Anchor) -> None:
         retain_until = anchor.at + dt.timedelta(days=self.retain_days) if self.lock_mode else None
-        self.store.put(self.object_key(anchor), (anchor.as_json() + "\n").encode(),
-                       lock_mode=self.lock_mode, retain_until=retain_until)
+        self.store.put(
+            self.object_key(anchor),
+            (anchor.as_json() + "\n").encode(),
+            lock_mode=self.lock_mode,
+            retain_until=retain_until,
+        )
 
     def last(self, *, hint_seq: int = 0) -> Anchor | None:
         # Keys sort by sequence, so a listing from the hint is short. The hint comes from the
@@ -147,8 +158,15 @@ class S3AnchorStore:
             if not match:
                 problems.append(f"{where} is not an anchor object")
                 continue
-            anchors.append(Anchor(seq=int(match["seq"]), hash=match["hash"],
-                                  key_id=match["key_id"], at=modified, where=where))
+            anchors.append(
+                Anchor(
+                    seq=int(match["seq"]),
+                    hash=match["hash"],
+                    key_id=match["key_id"],
+                    at=modified,
+                    where=where,
+                )
+            )
         anchors.sort(key=lambda a: (a.seq, a.at))
         return AnchorRead(anchors, problems)
 
@@ -157,9 +175,12 @@ def anchor_store() -> AnchorStore:
     url = settings.TRAIL_ANCHOR_URL
     parsed = urlparse(url)
     if parsed.scheme == "s3":
-        return S3AnchorStore(bucket=parsed.netloc, prefix=parsed.path.strip("/"),
-                             lock_mode=settings.TRAIL_ANCHOR_LOCK_MODE,
-                             retain_days=settings.TRAIL_ANCHOR_RETAIN_DAYS)
+        return S3AnchorStore(
+            bucket=parsed.netloc,
+            prefix=parsed.path.strip("/"),
+            lock_mode=settings.TRAIL_ANCHOR_LOCK_MODE,
+            retain_days=settings.TRAIL_ANCHOR_RETAIN_DAYS,
+        )
     return FileAnchorStore(Path(parsed.path))
 
 

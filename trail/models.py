@@ -51,8 +51,10 @@ class TrailEntry(models.Model):
         verbose_name_plural = "trail entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action} " \
-               f"{self.object_type}:{self.object_id}"
+        return (
+            f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action} "
+            f"{self.object_type}:{self.object_id}"
+        )
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

@@ -8,6 +8,4 @@ from trail.models import TrailEntry
 
 
 def trail_for_object(object_type: str, object_id: Any) -> QuerySet[TrailEntry]:
-    return TrailEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by(
-        "at", "id"
-    )
+    return TrailEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by("at", "id")

@@ -39,12 +39,26 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     return {"actor": None, "actor_label": str(actor) if isinstance(actor, str) else ""}
 
 
-def trail_entry(*, action: str, object_type: str, object_id: Any, actor: Any = None,
-                before: dict | None = None, after: dict | None = None, note: str = "") -> TrailEntry:
+def trail_entry(
+    *,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    actor: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> TrailEntry:
     """An unsaved entry, for callers that record many at once with trail_record_many."""
-    return TrailEntry(action=action, object_type=object_type, object_id=str(object_id),
-                      before=before or {}, after=after or {}, note=note[:2000],
-                      **_actor_fields(actor))
+    return TrailEntry(
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before or {},
+        after=after or {},
+        note=note[:2000],
+        **_actor_fields(actor),
+    )
 
 
 def trail_record(**kwargs: Any) -> TrailEntry:
@@ -75,16 +89,14 @@ def trail_seal(*, limit: int = 5000) -> int:
         if not pending:
             return 0
         if head.last_seq:
-            last_key = TrailEntry.objects.filter(seq=head.last_seq).values_list(
-                "key_id", flat=True).first()
+            last_key = TrailEntry.objects.filter(seq=head.last_seq).values_list("key_id", flat=True).first()
             if last_key != ring.current_id:
                 pending.insert(0, _key_change_entry(last_key, ring.current_id, pending[0]))
         seq, prev = head.last_seq, head.last_hash or GENESIS
         for entry in pending:
             seq += 1
             entry.seq, entry.prev_hash, entry.key_id = seq, prev, ring.current_id
-            entry.hash = prev = keyed_hash(entry, prev, seq, key_id=ring.current_id,
-                                           secret=secret)
+            entry.hash = prev = keyed_hash(entry, prev, seq, key_id=ring.current_id, secret=secret)
         _write_seals(pending)
         TrailHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
     return len(pending)
@@ -94,13 +106,12 @@ def _write_seals(entries: list[TrailEntry]) -> None:
     """PostgreSQL: one UPDATE ... FROM (VALUES ...) per 1,000 entries (several times faster
     than bulk_update's CASE per column); other databases: bulk_update."""
     if connection.vendor != "postgresql":
-        TrailEntry.objects.bulk_update(entries, ["seq", "prev_hash", "hash", "key_id"],
-                                       batch_size=500)
+        TrailEntry.objects.bulk_update(entries, ["seq", "prev_hash", "hash", "key_id"], batch_size=500)
         return
     table = TrailEntry._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(entries), 1000):
-            batch = entries[start:start + 1000]
+            batch = entries[start : start + 1000]
             rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s)"] * len(batch))
             statement = (  # the table name and placeholders are ours; values go as parameters
                 f"UPDATE {table} AS t SET seq = v.seq, prev_hash = v.prev_hash, "  # noqa: S608
@@ -116,10 +127,14 @@ def _write_seals(entries: list[TrailEntry]) -> None:
 def _key_change_entry(old: str | None, new: str, first_pending: TrailEntry) -> TrailEntry:
     # Dated no later than the entries it precedes, so a backlog after it never looks backdated.
     entry = trail_entry(
-        action="trail.key_changed", object_type="trail", object_id="chain",
-        before={"key_id": old}, after={"key_id": new},
-        note="entries from here on are sealed with the key above" if old else
-             "the chain is keyed from here on; the entries before it were sealed unkeyed",
+        action="trail.key_changed",
+        object_type="trail",
+        object_id="chain",
+        before={"key_id": old},
+        after={"key_id": new},
+        note="entries from here on are sealed with the key above"
+        if old
+        else "the chain is keyed from here on; the entries before it were sealed unkeyed",
     )
     entry.at = min(timezone.now(), first_pending.at)
     entry.save()
@@ -139,8 +154,9 @@ def trail_anchor() -> Anchor | None:
     last anchor (read from the store itself, not the database). None when the head has not
     moved; TrailNotAnchored when the new stretch does not verify."""
     trail_seal()
-    head = (TrailEntry.objects.filter(seq__isnull=False).order_by("-seq")
-            .values("seq", "hash", "key_id").first())
+    head = (
+        TrailEntry.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash", "key_id").first()
+    )
     if head is None:
         return None
     store = anchor_store()
@@ -159,7 +175,5 @@ def trail_anchor() -> Anchor | None:
 
 
 def trail_unsealed_age_seconds() -> float:
-    oldest = (
-        TrailEntry.objects.filter(seq__isnull=True).order_by("id").values_list("at", flat=True).first()
-    )
+    oldest = TrailEntry.objects.filter(seq__isnull=True).order_by("id").values_list("at", flat=True).first()
     return (timezone.now() - oldest).total_seconds() if oldest else 0.0

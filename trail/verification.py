@@ -34,8 +34,10 @@ class ChainReport:
     def summary(self) -> str:
         lines = []
         if self.problem:
-            lines.append(f"entry seq={self.first_broken_seq} (id={self.first_broken_id}): "
-                         f"{self.problem}; {self.checked} entries before it are intact")
+            lines.append(
+                f"entry seq={self.first_broken_seq} (id={self.first_broken_id}): "
+                f"{self.problem}; {self.checked} entries before it are intact"
+            )
         lines += [f"anchor: {problem}" for problem in self.anchor_problems]
         return "\n".join(lines) or "intact"
 
@@ -77,25 +79,33 @@ class _Walk:
             return f"entry {self.expected_seq} is missing (deleted?)"
         if not entry.key_id:
             if self.seen_keyed:
-                return ("it is unkeyed but follows keyed entries (rewritten without the key, "
-                        "or inserted into the database?)")
+                return (
+                    "it is unkeyed but follows keyed entries (rewritten without the key, "
+                    "or inserted into the database?)"
+                )
             expected = legacy_hash(entry, self.prev, entry.seq)
         else:
             secret = self.ring.secret(entry.key_id)
             if secret is None:
-                return (f"it was sealed with key {entry.key_id!r}, which is not among "
-                        "TRAIL_HMAC_KEYS (forged, or a key that still seals entries was removed)")
+                return (
+                    f"it was sealed with key {entry.key_id!r}, which is not among "
+                    "TRAIL_HMAC_KEYS (forged, or a key that still seals entries was removed)"
+                )
             expected = keyed_hash(entry, self.prev, entry.seq, key_id=entry.key_id, secret=secret)
         if entry.prev_hash != self.prev:
-            return ("its link to the entry before it does not match (entries before it "
-                    "rewritten, or this one edited?)")
+            return (
+                "its link to the entry before it does not match (entries before it "
+                "rewritten, or this one edited?)"
+            )
         if expected != entry.hash:
             return "its content or hash does not match the chain (edited?)"
         if self.latest_at and entry.at < self.latest_at - self.tolerance:
-            return (f"it is dated {entry.at:%Y-%m-%d %H:%M:%S%z}, before entry {self.latest_seq} "
-                    f"sealed ahead of it ({self.latest_at:%Y-%m-%d %H:%M:%S%z}) by more than "
-                    f"{int(self.tolerance.total_seconds())} s: backdated (inserted into the "
-                    "database directly?)")
+            return (
+                f"it is dated {entry.at:%Y-%m-%d %H:%M:%S%z}, before entry {self.latest_seq} "
+                f"sealed ahead of it ({self.latest_at:%Y-%m-%d %H:%M:%S%z}) by more than "
+                f"{int(self.tolerance.total_seconds())} s: backdated (inserted into the "
+                "database directly?)"
+            )
         self.seen_keyed = self.seen_keyed or bool(entry.key_id)
         self.legacy += 0 if entry.key_id else 1
         if self.latest_at is None or entry.at > self.latest_at:
@@ -104,14 +114,12 @@ class _Walk:
         return ""
 
     def _match_anchors(self, entry: TrailEntry) -> None:
-        while self.anchor_index < len(self.anchors) and \
-                self.anchors[self.anchor_index].seq <= entry.seq:
+        while self.anchor_index < len(self.anchors) and self.anchors[self.anchor_index].seq <= entry.seq:
             anchor = self.anchors[self.anchor_index]
             self.anchor_index += 1
             self.anchors_checked += 1
             if anchor.seq < entry.seq:  # only before the first entry checked: seq 0 or less
-                self.anchor_problems.append(f"{_name(anchor)} names entry {anchor.seq}, "
-                                            "which cannot exist")
+                self.anchor_problems.append(f"{_name(anchor)} names entry {anchor.seq}, which cannot exist")
             elif (anchor.hash, anchor.key_id) != (entry.hash, entry.key_id):
                 self.anchor_problems.append(
                     f"{_name(anchor)} says entry {anchor.seq} has hash {anchor.hash[:16]}… "
@@ -120,12 +128,13 @@ class _Walk:
                 )
 
     def leftover_anchors(self) -> None:
-        rest = self.anchors[self.anchor_index:]
+        rest = self.anchors[self.anchor_index :]
         if not rest:
             return
         if self.broken:
-            self.anchor_problems.append(f"{len(rest)} anchors after the break (from entry "
-                                        f"{rest[0].seq}) were not checked")
+            self.anchor_problems.append(
+                f"{len(rest)} anchors after the break (from entry {rest[0].seq}) were not checked"
+            )
             return
         end = self.expected_seq - 1
         for anchor in rest:
@@ -141,25 +150,36 @@ def _name(anchor: Anchor) -> str:
 
 
 def _walk(anchors: list[Anchor]) -> _Walk:
-    return _Walk(ring=keyring(), anchors=anchors,
-                 tolerance=dt.timedelta(seconds=settings.TRAIL_BACKDATE_TOLERANCE_SECONDS))
+    return _Walk(
+        ring=keyring(),
+        anchors=anchors,
+        tolerance=dt.timedelta(seconds=settings.TRAIL_BACKDATE_TOLERANCE_SECONDS),
+    )
 
 
-def _report(walk: _Walk, *, extra_problems: list[str] | None = None,
-            head_check: bool = True) -> ChainReport:
+def _report(walk: _Walk, *, extra_problems: list[str] | None = None, head_check: bool = True) -> ChainReport:
     seq, entry_id, problem = walk.broken or (None, None, "")
     if not problem and head_check:
         head = TrailHead.objects.filter(pk=1).first()
         if head and (head.last_seq != walk.checked or (walk.checked and head.last_hash != walk.prev)):
             seq, entry_id = walk.checked + 1, walk.last_id
-            problem = (f"the chain ends at {walk.checked} but its head says {head.last_seq} "
-                       "(entries deleted from the end?)")
+            problem = (
+                f"the chain ends at {walk.checked} but its head says {head.last_seq} "
+                "(entries deleted from the end?)"
+            )
     anchor_problems = tuple([*(extra_problems or []), *walk.anchor_problems])
     last_anchor = walk.anchors[-1].seq if walk.anchors else None
-    return ChainReport(ok=not problem and not anchor_problems, checked=walk.checked,
-                       first_broken_seq=seq, first_broken_id=entry_id, problem=problem,
-                       legacy=walk.legacy, anchors_checked=walk.anchors_checked,
-                       anchor_problems=anchor_problems, last_anchor_seq=last_anchor)
+    return ChainReport(
+        ok=not problem and not anchor_problems,
+        checked=walk.checked,
+        first_broken_seq=seq,
+        first_broken_id=entry_id,
+        problem=problem,
+        legacy=walk.legacy,
+        anchors_checked=walk.anchors_checked,
+        anchor_problems=anchor_problems,
+        last_anchor_seq=last_anchor,
+    )
 
 
 def trail_verify(*, chunk: int = 5000, anchors: bool = True) -> ChainReport:
@@ -186,11 +206,15 @@ def trail_verify_since(anchor: Anchor | None, *, chunk: int = 5000) -> ChainRepo
     vouches for a new head only when this passes."""
     walk = _walk([])
     if anchor is not None:
-        row: dict[str, Any] | None = TrailEntry.objects.filter(seq=anchor.seq).values(
-            "pk", "hash", "key_id", "at").first()
+        row: dict[str, Any] | None = (
+            TrailEntry.objects.filter(seq=anchor.seq).values("pk", "hash", "key_id", "at").first()
+        )
         if row is None or (row["hash"], row["key_id"]) != (anchor.hash, anchor.key_id):
-            walk.broken = (anchor.seq, row and row["pk"],
-                           f"the last anchor ({anchor.where}) does not match entry {anchor.seq}")
+            walk.broken = (
+                anchor.seq,
+                row and row["pk"],
+                f"the last anchor ({anchor.where}) does not match entry {anchor.seq}",
+            )
             return _report(walk, head_check=False)
         walk.expected_seq, walk.prev = anchor.seq + 1, anchor.hash
         walk.seen_keyed, walk.latest_at, walk.latest_seq = bool(anchor.key_id), row["at"], anchor.seq

@@ -75,8 +75,10 @@ class _CsvWriter:
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         self.writer.writerows(
-            ["" if row[n] is None else (row[n].isoformat() if isinstance(row[n], dt.datetime)
-                                        else row[n]) for n in self.names]
+            [
+                "" if row[n] is None else (row[n].isoformat() if isinstance(row[n], dt.datetime) else row[n])
+                for n in self.names
+            ]
             for row in rows
         )
 
@@ -91,8 +93,13 @@ class _ParquetWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        types = {"string": pa.string(), "float": pa.float64(), "int": pa.int64(),
-                 "bool": pa.bool_(), "timestamp": pa.timestamp("us", tz="UTC")}
+        types = {
+            "string": pa.string(),
+            "float": pa.float64(),
+            "int": pa.int64(),
+            "bool": pa.bool_(),
+            "timestamp": pa.timestamp("us", tz="UTC"),
+        }
         self.pa, self.spec = pa, spec
         self.schema = pa.schema([(name, types[kind]) for name, kind in spec])
         self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
@@ -108,8 +115,13 @@ class _ParquetWriter:
         self.writer.close()
 
 
-def labels_write(*, filters: LabelFilters, format: str, path: Path,
-                 progress: Callable[[int, int], bool | None] | None = None) -> ExportResult:
+def labels_write(
+    *,
+    filters: LabelFilters,
+    format: str,
+    path: Path,
+    progress: Callable[[int, int], bool | None] | None = None,
+) -> ExportResult:
     """Write the labelled rows matching `filters` to `path`. `progress(done, total)` is called
     after every chunk; returning False stops the export (the job lost its claim)."""
     if format not in ExportFormat.values:
@@ -118,8 +130,11 @@ def labels_write(*, filters: LabelFilters, format: str, path: Path,
     spec = columns(schema)
     reviews = filters.reviews()
     total = reviews.count()
-    writer = _ParquetWriter(path, spec) if format == ExportFormat.PARQUET else \
-        _CsvWriter(path, [name for name, _ in spec])
+    writer = (
+        _ParquetWriter(path, spec)
+        if format == ExportFormat.PARQUET
+        else _CsvWriter(path, [name for name, _ in spec])
+    )
     digest, done = hashlib.sha256(), 0
     try:
         if progress and progress(0, total) is False:
@@ -136,13 +151,27 @@ def labels_write(*, filters: LabelFilters, format: str, path: Path,
     return ExportResult(rows=done, fingerprint=digest.hexdigest(), path=path)
 
 
-def record_export(*, actor: Any, filters: LabelFilters, format: str, result: ExportResult,
-                  destination: str, job_id: Any = None) -> None:
+def record_export(
+    *,
+    actor: Any,
+    filters: LabelFilters,
+    format: str,
+    result: ExportResult,
+    destination: str,
+    job_id: Any = None,
+) -> None:
     trail_record(
-        action="labels.exported", object_type="export", object_id=job_id or "command",
+        action="labels.exported",
+        object_type="export",
+        object_id=job_id or "command",
         actor=actor,
-        after={"filters": filters.as_dict(), "format": format, "rows": result.rows,
-               "fingerprint": result.fingerprint, "file": destination},
+        after={
+            "filters": filters.as_dict(),
+            "format": format,
+            "rows": result.rows,
+            "fingerprint": result.fingerprint,
+            "file": destination,
+        },
     )
 
 
@@ -156,8 +185,10 @@ def export_job_create(*, requested_by: Any, format: str, filters: dict[str, Any]
     parsed = LabelFilters.parse(filters)
     with transaction.atomic():
         job = ExportJob.objects.create(
-            requested_by=requested_by, requested_by_label=requested_by.get_username(),
-            format=format, filters=parsed.as_dict(),
+            requested_by=requested_by,
+            requested_by_label=requested_by.get_username(),
+            format=format,
+            filters=parsed.as_dict(),
         )
         transaction.on_commit(lambda: publish_export(job.pk))
     return job
@@ -186,10 +217,13 @@ def export_job_run(*, job_id: Any) -> ExportJob | None:
 
     filters = LabelFilters.parse(job.filters)
     try:
-        with Heartbeat(lambda: job_heartbeat(ExportJob, job.pk, claim)), \
-                tempfile.TemporaryDirectory(prefix="label-export-") as tmp:
-            result = labels_write(filters=filters, format=job.format,
-                                  path=Path(tmp) / f"labels.{job.format}", progress=progress)
+        with (
+            Heartbeat(lambda: job_heartbeat(ExportJob, job.pk, claim)),
+            tempfile.TemporaryDirectory(prefix="label-export-") as tmp,
+        ):
+            result = labels_write(
+                filters=filters, format=job.format, path=Path(tmp) / f"labels.{job.format}", progress=progress
+            )
             name = f"labels-{timezone.now():%Y%m%d-%H%M%S}-{job.pk}.{job.format}"
             data = result.path.read_bytes()
             url = store_for(settings.LABEL_EXPORT_STORAGE_URL).put(f"labels/{name}", data)
@@ -199,18 +233,37 @@ def export_job_run(*, job_id: Any) -> ExportJob | None:
         _failed(job, claim, exc)
         return None
     except Exception as exc:
-        job_finish(ExportJob, job.pk, claim, failed=True, finished_at=timezone.now(),
-                   error=f"{type(exc).__name__}: {exc}"[:2000])
+        job_finish(
+            ExportJob,
+            job.pk,
+            claim,
+            failed=True,
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
         raise
     with transaction.atomic():
         finished = job_finish(
-            ExportJob, job.pk, claim, finished_at=timezone.now(), rows_done=result.rows,
-            rows_total=result.rows, file_url=url, file_name=name, size_bytes=len(data),
+            ExportJob,
+            job.pk,
+            claim,
+            finished_at=timezone.now(),
+            rows_done=result.rows,
+            rows_total=result.rows,
+            file_url=url,
+            file_name=name,
+            size_bytes=len(data),
             fingerprint=result.fingerprint,
         )
         if finished:
-            record_export(actor=job.requested_by or job.requested_by_label, filters=filters,
-                          format=job.format, result=result, destination=url, job_id=job.pk)
+            record_export(
+                actor=job.requested_by or job.requested_by_label,
+                filters=filters,
+                format=job.format,
+                result=result,
+                destination=url,
+                job_id=job.pk,
+            )
     job.refresh_from_db()
     return job
 
@@ -219,8 +272,7 @@ def _failed(job: ExportJob, claim: uuid.UUID, exc: Exception) -> None:
     """A failure that may pass (the database, the object store, the disk): back to the queue
     after a backoff for the job re-drive to hand out, or failed for good after MAX_ATTEMPTS."""
     message = f"{type(exc).__name__}: {exc}"[:2000]
-    if not job_retry(ExportJob, job.pk, claim, error=f"will retry: {message}",
-                     max_attempts=MAX_ATTEMPTS):
+    if not job_retry(ExportJob, job.pk, claim, error=f"will retry: {message}", max_attempts=MAX_ATTEMPTS):
         ExportJob.objects.filter(pk=job.pk, finished_at__isnull=True).update(finished_at=timezone.now())
     logger.warning("label export %s failed (attempt %d): %s", job.pk, job.attempts, message)
 

@@ -36,8 +36,7 @@ def application_answers(application: Application, *, unmasked: bool = False) -> 
             value = raw if unmasked else mask_value(raw)
             answers.append(Answer(field.name, field.label, value, True, not unmasked))
         else:
-            answers.append(Answer(field.name, field.label, application.answers.get(field.name),
-                                  False, False))
+            answers.append(Answer(field.name, field.label, application.answers.get(field.name), False, False))
     return answers
 
 
@@ -48,6 +47,12 @@ def pii_unmask(*, application: Application, user: Any, purpose: str) -> list[Ans
         raise PermissionDenied("your role may not read personal data")
     fields = sorted((application.pii or {}).keys())
     with transaction.atomic():
-        trail_record(action="pii.unmasked", object_type="application", object_id=application.pk,
-                     actor=user, after={"fields": fields}, note=purpose[:500])
+        trail_record(
+            action="pii.unmasked",
+            object_type="application",
+            object_id=application.pk,
+            actor=user,
+            after={"fields": fields},
+            note=purpose[:500],
+        )
     return application_answers(application, unmasked=True)

@@ -68,8 +68,9 @@ def review_queue_add(*, application_ids: Any) -> int:
     ids = list(application_ids)
     if not ids:
         return 0
-    return _add_missing(Application.objects.filter(pk__in=ids), limit=len(ids)) + \
-        _refresh_rescored(limit=len(ids), application_ids=ids)
+    return _add_missing(Application.objects.filter(pk__in=ids), limit=len(ids)) + _refresh_rescored(
+        limit=len(ids), application_ids=ids
+    )
 
 
 def review_queue_sync(*, limit: int = 5000) -> int:
@@ -82,9 +83,9 @@ def review_queue_sync(*, limit: int = 5000) -> int:
 
 def _add_missing(applications: Any, *, limit: int) -> int:
     missing = list(
-        applications.filter(status=Status.IN_REVIEW, review_item__isnull=True)
-        .values("id", "answers", "channel", "possible_duplicate", "submitted_by_id",
-                "owner_id", "updated_at")[:limit]
+        applications.filter(status=Status.IN_REVIEW, review_item__isnull=True).values(
+            "id", "answers", "channel", "possible_duplicate", "submitted_by_id", "owner_id", "updated_at"
+        )[:limit]
     )
     if not missing:
         return 0
@@ -96,8 +97,11 @@ def _add_missing(applications: Any, *, limit: int) -> int:
     }
     items = [
         ReviewItem(
-            application_id=a["id"], channel=a["channel"], possible_duplicate=a["possible_duplicate"],
-            submitted_by_id=a["submitted_by_id"], applicant_user_id=a["owner_id"],
+            application_id=a["id"],
+            channel=a["channel"],
+            possible_duplicate=a["possible_duplicate"],
+            submitted_by_id=a["submitted_by_id"],
+            applicant_user_id=a["owner_id"],
             blind=_draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
             enqueued_at=decisions[a["id"]].created_at,
             **_item_fields(decisions[a["id"]], a),
@@ -122,9 +126,7 @@ def _refresh_rescored(*, limit: int, application_ids: list[Any] | None = None) -
             application_id__in=[app for _, app in stale], is_current=True
         ).select_related("model_version")
     }
-    answers = dict(
-        Application.objects.filter(pk__in=list(current)).values_list("id", "answers")
-    )
+    answers = dict(Application.objects.filter(pk__in=list(current)).values_list("id", "answers"))
     refreshed = 0
     for pk, application_id in stale:
         decision = current.get(application_id)
@@ -164,9 +166,9 @@ def _take(item_id: Any, user: Any, now: dt.datetime) -> bool:
         )
         if changed == 1:
             # One item at a time: taking a new one gives back any other the auditor held.
-            ReviewItem.objects.filter(claimed_by=user, state__in=OPEN_STATES).exclude(
-                pk=item_id
-            ).update(claimed_by=None, claimed_at=None, claim_expires_at=None)
+            ReviewItem.objects.filter(claimed_by=user, state__in=OPEN_STATES).exclude(pk=item_id).update(
+                claimed_by=None, claimed_at=None, claim_expires_at=None
+            )
     return changed == 1
 
 
@@ -176,20 +178,26 @@ def _check_may_claim(item: ReviewItem, user: Any) -> None:
     if item.state == ItemState.AWAITING_SECOND:
         proposal = item.reviews.filter(status=ReviewStatus.PROPOSED).first()
         allowed = can_give_second_opinion(
-            user, proposed_by_id=proposal.auditor_id if proposal else None,
-            submitted_by_id=item.submitted_by_id, applicant_user_id=item.applicant_user_id,
+            user,
+            proposed_by_id=proposal.auditor_id if proposal else None,
+            submitted_by_id=item.submitted_by_id,
+            applicant_user_id=item.applicant_user_id,
             application_id=item.application_id,
         )
         if not allowed and proposal and proposal.auditor_id == user.pk:
-            raise ClaimRefused("You proposed this override; a second auditor must agree to it "
-                               "(four eyes).")
+            raise ClaimRefused("You proposed this override; a second auditor must agree to it (four eyes).")
     else:
-        allowed = can_review_application(user, submitted_by_id=item.submitted_by_id,
-                                         applicant_user_id=item.applicant_user_id,
-                                         application_id=item.application_id)
+        allowed = can_review_application(
+            user,
+            submitted_by_id=item.submitted_by_id,
+            applicant_user_id=item.applicant_user_id,
+            application_id=item.application_id,
+        )
     if not allowed:
-        raise ClaimRefused("You submitted or keyed this application, or it is your own, so you "
-                           "cannot review it (segregation of duties).")
+        raise ClaimRefused(
+            "You submitted or keyed this application, or it is your own, so you "
+            "cannot review it (segregation of duties)."
+        )
 
 
 def review_item_claim(*, item_id: Any, user: Any) -> ReviewItem:
@@ -214,24 +222,27 @@ def review_item_renew(*, item_id: Any, user: Any) -> dt.datetime | None:
     """Extend one's own lease while the page is open; None when it was lost to someone else
     (possible only after it expired) or the item was reviewed."""
     expires = timezone.now() + _lease()
-    changed = ReviewItem.objects.filter(
-        pk=item_id, claimed_by=user, state__in=OPEN_STATES
-    ).update(claim_expires_at=expires)
+    changed = ReviewItem.objects.filter(pk=item_id, claimed_by=user, state__in=OPEN_STATES).update(
+        claim_expires_at=expires
+    )
     return expires if changed == 1 else None
 
 
 def review_item_release(*, item_id: Any, user: Any) -> bool:
     """Give an item back to the queue (the auditor skipped it)."""
-    return ReviewItem.objects.filter(pk=item_id, claimed_by=user).update(
-        claimed_by=None, claimed_at=None, claim_expires_at=None
-    ) == 1
+    return (
+        ReviewItem.objects.filter(pk=item_id, claimed_by=user).update(
+            claimed_by=None, claimed_at=None, claim_expires_at=None
+        )
+        == 1
+    )
 
 
 def release_expired_claims() -> int:
     """Periodic: clear leases that ran out, so the queue shows who really works on what."""
-    return ReviewItem.objects.filter(
-        state__in=OPEN_STATES, claim_expires_at__lte=timezone.now()
-    ).update(claimed_by=None, claimed_at=None, claim_expires_at=None)
+    return ReviewItem.objects.filter(state__in=OPEN_STATES, claim_expires_at__lte=timezone.now()).update(
+        claimed_by=None, claimed_at=None, claim_expires_at=None
+    )
 
 
 @dataclass(frozen=True)
@@ -258,8 +269,9 @@ class QueueFilters:
         return queryset
 
 
-def review_item_claim_next(*, user: Any, filters: QueueFilters | None = None,
-                           skip: Any = None) -> ReviewItem | None:
+def review_item_claim_next(
+    *, user: Any, filters: QueueFilters | None = None, skip: Any = None
+) -> ReviewItem | None:
     """Claim the most urgent item this user may review: second opinions first (they hold a
     label back), then the queue by priority and age. Another auditor taking the same item at
     the same moment only makes this try the next one."""
@@ -273,16 +285,26 @@ def review_item_claim_next(*, user: Any, filters: QueueFilters | None = None,
             # UPDATE alone keeps a claim single).
             second = (
                 ReviewItem.objects.select_for_update(skip_locked=True)
-                .filter(state=ItemState.AWAITING_SECOND).filter(_free(now))
-                .exclude(review_conflicts_q(user)).exclude(skipped)
+                .filter(state=ItemState.AWAITING_SECOND)
+                .filter(_free(now))
+                .exclude(review_conflicts_q(user))
+                .exclude(skipped)
                 .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
-                .order_by("enqueued_at").values_list("pk", flat=True).first()
+                .order_by("enqueued_at")
+                .values_list("pk", flat=True)
+                .first()
             )
             candidate = second or (
-                filters.apply(ReviewItem.objects.select_for_update(skip_locked=True)
-                              .filter(state=ItemState.WAITING).filter(_free(now)))
-                .exclude(review_conflicts_q(user)).exclude(skipped)
-                .order_by("-priority", "enqueued_at").values_list("pk", flat=True).first()
+                filters.apply(
+                    ReviewItem.objects.select_for_update(skip_locked=True)
+                    .filter(state=ItemState.WAITING)
+                    .filter(_free(now))
+                )
+                .exclude(review_conflicts_q(user))
+                .exclude(skipped)
+                .order_by("-priority", "enqueued_at")
+                .values_list("pk", flat=True)
+                .first()
             )
             if candidate is None:
                 return None

@@ -29,10 +29,10 @@ logger = logging.getLogger(__name__)
 def labels_watermark() -> dt.datetime | None:
     """Labels after this moment are new: the later of the active model's training and the
     last retraining run that finished (a waiting candidate is not trained again)."""
-    active = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list(
-        "created_at", flat=True).first()
-    last_run = RetrainRun.objects.filter(status=JobStatus.DONE).aggregate(
-        until=Max("labels_until"))["until"]
+    active = (
+        ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("created_at", flat=True).first()
+    )
+    last_run = RetrainRun.objects.filter(status=JobStatus.DONE).aggregate(until=Max("labels_until"))["until"]
     marks = [m for m in (active, last_run) if m is not None]
     return max(marks) if marks else None
 
@@ -76,9 +76,14 @@ def _train(run: RetrainRun) -> RetrainRun:
         raise
     with transaction.atomic():
         trail_record(
-            action="model.retrain_candidate", object_type="model_version", object_id=model.version,
-            after={"new_labels": run.new_labels, "training_source": model.training_source,
-                   "status": model.status},
+            action="model.retrain_candidate",
+            object_type="model_version",
+            object_id=model.version,
+            after={
+                "new_labels": run.new_labels,
+                "training_source": model.training_source,
+                "status": model.status,
+            },
             note="trained from auditor labels by the periodic check",
         )
         _finish(run, status=JobStatus.DONE, model_version=model)
@@ -96,8 +101,11 @@ def _finish(run: RetrainRun, **changes: Any) -> None:
 
 def approvers() -> list[Any]:
     return list(
-        get_user_model().objects.filter(groups__name=str(Role.APPROVER), is_active=True)
-        .exclude(email="").order_by("username").distinct()
+        get_user_model()
+        .objects.filter(groups__name=str(Role.APPROVER), is_active=True)
+        .exclude(email="")
+        .order_by("username")
+        .distinct()
     )
 
 
@@ -116,17 +124,23 @@ def notify_approvers(*, model: ModelVersion, new_labels: int) -> int:
         f"Log loss: {_fmt(metrics.get('log_loss'))}",
     ]
     if comparison.get("available"):
-        lines.append(f"Against the active v{comparison['version']} on the same rows: "
-                     + ", ".join(f"{k} {v:+}" for k, v in comparison.get("delta", {}).items()))
-    lines += ["", f"Review and approve it in the model registry: {settings.SITE_URL}"
-                  f"/admin/scoring/modelversion/{model.pk}/change/", "",
-              "Nothing changes for applicants until an approver approves and activates it."]
+        lines.append(
+            f"Against the active v{comparison['version']} on the same rows: "
+            + ", ".join(f"{k} {v:+}" for k, v in comparison.get("delta", {}).items())
+        )
+    lines += [
+        "",
+        f"Review and approve it in the model registry: {settings.SITE_URL}"
+        f"/admin/scoring/modelversion/{model.pk}/change/",
+        "",
+        "Nothing changes for applicants until an approver approves and activates it.",
+    ]
     subject = f"[riskscore] model v{model.version} is ready for approval"
-    messages = [(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [user.email])
-                for user in approvers()]
+    messages = [
+        (subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [user.email]) for user in approvers()
+    ]
     if not messages:
-        logger.warning("model v%s waits for approval, but no approver has an email address",
-                       model.version)
+        logger.warning("model v%s waits for approval, but no approver has an email address", model.version)
         return 0
     try:
         return send_mass_mail(messages, fail_silently=False)

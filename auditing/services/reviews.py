@@ -44,9 +44,7 @@ def _validate(*, item: ReviewItem, final_tier: str, reason_code: str, note: str)
             raise ReviewRefused("Pick a reason for this tier from the list.")
         return CONFIRM_REASON
     if reason_code not in codes and not (reason_code == CONFIRM_REASON and not item.blind):
-        raise ReviewRefused(
-            f"Unknown reason {reason_code!r}; choose one of: {', '.join(codes)}."
-        )
+        raise ReviewRefused(f"Unknown reason {reason_code!r}; choose one of: {', '.join(codes)}.")
     if reason_code == "other" and not note.strip():
         raise ReviewRefused("The reason 'Other' needs a note that explains it.")
     return reason_code
@@ -70,13 +68,13 @@ def _check_holds_claim(item: ReviewItem, user: Any) -> None:
     if item.claimed_by_id == user.pk:
         return
     if item.claimed_by_id is not None and item.claim_expires_at > timezone.now():
-        raise ReviewRefused("Another auditor holds this item now; your claim ran out. "
-                            "Nothing was recorded.")
+        raise ReviewRefused("Another auditor holds this item now; your claim ran out. Nothing was recorded.")
     raise ReviewRefused("You do not hold this item; open it from the queue to claim it first.")
 
 
-def review_record(*, item_id: Any, auditor: Any, final_tier: str, reason_code: str = "",
-                  note: str = "") -> Review:
+def review_record(
+    *, item_id: Any, auditor: Any, final_tier: str, reason_code: str = "", note: str = ""
+) -> Review:
     """Record the auditor's tier for a claimed item. The same tier as the model's is a
     confirmation; another is an override, which needs a reason code. An override from high
     to low is only proposed: it waits for a second auditor."""
@@ -87,36 +85,56 @@ def review_record(*, item_id: Any, auditor: Any, final_tier: str, reason_code: s
             raise ReviewRefused("This application has already been reviewed.")
         if item.state == ItemState.AWAITING_SECOND:
             raise ReviewRefused("This override waits for a second auditor's agreement.")
-        if not can_review_application(auditor, submitted_by_id=item.submitted_by_id,
-                                      applicant_user_id=item.applicant_user_id,
-                                      application_id=item.application_id):
-            raise ReviewRefused("You submitted or keyed this application, or it is your own, so "
-                                "you cannot review it (segregation of duties).")
+        if not can_review_application(
+            auditor,
+            submitted_by_id=item.submitted_by_id,
+            applicant_user_id=item.applicant_user_id,
+            application_id=item.application_id,
+        ):
+            raise ReviewRefused(
+                "You submitted or keyed this application, or it is your own, so "
+                "you cannot review it (segregation of duties)."
+            )
         _check_holds_claim(item, auditor)
-        reason_code = _validate(item=item, final_tier=final_tier, reason_code=reason_code,
-                                note=note)
+        reason_code = _validate(item=item, final_tier=final_tier, reason_code=reason_code, note=note)
         now = timezone.now()
         review = Review(
-            item=item, application_id=item.application_id, decision_id=item.decision_id,
-            model_version=item.decision.model_version, auditor=auditor,
+            item=item,
+            application_id=item.application_id,
+            decision_id=item.decision_id,
+            model_version=item.decision.model_version,
+            auditor=auditor,
             auditor_label=auditor.get_username(),
             outcome=Outcome.CONFIRMED if final_tier == item.model_tier else Outcome.OVERRIDDEN,
-            model_tier=item.model_tier, final_tier=final_tier, reason_code=reason_code,
-            note=note, blind=item.blind, created_at=now,
+            model_tier=item.model_tier,
+            final_tier=final_tier,
+            reason_code=reason_code,
+            note=note,
+            blind=item.blind,
+            created_at=now,
             seconds_open=max((now - (item.claimed_at or now)).total_seconds(), 0.0),
         )
         if needs_second_auditor(item.model_tier, final_tier):
             review.status = ReviewStatus.PROPOSED
             review.save()
             ReviewItem.objects.filter(pk=item.pk).update(
-                state=ItemState.AWAITING_SECOND, claimed_by=None, claimed_at=None,
+                state=ItemState.AWAITING_SECOND,
+                claimed_by=None,
+                claimed_at=None,
                 claim_expires_at=None,
             )
             trail_record(
-                action="review.proposed", object_type="application", object_id=item.application_id,
-                actor=auditor, before={"tier": item.model_tier},
-                after={"final_tier": final_tier, "reason_code": reason_code,
-                       "review_id": review.pk, "needs": "second auditor"},
+                action="review.proposed",
+                object_type="application",
+                object_id=item.application_id,
+                actor=auditor,
+                before={"tier": item.model_tier},
+                after={
+                    "final_tier": final_tier,
+                    "reason_code": reason_code,
+                    "review_id": review.pk,
+                    "needs": "second auditor",
+                },
                 note=note,
             )
             return review
@@ -136,21 +154,32 @@ def review_second_opinion(*, item_id: Any, auditor: Any, agree: bool, note: str 
             raise ReviewRefused("This item has no override waiting for a second opinion.")
         proposal = Review.objects.select_for_update().get(item=item, status=ReviewStatus.PROPOSED)
         if not can_give_second_opinion(
-            auditor, proposed_by_id=proposal.auditor_id, submitted_by_id=item.submitted_by_id,
-            applicant_user_id=item.applicant_user_id, application_id=item.application_id,
+            auditor,
+            proposed_by_id=proposal.auditor_id,
+            submitted_by_id=item.submitted_by_id,
+            applicant_user_id=item.applicant_user_id,
+            application_id=item.application_id,
         ):
-            raise ReviewRefused("A second opinion must come from another auditor, who did not "
-                                "submit or key the application (four eyes).")
+            raise ReviewRefused(
+                "A second opinion must come from another auditor, who did not "
+                "submit or key the application (four eyes)."
+            )
         _check_holds_claim(item, auditor)
         if not agree and not note:
             raise ReviewRefused("Say why you disagree: the note is required.")
         now = timezone.now()
         proposal.second_auditor, proposal.second_note, proposal.second_at = auditor, note, now
         trail_record(
-            action="review.second_opinion", object_type="application",
-            object_id=item.application_id, actor=auditor,
-            after={"review_id": proposal.pk, "agree": agree, "proposed_by": proposal.auditor_label,
-                   "final_tier": proposal.final_tier},
+            action="review.second_opinion",
+            object_type="application",
+            object_id=item.application_id,
+            actor=auditor,
+            after={
+                "review_id": proposal.pk,
+                "agree": agree,
+                "proposed_by": proposal.auditor_label,
+                "final_tier": proposal.final_tier,
+            },
             note=note,
         )
         if agree:
@@ -168,29 +197,37 @@ def _take_effect(*, item: ReviewItem, review: Review, actor: Any, now: Any) -> N
     """Inside the caller's transaction: the label, the state change, the trail, the outbox."""
     to_status = Status.CONFIRMED if review.outcome == Outcome.CONFIRMED else Status.OVERRIDDEN
     moved = application_label(
-        application_id=item.application_id, to_status=to_status,
-        final_tier=review.final_tier, labelled_at=now,
-        actor=actor, note=f"review {review.pk}: {review.model_tier} → {review.final_tier} "
-                          f"({review.reason_code})",
+        application_id=item.application_id,
+        to_status=to_status,
+        final_tier=review.final_tier,
+        labelled_at=now,
+        actor=actor,
+        note=f"review {review.pk}: {review.model_tier} → {review.final_tier} ({review.reason_code})",
     )
     if not moved:
         item.application.refresh_from_db(fields=["status"])
-        raise ReviewRefused(f"The application is no longer in review (it is "
-                            f"{item.application.status}); nothing was recorded.")
+        raise ReviewRefused(
+            f"The application is no longer in review (it is {item.application.status}); nothing was recorded."
+        )
     Review.objects.filter(pk=review.pk).update(effective_at=now)
     review.effective_at = now
     ReviewItem.objects.filter(pk=item.pk).update(
         state=ItemState.DONE, done_at=now, claimed_by=None, claimed_at=None, claim_expires_at=None
     )
     trail_record(
-        action=f"review.{review.outcome}", object_type="application",
-        object_id=item.application_id, actor=review.auditor,
+        action=f"review.{review.outcome}",
+        object_type="application",
+        object_id=item.application_id,
+        actor=review.auditor,
         before={"tier": review.model_tier},
-        after={"final_tier": review.final_tier, "reason_code": review.reason_code,
-               "review_id": review.pk, "blind": review.blind,
-               "seconds_open": round(review.seconds_open, 1),
-               **({"second_auditor": review.second_auditor.get_username()}
-                  if review.second_auditor_id else {})},
+        after={
+            "final_tier": review.final_tier,
+            "reason_code": review.reason_code,
+            "review_id": review.pk,
+            "blind": review.blind,
+            "seconds_open": round(review.seconds_open, 1),
+            **({"second_auditor": review.second_auditor.get_username()} if review.second_auditor_id else {}),
+        },
         note=review.note,
     )
     outbox_fan_out(event="review", items=[(str(item.application_id), review_event(review, to_status))])

@@ -15,8 +15,20 @@ from auditing.selectors import TrailFilters
 from trail.models import TrailEntry
 from trail.services import trail_record
 
-HEADER = ["seq", "id", "at", "actor", "action", "object_type", "object_id", "before", "after",
-          "note", "hash", "prev_hash"]
+HEADER = [
+    "seq",
+    "id",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "note",
+    "hash",
+    "prev_hash",
+]
 
 
 class TrailExportTooLarge(Exception):
@@ -39,15 +51,28 @@ def trail_export_csv(*, filters: TrailFilters, actor: Any) -> tuple[bytes, int, 
     writer.writerow(HEADER)
     digest = hashlib.sha256()
     for entry in entries.iterator(chunk_size=2000):
-        row = [entry.seq or "", entry.pk, entry.at.isoformat(), entry.actor_label, entry.action,
-               entry.object_type, entry.object_id,
-               json.dumps(entry.before, sort_keys=True, default=str),
-               json.dumps(entry.after, sort_keys=True, default=str), entry.note, entry.hash,
-               entry.prev_hash]
+        row = [
+            entry.seq or "",
+            entry.pk,
+            entry.at.isoformat(),
+            entry.actor_label,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            json.dumps(entry.before, sort_keys=True, default=str),
+            json.dumps(entry.after, sort_keys=True, default=str),
+            entry.note,
+            entry.hash,
+            entry.prev_hash,
+        ]
         digest.update(json.dumps(row, default=str).encode() + b"\n")
         writer.writerow(row)
     with transaction.atomic():
-        trail_record(action="trail.exported", object_type="trail", object_id="search",
-                     actor=actor, after={"filters": filters.as_dict(), "rows": count,
-                                         "fingerprint": digest.hexdigest()})
+        trail_record(
+            action="trail.exported",
+            object_type="trail",
+            object_id="search",
+            actor=actor,
+            after={"filters": filters.as_dict(), "rows": count, "fingerprint": digest.hexdigest()},
+        )
     return out.getvalue().encode(), count, digest.hexdigest()

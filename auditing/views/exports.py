@@ -28,9 +28,9 @@ def exports(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 job = export_job_create(
-                    requested_by=request.user, format=data["format"],
-                    filters={k: data.get(k) for k in ("since", "until", "channel", "tier",
-                                                       "model_version")},
+                    requested_by=request.user,
+                    format=data["format"],
+                    filters={k: data.get(k) for k in ("since", "until", "channel", "tier", "model_version")},
                 )
             except FiltersInvalid as exc:
                 for name, message in exc.errors.items():
@@ -42,8 +42,7 @@ def exports(request: HttpRequest) -> HttpResponse:
                 return redirect(reverse("auditing:exports"))
         status = 400
     jobs = selectors.export_jobs_visible_to(request.user, is_admin=has_role(request.user, Role.ADMIN))
-    return render(request, "auditing/exports.html", {"form": form, "jobs": jobs[:50]},
-                  status=status)
+    return render(request, "auditing/exports.html", {"form": form, "jobs": jobs[:50]}, status=status)
 
 
 def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
@@ -57,13 +56,20 @@ def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
 @allowed(can_export_labels)
 def export_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = _job_for(request, job_id)
-    return JsonResponse({
-        "id": job.pk, "status": job.status, "percent": job.percent, "rows_done": job.rows_done,
-        "rows_total": job.rows_total, "error": job.error,
-        "download": reverse("auditing:export-download", args=[job.pk])
-        if job.status == JobStatus.DONE else None,
-        "fingerprint": job.fingerprint,
-    })
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "status": job.status,
+            "percent": job.percent,
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "error": job.error,
+            "download": reverse("auditing:export-download", args=[job.pk])
+            if job.status == JobStatus.DONE
+            else None,
+            "fingerprint": job.fingerprint,
+        }
+    )
 
 
 @require_GET
@@ -71,8 +77,11 @@ def export_status(request: HttpRequest, job_id: int) -> JsonResponse:
 def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
     if job.status != JobStatus.DONE:
-        return HttpResponse(f"Export {job.pk} is {job.status}; download it when it is done.",
-                            status=409, content_type="text/plain")
+        return HttpResponse(
+            f"Export {job.pk} is {job.status}; download it when it is done.",
+            status=409,
+            content_type="text/plain",
+        )
     content_type = "text/csv; charset=utf-8" if job.format == "csv" else "application/vnd.apache.parquet"
     response = HttpResponse(export_file(job), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{job.file_name}"'

@@ -24,6 +24,11 @@ def quality(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     since = timezone.now() - dt.timedelta(days=days)
-    return render(request, "auditing/quality.html", {
-        "rows": selectors.label_quality(since=since), "days": days,
-    })
+    return render(
+        request,
+        "auditing/quality.html",
+        {
+            "rows": selectors.label_quality(since=since),
+            "days": days,
+        },
+    )

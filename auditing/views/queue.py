@@ -43,14 +43,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None, versions=versions)
     filters = form.filters()
     waiting = filters.apply(selectors.queue_waiting())
-    return render(request, "auditing/queue.html", {
-        "form": form,
-        "filters_query": request.GET.urlencode(),
-        "summary": selectors.queue_summary(waiting),
-        "items": selectors.queue_page(waiting, limit=settings.REVIEW_QUEUE_PAGE_SIZE),
-        "second_opinions": selectors.second_opinions_for(request.user),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "auditing/queue.html",
+        {
+            "form": form,
+            "filters_query": request.GET.urlencode(),
+            "summary": selectors.queue_summary(waiting),
+            "items": selectors.queue_page(waiting, limit=settings.REVIEW_QUEUE_PAGE_SIZE),
+            "second_opinions": selectors.second_opinions_for(request.user),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _queue_url(filters_query: str = "") -> str:
@@ -63,8 +67,9 @@ def _next_or_queue(request: HttpRequest, *, filters_query: str = "", skip: Any =
     form = QueueFilterForm(QueryDict(filters_query))
     item = review_item_claim_next(user=request.user, filters=form.filters(), skip=skip)
     if item is None:
-        messages.info(request, "Nothing left for you to review" +
-                      (" with these filters." if filters_query else "."))
+        messages.info(
+            request, "Nothing left for you to review" + (" with these filters." if filters_query else ".")
+        )
         return redirect(_queue_url(filters_query))
     return redirect(_item_url(item.pk, filters_query))
 
@@ -95,10 +100,14 @@ def claim(request: HttpRequest, item_id: int) -> HttpResponse:
 def renew(request: HttpRequest, item_id: int) -> JsonResponse:
     expires = review_item_renew(item_id=item_id, user=request.user)
     if expires is None:
-        return JsonResponse({"error": "You no longer hold this item: it was reviewed, or another "
-                                      "auditor took it after your claim ran out."}, status=409)
-    return JsonResponse({"expires_at": expires.isoformat(),
-                         "lease_seconds": settings.REVIEW_LEASE_SECONDS})
+        return JsonResponse(
+            {
+                "error": "You no longer hold this item: it was reviewed, or another "
+                "auditor took it after your claim ran out."
+            },
+            status=409,
+        )
+    return JsonResponse({"expires_at": expires.isoformat(), "lease_seconds": settings.REVIEW_LEASE_SECONDS})
 
 
 @require_POST
@@ -131,14 +140,22 @@ def review(request: HttpRequest, item_id: int) -> HttpResponse:
         return _render_item(request, item_id, form=form, status=400)
     data = form.cleaned_data
     try:
-        done = review_record(item_id=item_id, auditor=request.user, final_tier=data["final_tier"],
-                             reason_code=data["reason_code"], note=data["note"])
+        done = review_record(
+            item_id=item_id,
+            auditor=request.user,
+            final_tier=data["final_tier"],
+            reason_code=data["reason_code"],
+            note=data["note"],
+        )
     except ReviewRefused as exc:
         form.add_error(None, str(exc))
         return _render_item(request, item_id, form=form, status=409)
     if done.status == ReviewStatus.PROPOSED:
-        messages.success(request, f"Override to {done.final_tier} proposed: it takes effect when a "
-                                  "second auditor agrees (four eyes).")
+        messages.success(
+            request,
+            f"Override to {done.final_tier} proposed: it takes effect when a "
+            "second auditor agrees (four eyes).",
+        )
     else:
         messages.success(request, f"{done.get_outcome_display()}: {done.final_tier}.")
     return _next_or_queue(request, filters_query=filters_query)
@@ -152,8 +169,9 @@ def second_opinion(request: HttpRequest, item_id: int) -> HttpResponse:
         return _render_item(request, item_id, second_form=form, status=400)
     agree = form.cleaned_data["agree"]
     try:
-        review_second_opinion(item_id=item_id, auditor=request.user, agree=agree,
-                              note=form.cleaned_data["note"])
+        review_second_opinion(
+            item_id=item_id, auditor=request.user, agree=agree, note=form.cleaned_data["note"]
+        )
     except ReviewRefused as exc:
         form.add_error(None, str(exc))
         return _render_item(request, item_id, second_form=form, status=409)
@@ -171,14 +189,21 @@ def unmask(request: HttpRequest, item_id: int) -> HttpResponse:
     found = selectors.item_for_page(item_id)
     if found is None:
         raise Http404("no such review item")
-    answers = pii_unmask(application=found.application, user=request.user,
-                         purpose=f"review page, item {found.pk}")
+    answers = pii_unmask(
+        application=found.application, user=request.user, purpose=f"review page, item {found.pk}"
+    )
     return _render_item(request, item_id, answers=answers)
 
 
-def _render_item(request: HttpRequest, item_id: int, *, answers: Any = None,
-                 form: ReviewForm | None = None, second_form: SecondOpinionForm | None = None,
-                 status: int = 200) -> HttpResponse:
+def _render_item(
+    request: HttpRequest,
+    item_id: int,
+    *,
+    answers: Any = None,
+    form: ReviewForm | None = None,
+    second_form: SecondOpinionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     found: ReviewItem | None = selectors.item_for_page(item_id)
     if found is None:
         raise Http404("no such review item")
@@ -189,38 +214,51 @@ def _render_item(request: HttpRequest, item_id: int, *, answers: Any = None,
     held = found.held_by(user, now=now)
     if found.state == ItemState.AWAITING_SECOND:
         may_act = proposal is not None and can_give_second_opinion(
-            user, proposed_by_id=proposal.auditor_id, submitted_by_id=found.submitted_by_id,
-            applicant_user_id=found.applicant_user_id, application_id=found.application_id)
+            user,
+            proposed_by_id=proposal.auditor_id,
+            submitted_by_id=found.submitted_by_id,
+            applicant_user_id=found.applicant_user_id,
+            application_id=found.application_id,
+        )
     else:
-        may_act = can_review_application(user, submitted_by_id=found.submitted_by_id,
-                                         applicant_user_id=found.applicant_user_id,
-                                         application_id=found.application_id)
+        may_act = can_review_application(
+            user,
+            submitted_by_id=found.submitted_by_id,
+            applicant_user_id=found.applicant_user_id,
+            application_id=found.application_id,
+        )
     show_model = not found.blind or found.state != ItemState.WAITING
     filters_query = request.GET.get("q", request.POST.get("q", ""))
-    return render(request, "auditing/item.html", {
-        "item": found,
-        "application": application,
-        "decision": decision,
-        "model": decision.model_version,
-        "show_model": show_model,
-        "answers": answers if answers is not None else application_answers(application),
-        # How each answer was captured (channel, method, who, when; corrections): field provenance.
-        "provenance": describe_provenance(application.provenance,
-                                          {f.name: f.label for f in get_schema().fields}),
-        "can_unmask": can_see_pii(user) and answers is None,
-        "reasons": decision.reasons if show_model else [],
-        "duplicates": selectors.possible_duplicates(application),
-        "history": selectors.application_history(application),
-        "reviews": selectors.item_reviews(found),
-        "proposal": proposal,
-        "holder": holder,
-        "held": held,
-        "may_act": may_act,
-        "form": form or ReviewForm(initial={"final_tier": "" if found.blind else found.model_tier}),
-        "second_form": second_form or SecondOpinionForm(),
-        "reason_choices": reason_choices(),
-        "tiers": selectors.tiers(),
-        "lease_seconds": settings.REVIEW_LEASE_SECONDS,
-        "filters_query": filters_query,
-        "now": now,
-    }, status=status)
+    return render(
+        request,
+        "auditing/item.html",
+        {
+            "item": found,
+            "application": application,
+            "decision": decision,
+            "model": decision.model_version,
+            "show_model": show_model,
+            "answers": answers if answers is not None else application_answers(application),
+            # How each answer was captured (channel, method, who, when; corrections): field provenance.
+            "provenance": describe_provenance(
+                application.provenance, {f.name: f.label for f in get_schema().fields}
+            ),
+            "can_unmask": can_see_pii(user) and answers is None,
+            "reasons": decision.reasons if show_model else [],
+            "duplicates": selectors.possible_duplicates(application),
+            "history": selectors.application_history(application),
+            "reviews": selectors.item_reviews(found),
+            "proposal": proposal,
+            "holder": holder,
+            "held": held,
+            "may_act": may_act,
+            "form": form or ReviewForm(initial={"final_tier": "" if found.blind else found.model_tier}),
+            "second_form": second_form or SecondOpinionForm(),
+            "reason_choices": reason_choices(),
+            "tiers": selectors.tiers(),
+            "lease_seconds": settings.REVIEW_LEASE_SECONDS,
+            "filters_query": filters_query,
+            "now": now,
+        },
+        status=status,
+    )

@@ -30,11 +30,18 @@ def trail(request: HttpRequest) -> HttpResponse:
         entries = selectors.trail_search(filters, before_id=before, limit=PAGE)
     query = request.GET.copy()
     query.pop("before", None)
-    return render(request, "auditing/trail.html", {
-        "form": form, "entries": entries, "query": query.urlencode(),
-        "older": entries[-1].pk if len(entries) == PAGE else None,
-        "actions": selectors.trail_actions(),
-    }, status=200 if not form.errors else 400)
+    return render(
+        request,
+        "auditing/trail.html",
+        {
+            "form": form,
+            "entries": entries,
+            "query": query.urlencode(),
+            "older": entries[-1].pk if len(entries) == PAGE else None,
+            "actions": selectors.trail_actions(),
+        },
+        status=200 if not form.errors else 400,
+    )
 
 
 @require_GET

@@ -14,7 +14,6 @@ from rest_framework import exceptions
 class ProblemException(exceptions.APIException):
     """A problem with its own type slug, title and optional extra members."""
 
-    def __init__(self, *, status_code: int, slug: str, title: str, detail: str,
-                 **extra: Any):
+    def __init__(self, *, status_code: int, slug: str, title: str, detail: str, **extra: Any):
         self.status_code, self.slug, self.title, self.extra = status_code, slug, title, extra
         super().__init__(detail)

@@ -57,11 +57,12 @@ class ProblemAutoSchema(AutoSchema):
         for code, description in problems.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    problem(description), code, [PROBLEM_CONTENT_TYPE], direction)
+                    problem(description), code, [PROBLEM_CONTENT_TYPE], direction
+                )
         for code, response in responses.items():
             # Declared error responses are problem documents too, whatever the view named.
             if code.startswith(("4", "5")) and "content" not in response:
                 responses[code] = self._get_response_for_code(
-                    problem(response.get("description", "")), code, [PROBLEM_CONTENT_TYPE],
-                    direction)
+                    problem(response.get("description", "")), code, [PROBLEM_CONTENT_TYPE], direction
+                )
         return responses

@@ -27,12 +27,18 @@ class SinglePagePagination(PageNumberPagination):
         values = request.query_params.getlist(self.page_query_param)
         if not values:
             return 1
-        if len(values) > 1 or not values[0].isascii() or not values[0].isdigit() \
-                or not 1 <= int(values[0]) <= MAX_PAGE:
+        if (
+            len(values) > 1
+            or not values[0].isascii()
+            or not values[0].isdigit()
+            or not 1 <= int(values[0]) <= MAX_PAGE
+        ):
             raise ProblemException(
-                status_code=400, slug="invalid-page", title="Invalid page",
+                status_code=400,
+                slug="invalid-page",
+                title="Invalid page",
                 detail=f"`{self.page_query_param}` must be given once, as a whole number from 1 "
-                       f"to {MAX_PAGE}.",
+                f"to {MAX_PAGE}.",
             )
         return int(values[0])
 

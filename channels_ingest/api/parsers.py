@@ -43,20 +43,26 @@ def read_bounded(stream: Any) -> bytes:
     raw = stream.read(limit + 1) if stream is not None else b""
     if len(raw) > limit:
         raise ProblemException(
-            status_code=413, slug="request-too-large", title="Request too large",
-            detail=f"The request body is larger than {limit} bytes.", limit_bytes=limit,
+            status_code=413,
+            slug="request-too-large",
+            title="Request too large",
+            detail=f"The request body is larger than {limit} bytes.",
+            limit_bytes=limit,
         )
     return raw
 
 
 class BoundedJSONParser(JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None
+    ) -> Any:
         raw = read_bounded(stream)
         limit = settings.API_JSON_MAX_DEPTH
         if json_nesting_depth(raw, give_up_past=limit) > limit:
             raise ProblemException(
-                status_code=400, slug="json-too-deep", title="JSON nested too deeply",
+                status_code=400,
+                slug="json-too-deep",
+                title="JSON nested too deeply",
                 detail=f"The JSON body nests arrays and objects more than {limit} levels deep.",
                 max_depth=limit,
             )
@@ -64,6 +70,7 @@ class BoundedJSONParser(JSONParser):
 
 
 class BoundedFormParser(FormParser):
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None
+    ) -> Any:
         return super().parse(io.BytesIO(read_bounded(stream)), media_type, parser_context)

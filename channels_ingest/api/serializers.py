@@ -12,9 +12,7 @@ from scoring.selectors import current_decision
 
 
 class SubmitApplicationSerializer(serializers.Serializer):
-    answers = serializers.DictField(
-        help_text="Field name to value, as described by GET /api/v1/schema/."
-    )
+    answers = serializers.DictField(help_text="Field name to value, as described by GET /api/v1/schema/.")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -39,12 +37,22 @@ class ApplicationSerializer(serializers.ModelSerializer):
     link = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
     possible_duplicate = serializers.BooleanField(
-        required=False, help_text="Staff only: the same person applied within the window.")
+        required=False, help_text="Staff only: the same person applied within the window."
+    )
 
     class Meta:
         model = Application
-        fields = ["id", "status", "channel", "created_at", "updated_at", "possible_duplicate",
-                  "failure_reason", "decision", "link"]
+        fields = [
+            "id",
+            "status",
+            "channel",
+            "created_at",
+            "updated_at",
+            "possible_duplicate",
+            "failure_reason",
+            "decision",
+            "link",
+        ]
         read_only_fields = fields
 
     def to_representation(self, application: Application) -> dict[str, Any]:
@@ -55,8 +63,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return data
 
     def get_link(self, application: Application) -> str:
-        return reverse("api:application-detail", args=[application.pk],
-                       request=self.context.get("request"))
+        return reverse("api:application-detail", args=[application.pk], request=self.context.get("request"))
 
     @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, application: Application) -> dict[str, Any] | None:
@@ -69,4 +76,5 @@ class AcceptedSerializer(serializers.Serializer):
     status = serializers.CharField()
     link = serializers.URLField()
     possible_duplicate = serializers.BooleanField(
-        required=False, help_text="Staff only: the same person applied within the window.")
+        required=False, help_text="Staff only: the same person applied within the window."
+    )

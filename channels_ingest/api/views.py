@@ -51,10 +51,11 @@ class TokenView(ObtainTokenView):
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
-    OpenApiParameter.HEADER, required=True,
+    OpenApiParameter.HEADER,
+    required=True,
     description="A unique key per application (e.g. a UUID): 1 to 255 printable ASCII "
-                "characters, no spaces. Sending the same key again returns the original "
-                "application instead of creating a second one.",
+    "characters, no spaces. Sending the same key again returns the original "
+    "application instead of creating a second one.",
 )
 
 
@@ -70,21 +71,29 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=SubmitApplicationSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={202: AcceptedSerializer, 409: OpenApiResponse(description="key reused"),
-                   422: OpenApiResponse(description="invalid answers, per field")},
+        responses={
+            202: AcceptedSerializer,
+            409: OpenApiResponse(description="key reused"),
+            422: OpenApiResponse(description="invalid answers, per field"),
+        },
     )
     def create(self, request: Request) -> Response:
         """Submit an application. It is scored in the background; poll its link."""
         if not can_submit_application(request.user):
-            raise ProblemException(status_code=403, slug="forbidden", title="Forbidden",
-                                   detail="Your role cannot submit applications.")
+            raise ProblemException(
+                status_code=403,
+                slug="forbidden",
+                title="Forbidden",
+                detail="Your role cannot submit applications.",
+            )
         key = request.headers.get("Idempotency-Key", "").strip()
         if not _KEY.match(key):
             raise ProblemException(
-                status_code=400, slug="idempotency-key-required",
+                status_code=400,
+                slug="idempotency-key-required",
                 title="Idempotency-Key header required",
                 detail="Send an Idempotency-Key header (1-255 printable characters, e.g. a "
-                       "UUID) so a retried request never creates a second application.",
+                "UUID) so a retried request never creates a second application.",
             )
         body = SubmitApplicationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -115,8 +124,12 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         application = application_get(uuid.UUID(pk))
         if application is None or not can_view_application(request.user, application):
             # The same answer for "missing" and "not yours": ids are not an oracle.
-            raise ProblemException(status_code=404, slug="not-found", title="Not found",
-                                   detail="No application with this id is visible to you.")
+            raise ProblemException(
+                status_code=404,
+                slug="not-found",
+                title="Not found",
+                detail="No application with this id is visible to you.",
+            )
         return Response(self.get_serializer(application).data)
 
 
@@ -128,4 +141,3 @@ class SchemaView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response(get_schema().public_description())
-

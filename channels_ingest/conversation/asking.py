@@ -45,8 +45,11 @@ class Asking:
         self.c.pending_field = spec.name
         label = spec.label[:1].lower() + spec.label[1:]
         # A schema without prompts repeats the label there: ask in a sentence instead.
-        prompt = spec.prompt if spec.prompt and spec.prompt != spec.label else \
-            texts.DEFAULT_PROMPT.format(label=label)
+        prompt = (
+            spec.prompt
+            if spec.prompt and spec.prompt != spec.label
+            else texts.DEFAULT_PROMPT.format(label=label)
+        )
         if not spec.required and "skip" not in prompt.lower():
             prompt += " " + texts.MAY_SKIP
         return Reply(messages=[*lead, prompt], kind=kind, field=spec.name)
@@ -58,8 +61,11 @@ class Asking:
 
     def _summary_lines(self) -> list[str]:
         answers = self._answers()
-        return [f"{self.schema.by_name[n].label}: {self._shown(self.schema.by_name[n])}."
-                for n in self._ask_order() if n in answers]
+        return [
+            f"{self.schema.by_name[n].label}: {self._shown(self.schema.by_name[n])}."
+            for n in self._ask_order()
+            if n in answers
+        ]
 
     def _shown(self, spec: Field) -> str:
         value = self._answers().get(spec.name)
@@ -85,11 +91,16 @@ class Asking:
 
     def _draft(self) -> Any:
         if not self.c.draft_id:
-            self.c.draft = draft_start(channel=self.c.channel, owner_kind=DraftOwnerKind.CONVERSATION,
-                                       owner_ref=self.c.owner_ref)
+            self.c.draft = draft_start(
+                channel=self.c.channel, owner_kind=DraftOwnerKind.CONVERSATION, owner_ref=self.c.owner_ref
+            )
             self.c.save(update_fields=["draft"])
         return self.c.draft
 
     def _capture(self) -> Capture:
-        return Capture(channel=self.c.channel, method=self.said.method, by=self.c.owner_ref,
-                       confidence=self.said.confidence)
+        return Capture(
+            channel=self.c.channel,
+            method=self.said.method,
+            by=self.c.owner_ref,
+            confidence=self.said.confidence,
+        )

@@ -14,6 +14,10 @@ LOCAL_TOKEN = "local-twilio-auth-token-not-a-secret"  # noqa: S105 (the public l
 @register(Tags.security, deploy=True)
 def twilio_token_is_real(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     if settings.TWILIO_AUTH_TOKEN == LOCAL_TOKEN or len(settings.TWILIO_AUTH_TOKEN) < 16:
-        return [Error("TWILIO_AUTH_TOKEN is the local default (or too short): set the Twilio "
-                      "account's auth token", id="conversation.E001")]
+        return [
+            Error(
+                "TWILIO_AUTH_TOKEN is the local default (or too short): set the Twilio account's auth token",
+                id="conversation.E001",
+            )
+        ]
     return []

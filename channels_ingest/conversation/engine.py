@@ -50,13 +50,15 @@ Submitter = Callable[[Conversation], "tuple[Any, Any] | str"]
 
 def conversation_for(*, transport: str, key: str, user: Any = None) -> Conversation:
     """The conversation of this sender (created on the first message)."""
-    conversation, _ = Conversation.objects.get_or_create(transport=transport, key=key,
-                                                         defaults={"user": user})
+    conversation, _ = Conversation.objects.get_or_create(
+        transport=transport, key=key, defaults={"user": user}
+    )
     return conversation
 
 
-def conversation_turn(conversation: Conversation, said: TurnInput, *,
-                      submitter: Submitter | None = None) -> Reply:
+def conversation_turn(
+    conversation: Conversation, said: TurnInput, *, submitter: Submitter | None = None
+) -> Reply:
     """Take one message and answer it. The conversation row is locked for the whole turn."""
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -66,9 +68,16 @@ def conversation_turn(conversation: Conversation, said: TurnInput, *,
         reply = turn.run()
         locked.turns += 1
         locked.save()
-        Turn.objects.create(conversation=locked, kind=turn.kind, fields_accepted=turn.accepted,
-                            fields_refused=turn.refused, said=turn.redacted, reply_kind=reply.kind,
-                            method=said.method, confidence=said.confidence)
+        Turn.objects.create(
+            conversation=locked,
+            kind=turn.kind,
+            fields_accepted=turn.accepted,
+            fields_refused=turn.refused,
+            said=turn.redacted,
+            reply_kind=reply.kind,
+            method=said.method,
+            confidence=said.confidence,
+        )
     _copy_state(locked, conversation)
     return reply
 
@@ -129,8 +138,7 @@ class _Turn(Asking):
             self.c.mode = Mode.ASKING
         if self.c.mode == Mode.CONFIRMING:
             return self._confirm_question([])
-        intro = [texts.WELCOME_BACK] if self._answers() else [
-            texts.WELCOME.format(title=self.schema.title)]
+        intro = [texts.WELCOME_BACK] if self._answers() else [texts.WELCOME.format(title=self.schema.title)]
         return self._ask_next(intro)
 
     def run(self) -> Reply:
@@ -183,18 +191,29 @@ class _Turn(Asking):
 
     def _answer(self, reading: Reading, pending: Field | None, text: str) -> Reply:
         self.kind = TurnKind.ANSWER
-        if pending is not None and pending.name in reading.answers and not pending.required \
-                and is_skip(reading.answers[pending.name]):
+        if (
+            pending is not None
+            and pending.name in reading.answers
+            and not pending.required
+            and is_skip(reading.answers[pending.name])
+        ):
             self.c.skipped = sorted({*self.c.skipped, pending.name})
             return self._ask_next([texts.SKIPPED])
-        if pending is not None and pending.required and is_skip(text) \
-                and not (pending.type in NUMERIC_TYPES and normalise(text) in ZERO_WORDS):
+        if (
+            pending is not None
+            and pending.required
+            and is_skip(text)
+            and not (pending.type in NUMERIC_TYPES and normalise(text) in ZERO_WORDS)
+        ):
             return self._ask_next([texts.REQUIRED], reask=True)
         if self._unsure(reading):
             self.c.unconfirmed = {"answers": reading.answers, "confidence": self.said.confidence}
             heard = "; ".join(reading.answers.values())
-            return Reply(messages=[texts.HEARD.format(heard=heard)], kind="confirm_heard",
-                         field=pending.name if pending else "")
+            return Reply(
+                messages=[texts.HEARD.format(heard=heard)],
+                kind="confirm_heard",
+                field=pending.name if pending else "",
+            )
         errors = self._save(reading.answers)
         if errors and pending is not None and pending.name in errors and len(reading.answers) == 1:
             from channels_ingest.conversation.faq import faq_match
@@ -205,17 +224,23 @@ class _Turn(Asking):
                 return self._ask_next([match.answer], kind="faq")
         lead = []
         if len(self.accepted) > 1:
-            lead.append(texts.GOT_SEVERAL.format(labels=", ".join(
-                self.schema.by_name[n].label.lower() for n in self.accepted)))
+            lead.append(
+                texts.GOT_SEVERAL.format(
+                    labels=", ".join(self.schema.by_name[n].label.lower() for n in self.accepted)
+                )
+            )
         lead += [texts.NOT_ACCEPTED.format(error=error) for error in errors.values()]
         if errors and pending is not None and pending.name in errors:
             return self._ask(pending, lead, kind="reask")
         return self._ask_next(lead)
 
     def _unsure(self, reading: Reading) -> bool:
-        return (self.said.method == Method.SPEECH and self.said.confidence is not None
-                and self.said.confidence < settings.CONVERSATION_SPEECH_CONFIRM_BELOW
-                and bool(reading.answers))
+        return (
+            self.said.method == Method.SPEECH
+            and self.said.confidence is not None
+            and self.said.confidence < settings.CONVERSATION_SPEECH_CONFIRM_BELOW
+            and bool(reading.answers)
+        )
 
     def _heard_right(self, text: str, reading: Reading, pending: Field | None) -> Reply:
         """The reply to "I heard X, is that right?": yes keeps X (with the confidence it was
@@ -226,8 +251,11 @@ class _Turn(Asking):
             return self._answer(reading, pending, text)
         self.kind = TurnKind.CONFIRMATION
         if answer is False:
-            return self._ask(pending, [texts.SAY_AGAIN], kind="reask") if pending \
+            return (
+                self._ask(pending, [texts.SAY_AGAIN], kind="reask")
+                if pending
                 else self._ask_next([texts.SAY_AGAIN])
+            )
         heard_with = self.said
         self.said = TurnInput(text=text, method=heard_with.method, confidence=stashed.get("confidence"))
         errors = self._save(stashed.get("answers") or {})
@@ -242,8 +270,10 @@ class _Turn(Asking):
         if not answers:
             return {}
         draft = self._draft()
-        raw = {name: raw_for_field(self.schema.by_name[name], value, unit=self.words[name].unit)
-               for name, value in answers.items()}
+        raw = {
+            name: raw_for_field(self.schema.by_name[name], value, unit=self.words[name].unit)
+            for name, value in answers.items()
+        }
         try:
             results = draft_answer_many(draft, raw, self._capture())
         except DraftClosed as exc:
@@ -303,8 +333,11 @@ class _Turn(Asking):
         self.c.mode, self.c.application = Mode.SUBMITTED, submission.application
         self.c.pending_field = ""
         reference = str(submission.application.pk)[:8].upper()
-        return Reply(messages=[texts.SUBMITTED.format(reference=reference)], kind="submitted",
-                     application_id=submission.application.pk)
+        return Reply(
+            messages=[texts.SUBMITTED.format(reference=reference)],
+            kind="submitted",
+            application_id=submission.application.pk,
+        )
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -351,8 +384,12 @@ class _Turn(Asking):
         from channels_ingest.conversation.handoff import request_handoff
 
         request_handoff(self.c)
-        return Reply(messages=[texts.HANDOFF[self.c.transport]], kind="handoff", handoff=True,
-                     field=self.c.pending_field)
+        return Reply(
+            messages=[texts.HANDOFF[self.c.transport]],
+            kind="handoff",
+            handoff=True,
+            field=self.c.pending_field,
+        )
 
     def _cmd_stop(self) -> Reply:
         self.c.mode = Mode.STOPPED

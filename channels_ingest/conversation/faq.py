@@ -45,8 +45,12 @@ def faq_match(text: str) -> FaqMatch | None:
     said = normalise(text)
     if not said or not entries:
         return None
-    best = process.extractOne(said, [q for q, _ in entries], scorer=fuzz.token_set_ratio,
-                              score_cutoff=settings.CONVERSATION_FAQ_MIN_SCORE)
+    best = process.extractOne(
+        said,
+        [q for q, _ in entries],
+        scorer=fuzz.token_set_ratio,
+        score_cutoff=settings.CONVERSATION_FAQ_MIN_SCORE,
+    )
     if best is None:
         return None
     question, score, index = best

@@ -26,9 +26,12 @@ def request_handoff(conversation: Any) -> bool:
     if draft is not None:
         for name, value in (draft.answers or {}).items():
             history = (draft.provenance or {}).get(name) or [{}]
-            answers[name] = (value if not isinstance(value, bool) else ("yes" if value else "no"),
-                             history[-1].get("confidence"))
-    handoffs.handoff_create(conversation_ref=str(conversation.pk), answers=answers,
-                            reason="asked for a person")
+            answers[name] = (
+                value if not isinstance(value, bool) else ("yes" if value else "no"),
+                history[-1].get("confidence"),
+            )
+    handoffs.handoff_create(
+        conversation_ref=str(conversation.pk), answers=answers, reason="asked for a person"
+    )
     logger.info("voice conversation %s handed off to the agent queue", conversation.pk)
     return True

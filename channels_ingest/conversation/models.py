@@ -22,8 +22,11 @@ class Transport(models.TextChoices):
 
 
 # The channel the applications of each transport carry.
-TRANSPORT_CHANNEL = {Transport.CHAT: Channel.CHATBOT, Transport.SMS: Channel.SMS,
-                     Transport.VOICE: Channel.VOICE}
+TRANSPORT_CHANNEL = {
+    Transport.CHAT: Channel.CHATBOT,
+    Transport.SMS: Channel.SMS,
+    Transport.VOICE: Channel.VOICE,
+}
 
 
 class Mode(models.TextChoices):
@@ -41,12 +44,19 @@ class Conversation(models.Model):
     key = models.CharField(max_length=64)
     # The account the conversation belongs to: set only through a verified step (logging in
     # on the web chat); an SMS conversation belongs to nobody and owns its draft.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="conversations")
-    draft = models.OneToOneField(Draft, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="conversation")
-    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="conversations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    draft = models.OneToOneField(
+        Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation"
+    )
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.ASKING)
     pending_field = models.CharField(max_length=63, blank=True, default="")
     answered_order = models.JSONField(default=list)  # fields in the order answered, for `back`
@@ -64,8 +74,7 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        constraints = [models.UniqueConstraint(fields=["transport", "key"],
-                                               name="conversation_one_per_key")]
+        constraints = [models.UniqueConstraint(fields=["transport", "key"], name="conversation_one_per_key")]
 
     def __str__(self) -> str:
         return f"{self.get_transport_display()} conversation {self.pk}"
@@ -83,8 +92,7 @@ class InboundMessage(models.Model):
     """A provider's message id, kept so a retried delivery is processed once."""
 
     sid = models.CharField(max_length=64, primary_key=True)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
-                                     related_name="inbound")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="inbound")
     received_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -22,38 +22,117 @@ from text_to_num import alpha2digit
 
 from applicants.schema import NUMERIC_TYPES, Field
 
-YES = frozenset({
-    "yes", "y", "yeah", "yea", "yep", "yup", "sure", "ok", "okay", "correct", "right", "true",
-    "i do", "i agree", "agree", "agreed", "absolutely", "of course", "affirmative", "certainly",
-    "definitely", "please do", "yes please", "go ahead", "that's right", "thats right", "1",
-})
-NO = frozenset({
-    "no", "n", "nope", "nah", "false", "i don't", "i do not", "dont", "don't", "never",
-    "negative", "not really", "no thanks", "no thank you", "i disagree", "disagree", "0",
-})
-SKIP = frozenset({
-    "skip", "none", "n/a", "na", "not sure", "unsure", "don't know", "dont know", "i don't know",
-    "no idea", "pass", "nothing", "not applicable", "i'm not sure", "im not sure",
-})
+YES = frozenset(
+    {
+        "yes",
+        "y",
+        "yeah",
+        "yea",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "correct",
+        "right",
+        "true",
+        "i do",
+        "i agree",
+        "agree",
+        "agreed",
+        "absolutely",
+        "of course",
+        "affirmative",
+        "certainly",
+        "definitely",
+        "please do",
+        "yes please",
+        "go ahead",
+        "that's right",
+        "thats right",
+        "1",
+    }
+)
+NO = frozenset(
+    {
+        "no",
+        "n",
+        "nope",
+        "nah",
+        "false",
+        "i don't",
+        "i do not",
+        "dont",
+        "don't",
+        "never",
+        "negative",
+        "not really",
+        "no thanks",
+        "no thank you",
+        "i disagree",
+        "disagree",
+        "0",
+    }
+)
+SKIP = frozenset(
+    {
+        "skip",
+        "none",
+        "n/a",
+        "na",
+        "not sure",
+        "unsure",
+        "don't know",
+        "dont know",
+        "i don't know",
+        "no idea",
+        "pass",
+        "nothing",
+        "not applicable",
+        "i'm not sure",
+        "im not sure",
+    }
+)
 
 # Said of a count or an amount, these mean nought ("late payments? none").
-ZERO_WORDS = frozenset({"none", "never", "no", "nothing", "zero", "nil", "not once", "nope",
-                        "not any", "no payments", "none at all"})
+ZERO_WORDS = frozenset(
+    {
+        "none",
+        "never",
+        "no",
+        "nothing",
+        "zero",
+        "nil",
+        "not once",
+        "nope",
+        "not any",
+        "no payments",
+        "none at all",
+    }
+)
 
 _AMOUNT = re.compile(
     r"(?<![\w.])(?P<sign>-)?(?:[£$€¥₹]\s*)?(?P<num>\d{1,3}(?:[.,\s\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
     r"(?:\s*(?P<scale>k|m|bn|thousand|million|grand)\b)?",
     re.IGNORECASE,
 )
-_SCALES = {"k": 1000, "thousand": 1000, "grand": 1000, "m": 1_000_000, "million": 1_000_000,
-           "bn": 1_000_000_000}
+_SCALES = {
+    "k": 1000,
+    "thousand": 1000,
+    "grand": 1000,
+    "m": 1_000_000,
+    "million": 1_000_000,
+    "bn": 1_000_000_000,
+}
 _DIGIT_SCALE = re.compile(r"(\d)\s*(thousand|million|grand)\b", re.IGNORECASE)
 _SCALE_LETTER = {"thousand": "k", "grand": "k", "million": "m"}
 _YEARS = re.compile(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b", re.IGNORECASE)
 _MONTHS = re.compile(r"\b(?P<n>\d+)\s*(?:months?|mths?|mos?)\b", re.IGNORECASE)
 _LEAD_INS = re.compile(
     r"^(?:(?:it'?s|it is|that'?s|that is|i'?m|i am|my \w+(?: \w+)? is|i live at|i work (?:for|at)|"
-    r"we live at|call me|you can reach me (?:at|on))\s+)", re.IGNORECASE)
+    r"we live at|call me|you can reach me (?:at|on))\s+)",
+    re.IGNORECASE,
+)
 _PUNCT = re.compile(r"[^\w\s'/-]")
 
 
@@ -106,12 +185,16 @@ def parse_date(text: str) -> dt.date | None:
     cleaned = text.strip()
     if not cleaned:
         return None
-    parsed = dateparser.parse(cleaned, languages=[settings.CONVERSATION_LANGUAGE], settings={
-        "DATE_ORDER": settings.ANSWER_DATE_ORDER,
-        "REQUIRE_PARTS": ["day", "month", "year"],
-        "PREFER_DATES_FROM": "past",
-        "STRICT_PARSING": False,
-    })
+    parsed = dateparser.parse(
+        cleaned,
+        languages=[settings.CONVERSATION_LANGUAGE],
+        settings={
+            "DATE_ORDER": settings.ANSWER_DATE_ORDER,
+            "REQUIRE_PARTS": ["day", "month", "year"],
+            "PREFER_DATES_FROM": "past",
+            "STRICT_PARSING": False,
+        },
+    )
     return parsed.date() if parsed else None
 
 
@@ -163,10 +246,13 @@ def parse_choice(field: Field, text: str, *, unit: str = "") -> Any:
         index = int(found[0][0]) if found[0][0] == int(found[0][0]) else 0
         if 1 <= index <= len(field.choices):
             return field.choices[index - 1].value
-    candidates = {**{normalise(c.label): c.value for c in field.choices},
-                  **{str(c.value).replace("_", " "): c.value for c in field.choices}}
-    best = process.extractOne(said, list(candidates), scorer=fuzz.WRatio,
-                              score_cutoff=settings.CONVERSATION_CHOICE_MIN_SCORE)
+    candidates = {
+        **{normalise(c.label): c.value for c in field.choices},
+        **{str(c.value).replace("_", " "): c.value for c in field.choices},
+    }
+    best = process.extractOne(
+        said, list(candidates), scorer=fuzz.WRatio, score_cutoff=settings.CONVERSATION_CHOICE_MIN_SCORE
+    )
     return candidates[best[0]] if best else None
 
 

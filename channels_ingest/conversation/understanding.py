@@ -17,27 +17,97 @@ from channels_ingest.conversation.vocabulary import FieldWords, cue_pattern
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "back": ("back", "go back", "previous", "previous question", "undo", "last question"),
-    "help": ("help", "what do you mean", "i don't understand", "i dont understand", "explain",
-             "help me", "what does that mean"),
-    "start_over": ("start over", "restart", "start again", "reset", "begin again",
-                   "start from the beginning", "from the top"),
-    "summary": ("summary", "show my answers", "my answers", "what have i said", "review",
-                "read back", "what do you have so far", "what have you got"),
-    "agent": ("agent", "talk to a person", "speak to a person", "human", "operator",
-              "representative", "talk to someone", "speak to someone", "real person",
-              "a person please", "talk to a human", "speak to a human", "person"),
-    "stop": ("stop", "quit", "cancel", "exit", "bye", "goodbye", "end", "i'm done", "im done",
-             "finish later", "that's all", "thats all"),
+    "help": (
+        "help",
+        "what do you mean",
+        "i don't understand",
+        "i dont understand",
+        "explain",
+        "help me",
+        "what does that mean",
+    ),
+    "start_over": (
+        "start over",
+        "restart",
+        "start again",
+        "reset",
+        "begin again",
+        "start from the beginning",
+        "from the top",
+    ),
+    "summary": (
+        "summary",
+        "show my answers",
+        "my answers",
+        "what have i said",
+        "review",
+        "read back",
+        "what do you have so far",
+        "what have you got",
+    ),
+    "agent": (
+        "agent",
+        "talk to a person",
+        "speak to a person",
+        "human",
+        "operator",
+        "representative",
+        "talk to someone",
+        "speak to someone",
+        "real person",
+        "a person please",
+        "talk to a human",
+        "speak to a human",
+        "person",
+    ),
+    "stop": (
+        "stop",
+        "quit",
+        "cancel",
+        "exit",
+        "bye",
+        "goodbye",
+        "end",
+        "i'm done",
+        "im done",
+        "finish later",
+        "that's all",
+        "thats all",
+    ),
 }
 _COMMAND_PHRASES = {phrase: name for name, phrases in COMMANDS.items() for phrase in phrases}
-_QUESTION_WORDS = {"what", "how", "when", "why", "where", "who", "can", "could", "do", "does",
-                   "is", "are", "will", "which", "should", "would", "may", "whats", "what's"}
+_QUESTION_WORDS = {
+    "what",
+    "how",
+    "when",
+    "why",
+    "where",
+    "who",
+    "can",
+    "could",
+    "do",
+    "does",
+    "is",
+    "are",
+    "will",
+    "which",
+    "should",
+    "would",
+    "may",
+    "whats",
+    "what's",
+}
 _CORRECTION = re.compile(
     r"^(?:please\s+|actually\s+|sorry\s+|oops\s+)*(?:can you\s+|could you\s+)?"
     r"(?:change|correct|update|set|make|fix|alter)\s+(?:my|the)?\s*(?P<field>.+?)\s+"
-    r"(?:to|is|=|should be|as)\s+(?P<value>.+)$", re.IGNORECASE)
-_ACTUALLY = re.compile(r"^(?:actually|sorry|oops|no)[,\s]+(?:my|the)\s+(?P<field>.+?)\s+"
-                       r"(?:is|was|should be)\s+(?P<value>.+)$", re.IGNORECASE)
+    r"(?:to|is|=|should be|as)\s+(?P<value>.+)$",
+    re.IGNORECASE,
+)
+_ACTUALLY = re.compile(
+    r"^(?:actually|sorry|oops|no)[,\s]+(?:my|the)\s+(?P<field>.+?)\s+"
+    r"(?:is|was|should be)\s+(?P<value>.+)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +128,8 @@ def command_in(text: str) -> str:
     if said in _COMMAND_PHRASES:
         return _COMMAND_PHRASES[said]
     for prefix in ("please ", "can i ", "i want to ", "i'd like to ", "id like to ", "let me "):
-        if said.startswith(prefix) and said[len(prefix):] in _COMMAND_PHRASES:
-            return _COMMAND_PHRASES[said[len(prefix):]]
+        if said.startswith(prefix) and said[len(prefix) :] in _COMMAND_PHRASES:
+            return _COMMAND_PHRASES[said[len(prefix) :]]
     if len(said.split()) <= 6:
         best = process.extractOne(said, list(_COMMAND_PHRASES), scorer=fuzz.ratio, score_cutoff=88)
         if best:
@@ -104,19 +174,23 @@ def cued_answers(text: str, schema: ApplicationSchema, words: dict[str, FieldWor
     for index, (_, end, name) in enumerate(hits):
         if name in found:
             continue
-        stop = next((start for start, _, _ in hits[index + 1:] if start >= end), len(text))
+        stop = next((start for start, _, _ in hits[index + 1 :] if start >= end), len(text))
         part = text[end:stop].strip(" ,.;:")
         part = re.sub(r"\s+(?:and|&)$", "", part).strip()
         spec = schema.by_name[name]
-        readable = (amounts(part) if spec.type in NUMERIC_TYPES
-                    else parse_choice(spec, part, unit=words[name].unit) is not None)
+        readable = (
+            amounts(part)
+            if spec.type in NUMERIC_TYPES
+            else parse_choice(spec, part, unit=words[name].unit) is not None
+        )
         if readable:
             found[name] = part
     return found
 
 
-def understand(text: str, schema: ApplicationSchema, words: dict[str, FieldWords], *,
-               pending: str) -> Reading:
+def understand(
+    text: str, schema: ApplicationSchema, words: dict[str, FieldWords], *, pending: str
+) -> Reading:
     """Classify one message. Answers are the cued values, plus the whole text for the
     pending question when no cue claimed it."""
     command = command_in(text)
@@ -133,13 +207,17 @@ def understand(text: str, schema: ApplicationSchema, words: dict[str, FieldWords
     if pending and pending not in answers:
         if not answers:
             answers = {pending: text}
-        elif (lead := _lead(text, words, schema)) and schema.by_name[pending].type in NUMERIC_TYPES \
-                and amounts(lead):
+        elif (
+            (lead := _lead(text, words, schema))
+            and schema.by_name[pending].type in NUMERIC_TYPES
+            and amounts(lead)
+        ):
             answers = {pending: lead, **answers}  # "52,000, and I want 10k": the first is for now
     return Reading(kind="answer", answers=answers)
 
 
 def _lead(text: str, words: dict[str, FieldWords], schema: ApplicationSchema) -> str:
-    starts = [m.start() for name, w in words.items() for cue in w.cues
-              for m in cue_pattern(cue).finditer(text)]
-    return text[:min(starts)].strip(" ,.;:") if starts else ""
+    starts = [
+        m.start() for name, w in words.items() for cue in w.cues for m in cue_pattern(cue).finditer(text)
+    ]
+    return text[: min(starts)].strip(" ,.;:") if starts else ""

@@ -52,8 +52,11 @@ def _build(schema: ApplicationSchema) -> dict[str, FieldWords]:
         names = {normalise(spec.label), spec.name.replace("_", " ")}
         names |= {normalise(str(n)) for n in entry.get("names", [])}
         result[spec.name] = FieldWords(
-            name=spec.name, cues=tuple(normalise(str(c)) for c in entry.get("cues", [])),
-            names=tuple(sorted(names)), unit=str(entry.get("unit", "")))
+            name=spec.name,
+            cues=tuple(normalise(str(c)) for c in entry.get("cues", [])),
+            names=tuple(sorted(names)),
+            unit=str(entry.get("unit", "")),
+        )
     return result
 
 

@@ -6,10 +6,14 @@ from django import forms
 
 
 class BatchForm(forms.Form):
-    number = forms.CharField(label="Batch number", max_length=40,
-                             help_text="As written on the batch's cover sheet.")
-    received_on = forms.DateField(label="Date received", help_text="For example 2026-11-28.",
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    number = forms.CharField(
+        label="Batch number", max_length=40, help_text="As written on the batch's cover sheet."
+    )
+    received_on = forms.DateField(
+        label="Date received",
+        help_text="For example 2026-11-28.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     forms_count = forms.IntegerField(label="Number of forms", min_value=1, max_value=500)
 
 

@@ -23,8 +23,9 @@ class MailBatch(models.Model):
     number = models.CharField(max_length=40, unique=True)
     received_on = models.DateField()
     forms_count = models.PositiveIntegerField()
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -46,27 +47,30 @@ class MailItem(models.Model):
 
     batch = models.ForeignKey(MailBatch, on_delete=models.CASCADE, related_name="items")
     sequence = models.PositiveIntegerField()  # its place in the batch, from 1
-    state = models.CharField(max_length=16, choices=ItemState.choices,
-                             default=ItemState.AWAITING_SCAN)
+    state = models.CharField(max_length=16, choices=ItemState.choices, default=ItemState.AWAITING_SCAN)
     # The scan, kept through objectstore (never a public URL): where, what, how big, by whom.
     scan_url = models.CharField(max_length=500, blank=True, default="")
     scan_type = models.CharField(max_length=40, blank=True, default="")
     scan_bytes = models.PositiveIntegerField(default=0)
-    scan_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                         on_delete=models.SET_NULL, related_name="+")
+    scan_uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The draft holding the agreed (and resolved) answers that is submitted: its id is the
     # idempotency key, so a retried submission never makes a second application.
-    final_draft = models.OneToOneField("applicants.Draft", null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
-    application = models.OneToOneField("applicants.Application", null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="mail_item")
+    final_draft = models.OneToOneField(
+        "applicants.Draft", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    application = models.OneToOneField(
+        "applicants.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="mail_item"
+    )
     compared_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["batch", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["batch", "sequence"],
-                                               name="mail_item_unique_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sequence"], name="mail_item_unique_sequence")
+        ]
         indexes = [models.Index(fields=["state"], name="mail_item_state")]
 
     def __str__(self) -> str:
@@ -82,10 +86,8 @@ class KeyingPass(models.Model):
 
     item = models.ForeignKey(MailItem, on_delete=models.CASCADE, related_name="passes")
     number = models.PositiveSmallIntegerField()  # 1 or 2
-    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="mail_passes")
-    draft = models.OneToOneField("applicants.Draft", null=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mail_passes")
+    draft = models.OneToOneField("applicants.Draft", null=True, on_delete=models.SET_NULL, related_name="+")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Filled when the form is compared: how many fields this pass keyed, how many differed.
@@ -123,14 +125,14 @@ class FieldResolution(models.Model):
     field = models.CharField(max_length=63)
     choice = models.CharField(max_length=8, choices=Choice.choices)
     value = EncryptedJSONField(default=dict)  # {"value": <clean value>}
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     resolved_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["item", "field"]
-        constraints = [models.UniqueConstraint(fields=["item", "field"],
-                                               name="mail_resolution_one_per_field")]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "field"], name="mail_resolution_one_per_field")
+        ]
 
     def __str__(self) -> str:
         return f"{self.field} of form {self.item_id}: {self.choice}"

@@ -15,9 +15,11 @@ def applications_worked_on_by(user: Any) -> QuerySet:
     """Ids of the applications from forms `user` keyed (either pass) or resolved: they may
     not review them (accounts.access.review_conflicts_q). Never NULL: `NOT IN` a list with a
     NULL excludes everything."""
-    return (MailItem.objects.filter(application__isnull=False)
-            .filter(Q(passes__clerk_id=user.pk) | Q(resolutions__resolved_by_id=user.pk))
-            .values("application_id"))
+    return (
+        MailItem.objects.filter(application__isnull=False)
+        .filter(Q(passes__clerk_id=user.pk) | Q(resolutions__resolved_by_id=user.pk))
+        .values("application_id")
+    )
 
 
 def batches() -> QuerySet:
@@ -33,8 +35,12 @@ def batch_get(batch_id: Any) -> MailBatch | None:
 
 
 def item_get(item_id: Any) -> MailItem | None:
-    return (MailItem.objects.filter(pk=item_id).select_related("batch", "application")
-            .prefetch_related("passes").first())
+    return (
+        MailItem.objects.filter(pk=item_id)
+        .select_related("batch", "application")
+        .prefetch_related("passes")
+        .first()
+    )
 
 
 def batch_items(batch: MailBatch) -> list[MailItem]:
@@ -44,9 +50,12 @@ def batch_items(batch: MailBatch) -> list[MailItem]:
 def work_for_clerk(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
     """Forms a clerk may key now: scanned, still being keyed, and either their own open pass
     or a pass nobody has taken, never the second pass of a form they keyed first."""
-    items = (MailItem.objects.filter(state=ItemState.KEYING)
-             .select_related("batch").prefetch_related("passes").order_by("batch__received_on",
-                                                                          "batch_id", "sequence"))
+    items = (
+        MailItem.objects.filter(state=ItemState.KEYING)
+        .select_related("batch")
+        .prefetch_related("passes")
+        .order_by("batch__received_on", "batch_id", "sequence")
+    )
     work = []
     for item in items:
         passes = list(item.passes.all())
@@ -64,9 +73,12 @@ def work_for_clerk(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
 
 def mismatches_waiting(user: Any) -> list[MailItem]:
     """Forms whose clerks disagree, oldest first, that `user` did not key."""
-    return list(MailItem.objects.filter(state=ItemState.MISMATCH)
-                .exclude(passes__clerk_id=user.pk).select_related("batch")
-                .order_by("compared_at"))
+    return list(
+        MailItem.objects.filter(state=ItemState.MISMATCH)
+        .exclude(passes__clerk_id=user.pk)
+        .select_related("batch")
+        .order_by("compared_at")
+    )
 
 
 def pass_values(keying: KeyingPass | None) -> dict[str, Any]:
@@ -80,25 +92,32 @@ def clerk_quality() -> list[dict[str, Any]]:
     the other clerk, the share of forms with any difference, and the mean time per form."""
     finished = KeyingPass.objects.filter(finished_at__isnull=False)
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-    rows = (finished.values("clerk_id", "clerk__username")
-            .annotate(forms=Count("id"),
-                      compared=Count("id", filter=Q(item__compared_at__isnull=False)),
-                      forms_with_mismatch=Count("id", filter=Q(fields_mismatched__gt=0)),
-                      fields=Coalesce(Sum("fields_compared"), 0),
-                      mismatched=Coalesce(Sum("fields_mismatched"), 0),
-                      total_time=Sum(duration))
-            .order_by("clerk__username"))
+    rows = (
+        finished.values("clerk_id", "clerk__username")
+        .annotate(
+            forms=Count("id"),
+            compared=Count("id", filter=Q(item__compared_at__isnull=False)),
+            forms_with_mismatch=Count("id", filter=Q(fields_mismatched__gt=0)),
+            fields=Coalesce(Sum("fields_compared"), 0),
+            mismatched=Coalesce(Sum("fields_mismatched"), 0),
+            total_time=Sum(duration),
+        )
+        .order_by("clerk__username")
+    )
     result = []
     for row in rows:
         seconds = row["total_time"].total_seconds() if row["total_time"] else 0.0
-        result.append({
-            "clerk": row["clerk__username"],
-            "forms": row["forms"],
-            "compared": row["compared"],
-            "forms_with_mismatch": row["forms_with_mismatch"],
-            "form_mismatch_rate": (row["forms_with_mismatch"] / row["compared"]
-                                   if row["compared"] else None),
-            "field_mismatch_rate": row["mismatched"] / row["fields"] if row["fields"] else None,
-            "seconds_per_form": seconds / row["forms"] if row["forms"] else None,
-        })
+        result.append(
+            {
+                "clerk": row["clerk__username"],
+                "forms": row["forms"],
+                "compared": row["compared"],
+                "forms_with_mismatch": row["forms_with_mismatch"],
+                "form_mismatch_rate": (
+                    row["forms_with_mismatch"] / row["compared"] if row["compared"] else None
+                ),
+                "field_mismatch_rate": row["mismatched"] / row["fields"] if row["fields"] else None,
+                "seconds_per_form": seconds / row["forms"] if row["forms"] else None,
+            }
+        )
     return result

@@ -64,13 +64,17 @@ def batch_open(*, number: str, received_on: dt.date, forms_count: int, actor: An
         raise MailRefused("The date received cannot be in the future.")
     try:
         with transaction.atomic():
-            batch = MailBatch.objects.create(number=number, received_on=received_on,
-                                             forms_count=forms_count, opened_by=actor)
-            MailItem.objects.bulk_create(MailItem(batch=batch, sequence=n)
-                                         for n in range(1, forms_count + 1))
-            trail_record(action="mail.batch_opened", object_type="mail_batch", object_id=batch.pk,
-                         actor=actor, after={"number": number, "forms": forms_count,
-                                             "received_on": received_on.isoformat()})
+            batch = MailBatch.objects.create(
+                number=number, received_on=received_on, forms_count=forms_count, opened_by=actor
+            )
+            MailItem.objects.bulk_create(MailItem(batch=batch, sequence=n) for n in range(1, forms_count + 1))
+            trail_record(
+                action="mail.batch_opened",
+                object_type="mail_batch",
+                object_id=batch.pk,
+                actor=actor,
+                after={"number": number, "forms": forms_count, "received_on": received_on.isoformat()},
+            )
     except IntegrityError as exc:
         raise MailRefused(f"Batch {number} is already open.") from exc
     return batch
@@ -94,13 +98,17 @@ def scan_kind(data: bytes) -> tuple[str, str]:
     if not data:
         raise MailRefused("The file is empty. Choose the scan of the form (PDF, PNG, JPEG or TIFF).")
     if len(data) > limit:
-        raise MailRefused(f"The scan is {_megabytes(len(data))}; the largest accepted is "
-                          f"{_megabytes(limit)}. Scan at a lower resolution or in greyscale.")
+        raise MailRefused(
+            f"The scan is {_megabytes(len(data))}; the largest accepted is "
+            f"{_megabytes(limit)}. Scan at a lower resolution or in greyscale."
+        )
     for magic, content_type, extension in _SIGNATURES:
         if data.startswith(magic):
             return content_type, extension
-    raise MailRefused("This file is not a PDF, PNG, JPEG or TIFF scan (judged by its content, "
-                      "not its name). Choose the scan of the form.")
+    raise MailRefused(
+        "This file is not a PDF, PNG, JPEG or TIFF scan (judged by its content, "
+        "not its name). Choose the scan of the form."
+    )
 
 
 def _megabytes(size: int) -> str:
@@ -119,10 +127,14 @@ def scan_upload(*, item: MailItem, data: bytes, actor: Any) -> MailItem:
         url = store_for(settings.MAIL_SCAN_STORAGE_URL).put(key, data)
         locked.scan_url, locked.scan_type, locked.scan_bytes = url, content_type, len(data)
         locked.scan_uploaded_by, locked.state = actor, ItemState.KEYING
-        locked.save(update_fields=["scan_url", "scan_type", "scan_bytes", "scan_uploaded_by",
-                                   "state"])
-        trail_record(action="mail.scan_uploaded", object_type="mail_item", object_id=locked.pk,
-                     actor=actor, after={"type": content_type, "bytes": len(data)})
+        locked.save(update_fields=["scan_url", "scan_type", "scan_bytes", "scan_uploaded_by", "state"])
+        trail_record(
+            action="mail.scan_uploaded",
+            object_type="mail_item",
+            object_id=locked.pk,
+            actor=actor,
+            after={"type": content_type, "bytes": len(data)},
+        )
     return locked
 
 
@@ -146,8 +158,10 @@ def pass_start(*, item: MailItem, clerk: Any) -> KeyingPass:
         mine = next((p for p in passes if p.clerk_id == clerk.pk), None)
         if mine is not None:
             if mine.is_finished:
-                raise MailRefused("You keyed this form already; its other pass must be keyed by "
-                                  "another clerk (blind double keying).")
+                raise MailRefused(
+                    "You keyed this form already; its other pass must be keyed by "
+                    "another clerk (blind double keying)."
+                )
             return mine
         if locked.state != ItemState.KEYING:
             raise MailRefused("This form is not waiting for keying.")
@@ -156,10 +170,10 @@ def pass_start(*, item: MailItem, clerk: Any) -> KeyingPass:
         other = passes[0].clerk_id if passes else None
         if not can_key_pass(clerk, other_pass_clerk_id=other):
             raise MailRefused("You cannot key this form.")
-        draft = draft_start(channel=Channel.MAIL, owner_kind=DraftOwnerKind.MAIL_BATCH,
-                            owner_ref=f"batch:{locked.batch_id}")
-        keying = KeyingPass.objects.create(item=locked, number=len(passes) + 1, clerk=clerk,
-                                           draft=draft)
+        draft = draft_start(
+            channel=Channel.MAIL, owner_kind=DraftOwnerKind.MAIL_BATCH, owner_ref=f"batch:{locked.batch_id}"
+        )
+        keying = KeyingPass.objects.create(item=locked, number=len(passes) + 1, clerk=clerk, draft=draft)
     return keying
 
 
@@ -190,14 +204,22 @@ def pass_finish(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> di
     with transaction.atomic():
         item = MailItem.objects.select_for_update().get(pk=keying.item_id)
         done = KeyingPass.objects.filter(pk=keying.pk, finished_at__isnull=True).update(
-            finished_at=timezone.now())
+            finished_at=timezone.now()
+        )
         if done:
-            trail_record(action="mail.pass_finished", object_type="mail_item", object_id=item.pk,
-                         actor=clerk, after={"pass": keying.number})
+            trail_record(
+                action="mail.pass_finished",
+                object_type="mail_item",
+                object_id=item.pk,
+                actor=clerk,
+                after={"pass": keying.number},
+            )
         passes = list(item.passes.select_related("draft", "clerk"))
         if any(p.draft is None for p in passes):
-            raise MailRefused("The other pass of this form expired before it was compared; "
-                              "a supervisor must have the form keyed again.")
+            raise MailRefused(
+                "The other pass of this form expired before it was compared; "
+                "a supervisor must have the form keyed again."
+            )
         if len(passes) == 2 and all(p.is_finished for p in passes) and item.compared_at is None:
             _compare(item, passes, actor=clerk)
     return {}
@@ -235,8 +257,9 @@ def normalised(value: Any) -> Any:
 
 def differing_fields(first: Mapping[str, Any], second: Mapping[str, Any]) -> list[str]:
     """Fields (in the schema's order) whose clean values differ after normalising."""
-    return [f.name for f in get_schema().fields
-            if normalised(first.get(f.name)) != normalised(second.get(f.name))]
+    return [
+        f.name for f in get_schema().fields if normalised(first.get(f.name)) != normalised(second.get(f.name))
+    ]
 
 
 def _joint_by(passes: list[KeyingPass]) -> str:
@@ -252,8 +275,9 @@ def _compare(item: MailItem, passes: list[KeyingPass], *, actor: Any) -> None:
     for keying in passes:
         keying.fields_compared, keying.fields_mismatched = compared, len(differing)
         keying.save(update_fields=["fields_compared", "fields_mismatched"])
-    final = draft_start(channel=Channel.MAIL, owner_kind=DraftOwnerKind.MAIL_BATCH,
-                        owner_ref=f"batch:{item.batch_id}")
+    final = draft_start(
+        channel=Channel.MAIL, owner_kind=DraftOwnerKind.MAIL_BATCH, owner_ref=f"batch:{item.batch_id}"
+    )
     agreed = {name: value for name, value in a.items() if name not in differing}
     capture = Capture(channel=Channel.MAIL, method=Method.DOUBLE_KEYED, by=_joint_by(passes))
     if agreed:
@@ -261,8 +285,13 @@ def _compare(item: MailItem, passes: list[KeyingPass], *, actor: Any) -> None:
     item.final_draft, item.compared_at = final, timezone.now()
     item.state = ItemState.MISMATCH if differing else ItemState.KEYING
     item.save(update_fields=["final_draft", "compared_at", "state"])
-    trail_record(action="mail.compared", object_type="mail_item", object_id=item.pk, actor=actor,
-                 after={"fields": compared, "differing": differing})
+    trail_record(
+        action="mail.compared",
+        object_type="mail_item",
+        object_id=item.pk,
+        actor=actor,
+        after={"fields": compared, "differing": differing},
+    )
     if not differing:
         _submit(item, actor=actor)
 
@@ -275,13 +304,22 @@ def comparison(item: MailItem) -> list[dict[str, Any]]:
     b = dict(passes[1].draft.answers or {}) if len(passes) > 1 and passes[1].draft else {}
     resolved = {r.field: r for r in item.resolutions.all()}
     differing = set(differing_fields(a, b))
-    return [{"field": f, "first": a.get(f.name), "second": b.get(f.name),
-             "differs": f.name in differing, "resolution": resolved.get(f.name)}
-            for f in get_schema().fields if f.name in differing or f.name in a or f.name in b]
+    return [
+        {
+            "field": f,
+            "first": a.get(f.name),
+            "second": b.get(f.name),
+            "differs": f.name in differing,
+            "resolution": resolved.get(f.name),
+        }
+        for f in get_schema().fields
+        if f.name in differing or f.name in a or f.name in b
+    ]
 
 
-def item_resolve(*, item: MailItem, supervisor: Any,
-                 choices: Mapping[str, tuple[str, Any]]) -> dict[str, str]:
+def item_resolve(
+    *, item: MailItem, supervisor: Any, choices: Mapping[str, tuple[str, Any]]
+) -> dict[str, str]:
     """The supervisor's decision on each differing field: `choices[field] = (choice, other)`
     with choice first / second / other (then `other` is the value read from the scan, checked
     by the one-field service). All or nothing: any message and nothing is recorded. When
@@ -290,8 +328,10 @@ def item_resolve(*, item: MailItem, supervisor: Any,
         locked = MailItem.objects.select_for_update().get(pk=item.pk)
         passes = sorted(locked.passes.select_related("draft"), key=lambda p: p.number)
         if not can_resolve_mail_item(supervisor, clerk_ids=[p.clerk_id for p in passes]):
-            raise MailRefused("You keyed this form, or are not a mail supervisor: another "
-                              "supervisor resolves it (segregation of duties).")
+            raise MailRefused(
+                "You keyed this form, or are not a mail supervisor: another "
+                "supervisor resolves it (segregation of duties)."
+            )
         if locked.state != ItemState.MISMATCH:
             raise MailRefused("This form has no differences waiting to be resolved.")
         a, b = dict(passes[0].draft.answers or {}), dict(passes[1].draft.answers or {})
@@ -322,12 +362,20 @@ def item_resolve(*, item: MailItem, supervisor: Any,
         transaction.savepoint_commit(sid)
         for name in differing:
             choice = choices[name][0]
-            FieldResolution.objects.create(item=locked, field=name, choice=choice,
-                                           value={"value": final.answers.get(name)},
-                                           resolved_by=supervisor)
-            trail_record(action="mail.field_resolved", object_type="mail_item",
-                         object_id=locked.pk, actor=supervisor,
-                         after={"field": name, "choice": choice})
+            FieldResolution.objects.create(
+                item=locked,
+                field=name,
+                choice=choice,
+                value={"value": final.answers.get(name)},
+                resolved_by=supervisor,
+            )
+            trail_record(
+                action="mail.field_resolved",
+                object_type="mail_item",
+                object_id=locked.pk,
+                actor=supervisor,
+                after={"field": name, "choice": choice},
+            )
         _submit(locked, actor=supervisor)
     return {}
 
@@ -340,5 +388,10 @@ def _submit(item: MailItem, *, actor: Any) -> None:
     item.application = submission.application
     item.state, item.submitted_at = ItemState.SUBMITTED, timezone.now()
     item.save(update_fields=["application", "state", "submitted_at"])
-    trail_record(action="mail.submitted", object_type="mail_item", object_id=item.pk, actor=actor,
-                 after={"application": str(submission.application.pk)})
+    trail_record(
+        action="mail.submitted",
+        object_type="mail_item",
+        object_id=item.pk,
+        actor=actor,
+        after={"application": str(submission.application.pk)},
+    )

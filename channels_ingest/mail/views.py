@@ -41,13 +41,17 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not can_use_mail_entry(user):
         return _forbidden(request)
-    return render(request, "mail/home.html", {
-        "work": selectors.work_for_clerk(user) if can_key_mail(user) else [],
-        "is_clerk": can_key_mail(user),
-        "is_supervisor": can_supervise_mail(user),
-        "mismatches": selectors.mismatches_waiting(user) if can_supervise_mail(user) else [],
-        "batches": selectors.batches()[:30],
-    })
+    return render(
+        request,
+        "mail/home.html",
+        {
+            "work": selectors.work_for_clerk(user) if can_key_mail(user) else [],
+            "is_clerk": can_key_mail(user),
+            "is_supervisor": can_supervise_mail(user),
+            "mismatches": selectors.mismatches_waiting(user) if can_supervise_mail(user) else [],
+            "batches": selectors.batches()[:30],
+        },
+    )
 
 
 @login_required
@@ -76,10 +80,16 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     found = selectors.batch_get(batch_id)
     if found is None:
         raise Http404("No such batch")
-    return render(request, "mail/batch.html", {
-        "batch": found, "items": selectors.batch_items(found), "scan_form": ScanForm(),
-        "is_clerk": can_key_mail(request.user),
-    })
+    return render(
+        request,
+        "mail/batch.html",
+        {
+            "batch": found,
+            "items": selectors.batch_items(found),
+            "scan_form": ScanForm(),
+            "is_clerk": can_key_mail(request.user),
+        },
+    )
 
 
 @login_required
@@ -150,18 +160,29 @@ def pass_start_view(request: HttpRequest, item_id: int) -> HttpResponse:
 # --- keying --------------------------------------------------------------------------------------
 
 
-def _groups(answers: dict[str, Any], raw: dict[str, Any] | None = None,
-            errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def _groups(
+    answers: dict[str, Any], raw: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The whole paper form on one screen: one group per section (the web form's steps),
     then the signed consents; inputs drawn by the web form's presenters."""
     schema = get_schema()
-    groups = [{"title": s.title, "name": s.name,
-               "fields": presenters.field_views(s.fields, answers, raw=raw, errors=errors)}
-              for s in presenters.steps(schema)]
+    groups = [
+        {
+            "title": s.title,
+            "name": s.name,
+            "fields": presenters.field_views(s.fields, answers, raw=raw, errors=errors),
+        }
+        for s in presenters.steps(schema)
+    ]
     consents = presenters.consent_fields(schema)
     if consents:
-        groups.append({"title": "Signed consents", "name": "consents",
-                       "fields": presenters.field_views(consents, answers, raw=raw, errors=errors)})
+        groups.append(
+            {
+                "title": "Signed consents",
+                "name": "consents",
+                "fields": presenters.field_views(consents, answers, raw=raw, errors=errors),
+            }
+        )
     first_error = None
     for group in groups:
         for view in group["fields"]:
@@ -209,8 +230,10 @@ def key(request: HttpRequest, pass_id: int) -> HttpResponse:
         return redirect("mail:home")
     draft = Draft.objects.filter(pk=keying.draft_id).first()
     if draft is None:  # purged after DRAFT_TTL_DAYS without being finished
-        messages.error(request, f"Your pass of form {keying.item} expired unfinished; "
-                                "ask a supervisor to open the form again.")
+        messages.error(
+            request,
+            f"Your pass of form {keying.item} expired unfinished; ask a supervisor to open the form again.",
+        )
         return redirect("mail:home")
     if request.method == "GET":
         return _render_key(request, keying, _groups(draft.answers or {}))
@@ -229,8 +252,7 @@ def key(request: HttpRequest, pass_id: int) -> HttpResponse:
         return redirect("mail:home")
     draft.refresh_from_db()
     if errors:
-        return _render_key(request, keying, _groups(draft.answers or {}, raw=raw, errors=errors),
-                           status=422)
+        return _render_key(request, keying, _groups(draft.answers or {}, raw=raw, errors=errors), status=422)
     if action == "finish":
         messages.success(request, f"Form {keying.item} keyed (pass {keying.number}).")
         return redirect("mail:home")
@@ -238,12 +260,21 @@ def key(request: HttpRequest, pass_id: int) -> HttpResponse:
     return redirect("mail:key", pass_id=keying.pk)
 
 
-def _render_key(request: HttpRequest, keying: KeyingPass, groups: list[dict[str, Any]], *,
-                status: int = 200) -> HttpResponse:
+def _render_key(
+    request: HttpRequest, keying: KeyingPass, groups: list[dict[str, Any]], *, status: int = 200
+) -> HttpResponse:
     errors = [v for g in groups for v in g["fields"] if v.error]
-    return render(request, "mail/key.html", {
-        "keying": keying, "item": keying.item, "groups": groups, "errors": errors,
-    }, status=status)
+    return render(
+        request,
+        "mail/key.html",
+        {
+            "keying": keying,
+            "item": keying.item,
+            "groups": groups,
+            "errors": errors,
+        },
+        status=status,
+    )
 
 
 # --- resolving and quality -----------------------------------------------------------------------
@@ -259,8 +290,9 @@ def resolve(request: HttpRequest, item_id: int) -> HttpResponse:
         raise Http404("No such form")
     clerk_ids = [p.clerk_id for p in item.passes.all()]
     if not can_resolve_mail_item(request.user, clerk_ids=clerk_ids):
-        return _forbidden(request, "You keyed this form, so another supervisor resolves it "
-                                   "(segregation of duties).")
+        return _forbidden(
+            request, "You keyed this form, so another supervisor resolves it (segregation of duties)."
+        )
     if item.state != ItemState.MISMATCH:
         if item.state == ItemState.SUBMITTED:
             messages.info(request, f"Form {item} is resolved and submitted.")
@@ -273,8 +305,10 @@ def resolve(request: HttpRequest, item_id: int) -> HttpResponse:
         for row in rows:
             if row["differs"]:
                 name = row["field"].name
-                choices[name] = (request.POST.get(f"choice-{name}", ""),
-                                 request.POST.get(f"other-{name}", ""))
+                choices[name] = (
+                    request.POST.get(f"choice-{name}", ""),
+                    request.POST.get(f"other-{name}", ""),
+                )
                 posted[name] = choices[name]
         try:
             errors = services.item_resolve(item=item, supervisor=request.user, choices=choices)
@@ -294,10 +328,18 @@ def resolve(request: HttpRequest, item_id: int) -> HttpResponse:
         row["error"] = errors.get(spec.name, "")
         chosen, other = posted.get(spec.name, ("", ""))
         row["chosen"], row["other"] = chosen, other
-    return render(request, "mail/resolve.html", {
-        "item": item, "rows": rows, "differing": [r for r in rows if r["differs"]],
-        "errors": [r for r in rows if r["error"]], "choices": Choice,
-    }, status=422 if errors else 200)
+    return render(
+        request,
+        "mail/resolve.html",
+        {
+            "item": item,
+            "rows": rows,
+            "differing": [r for r in rows if r["differs"]],
+            "errors": [r for r in rows if r["error"]],
+            "choices": Choice,
+        },
+        status=422 if errors else 200,
+    )
 
 
 @login_required

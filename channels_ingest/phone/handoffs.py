@@ -34,8 +34,9 @@ def _lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.PHONE_HANDOFF_LEASE_SECONDS)
 
 
-def handoff_create(*, conversation_ref: str, answers: Mapping[str, tuple[Any, float | None]],
-                   reason: str = "") -> tuple[Handoff, dict[str, AnswerResult]]:
+def handoff_create(
+    *, conversation_ref: str, answers: Mapping[str, tuple[Any, float | None]], reason: str = ""
+) -> tuple[Handoff, dict[str, AnswerResult]]:
     """A hand-off with what the bot collected: {field: (what it heard, confidence)}. Each
     answer goes through the one-field service with `speech` provenance; refused ones are
     left for the agent (the results say why)."""
@@ -43,14 +44,18 @@ def handoff_create(*, conversation_ref: str, answers: Mapping[str, tuple[Any, fl
     schema = get_schema()
     results: dict[str, AnswerResult] = {}
     with transaction.atomic():
-        draft = draft_start(channel=Channel.VOICE, owner_kind=DraftOwnerKind.CONVERSATION,
-                            owner_ref=ref, first_section=schema.sections[0].name)
+        draft = draft_start(
+            channel=Channel.VOICE,
+            owner_kind=DraftOwnerKind.CONVERSATION,
+            owner_ref=ref,
+            first_section=schema.sections[0].name,
+        )
         for name, (heard, confidence) in answers.items():
-            capture = Capture(channel=Channel.VOICE, method=Method.SPEECH, by=ref,
-                              confidence=confidence)
+            capture = Capture(channel=Channel.VOICE, method=Method.SPEECH, by=ref, confidence=confidence)
             results.update(draft_answer_many(draft, {name: heard}, capture))
-        handoff = Handoff.objects.create(draft=draft, conversation_ref=conversation_ref[:120],
-                                         reason=reason[:200])
+        handoff = Handoff.objects.create(
+            draft=draft, conversation_ref=conversation_ref[:120], reason=reason[:200]
+        )
     return handoff, results
 
 
@@ -58,18 +63,26 @@ def handoff_claim(*, handoff_id: Any, agent: Any, now: dt.datetime | None = None
     """Take a waiting hand-off (or renew one's own lease); the call the agent keys it in."""
     now = now or timezone.now()
     with transaction.atomic():
-        changed = (Handoff.objects.filter(pk=handoff_id, state=HandoffState.WAITING)
-                   .filter(handoff_free_q(now) | Q(claimed_by=agent))
-                   .update(claimed_by=agent, claimed_at=now, claim_expires_at=now + _lease()))
+        changed = (
+            Handoff.objects.filter(pk=handoff_id, state=HandoffState.WAITING)
+            .filter(handoff_free_q(now) | Q(claimed_by=agent))
+            .update(claimed_by=agent, claimed_at=now, claim_expires_at=now + _lease())
+        )
         if changed != 1:
             raise HandoffTaken("Another agent has taken this call, or it is no longer waiting.")
         handoff = Handoff.objects.select_related("draft").get(pk=handoff_id)
         call = Call.objects.filter(handoff=handoff, agent=agent, application__isnull=True).first()
         if call is None:
-            call = Call.objects.create(agent=agent, handoff=handoff, draft=handoff.draft,
-                                       verified_at=now)  # the caller is on this call already
-            trail_record(action="phone.handoff_claimed", object_type="phone_handoff",
-                         object_id=handoff.pk, actor=agent, note="picked up from the voice bot")
+            call = Call.objects.create(
+                agent=agent, handoff=handoff, draft=handoff.draft, verified_at=now
+            )  # the caller is on this call already
+            trail_record(
+                action="phone.handoff_claimed",
+                object_type="phone_handoff",
+                object_id=handoff.pk,
+                actor=agent,
+                note="picked up from the voice bot",
+            )
     return call
 
 
@@ -78,18 +91,25 @@ def handoff_renew(*, call: Call, now: dt.datetime | None = None) -> None:
     if not call.handoff_id:
         return
     now = now or timezone.now()
-    held = (Handoff.objects.filter(pk=call.handoff_id, state=HandoffState.WAITING)
-            .filter(Q(claimed_by=call.agent) | handoff_free_q(now))
-            .update(claimed_by=call.agent, claim_expires_at=now + _lease()))
+    held = (
+        Handoff.objects.filter(pk=call.handoff_id, state=HandoffState.WAITING)
+        .filter(Q(claimed_by=call.agent) | handoff_free_q(now))
+        .update(claimed_by=call.agent, claim_expires_at=now + _lease())
+    )
     if held != 1:
         raise HandoffTaken("Your hold on this call ran out and another agent has it now.")
 
 
 def handoff_release(*, handoff_id: Any, agent: Any) -> bool:
-    return Handoff.objects.filter(pk=handoff_id, claimed_by=agent, state=HandoffState.WAITING).update(
-        claimed_by=None, claimed_at=None, claim_expires_at=None) == 1
+    return (
+        Handoff.objects.filter(pk=handoff_id, claimed_by=agent, state=HandoffState.WAITING).update(
+            claimed_by=None, claimed_at=None, claim_expires_at=None
+        )
+        == 1
+    )
 
 
 def handoff_complete(*, handoff_id: Any, agent: Any) -> None:
-    Handoff.objects.filter(pk=handoff_id).update(state=HandoffState.DONE, completed_at=timezone.now(),
-                                                 claimed_by=agent)
+    Handoff.objects.filter(pk=handoff_id).update(
+        state=HandoffState.DONE, completed_at=timezone.now(), claimed_by=agent
+    )

@@ -49,16 +49,22 @@ def _duplicate(request: HttpRequest, draft: Draft) -> Any:
     return s.recent_application_of_identity(str((draft.answers or {}).get(schema.identity_field, "")))
 
 
-def _keying_context(request: HttpRequest, call: Call, draft: Draft, current: p.Step,
-                    views: list[p.FieldView]) -> dict[str, Any]:
+def _keying_context(
+    request: HttpRequest, call: Call, draft: Draft, current: p.Step, views: list[p.FieldView]
+) -> dict[str, Any]:
     schema = get_schema()
     notes = s.capture_notes(draft.provenance)
     return {
-        "call": call, "draft": draft, "step": current, "steps": p.steps(schema),
+        "call": call,
+        "draft": draft,
+        "step": current,
+        "steps": p.steps(schema),
         "fields": [{"view": v, "note": notes.get(v.name)} for v in views],
-        "errors": [v for v in views if v.error], "previous": p.step_before(schema, current.name),
+        "errors": [v for v in views if v.error],
+        "previous": p.step_before(schema, current.name),
         "low": [v.spec.label for v in views if (notes.get(v.name) or {}).get("low")],
-        "duplicate": _duplicate(request, draft), "schema": schema,
+        "duplicate": _duplicate(request, draft),
+        "schema": schema,
     }
 
 
@@ -87,9 +93,11 @@ def key(request: HttpRequest, call_id: UUID, section: str) -> HttpResponse:
     # and the agent left alone keeps its own provenance.
     notes = s.capture_notes(draft.provenance)
     stored = {f.name: p.input_value(f, (draft.answers or {}).get(f.name)) for f in current.fields}
-    changed = {n: v for n, v in raw.items()
-               if v.strip() != stored[n] or n not in (draft.answers or {})
-               or (notes.get(n) or {}).get("low")}
+    changed = {
+        n: v
+        for n, v in raw.items()
+        if v.strip() != stored[n] or n not in (draft.answers or {}) or (notes.get(n) or {}).get("low")
+    }
     try:
         handoff_renew(call=call)
         results = draft_answer_many(draft, changed, call_capture(call), section=current.name)
@@ -107,8 +115,9 @@ def key(request: HttpRequest, call_id: UUID, section: str) -> HttpResponse:
             return redirect("phone:key", call_id=call.pk, section=before)
     if errors:
         views = p.field_views(current.fields, draft.answers, raw=raw, errors=errors)
-        return render(request, "phone/key.html",
-                      _keying_context(request, call, draft, current, views), status=422)
+        return render(
+            request, "phone/key.html", _keying_context(request, call, draft, current, views), status=422
+        )
     destination = p.step_after(schema, current.name) if action != "review" else p.REVIEW
     draft_set_section(draft=draft, section=destination)
     if destination == p.REVIEW:
@@ -136,18 +145,27 @@ def check_field(request: HttpRequest, call_id: UUID, name: str) -> HttpResponse:
     except (DraftClosed, HandoffTaken) as exc:
         return HttpResponse(str(exc), status=409)
     error = result.error or (result.rule_errors.get(name) or [""])[0]
-    view = p.FieldView(spec=spec, value=str(raw) if error else p.input_value(spec, result.value),
-                       error=error)
-    others = [{"id": f"error-{f.name}", "text": (result.rule_errors.get(f.name) or [""])[0]}
-              for f in p.rule_neighbours(schema, name)]
+    view = p.FieldView(spec=spec, value=str(raw) if error else p.input_value(spec, result.value), error=error)
+    others = [
+        {"id": f"error-{f.name}", "text": (result.rule_errors.get(f.name) or [""])[0]}
+        for f in p.rule_neighbours(schema, name)
+    ]
     notes = s.capture_notes(draft.provenance)
     section = p.step_get(schema, schema.section_of(name))
     low = [f.label for f in (section.fields if section else ()) if (notes.get(f.name) or {}).get("low")]
-    return render(request, "phone/_field_checked.html", {
-        "call": call, "item": {"view": view, "note": notes.get(name)}, "low": low,
-        "others": others, "live": True,
-        "duplicate_oob": name == schema.identity_field, "duplicate": _duplicate(request, draft),
-    })
+    return render(
+        request,
+        "phone/_field_checked.html",
+        {
+            "call": call,
+            "item": {"view": view, "note": notes.get(name)},
+            "low": low,
+            "others": others,
+            "live": True,
+            "duplicate_oob": name == schema.identity_field,
+            "duplicate": _duplicate(request, draft),
+        },
+    )
 
 
 @agent_only()
@@ -170,29 +188,47 @@ def review(request: HttpRequest, call_id: UUID) -> HttpResponse:
             results = draft_answer_many(draft, raw, call_capture(call), section=p.REVIEW)
             errors = {n: r.error for n, r in results.items() if r.error}
             if errors:
-                return _render_review(request, call, draft,
-                                      p.field_views(consents, draft.answers, raw=raw, errors=errors))
+                return _render_review(
+                    request, call, draft, p.field_views(consents, draft.answers, raw=raw, errors=errors)
+                )
         call_submit(call=call, consent_attested=attested)
     except (CallRefused, DraftClosed, HandoffTaken) as exc:
-        return _render_review(request, call, draft, p.field_views(consents, draft.answers),
-                              refusal=str(exc))
+        return _render_review(request, call, draft, p.field_views(consents, draft.answers), refusal=str(exc))
     except ApplicationInvalid as exc:
-        return _render_review(request, call, draft, p.field_views(consents, draft.answers),
-                              problems=exc.errors)
+        return _render_review(
+            request, call, draft, p.field_views(consents, draft.answers), problems=exc.errors
+        )
     return redirect("phone:done", call_id=call.pk)
 
 
-def _render_review(request: HttpRequest, call: Call, draft: Draft, consent_views: list[p.FieldView],
-                   problems: dict[str, list[str]] | None = None, refusal: str = "") -> HttpResponse:
+def _render_review(
+    request: HttpRequest,
+    call: Call,
+    draft: Draft,
+    consent_views: list[p.FieldView],
+    problems: dict[str, list[str]] | None = None,
+    refusal: str = "",
+) -> HttpResponse:
     schema = get_schema()
     sections = p.review_sections(schema, draft.answers, problems)
     failed = bool(problems or refusal or any(v.error for v in consent_views))
-    return render(request, "phone/review.html", {
-        "call": call, "draft": draft, "sections": sections, "consents": consent_views,
-        "steps": p.steps(schema), "problems": problems or {}, "refusal": refusal,
-        "errors": [v for v in consent_views if v.error], "duplicate": _duplicate(request, draft),
-        "missing": [row for sec in sections for row in sec["rows"] if row["missing"] or row["errors"]],
-    }, status=422 if failed else 200)
+    return render(
+        request,
+        "phone/review.html",
+        {
+            "call": call,
+            "draft": draft,
+            "sections": sections,
+            "consents": consent_views,
+            "steps": p.steps(schema),
+            "problems": problems or {},
+            "refusal": refusal,
+            "errors": [v for v in consent_views if v.error],
+            "duplicate": _duplicate(request, draft),
+            "missing": [row for sec in sections for row in sec["rows"] if row["missing"] or row["errors"]],
+        },
+        status=422 if failed else 200,
+    )
 
 
 @agent_only()
@@ -203,7 +239,11 @@ def done(request: HttpRequest, call_id: UUID) -> HttpResponse:
         return redirect("phone:home")
     application = application_get(call.application_id)
     decision = current_decision(application)
-    context = {"call": call, "application": application, "decision": decision,
-               "progress": p.application_progress(application, decision)}
+    context = {
+        "call": call,
+        "application": application,
+        "decision": decision,
+        "progress": p.application_progress(application, decision),
+    }
     template = "phone/_done_status.html" if request.htmx else "phone/done.html"
     return render(request, template, context)

@@ -30,7 +30,7 @@ MIN_NAME_WORD = 2
 def phone_digits(value: str) -> str:
     """The digits that identify a number, whatever the caller's prefix habit."""
     digits = re.sub(r"\D", "", value or "")
-    return digits[-settings.PHONE_MATCH_DIGITS:] if len(digits) >= settings.PHONE_MATCH_DIGITS else ""
+    return digits[-settings.PHONE_MATCH_DIGITS :] if len(digits) >= settings.PHONE_MATCH_DIGITS else ""
 
 
 def name_words(value: str) -> list[str]:
@@ -71,8 +71,9 @@ def index_applicant(applicant_id: Any, answers: Mapping[str, Any]) -> None:
     new phone number makes them findable by both)."""
     keys = answer_keys(get_schema(), answers)
     if keys:
-        CallerKey.objects.bulk_create([CallerKey(key=k, applicant_id=applicant_id) for k in keys],
-                                      ignore_conflicts=True)
+        CallerKey.objects.bulk_create(
+            [CallerKey(key=k, applicant_id=applicant_id) for k in keys], ignore_conflicts=True
+        )
 
 
 def index_draft(draft_id: Any, answers: Mapping[str, Any] | None) -> None:
@@ -82,8 +83,9 @@ def index_draft(draft_id: Any, answers: Mapping[str, Any] | None) -> None:
     with transaction.atomic():
         stale = CallerKey.objects.filter(draft_id=draft_id).exclude(key__in=keys)
         stale.delete()
-        CallerKey.objects.bulk_create([CallerKey(key=k, draft_id=draft_id) for k in keys],
-                                      ignore_conflicts=True)
+        CallerKey.objects.bulk_create(
+            [CallerKey(key=k, draft_id=draft_id) for k in keys], ignore_conflicts=True
+        )
 
 
 def query_keys(query: str) -> dict[str, list[str]]:
@@ -106,5 +108,4 @@ def query_keys(query: str) -> dict[str, list[str]]:
 def keys_of_all(pairs: Iterable[tuple[Any, Mapping[str, Any]]]) -> list[CallerKey]:
     """For the rebuild command and benchmarks: rows for (applicant id, answers) pairs."""
     schema = get_schema()
-    return [CallerKey(key=k, applicant_id=pk) for pk, answers in pairs
-            for k in answer_keys(schema, answers)]
+    return [CallerKey(key=k, applicant_id=pk) for pk, answers in pairs for k in answer_keys(schema, answers)]

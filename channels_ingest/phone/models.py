@@ -17,21 +17,28 @@ class CallerKey(models.Model):
     what the agent typed and looks it up here: nothing is decrypted to search."""
 
     key = models.CharField(max_length=64)
-    applicant = models.ForeignKey(Applicant, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
-    draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="+")
+    applicant = models.ForeignKey(
+        Applicant, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         indexes = [models.Index(fields=["key"], name="caller_key_lookup")]
         constraints = [
-            models.UniqueConstraint(fields=["key", "applicant"], name="caller_key_once_per_person",
-                                    condition=models.Q(applicant__isnull=False)),
-            models.UniqueConstraint(fields=["key", "draft"], name="caller_key_once_per_draft",
-                                    condition=models.Q(draft__isnull=False)),
+            models.UniqueConstraint(
+                fields=["key", "applicant"],
+                name="caller_key_once_per_person",
+                condition=models.Q(applicant__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["key", "draft"],
+                name="caller_key_once_per_draft",
+                condition=models.Q(draft__isnull=False),
+            ),
             models.CheckConstraint(
                 condition=models.Q(applicant__isnull=True) ^ models.Q(draft__isnull=True),
-                name="caller_key_points_at_one"),
+                name="caller_key_points_at_one",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -44,22 +51,24 @@ class Call(models.Model):
     ("call:<id>") unless the caller began it on the web (then it stays their account's)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="phone_calls")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_calls")
     # Who the caller said they are: a person found by search, or a draft begun on the web.
-    applicant = models.ForeignKey(Applicant, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    found_draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    applicant = models.ForeignKey(
+        Applicant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    found_draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     verified_at = models.DateTimeField(null=True, blank=True)
     failed_checks = models.PositiveSmallIntegerField(default=0)
-    draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="phone_calls")
-    handoff = models.ForeignKey("Handoff", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="calls")
+    draft = models.ForeignKey(
+        Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="phone_calls"
+    )
+    handoff = models.ForeignKey(
+        "Handoff", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
     consent_attested_at = models.DateTimeField(null=True, blank=True)
-    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     started_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,10 +102,10 @@ class Handoff(models.Model):
     draft = models.OneToOneField(Draft, on_delete=models.CASCADE, related_name="handoff")
     conversation_ref = models.CharField(max_length=120)
     reason = models.CharField(max_length=200, blank=True, default="")
-    state = models.CharField(max_length=10, choices=HandoffState.choices,
-                             default=HandoffState.WAITING)
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=10, choices=HandoffState.choices, default=HandoffState.WAITING)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -68,8 +68,9 @@ def caller_search(query: str) -> list[Candidate]:
 
     reference = _reference_range(query)
     if reference:
-        for applicant_id in (Application.objects.filter(pk__gte=reference[0], pk__lte=reference[1])
-                             .values_list("applicant_id", flat=True)[:MAX_CANDIDATES]):
+        for applicant_id in Application.objects.filter(
+            pk__gte=reference[0], pk__lte=reference[1]
+        ).values_list("applicant_id", flat=True)[:MAX_CANDIDATES]:
             hit("applicant", applicant_id, "application reference")
     keys = query_keys(query)
     if "identity" in keys:
@@ -79,17 +80,20 @@ def caller_search(query: str) -> list[Candidate]:
     if wanted:
         kind_of = {k: kind for kind, group in keys.items() for k in group}
         for key, applicant_id, draft_id in CallerKey.objects.filter(key__in=wanted).values_list(
-                "key", "applicant_id", "draft_id")[:MAX_CANDIDATES * 5]:
+            "key", "applicant_id", "draft_id"
+        )[: MAX_CANDIDATES * 5]:
             target = ("applicant", applicant_id) if applicant_id else ("draft", draft_id)
             hit(*target, {"phone": "phone number", "identity": "national ID"}[kind_of[key]])
     if keys.get("name"):
         # Every word of the name, counted in the database (common words match thousands).
         words = set(keys["name"])
-        for applicant_id, draft_id in (CallerKey.objects.filter(key__in=words)
-                                       .values("applicant_id", "draft_id")
-                                       .annotate(words=Count("key", distinct=True))
-                                       .filter(words=len(words))
-                                       .values_list("applicant_id", "draft_id")[:MAX_CANDIDATES * 5]):
+        for applicant_id, draft_id in (
+            CallerKey.objects.filter(key__in=words)
+            .values("applicant_id", "draft_id")
+            .annotate(words=Count("key", distinct=True))
+            .filter(words=len(words))
+            .values_list("applicant_id", "draft_id")[: MAX_CANDIDATES * 5]
+        ):
             hit(*(("applicant", applicant_id) if applicant_id else ("draft", draft_id)), "name")
     return _described(found)
 
@@ -97,16 +101,22 @@ def caller_search(query: str) -> list[Candidate]:
 def _described(found: dict[tuple[str, Any], Candidate]) -> list[Candidate]:
     applicant_ids = [pk for kind, pk in found if kind == "applicant"]
     draft_ids = [pk for kind, pk in found if kind == "draft"]
-    live = {d.pk: d for d in Draft.objects.filter(pk__in=draft_ids, status=DraftStatus.OPEN,
-                                                  expires_at__gt=timezone.now(),
-                                                  handoff__isnull=True)}
+    live = {
+        d.pk: d
+        for d in Draft.objects.filter(
+            pk__in=draft_ids, status=DraftStatus.OPEN, expires_at__gt=timezone.now(), handoff__isnull=True
+        )
+    }
     # A draft by a person already found (same identity number) is theirs, not another caller.
     folded = _drafts_of_people(list(live), applicant_ids)
     for applicant_id in folded.values():
         found[("applicant", applicant_id)].drafts += 1
-    stats = {row["applicant_id"]: row for row in Application.objects.filter(
-        applicant_id__in=applicant_ids).values("applicant_id").annotate(
-        n=Count("id"), latest=Max("created_at"))}
+    stats = {
+        row["applicant_id"]: row
+        for row in Application.objects.filter(applicant_id__in=applicant_ids)
+        .values("applicant_id")
+        .annotate(n=Count("id"), latest=Max("created_at"))
+    }
     result = []
     for (kind, pk), candidate in found.items():
         if kind == "draft":
@@ -127,10 +137,17 @@ def _described(found: dict[tuple[str, Any], Candidate]) -> list[Candidate]:
 def _drafts_of_people(draft_ids: list[Any], applicant_ids: list[Any]) -> dict[Any, Any]:
     if not draft_ids or not applicant_ids:
         return {}
-    hashes = dict(Applicant.objects.filter(pk__in=applicant_ids, identity_hash__isnull=False)
-                  .values_list("identity_hash", "pk"))
-    return {draft_id: hashes[key] for key, draft_id in CallerKey.objects.filter(
-        draft_id__in=draft_ids, key__in=list(hashes)).values_list("key", "draft_id")}
+    hashes = dict(
+        Applicant.objects.filter(pk__in=applicant_ids, identity_hash__isnull=False).values_list(
+            "identity_hash", "pk"
+        )
+    )
+    return {
+        draft_id: hashes[key]
+        for key, draft_id in CallerKey.objects.filter(
+            draft_id__in=draft_ids, key__in=list(hashes)
+        ).values_list("key", "draft_id")
+    }
 
 
 # --- after the identity check ---------------------------------------------------------------
@@ -145,8 +162,11 @@ def caller_applications(call: Call) -> list[Application]:
     from channels_ingest.phone.services import agrees_with_check_fields
 
     person = call.applicant.pii or {}
-    return [a for a in Application.objects.filter(applicant_id=call.applicant_id).order_by("-created_at")
-            if agrees_with_check_fields(a.pii or {}, person)]
+    return [
+        a
+        for a in Application.objects.filter(applicant_id=call.applicant_id).order_by("-created_at")
+        if agrees_with_check_fields(a.pii or {}, person)
+    ]
 
 
 def caller_drafts(call: Call) -> list[Draft]:
@@ -158,18 +178,21 @@ def caller_drafts(call: Call) -> list[Draft]:
     if call.applicant_id:
         key = Applicant.objects.filter(pk=call.applicant_id).values_list("identity_hash", flat=True).first()
         if key:
-            ids |= set(CallerKey.objects.filter(key=key, draft__isnull=False)
-                       .values_list("draft_id", flat=True))
-    drafts = Draft.objects.filter(pk__in=ids, status=DraftStatus.OPEN, handoff__isnull=True,
-                                  expires_at__gt=timezone.now()).order_by("-updated_at")
+            ids |= set(
+                CallerKey.objects.filter(key=key, draft__isnull=False).values_list("draft_id", flat=True)
+            )
+    drafts = Draft.objects.filter(
+        pk__in=ids, status=DraftStatus.OPEN, handoff__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-updated_at")
     if not call.applicant_id:
         return list(drafts)
     from channels_ingest.phone.services import agrees_with_check_fields
 
     # Drafts found by the identity number: only those with the verified person's values.
     person = call.applicant.pii or {}
-    return [d for d in drafts
-            if d.pk == call.found_draft_id or agrees_with_check_fields(d.answers or {}, person)]
+    return [
+        d for d in drafts if d.pk == call.found_draft_id or agrees_with_check_fields(d.answers or {}, person)
+    ]
 
 
 def recent_application_of_identity(value: str) -> Application | None:
@@ -178,20 +201,26 @@ def recent_application_of_identity(value: str) -> Application | None:
     window = dt.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
     if not value or not window or not re.search(r"[0-9A-Za-z]", value):
         return None
-    return (Application.objects.filter(applicant__identity_hash=identity_hash(value),
-                                       created_at__gte=timezone.now() - window)
-            .order_by("-created_at").first())
+    return (
+        Application.objects.filter(
+            applicant__identity_hash=identity_hash(value), created_at__gte=timezone.now() - window
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def keyed_today(agent: Any) -> QuerySet[Application]:
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return Application.objects.filter(submitted_by=agent, channel=Channel.PHONE_AGENT,
-                                      created_at__gte=start).order_by("-created_at")
+    return Application.objects.filter(
+        submitted_by=agent, channel=Channel.PHONE_AGENT, created_at__gte=start
+    ).order_by("-created_at")
 
 
 def call_of_agent(call_id: Any, agent: Any) -> Call | None:
-    return (Call.objects.filter(pk=call_id, agent=agent)
-            .select_related("draft", "handoff", "application").first())
+    return (
+        Call.objects.filter(pk=call_id, agent=agent).select_related("draft", "handoff", "application").first()
+    )
 
 
 # --- the hand-off queue -------------------------------------------------------------------
@@ -199,8 +228,11 @@ def call_of_agent(call_id: Any, agent: Any) -> Call | None:
 
 def handoff_queue(limit: int = 50) -> QuerySet[Handoff]:
     """Waiting hand-offs, oldest first (a held one shows who holds it until when)."""
-    return (Handoff.objects.filter(state=HandoffState.WAITING).select_related("claimed_by")
-            .order_by("created_at")[:limit])
+    return (
+        Handoff.objects.filter(state=HandoffState.WAITING)
+        .select_related("claimed_by")
+        .order_by("created_at")[:limit]
+    )
 
 
 def handoff_free_q(now: dt.datetime) -> Q:
@@ -220,7 +252,8 @@ def capture_notes(provenance: Mapping[str, list[Mapping[str, Any]]] | None) -> d
             "method": current.get("method", ""),
             "confidence": confidence,
             "percent": None if confidence is None else round(float(confidence) * 100),
-            "low": current.get("method") == Method.SPEECH and confidence is not None
+            "low": current.get("method") == Method.SPEECH
+            and confidence is not None
             and float(confidence) < settings.PHONE_LOW_CONFIDENCE,
         }
     return notes

@@ -83,21 +83,25 @@ def _records_on_file(call: Call) -> list[Mapping[str, Any]]:
 def agrees_with_check_fields(record: Mapping[str, Any], verified: Mapping[str, Any]) -> bool:
     """Whether a record carries the identity check's values of the verified person (so it is
     theirs, not someone else's who typed the same identity number)."""
-    return all(_comparable(spec, record.get(spec.name)) is not None
-               and _comparable(spec, record.get(spec.name)) == _comparable(spec, verified.get(spec.name))
-               for spec in identity_fields())
+    return all(
+        _comparable(spec, record.get(spec.name)) is not None
+        and _comparable(spec, record.get(spec.name)) == _comparable(spec, verified.get(spec.name))
+        for spec in identity_fields()
+    )
 
 
 def _failed_checks_of_subject_today(call: Call) -> int:
     """Failed checks against the same person (or draft) over all calls of the last day: the
     per-call limit alone lets a caller guess again by calling again."""
-    subject = {"applicant_id": call.applicant_id} if call.applicant_id else (
-        {"found_draft_id": call.found_draft_id} if call.found_draft_id else None)
+    subject = (
+        {"applicant_id": call.applicant_id}
+        if call.applicant_id
+        else ({"found_draft_id": call.found_draft_id} if call.found_draft_id else None)
+    )
     if subject is None:
         return 0
     since = timezone.now() - dt.timedelta(days=1)
-    return Call.objects.filter(**subject, started_at__gte=since).aggregate(
-        n=Sum("failed_checks"))["n"] or 0
+    return Call.objects.filter(**subject, started_at__gte=since).aggregate(n=Sum("failed_checks"))["n"] or 0
 
 
 def call_verify(*, call: Call, stated: Mapping[str, Any]) -> bool:
@@ -113,22 +117,33 @@ def call_verify(*, call: Call, stated: Mapping[str, Any]) -> bool:
         if locked.failed_checks >= settings.PHONE_IDENTITY_ATTEMPTS:
             raise CallRefused("Too many failed checks on this call: the caller's records stay hidden.")
         if _failed_checks_of_subject_today(locked) >= settings.PHONE_IDENTITY_ATTEMPTS:
-            raise CallRefused("Too many failed checks for this caller today, over several calls: "
-                              "the records stay hidden. Check their identity another way.")
+            raise CallRefused(
+                "Too many failed checks for this caller today, over several calls: "
+                "the records stay hidden. Check their identity another way."
+            )
         records = _records_on_file(locked)
         passed = bool(records) and all(
             (said := _comparable(spec, stated.get(spec.name))) is not None
             and any(_comparable(spec, r.get(spec.name)) == said for r in records)
-            for spec in fields)
+            for spec in fields
+        )
         if passed:
             locked.verified_at = timezone.now()
         else:
             locked.failed_checks += 1
         locked.save(update_fields=["verified_at", "failed_checks"])
-        trail_record(action=IDENTITY_CHECK, object_type="phone_call", object_id=locked.pk,
-                     actor=locked.agent, after={"passed": passed, "fields": [f.name for f in fields],
-                                                "attempt": locked.failed_checks + int(passed)},
-                     note=f"caller {'verified' if passed else 'not verified'} by the agent")
+        trail_record(
+            action=IDENTITY_CHECK,
+            object_type="phone_call",
+            object_id=locked.pk,
+            actor=locked.agent,
+            after={
+                "passed": passed,
+                "fields": [f.name for f in fields],
+                "attempt": locked.failed_checks + int(passed),
+            },
+            note=f"caller {'verified' if passed else 'not verified'} by the agent",
+        )
     call.verified_at, call.failed_checks = locked.verified_at, locked.failed_checks
     return passed
 
@@ -137,8 +152,12 @@ def call_draft_new(*, call: Call, first_section: str) -> Draft:
     """A new phone application for this call (owned by the call, not by the agent)."""
     if call.application_id or call.handoff_id:
         raise CallRefused("This call already has its application.")
-    draft = draft_start(channel=Channel.PHONE_AGENT, owner_kind=DraftOwnerKind.CALL,
-                        owner_ref=call.owner_ref, first_section=first_section)
+    draft = draft_start(
+        channel=Channel.PHONE_AGENT,
+        owner_kind=DraftOwnerKind.CALL,
+        owner_ref=call.owner_ref,
+        first_section=first_section,
+    )
     Call.objects.filter(pk=call.pk).update(draft=draft)
     call.draft = draft
     return draft
@@ -178,12 +197,15 @@ def call_submit(*, call: Call, consent_attested: bool) -> Submission:
         owner = draft.owner_user if draft.owner_kind == DraftOwnerKind.USER else None
         submission = draft_submit(draft=draft, actor=call.agent, applicant_user=owner)
         now = timezone.now()
-        Call.objects.filter(pk=call.pk).update(application=submission.application,
-                                               consent_attested_at=now)
-        trail_record(action=CONSENT, object_type="application",
-                     object_id=submission.application.pk, actor=call.agent,
-                     after={"consent": "verbal", "call": str(call.pk)},
-                     note="the caller gave consent verbally; the agent attests it")
+        Call.objects.filter(pk=call.pk).update(application=submission.application, consent_attested_at=now)
+        trail_record(
+            action=CONSENT,
+            object_type="application",
+            object_id=submission.application.pk,
+            actor=call.agent,
+            after={"consent": "verbal", "call": str(call.pk)},
+            note="the caller gave consent verbally; the agent attests it",
+        )
         if call.handoff_id:
             from channels_ingest.phone.handoffs import handoff_complete
 

@@ -21,8 +21,9 @@ def _index_application(sender: Any, instance: Application, created: bool, **kwar
 
 
 @receiver(post_save, sender=Draft, dispatch_uid="phone-index-draft")
-def _index_draft(sender: Any, instance: Draft, created: bool, update_fields: Any = None,
-                 **kwargs: Any) -> None:
+def _index_draft(
+    sender: Any, instance: Draft, created: bool, update_fields: Any = None, **kwargs: Any
+) -> None:
     if created or (update_fields is not None and "answers" not in update_fields):
         return  # a new draft has no answers yet; a save that leaves them alone changes nothing
     index_draft(instance.pk, instance.answers)

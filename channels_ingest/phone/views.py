@@ -40,7 +40,9 @@ def agent_only(check: Any = can_use_agent_screen) -> Any:
             if not check(request.user):
                 return render(request, "phone/forbidden.html", status=403)
             return view(request, *args, **kwargs)
+
         return wrapped
+
     return decorate
 
 
@@ -60,10 +62,16 @@ def own_call(request: HttpRequest, call_id: UUID) -> Call:
 def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     results = s.caller_search(query) if query else None
-    return render(request, "phone/home.html", {
-        "query": query, "results": results, "today": list(s.keyed_today(request.user)[:50]),
-        "waiting": s.handoff_queue().count() if can_take_handoff(request.user) else 0,
-    })
+    return render(
+        request,
+        "phone/home.html",
+        {
+            "query": query,
+            "results": results,
+            "today": list(s.keyed_today(request.user)[:50]),
+            "waiting": s.handoff_queue().count() if can_take_handoff(request.user) else 0,
+        },
+    )
 
 
 @agent_only()
@@ -101,9 +109,17 @@ def verify(request: HttpRequest, call_id: UUID) -> HttpResponse:
     views = [p.FieldView(spec=f, value=stated.get(f.name, "")) for f in fields]
     if views:
         views[0].autofocus = True
-    return render(request, "phone/verify.html", {
-        "call": call, "fields": views, "error": error, "status": 422 if error else 200,
-    }, status=422 if error else 200)
+    return render(
+        request,
+        "phone/verify.html",
+        {
+            "call": call,
+            "fields": views,
+            "error": error,
+            "status": 422 if error else 200,
+        },
+        status=422 if error else 200,
+    )
 
 
 @agent_only()
@@ -113,11 +129,19 @@ def caller(request: HttpRequest, call_id: UUID) -> HttpResponse:
     if not call.verified_at:
         return redirect("phone:verify", call_id=call.pk)
     schema = get_schema()
-    drafts = [{"draft": d, "done": p.steps_done(schema, d.answers), "total": len(p.steps(schema))}
-              for d in s.caller_drafts(call)]
-    return render(request, "phone/caller.html", {
-        "call": call, "drafts": drafts, "applications": list(s.caller_applications(call)[:50]),
-    })
+    drafts = [
+        {"draft": d, "done": p.steps_done(schema, d.answers), "total": len(p.steps(schema))}
+        for d in s.caller_drafts(call)
+    ]
+    return render(
+        request,
+        "phone/caller.html",
+        {
+            "call": call,
+            "drafts": drafts,
+            "applications": list(s.caller_applications(call)[:50]),
+        },
+    )
 
 
 @agent_only()
@@ -151,11 +175,17 @@ def handoffs(request: HttpRequest) -> HttpResponse:
     from django.utils import timezone
 
     now = timezone.now()
-    rows = [{"handoff": h, "answered": len(h.draft.answers or {}),
-             "low": sum(1 for n in s.capture_notes(h.draft.provenance).values() if n["low"]),
-             "held_by_other": h.claimed_by_id not in (None, request.user.pk)
-             and h.claim_expires_at and h.claim_expires_at > now}
-            for h in s.handoff_queue().select_related("draft")]
+    rows = [
+        {
+            "handoff": h,
+            "answered": len(h.draft.answers or {}),
+            "low": sum(1 for n in s.capture_notes(h.draft.provenance).values() if n["low"]),
+            "held_by_other": h.claimed_by_id not in (None, request.user.pk)
+            and h.claim_expires_at
+            and h.claim_expires_at > now,
+        }
+        for h in s.handoff_queue().select_related("draft")
+    ]
     return render(request, "phone/handoffs.html", {"rows": rows})
 
 

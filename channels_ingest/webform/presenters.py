@@ -87,8 +87,9 @@ class FieldView:
 
     @property
     def inputmode(self) -> str:
-        return {"integer": "numeric", "number": "decimal", "phone": "tel",
-                "email": "email"}.get(self.spec.type, "")
+        return {"integer": "numeric", "number": "decimal", "phone": "tel", "email": "email"}.get(
+            self.spec.type, ""
+        )
 
     @property
     def autocomplete(self) -> str:
@@ -100,9 +101,10 @@ class FieldView:
             pairs = [("yes", "Yes"), ("no", "No")]
         else:
             pairs = [(str(c.value), c.label) for c in self.spec.choices]
-        return [{"value": value, "label": label, "id": f"{self.id}-{index}",
-                 "checked": value == self.value}
-                for index, (value, label) in enumerate(pairs)]
+        return [
+            {"value": value, "label": label, "id": f"{self.id}-{index}", "checked": value == self.value}
+            for index, (value, label) in enumerate(pairs)
+        ]
 
     @property
     def checked(self) -> bool:
@@ -119,8 +121,7 @@ def steps(schema: ApplicationSchema) -> list[Step]:
 
 
 def _step(section: Section, fields: tuple[Field, ...], number: int) -> Step:
-    return Step(name=section.name, title=section.title, help=section.help, fields=fields,
-                number=number)
+    return Step(name=section.name, title=section.title, help=section.help, fields=fields, number=number)
 
 
 def consent_fields(schema: ApplicationSchema) -> list[Field]:
@@ -147,14 +148,22 @@ def rule_neighbours(schema: ApplicationSchema, name: str) -> list[Field]:
     """Questions of the same section that share a cross-field rule with `name`: answering
     one may change what the rule says about the other."""
     section = schema.section_of(name)
-    return [f for f in schema.fields
-            if f.name != name and schema.section_of(f.name) == section
-            and any({name, f.name} <= (r.check.names | {r.field}) for r in schema.rules)]
+    return [
+        f
+        for f in schema.fields
+        if f.name != name
+        and schema.section_of(f.name) == section
+        and any({name, f.name} <= (r.check.names | {r.field}) for r in schema.rules)
+    ]
 
 
-def field_views(fields: tuple[Field, ...] | list[Field], answers: Mapping[str, Any], *,
-                raw: Mapping[str, Any] | None = None,
-                errors: Mapping[str, str] | None = None) -> list[FieldView]:
+def field_views(
+    fields: tuple[Field, ...] | list[Field],
+    answers: Mapping[str, Any],
+    *,
+    raw: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> list[FieldView]:
     """Inputs for these fields: the stored answer, or what was typed where it was refused;
     autofocus on the first error (focus moves there, JavaScript or not)."""
     errors = errors or {}
@@ -206,19 +215,27 @@ def format_date(iso: str) -> str:
     except ValueError:
         return iso
     d, m, y = f"{day.day:02d}", f"{day.month:02d}", f"{day.year:04d}"
-    return {"DMY": f"{d}/{m}/{y}", "MDY": f"{m}/{d}/{y}", "YMD": f"{y}-{m}-{d}"}[
-        settings.ANSWER_DATE_ORDER]
+    return {"DMY": f"{d}/{m}/{y}", "MDY": f"{m}/{d}/{y}", "YMD": f"{y}-{m}-{d}"}[settings.ANSWER_DATE_ORDER]
 
 
-def review_sections(schema: ApplicationSchema, answers: Mapping[str, Any],
-                    errors: Mapping[str, list[str]] | None = None) -> list[dict[str, Any]]:
+def review_sections(
+    schema: ApplicationSchema, answers: Mapping[str, Any], errors: Mapping[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
     errors = errors or {}
     return [
-        {"step": step,
-         "rows": [{"label": f.label, "value": display_value(f, answers.get(f.name)),
-                   "missing": f.required and f.name not in answers,
-                   "errors": errors.get(f.name, []), "name": f.name}
-                  for f in step.fields]}
+        {
+            "step": step,
+            "rows": [
+                {
+                    "label": f.label,
+                    "value": display_value(f, answers.get(f.name)),
+                    "missing": f.required and f.name not in answers,
+                    "errors": errors.get(f.name, []),
+                    "name": f.name,
+                }
+                for f in step.fields
+            ],
+        }
         for step in steps(schema)
     ]
 
@@ -250,32 +267,44 @@ def application_progress(application: Application, decision: Any) -> Progress:
     main reasons as far as the lender's policy allows. Never a probability."""
     status = application.status
     if status == Status.FAILED:
-        progress = Progress("failed", "We need to look at this ourselves",
-                            "We could not assess your application automatically. A member of "
-                            "our team will look at it and contact you.", final=True)
+        progress = Progress(
+            "failed",
+            "We need to look at this ourselves",
+            "We could not assess your application automatically. A member of "
+            "our team will look at it and contact you.",
+            final=True,
+        )
     elif status == Status.RECEIVED:
-        progress = Progress("received", "Received",
-                            "We have your application and will assess it in a moment.", final=False)
+        progress = Progress(
+            "received", "Received", "We have your application and will assess it in a moment.", final=False
+        )
     elif status == Status.SCORING:
-        progress = Progress("assessing", "Being assessed",
-                            "We are assessing your application now.", final=False)
+        progress = Progress(
+            "assessing", "Being assessed", "We are assessing your application now.", final=False
+        )
     elif status == Status.IN_REVIEW or (
-            status == Status.SCORED and decision is not None and decision.routed_to_review):
-        progress = Progress("review", "Under review",
-                            "A member of our team is checking your application. We will let "
-                            "you know the outcome.", final=False)
+        status == Status.SCORED and decision is not None and decision.routed_to_review
+    ):
+        progress = Progress(
+            "review",
+            "Under review",
+            "A member of our team is checking your application. We will let you know the outcome.",
+            final=False,
+        )
     else:  # scored (not routed), confirmed, overridden
         tier = application.final_tier or (decision.tier if decision else "")
-        progress = Progress("decided", "Decided", "Your application has been assessed.",
-                            final=True)
+        progress = Progress("decided", "Decided", "Your application has been assessed.", final=True)
         if settings.APPLICANT_SEES_OUTCOME and tier:
             progress.outcome = settings.APPLICANT_TIER_WORDING.get(tier, "")
         if settings.APPLICANT_SEES_REASONS and decision is not None and decision.tier == tier:
             progress.reasons = main_reasons(decision.reasons, tier)
     reached = {"received": 1, "assessing": 2, "review": 2, "decided": 3, "failed": 2}[progress.stage]
     progress.timeline = [
-        {"label": label if not (key == "assessing" and progress.stage == "review") else "Under review",
-         "done": index < reached, "current": index == reached - 1}
+        {
+            "label": label if not (key == "assessing" and progress.stage == "review") else "Under review",
+            "done": index < reached,
+            "current": index == reached - 1,
+        }
         for index, (key, label) in enumerate(_TIMELINE)
     ]
     return progress

@@ -45,14 +45,24 @@ def home(request: HttpRequest) -> HttpResponse:
     schema = get_schema()
     if not request.user.is_authenticated:
         return render(request, "webform/welcome.html", {"schema": schema, "steps": p.steps(schema)})
-    drafts = [{"draft": d, "done": p.steps_done(schema, d.answers), "total": len(p.steps(schema))}
-              for d in drafts_open_of_user(request.user)[:20]]
-    applications = [{"application": a, "progress": p.application_progress(a, current_decision(a))}
-                    for a in applications_owned_by(request.user)[:50]]
-    return render(request, "webform/home.html", {
-        "schema": schema, "drafts": drafts, "applications": applications,
-        "may_apply": can_start_draft(request.user),
-    })
+    drafts = [
+        {"draft": d, "done": p.steps_done(schema, d.answers), "total": len(p.steps(schema))}
+        for d in drafts_open_of_user(request.user)[:20]
+    ]
+    applications = [
+        {"application": a, "progress": p.application_progress(a, current_decision(a))}
+        for a in applications_owned_by(request.user)[:50]
+    ]
+    return render(
+        request,
+        "webform/home.html",
+        {
+            "schema": schema,
+            "drafts": drafts,
+            "applications": applications,
+            "may_apply": can_start_draft(request.user),
+        },
+    )
 
 
 @applicant_login_required
@@ -94,8 +104,9 @@ def step(request: HttpRequest, draft_id: UUID, section: str) -> HttpResponse:
         raise Http404("No such step")
     returning = request.POST.get("return", request.GET.get("return", "")) == p.REVIEW
     if request.method == "GET":
-        return _render_step(request, draft, current, p.field_views(current.fields, draft.answers),
-                            returning=returning)
+        return _render_step(
+            request, draft, current, p.field_views(current.fields, draft.answers), returning=returning
+        )
 
     action = request.POST.get("action", "next")
     raw = {f.name: request.POST.get(f.name, "") for f in current.fields}
@@ -123,14 +134,24 @@ def step(request: HttpRequest, draft_id: UUID, section: str) -> HttpResponse:
     return redirect("webform:step", draft_id=draft.pk, section=destination)
 
 
-def _render_step(request: HttpRequest, draft: Draft, current: p.Step, views: list[p.FieldView], *,
-                 returning: bool) -> HttpResponse:
+def _render_step(
+    request: HttpRequest, draft: Draft, current: p.Step, views: list[p.FieldView], *, returning: bool
+) -> HttpResponse:
     schema = get_schema()
-    return render(request, "webform/step.html", {
-        "schema": schema, "draft": draft, "step": current, "fields": views,
-        "steps": p.steps(schema), "errors": [v for v in views if v.error],
-        "previous": p.step_before(schema, current.name), "returning": returning,
-    })
+    return render(
+        request,
+        "webform/step.html",
+        {
+            "schema": schema,
+            "draft": draft,
+            "step": current,
+            "fields": views,
+            "steps": p.steps(schema),
+            "errors": [v for v in views if v.error],
+            "previous": p.step_before(schema, current.name),
+            "returning": returning,
+        },
+    )
 
 
 def _saved_message(draft: Draft, errors: dict[str, str]) -> str:
@@ -160,13 +181,17 @@ def check_field(request: HttpRequest, draft_id: UUID, name: str) -> HttpResponse
     error = result.error
     if not error and result.rule_errors.get(name):
         error = result.rule_errors[name][0]
-    view = p.FieldView(spec=spec, value=str(raw) if error else p.input_value(spec, result.value),
-                       error=error)
+    view = p.FieldView(spec=spec, value=str(raw) if error else p.input_value(spec, result.value), error=error)
     # Rules judged now may concern other questions on the same page: update their messages.
-    others = [{"id": f"error-{f.name}", "text": (result.rule_errors.get(f.name) or [""])[0]}
-              for f in p.rule_neighbours(schema, name)]
-    return render(request, "webform/_field_checked.html", {
-        "draft": draft, "field": view, "others": others, "live": True})
+    others = [
+        {"id": f"error-{f.name}", "text": (result.rule_errors.get(f.name) or [""])[0]}
+        for f in p.rule_neighbours(schema, name)
+    ]
+    return render(
+        request,
+        "webform/_field_checked.html",
+        {"draft": draft, "field": view, "others": others, "live": True},
+    )
 
 
 # --- review, consent, submit -----------------------------------------------------------------------
@@ -190,8 +215,9 @@ def review(request: HttpRequest, draft_id: UUID) -> HttpResponse:
             results = draft_answer_many(draft, raw, _capture(request), section=p.REVIEW)
             errors = {n: r.error for n, r in results.items() if r.error}
             if errors:
-                return _render_review(request, draft, p.field_views(consents, draft.answers,
-                                                                     raw=raw, errors=errors))
+                return _render_review(
+                    request, draft, p.field_views(consents, draft.answers, raw=raw, errors=errors)
+                )
         submission = draft_submit(draft=draft, actor=request.user, applicant_user=request.user)
     except DraftClosed as exc:
         if draft.application_id:
@@ -199,21 +225,32 @@ def review(request: HttpRequest, draft_id: UUID) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("webform:home")
     except ApplicationInvalid as exc:
-        return _render_review(request, draft, p.field_views(consents, draft.answers),
-                              problems=exc.errors)
+        return _render_review(request, draft, p.field_views(consents, draft.answers), problems=exc.errors)
     return redirect("webform:status", application_id=submission.application.pk)
 
 
-def _render_review(request: HttpRequest, draft: Draft, consent_views: list[p.FieldView],
-                   problems: dict[str, list[str]] | None = None) -> HttpResponse:
+def _render_review(
+    request: HttpRequest,
+    draft: Draft,
+    consent_views: list[p.FieldView],
+    problems: dict[str, list[str]] | None = None,
+) -> HttpResponse:
     schema = get_schema()
     sections = p.review_sections(schema, draft.answers, problems)
-    return render(request, "webform/review.html", {
-        "schema": schema, "draft": draft, "sections": sections, "consents": consent_views,
-        "steps": p.steps(schema), "problems": problems or {},
-        "errors": [v for v in consent_views if v.error],
-        "missing": [row for s in sections for row in s["rows"] if row["missing"] or row["errors"]],
-    })
+    return render(
+        request,
+        "webform/review.html",
+        {
+            "schema": schema,
+            "draft": draft,
+            "sections": sections,
+            "consents": consent_views,
+            "steps": p.steps(schema),
+            "problems": problems or {},
+            "errors": [v for v in consent_views if v.error],
+            "missing": [row for s in sections for row in s["rows"] if row["missing"] or row["errors"]],
+        },
+    )
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -227,10 +264,16 @@ def status(request: HttpRequest, application_id: UUID) -> HttpResponse:
         raise Http404("No application with this id is visible to you")
     progress = p.application_progress(application, current_decision(application))
     template = "webform/_status.html" if request.htmx else "webform/status.html"
-    return render(request, template, {
-        "application": application, "progress": progress, "schema": get_schema(),
-        "poll_seconds": settings.APPLICANT_STATUS_POLL_SECONDS,
-    })
+    return render(
+        request,
+        template,
+        {
+            "application": application,
+            "progress": progress,
+            "schema": get_schema(),
+            "poll_seconds": settings.APPLICANT_STATUS_POLL_SECONDS,
+        },
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------

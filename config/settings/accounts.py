@@ -65,8 +65,12 @@ def _insert_after(items: list[str], anchor: str, *new: str) -> None:
 
 
 _insert_after(INSTALLED_APPS, "accounts", "axes", "django_otp", "django_otp.plugins.otp_totp")
-_insert_after(MIDDLEWARE, "django.contrib.auth.middleware.AuthenticationMiddleware",
-              "django_otp.middleware.OTPMiddleware", "accounts.middleware.SecondFactorMiddleware")
+_insert_after(
+    MIDDLEWARE,
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+)
 if "axes.middleware.AxesMiddleware" not in MIDDLEWARE:
     MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
 
@@ -77,6 +81,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
 ]
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "accounts.authentication.SecondFactorAwareTokenAuthentication"
-    if name == "rest_framework.authentication.TokenAuthentication" else name
+    if name == "rest_framework.authentication.TokenAuthentication"
+    else name
     for name in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
 ]

@@ -84,13 +84,9 @@ def tune_database(database: dict) -> dict:
     if database["ENGINE"].endswith("sqlite3"):
         options.setdefault("timeout", 30)
         options.setdefault("transaction_mode", "IMMEDIATE")
-        options.setdefault(
-            "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-        )
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     elif database["ENGINE"].endswith("postgresql") and env_bool("DATABASE_POOL", True):
-        options.setdefault(
-            "pool", {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX", 8, minimum=1)}
-        )
+        options.setdefault("pool", {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX", 8, minimum=1)})
         database["CONN_MAX_AGE"] = 0
     return database
 

@@ -15,17 +15,20 @@ from config.settings.base import INSTALLED_APPS
 CONVERSATION_LANGUAGE = env_str("CONVERSATION_LANGUAGE", "en")
 # Questions asked on the way are answered from this YAML file; below the score (0-100,
 # rapidfuzz token-set ratio) the engine says it does not know and offers a person.
-CONVERSATION_FAQ_PATH = Path(env_str(
-    "CONVERSATION_FAQ_PATH",
-    str(Path(__file__).resolve().parents[2] / "channels_ingest" / "conversation" / "faq.yaml")))
+CONVERSATION_FAQ_PATH = Path(
+    env_str(
+        "CONVERSATION_FAQ_PATH",
+        str(Path(__file__).resolve().parents[2] / "channels_ingest" / "conversation" / "faq.yaml"),
+    )
+)
 CONVERSATION_FAQ_MIN_SCORE = env_float("CONVERSATION_FAQ_MIN_SCORE", 75.0, minimum=0, maximum=100)
 # How close a typed choice must be to an option's name to be taken for it (0-100).
-CONVERSATION_CHOICE_MIN_SCORE = env_float("CONVERSATION_CHOICE_MIN_SCORE", 80.0, minimum=0,
-                                          maximum=100)
+CONVERSATION_CHOICE_MIN_SCORE = env_float("CONVERSATION_CHOICE_MIN_SCORE", 80.0, minimum=0, maximum=100)
 
 # A speech answer recognised with less confidence than this (0-1) is read back for a yes.
-CONVERSATION_SPEECH_CONFIRM_BELOW = env_float("CONVERSATION_SPEECH_CONFIRM_BELOW", 0.6,
-                                              minimum=0.0, maximum=1.0)
+CONVERSATION_SPEECH_CONFIRM_BELOW = env_float(
+    "CONVERSATION_SPEECH_CONFIRM_BELOW", 0.6, minimum=0.0, maximum=1.0
+)
 
 # --- Twilio webhooks -----------------------------------------------------------------------
 # The auth token of the Twilio account whose numbers post here: every webhook request is

@@ -35,8 +35,7 @@ AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
 
 JOBS_BEAT_SCHEDULE = {
     # Scoring: free expired claims, wake the scorer for requests that wait (scoring/tasks.py).
-    "redrive-scoring": {"task": "scoring.tasks.redrive_scoring",
-                        "schedule": SCORING_REDRIVE_EVERY_SECONDS},
+    "redrive-scoring": {"task": "scoring.tasks.redrive_scoring", "schedule": SCORING_REDRIVE_EVERY_SECONDS},
     # Every job kind: recover expired leases, publish what waits (outbox/jobs.py).
     "redrive-jobs": {"task": "outbox.tasks.redrive_jobs", "schedule": JOB_REDRIVE_EVERY_SECONDS},
     # Delivered outbox messages past OUTBOX_RETENTION_DAYS.

@@ -56,8 +56,7 @@ SAGEMAKER_S3_URL = env_str("SAGEMAKER_S3_URL", "")
 # --- batch rescoring -----------------------------------------------------------------------
 RESCORE_CHUNK_SIZE = env_int("RESCORE_CHUNK_SIZE", 5000, minimum=10, maximum=200_000)
 # A decision is rewritten when its tier changes or a probability moves at least this much.
-RESCORE_MIN_PROBABILITY_CHANGE = env_float("RESCORE_MIN_PROBABILITY_CHANGE", 0.05, minimum=0.0,
-                                           maximum=1.0)
+RESCORE_MIN_PROBABILITY_CHANGE = env_float("RESCORE_MIN_PROBABILITY_CHANGE", 0.05, minimum=0.0, maximum=1.0)
 # Chunks and training runs are jobs: a lost worker's one is handed out again by the one job
 # re-drive (JOB_LEASE_SECONDS, "redrive-jobs" in config/settings/jobs.py).
 LIFECYCLE_BEAT_SCHEDULE: dict[str, dict] = {}

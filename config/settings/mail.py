@@ -9,8 +9,9 @@ from config.env import env_int, env_str
 from config.settings.base import INSTALLED_APPS, VAR_DIR
 
 # The largest scan accepted for one paper form, in bytes (PDF, PNG, JPEG or TIFF).
-MAIL_SCAN_MAX_BYTES = env_int("MAIL_SCAN_MAX_BYTES", 10 * 1024 * 1024, minimum=1024,
-                              maximum=200 * 1024 * 1024)
+MAIL_SCAN_MAX_BYTES = env_int(
+    "MAIL_SCAN_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=200 * 1024 * 1024
+)
 # Where scans are kept: file:///path (local disk) or s3://bucket/prefix (objectstore/).
 MAIL_SCAN_STORAGE_URL = env_str("MAIL_SCAN_STORAGE_URL", f"file://{VAR_DIR / 'mail-scans'}")
 

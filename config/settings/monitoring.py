@@ -80,8 +80,10 @@ if MONITORING_ALERT_WEBHOOK_URL and not MONITORING_ALERT_WEBHOOK_URL.startswith(
     raise ImproperlyConfigured("MONITORING_ALERT_WEBHOOK_URL must be an http:// or https:// URL")
 
 CELERY_BEAT_SCHEDULE["monitoring-rollups"] = {
-    "task": "monitoring.tasks.rollup_daily", "schedule": env_float("MONITORING_ROLLUP_SECONDS", 3600.0),
+    "task": "monitoring.tasks.rollup_daily",
+    "schedule": env_float("MONITORING_ROLLUP_SECONDS", 3600.0),
 }
 CELERY_BEAT_SCHEDULE["monitoring-operations"] = {
-    "task": "monitoring.tasks.snapshot_operations", "schedule": 300.0,
+    "task": "monitoring.tasks.snapshot_operations",
+    "schedule": 300.0,
 }

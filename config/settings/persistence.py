@@ -16,16 +16,13 @@ KNOWN_SINKS = ("dynamodb", "warehouse")
 SINKS = env_list("SINKS", [])
 if unknown := sorted(set(SINKS) - set(KNOWN_SINKS)):
     raise ImproperlyConfigured(
-        f"SINKS={','.join(SINKS)!r}: unknown sink(s) {', '.join(unknown)}; "
-        f"known: {', '.join(KNOWN_SINKS)}"
+        f"SINKS={','.join(SINKS)!r}: unknown sink(s) {', '.join(unknown)}; known: {', '.join(KNOWN_SINKS)}"
     )
 
 # --- DynamoDB (operational store) ----------------------------------------------------------
 DYNAMODB_TABLE = env_str("DYNAMODB_TABLE", "riskscore-applications")
 # Empty: AWS itself (boto3's usual endpoint); the stand-in: http://127.0.0.1:4567.
-DYNAMODB_ENDPOINT_URL = env_str(
-    "DYNAMODB_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
-)
+DYNAMODB_ENDPOINT_URL = env_str("DYNAMODB_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", ""))
 DYNAMODB_REGION = env_str("DYNAMODB_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 # Seconds a DynamoDB call may take before the drain gives up and backs off.
 DYNAMODB_TIMEOUT_SECONDS = env_float("DYNAMODB_TIMEOUT_SECONDS", 5.0, minimum=0.1)

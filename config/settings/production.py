@@ -18,9 +18,13 @@ PII_HASH_KEY = env_str("PII_HASH_KEY")
 PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
 DATABASES = {"default": tune_database(env.db("DATABASE_URL"))}
 # Refuse to start with secrets that cannot work (config/production_checks.py).
-check_production_settings(secret_key=SECRET_KEY, encryption_keys=PII_ENCRYPTION_KEYS,
-                          hash_key=PII_HASH_KEY, pseudonym_key=PSEUDONYM_KEY,
-                          database=DATABASES["default"])
+check_production_settings(
+    secret_key=SECRET_KEY,
+    encryption_keys=PII_ENCRYPTION_KEYS,
+    hash_key=PII_HASH_KEY,
+    pseudonym_key=PSEUDONYM_KEY,
+    database=DATABASES["default"],
+)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
 

@@ -40,16 +40,21 @@ def _reason_codes(raw: list[str]) -> dict[str, str]:
 
 
 # Why an auditor overrides (or, in a blind review, settles on) a tier.
-REVIEW_REASON_CODES = _reason_codes(env_list("REVIEW_REASON_CODES", [
-    "income_not_supported=Income or employment not supported by the evidence",
-    "affordability=Affordability differs from what the model assumed",
-    "credit_history=Credit history is better or worse than the answers suggest",
-    "data_error=An answer was keyed or read wrongly",
-    "fraud_suspected=Signs of fraud or identity misuse",
-    "policy_exception=A documented policy exception applies",
-    "evidence_supports_tier=The evidence supports this tier",
-    "other=Other (explain in the note)",
-]))
+REVIEW_REASON_CODES = _reason_codes(
+    env_list(
+        "REVIEW_REASON_CODES",
+        [
+            "income_not_supported=Income or employment not supported by the evidence",
+            "affordability=Affordability differs from what the model assumed",
+            "credit_history=Credit history is better or worse than the answers suggest",
+            "data_error=An answer was keyed or read wrongly",
+            "fraud_suspected=Signs of fraud or identity misuse",
+            "policy_exception=A documented policy exception applies",
+            "evidence_supports_tier=The evidence supports this tier",
+            "other=Other (explain in the note)",
+        ],
+    )
+)
 
 # Labelled exports: where files go (file:// or s3://), rows per progress step.
 _VAR_DIR = Path(env_str("RISKSCORE_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var")))
@@ -67,9 +72,10 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "riskscore <riskscore@localhost>")
 
 REVIEW_BEAT_SCHEDULE = {
-    "review-queue-sync": {"task": "auditing.tasks.sync_review_queue",
-                          "schedule": REVIEW_QUEUE_SYNC_SECONDS},
+    "review-queue-sync": {"task": "auditing.tasks.sync_review_queue", "schedule": REVIEW_QUEUE_SYNC_SECONDS},
     "review-release-expired": {"task": "auditing.tasks.release_expired_claims", "schedule": 60.0},
-    "retrain-from-labels": {"task": "auditing.tasks.retrain_from_labels_if_due",
-                            "schedule": RETRAIN_CHECK_SECONDS},
+    "retrain-from-labels": {
+        "task": "auditing.tasks.retrain_from_labels_if_due",
+        "schedule": RETRAIN_CHECK_SECONDS,
+    },
 }

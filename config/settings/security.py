@@ -15,8 +15,9 @@ from config.settings.base import INSTALLED_APPS, MIDDLEWARE, REST_FRAMEWORK
 
 # --- Request limits (checked before anything parses the body) -------------------------------
 # Largest request body Django or the API reads, in bytes; larger ones get 413 (API) or 400.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1_048_576, minimum=1024,
-                                      maximum=100 * 1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", 1_048_576, minimum=1024, maximum=100 * 1_048_576
+)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000, minimum=10)
 # Deepest nesting of arrays and objects the API accepts in a JSON body. Python's parser
 # recurses, so a body nested a thousand deep would otherwise end in a RecursionError.
@@ -49,11 +50,13 @@ CONTENT_SECURITY_POLICY = {
 }
 INSTALLED_APPS.append("csp")
 # Right after SecurityMiddleware, so every response (WhiteNoise's static files too) has it.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
 # Unexpected errors on /api/ routes answer application/problem+json, never an HTML page.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1,
-                  "config.errors.ApiProblemMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1, "config.errors.ApiProblemMiddleware"
+)
 
 # --- Cookies and headers (production.py adds the HTTPS-only ones) ----------------------------
 SESSION_COOKIE_HTTPONLY = True

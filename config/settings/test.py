@@ -14,9 +14,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 DATABASES = {
-    "default": tune_database(
-        env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/riskscore")
-    )
+    "default": tune_database(env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/riskscore"))
 }
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_riskscore")}
 

@@ -40,9 +40,7 @@ def _tier_wording(raw: str) -> dict[str, str]:
     for item in raw.split("|"):
         tier, sep, text = item.partition("=")
         if not sep or tier.strip() not in ("low", "medium", "high") or not text.strip():
-            raise ImproperlyConfigured(
-                f"APPLICANT_TIER_WORDING item {item!r} must look like low=Some words"
-            )
+            raise ImproperlyConfigured(f"APPLICANT_TIER_WORDING item {item!r} must look like low=Some words")
         wording[tier.strip()] = text.strip()
     if set(wording) != {"low", "medium", "high"}:
         raise ImproperlyConfigured("APPLICANT_TIER_WORDING must word low, medium and high")

@@ -15,5 +15,7 @@ def model_nav_links(user: Any) -> list[dict[str, str]]:
     """The registry's links, for those who may open it."""
     if not can_view_models(user):
         return []
-    return [{"url": reverse("modelops:model-list"), "label": "Models"},
-            {"url": reverse("modelops:rescoring"), "label": "Rescoring"}]
+    return [
+        {"url": reverse("modelops:model-list"), "label": "Models"},
+        {"url": reverse("modelops:rescoring"), "label": "Rescoring"},
+    ]

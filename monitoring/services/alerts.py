@@ -49,13 +49,19 @@ def _drift() -> list[Firing]:
         return []
     act = settings.MONITORING_PSI_ACT
     rows = DriftDaily.objects.filter(day=latest.day, psi__gte=act).select_related("model_version")
-    return [Firing("drift", f"drift:v{r.model_version.version}:{r.channel or 'all'}:{r.feature}",
-                   Severity.CRITICAL if r.feature == SCORE else Severity.WARNING,
-                   f"PSI of {'the score' if r.feature == SCORE else r.feature} "
-                   f"({r.channel or 'all channels'}) is {r.psi:.2f} in the "
-                   f"{settings.MONITORING_PSI_WINDOW_DAYS} days to {r.day} (act at {act}), "
-                   f"model v{r.model_version.version}", r.psi)
-            for r in rows]
+    return [
+        Firing(
+            "drift",
+            f"drift:v{r.model_version.version}:{r.channel or 'all'}:{r.feature}",
+            Severity.CRITICAL if r.feature == SCORE else Severity.WARNING,
+            f"PSI of {'the score' if r.feature == SCORE else r.feature} "
+            f"({r.channel or 'all channels'}) is {r.psi:.2f} in the "
+            f"{settings.MONITORING_PSI_WINDOW_DAYS} days to {r.day} (act at {act}), "
+            f"model v{r.model_version.version}",
+            r.psi,
+        )
+        for r in rows
+    ]
 
 
 def _fairness() -> list[Firing]:
@@ -64,11 +70,17 @@ def _fairness() -> list[Firing]:
     for attribute in selectors.fairness(start, end):
         for g in attribute["groups"]:
             if g["adverse"]:
-                out.append(Firing(
-                    "fairness", f"fairness:{attribute['attribute']}:{g['group']}", Severity.CRITICAL,
-                    f"Adverse impact ratio of {attribute['attribute']} {g['group']} is {g['ratio']:.2f} "
-                    f"(95% CI {g['ratio_low']:.2f}-{g['ratio_high']:.2f}, {g['n']} decisions, 30 days); "
-                    f"under {settings.MONITORING_IMPACT_RATIO_MIN}", g["ratio"]))
+                out.append(
+                    Firing(
+                        "fairness",
+                        f"fairness:{attribute['attribute']}:{g['group']}",
+                        Severity.CRITICAL,
+                        f"Adverse impact ratio of {attribute['attribute']} {g['group']} is {g['ratio']:.2f} "
+                        f"(95% CI {g['ratio_low']:.2f}-{g['ratio_high']:.2f}, {g['n']} decisions, 30 days); "
+                        f"under {settings.MONITORING_IMPACT_RATIO_MIN}",
+                        g["ratio"],
+                    )
+                )
     return out
 
 
@@ -79,15 +91,27 @@ def _quality() -> list[Firing]:
     if reference is None:
         return []
     version = series["reference"]["version"]
-    weeks = [w for w in series["weeks"] if w["model_version__version"] == version
-             and w["labels"] >= settings.MONITORING_QUALITY_MIN_LABELS and w["weighted_accuracy"] is not None]
+    weeks = [
+        w
+        for w in series["weeks"]
+        if w["model_version__version"] == version
+        and w["labels"] >= settings.MONITORING_QUALITY_MIN_LABELS
+        and w["weighted_accuracy"] is not None
+    ]
     if not weeks or weeks[-1]["weighted_accuracy"] >= reference - settings.MONITORING_QUALITY_MARGIN:
         return []
     w = weeks[-1]
-    return [Firing("quality", f"quality:v{version}", Severity.WARNING,
-                   f"Weighted accuracy of model v{version} in the week of {w['week']} is "
-                   f"{w['weighted_accuracy']:.3f}, more than {settings.MONITORING_QUALITY_MARGIN} under "
-                   f"{reference:.3f} at training ({w['labels']} labels)", w["weighted_accuracy"])]
+    return [
+        Firing(
+            "quality",
+            f"quality:v{version}",
+            Severity.WARNING,
+            f"Weighted accuracy of model v{version} in the week of {w['week']} is "
+            f"{w['weighted_accuracy']:.3f}, more than {settings.MONITORING_QUALITY_MARGIN} under "
+            f"{reference:.3f} at training ({w['labels']} labels)",
+            w["weighted_accuracy"],
+        )
+    ]
 
 
 def _operations() -> list[Firing]:
@@ -96,16 +120,37 @@ def _operations() -> list[Firing]:
         return []
     out = []
     if snap.queue_oldest_seconds > settings.MONITORING_QUEUE_AGE_MAX_SECONDS:
-        out.append(Firing("queue_age", "queue_age", Severity.WARNING,
-                          f"The oldest waiting review is {snap.queue_oldest_seconds / 3600:.1f} h old "
-                          f"({snap.queue_waiting} waiting)", snap.queue_oldest_seconds))
+        out.append(
+            Firing(
+                "queue_age",
+                "queue_age",
+                Severity.WARNING,
+                f"The oldest waiting review is {snap.queue_oldest_seconds / 3600:.1f} h old "
+                f"({snap.queue_waiting} waiting)",
+                snap.queue_oldest_seconds,
+            )
+        )
     if snap.sink_lag_seconds > settings.MONITORING_SINK_LAG_MAX_SECONDS:
-        out.append(Firing("sink_lag", "sink_lag", Severity.WARNING,
-                          f"The oldest undelivered outbox message is {snap.sink_lag_seconds / 60:.0f} min "
-                          f"old ({snap.outbox_pending} pending)", snap.sink_lag_seconds))
+        out.append(
+            Firing(
+                "sink_lag",
+                "sink_lag",
+                Severity.WARNING,
+                f"The oldest undelivered outbox message is {snap.sink_lag_seconds / 60:.0f} min "
+                f"old ({snap.outbox_pending} pending)",
+                snap.sink_lag_seconds,
+            )
+        )
     if snap.dead_letters > settings.MONITORING_DEAD_LETTERS_MAX:
-        out.append(Firing("dead_letters", "dead_letters", Severity.CRITICAL,
-                          f"{snap.dead_letters} dead letters in the outbox", float(snap.dead_letters)))
+        out.append(
+            Firing(
+                "dead_letters",
+                "dead_letters",
+                Severity.CRITICAL,
+                f"{snap.dead_letters} dead letters in the outbox",
+                float(snap.dead_letters),
+            )
+        )
     return out
 
 
@@ -128,8 +173,13 @@ def alerts_evaluate(*, now: dt.datetime | None = None) -> list[Alert]:
 
 
 def _open_or_refresh(f: Firing, now: dt.datetime) -> Alert | None:
-    fields = {"rule": f.rule, "severity": f.severity, "message": f.message, "value": f.value,
-              "last_seen": now}
+    fields = {
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "value": f.value,
+        "last_seen": now,
+    }
     current = Alert.objects.exclude(status=AlertStatus.RESOLVED).filter(key=f.key).first()
     if current is not None:
         Alert.objects.filter(pk=current.pk).update(**fields)
@@ -152,10 +202,19 @@ def _notification_due(alert: Alert, now: dt.datetime) -> bool:
 
 
 def _payload(alert: Alert) -> dict[str, Any]:
-    return {"text": f"[{alert.severity.upper()}] {alert.message}",
-            "alert": {"id": alert.pk, "rule": alert.rule, "key": alert.key, "severity": alert.severity,
-                      "message": alert.message, "value": alert.value,
-                      "first_seen": alert.first_seen.isoformat(), "last_seen": alert.last_seen.isoformat()}}
+    return {
+        "text": f"[{alert.severity.upper()}] {alert.message}",
+        "alert": {
+            "id": alert.pk,
+            "rule": alert.rule,
+            "key": alert.key,
+            "severity": alert.severity,
+            "message": alert.message,
+            "value": alert.value,
+            "first_seen": alert.first_seen.isoformat(),
+            "last_seen": alert.last_seen.isoformat(),
+        },
+    }
 
 
 def deliver(alert: Alert) -> dict[str, str]:
@@ -175,8 +234,12 @@ def deliver(alert: Alert) -> dict[str, str]:
 def _email(payload: dict) -> bool:
     if not settings.MONITORING_ALERT_EMAILS:
         return False
-    send_mail(f"riskscore alert: {payload['text'][:150]}", json.dumps(payload["alert"], indent=2),
-              None, settings.MONITORING_ALERT_EMAILS)
+    send_mail(
+        f"riskscore alert: {payload['text'][:150]}",
+        json.dumps(payload["alert"], indent=2),
+        None,
+        settings.MONITORING_ALERT_EMAILS,
+    )
     return True
 
 
@@ -185,8 +248,11 @@ def _sns(payload: dict) -> bool:
         return False
     import boto3
 
-    boto3.client("sns").publish(TopicArn=settings.MONITORING_ALERT_SNS_TOPIC_ARN,
-                                Subject=payload["text"][:99], Message=json.dumps(payload))
+    boto3.client("sns").publish(
+        TopicArn=settings.MONITORING_ALERT_SNS_TOPIC_ARN,
+        Subject=payload["text"][:99],
+        Message=json.dumps(payload),
+    )
     return True
 
 
@@ -194,8 +260,11 @@ def _webhook(payload: dict) -> bool:
     if not settings.MONITORING_ALERT_WEBHOOK_URL:
         return False
     request = urllib.request.Request(  # noqa: S310 (http(s) only: checked in settings)
-        settings.MONITORING_ALERT_WEBHOOK_URL, data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        settings.MONITORING_ALERT_WEBHOOK_URL,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http(s) checked in settings)
         response.read()
     return True
@@ -216,9 +285,15 @@ def _act(alert_id: int, actor: Any, to: str, allowed: tuple[str, ...], note: str
         else:
             alert.resolved_by, alert.resolved_at = actor, now
         alert.save()
-        trail_record(action=f"alert.{'acknowledge' if to == AlertStatus.ACKNOWLEDGED else 'resolve'}",
-                     object_type="alert", object_id=alert.pk, actor=actor, before={"status": before},
-                     after={"status": to, "key": alert.key}, note=note)
+        trail_record(
+            action=f"alert.{'acknowledge' if to == AlertStatus.ACKNOWLEDGED else 'resolve'}",
+            object_type="alert",
+            object_id=alert.pk,
+            actor=actor,
+            before={"status": before},
+            after={"status": to, "key": alert.key},
+            note=note,
+        )
     return alert
 
 

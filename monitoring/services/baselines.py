@@ -19,23 +19,27 @@ from monitoring.models import SCORE, ModelBaseline
 from scoring.models import ModelVersion
 
 
-def baseline_bins(schema: ApplicationSchema, matrix: np.ndarray, prob_high: np.ndarray,
-                  *, bins: int) -> dict[str, dict]:
+def baseline_bins(
+    schema: ApplicationSchema, matrix: np.ndarray, prob_high: np.ndarray, *, bins: int
+) -> dict[str, dict]:
     """Bins and shares of each feature column (schema order) and of P(high)."""
     out: dict[str, dict] = {}
     for column, feature in enumerate(schema.features):
         values = np.asarray(matrix[:, column], dtype=np.float64)
         if feature.kind == "choice":
             categories = [str(c) for c in feature.choices]
-            codes = [categories[int(v)] if not np.isnan(v) and 0 <= v < len(categories) else None
-                     for v in values]
+            codes = [
+                categories[int(v)] if not np.isnan(v) and 0 <= v < len(categories) else None for v in values
+            ]
             counts = psi.choice_counts(codes, categories)
-            out[feature.name] = {"kind": "choice", "categories": categories,
-                                 "shares": psi.shares(counts)}
+            out[feature.name] = {"kind": "choice", "categories": categories, "shares": psi.shares(counts)}
         else:
             edges = psi.numeric_edges(values, bins)
-            out[feature.name] = {"kind": "numeric", "edges": edges,
-                                 "shares": psi.shares(psi.numeric_counts(values, edges))}
+            out[feature.name] = {
+                "kind": "numeric",
+                "edges": edges,
+                "shares": psi.shares(psi.numeric_counts(values, edges)),
+            }
     score = np.asarray(prob_high, dtype=np.float64)
     edges = psi.numeric_edges(score, bins)
     out[SCORE] = {"kind": "numeric", "edges": edges, "shares": psi.shares(psi.numeric_counts(score, edges))}
@@ -70,8 +74,12 @@ def baseline_compute(*, model: ModelVersion, bins: int) -> ModelBaseline:
     matrix, source = _training_rows(model, schema)
     baseline, _ = ModelBaseline.objects.update_or_create(
         model_version=model,
-        defaults={"bins": baseline_bins(schema, matrix, _prob_high(model, matrix), bins=bins),
-                  "rows": len(matrix), "source": source, "computed_at": timezone.now()},
+        defaults={
+            "bins": baseline_bins(schema, matrix, _prob_high(model, matrix), bins=bins),
+            "rows": len(matrix),
+            "source": source,
+            "computed_at": timezone.now(),
+        },
     )
     return baseline
 

@@ -57,16 +57,18 @@ def protected_groups(schema: ApplicationSchema, answers: dict, on: dt.date) -> d
 def rollup_fairness(day: dt.date) -> int:
     schema = get_schema()
     decisions = list(
-        Decision.objects.filter(created_at__date=day, rescore_run__isnull=True, is_current=True)
-        .values_list("application_id", "tier")
+        Decision.objects.filter(created_at__date=day, rescore_run__isnull=True, is_current=True).values_list(
+            "application_id", "tier"
+        )
     )
     favourable = set(settings.MONITORING_FAVOURABLE_TIERS)
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     ids = [d[0] for d in decisions]
     tier_of = dict(decisions)
     for start in range(0, len(ids), 2000):
-        for app in Application.objects.filter(pk__in=ids[start:start + 2000]).only(
-                "id", "answers", "pii", "final_tier"):
+        for app in Application.objects.filter(pk__in=ids[start : start + 2000]).only(
+            "id", "answers", "pii", "final_tier"
+        ):
             tier = tier_of[app.pk]
             for attribute, group in protected_groups(schema, app.all_answers, day).items():
                 c = counts[(attribute, group)]

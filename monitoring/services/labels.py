@@ -19,9 +19,16 @@ COUNTED = (ReviewStatus.EFFECTIVE, ReviewStatus.REJECTED)
 
 def rollup_labels(day: dt.date) -> int:
     reviews = list(
-        Review.objects.filter(created_at__date=day, status__in=COUNTED)
-        .values_list("item_id", "auditor_id", "auditor_label", "model_tier", "final_tier",
-                     "outcome", "seconds_open", "blind")
+        Review.objects.filter(created_at__date=day, status__in=COUNTED).values_list(
+            "item_id",
+            "auditor_id",
+            "auditor_label",
+            "model_tier",
+            "final_tier",
+            "outcome",
+            "seconds_open",
+            "blind",
+        )
     )
     short = settings.MONITORING_SHORT_DWELL_SECONDS
     by_auditor: dict[str, dict] = defaultdict(lambda: defaultdict(float))
@@ -37,8 +44,12 @@ def rollup_labels(day: dt.date) -> int:
         row["blind"] += blind
         row["blind_agreed"] += blind and agreed
     auditors = [
-        AuditorDaily(day=day, auditor_id=row.pop("auditor_id"), auditor_label=label,
-                     **{k: (v if k == "dwell_seconds" else int(v)) for k, v in row.items()})
+        AuditorDaily(
+            day=day,
+            auditor_id=row.pop("auditor_id"),
+            auditor_label=label,
+            **{k: (v if k == "dwell_seconds" else int(v)) for k, v in row.items()},
+        )
         for label, row in by_auditor.items()
     ]
     pairs = _rater_pairs(day, {r[0] for r in reviews})
@@ -53,9 +64,11 @@ def rollup_labels(day: dt.date) -> int:
 def _rater_pairs(day: dt.date, item_ids: set[int]) -> list[RaterPairDaily]:
     """Items whose second independent label (another auditor's) was given on this day."""
     by_item: dict[int, list[tuple]] = defaultdict(list)
-    for row in (Review.objects.filter(item_id__in=item_ids, status__in=COUNTED)
-                .order_by("created_at", "id")
-                .values_list("item_id", "auditor_label", "final_tier", "created_at")):
+    for row in (
+        Review.objects.filter(item_id__in=item_ids, status__in=COUNTED)
+        .order_by("created_at", "id")
+        .values_list("item_id", "auditor_label", "final_tier", "created_at")
+    ):
         by_item[row[0]].append(row)
     tables: dict[tuple[str, str], list[list[int]]] = {}
     for labels in by_item.values():

@@ -14,9 +14,11 @@ from outbox.models import OutboxMessage, OutboxStatus
 def operations_snapshot() -> OperationsSnapshot:
     now = timezone.now()
     queue = ReviewItem.objects.filter(state=ItemState.WAITING).aggregate(
-        n=Count("id"), oldest=Min("enqueued_at"))
+        n=Count("id"), oldest=Min("enqueued_at")
+    )
     pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING).aggregate(
-        n=Count("id"), oldest=Min("created_at"))
+        n=Count("id"), oldest=Min("created_at")
+    )
     return OperationsSnapshot.objects.create(
         taken_at=now,
         queue_waiting=queue["n"],

@@ -28,12 +28,20 @@ def review_probability(tier: str, policy: dict[str, Any]) -> float:
     return float(policy.get("low_sample_rate", 0.0))
 
 
-def quality_figures(tiers: list[str], finals: list[str], prob_high: list[float],
-                    probabilities: list[float]) -> dict[str, Any]:
+def quality_figures(
+    tiers: list[str], finals: list[str], prob_high: list[float], probabilities: list[float]
+) -> dict[str, Any]:
     """Naive and weighted figures over labelled decisions (final tier not empty)."""
     labelled = [i for i, f in enumerate(finals) if f and probabilities[i] > 0]
-    out: dict[str, Any] = {"labels": len(labelled), "naive_accuracy": None, "weighted_accuracy": None,
-                           "naive_auc": None, "weighted_auc": None, "confusion": [], "calibration": []}
+    out: dict[str, Any] = {
+        "labels": len(labelled),
+        "naive_accuracy": None,
+        "weighted_accuracy": None,
+        "naive_auc": None,
+        "weighted_auc": None,
+        "confusion": [],
+        "calibration": [],
+    }
     if not labelled:
         return out
     model = np.asarray([tiers[i] for i in labelled])
@@ -51,10 +59,13 @@ def quality_figures(tiers: list[str], finals: list[str], prob_high: list[float],
     edges = np.linspace(0, 1, 6)[1:-1]
     which = np.searchsorted(edges, score, side="right")
     out["calibration"] = [
-        {"predicted": round(float(np.average(score[which == b], weights=weight[which == b])), 4),
-         "observed": round(float(np.average(high[which == b], weights=weight[which == b])), 4),
-         "n": int((which == b).sum())}
-        for b in range(len(edges) + 1) if (which == b).any()
+        {
+            "predicted": round(float(np.average(score[which == b], weights=weight[which == b])), 4),
+            "observed": round(float(np.average(high[which == b], weights=weight[which == b])), 4),
+            "n": int((which == b).sum()),
+        }
+        for b in range(len(edges) + 1)
+        if (which == b).any()
     ]
     return out
 
@@ -62,14 +73,17 @@ def quality_figures(tiers: list[str], finals: list[str], prob_high: list[float],
 def rollup_quality(week: dt.date) -> int:
     """Recompute one week's rows (week = its Monday)."""
     rows = list(
-        Decision.objects.filter(is_current=True, created_at__date__gte=week,
-                                created_at__date__lt=week + dt.timedelta(days=7))
-        .values_list("model_version_id", "application__channel", "tier", "application__final_tier",
-                     "prob_high")
+        Decision.objects.filter(
+            is_current=True, created_at__date__gte=week, created_at__date__lt=week + dt.timedelta(days=7)
+        )
+        .values_list(
+            "model_version_id", "application__channel", "tier", "application__final_tier", "prob_high"
+        )
         .iterator(chunk_size=5000)
     )
-    policies = dict(ModelVersion.objects.filter(pk__in={r[0] for r in rows})
-                    .values_list("pk", "review_policy"))
+    policies = dict(
+        ModelVersion.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "review_policy")
+    )
     groups: dict[tuple[int, str], list[tuple]] = defaultdict(list)
     for row in rows:
         groups[(row[0], ALL_CHANNELS)].append(row)
@@ -77,11 +91,16 @@ def rollup_quality(week: dt.date) -> int:
     out = []
     for (model_id, channel), group in groups.items():
         figures = quality_figures(
-            [r[2] for r in group], [r[3] or "" for r in group], [r[4] for r in group],
+            [r[2] for r in group],
+            [r[3] or "" for r in group],
+            [r[4] for r in group],
             [review_probability(r[2], policies[model_id] or {}) for r in group],
         )
-        out.append(QualityWeekly(week=week, model_version_id=model_id, channel=channel,
-                                 decisions=len(group), **figures))
+        out.append(
+            QualityWeekly(
+                week=week, model_version_id=model_id, channel=channel, decisions=len(group), **figures
+            )
+        )
     with transaction.atomic():
         QualityWeekly.objects.filter(week=week).delete()
         QualityWeekly.objects.bulk_create(out)

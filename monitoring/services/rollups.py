@@ -22,8 +22,15 @@ def _day_decisions(day: dt.date) -> list[tuple]:
     """Live decisions of one day (rescoring runs are not traffic)."""
     return list(
         Decision.objects.filter(created_at__date=day, rescore_run__isnull=True)
-        .values_list("model_version_id", "application__channel", "feature_snapshot", "prob_high",
-                     "tier", "routed_to_review", "latency_ms")
+        .values_list(
+            "model_version_id",
+            "application__channel",
+            "feature_snapshot",
+            "prob_high",
+            "tier",
+            "routed_to_review",
+            "latency_ms",
+        )
         .iterator(chunk_size=5000)
     )
 
@@ -31,8 +38,11 @@ def _day_decisions(day: dt.date) -> list[tuple]:
 def _feature_counts(spec: dict, values: list[Any]) -> list[int]:
     if spec["kind"] == "choice":
         return psi.choice_counts(values, spec["categories"])
-    numbers = np.fromiter((np.nan if v is None or isinstance(v, str) else float(v) for v in values),
-                          dtype=np.float64, count=len(values))
+    numbers = np.fromiter(
+        (np.nan if v is None or isinstance(v, str) else float(v) for v in values),
+        dtype=np.float64,
+        count=len(values),
+    )
     return psi.numeric_counts(numbers, spec["edges"])
 
 
@@ -41,7 +51,9 @@ def _earlier_counts(day: dt.date, model: ModelVersion) -> dict[tuple[str, str], 
     window = settings.MONITORING_PSI_WINDOW_DAYS
     found: dict[tuple[str, str], tuple[int, list[int]]] = {}
     for channel, feature, rows, counts in DriftDaily.objects.filter(
-            model_version=model, day__gte=day - dt.timedelta(days=window - 1), day__lt=day,
+        model_version=model,
+        day__gte=day - dt.timedelta(days=window - 1),
+        day__lt=day,
     ).values_list("channel", "feature", "rows", "counts"):
         n, total = found.get((channel, feature), (0, [0] * len(counts)))
         if len(total) == len(counts):
@@ -49,8 +61,9 @@ def _earlier_counts(day: dt.date, model: ModelVersion) -> dict[tuple[str, str], 
     return found
 
 
-def drift_rows(day: dt.date, model: ModelVersion, rows: list[tuple],
-               bins: dict[str, dict]) -> list[DriftDaily]:
+def drift_rows(
+    day: dt.date, model: ModelVersion, rows: list[tuple], bins: dict[str, dict]
+) -> list[DriftDaily]:
     """Each day's bin counts per feature and score, overall and per channel; its PSI is over
     the MONITORING_PSI_WINDOW_DAYS ending that day (the counts add up), so a quiet channel's
     few rows a day do not read as drift: PSI's noise grows as bins / rows."""
@@ -68,12 +81,21 @@ def drift_rows(day: dt.date, model: ModelVersion, rows: list[tuple],
                 values = [(r[2] or {}).get(feature) for r in group]
             counts = _feature_counts(spec, values)
             before_rows, before = earlier.get((channel, feature), (0, [0] * len(counts)))
-            window = ([a + b for a, b in zip(counts, before, strict=True)]
-                      if len(before) == len(counts) else counts)
+            window = (
+                [a + b for a, b in zip(counts, before, strict=True)] if len(before) == len(counts) else counts
+            )
             enough = len(group) + before_rows >= settings.MONITORING_PSI_MIN_ROWS
-            out.append(DriftDaily(day=day, model_version=model, channel=channel, feature=feature,
-                                  rows=len(group), counts=counts,
-                                  psi=round(psi.psi(spec["shares"], window), 6) if enough else None))
+            out.append(
+                DriftDaily(
+                    day=day,
+                    model_version=model,
+                    channel=channel,
+                    feature=feature,
+                    rows=len(group),
+                    counts=counts,
+                    psi=round(psi.psi(spec["shares"], window), 6) if enough else None,
+                )
+            )
     return out
 
 
@@ -85,13 +107,19 @@ def volume_rows(day: dt.date, rows: list[tuple]) -> list[VolumeDaily]:
     for channel, group in sorted(by_channel.items()):
         tiers = [r[4] for r in group]
         latency = np.asarray([r[6] for r in group if r[6] is not None], dtype=np.float64)
-        out.append(VolumeDaily(
-            day=day, channel=channel, decisions=len(group), low=tiers.count("low"),
-            medium=tiers.count("medium"), high=tiers.count("high"),
-            routed=sum(1 for r in group if r[5]),
-            latency_p50_ms=float(np.percentile(latency, 50)) if len(latency) else None,
-            latency_p95_ms=float(np.percentile(latency, 95)) if len(latency) else None,
-        ))
+        out.append(
+            VolumeDaily(
+                day=day,
+                channel=channel,
+                decisions=len(group),
+                low=tiers.count("low"),
+                medium=tiers.count("medium"),
+                high=tiers.count("high"),
+                routed=sum(1 for r in group if r[5]),
+                latency_p50_ms=float(np.percentile(latency, 50)) if len(latency) else None,
+                latency_p95_ms=float(np.percentile(latency, 95)) if len(latency) else None,
+            )
+        )
     return out
 
 

@@ -72,8 +72,9 @@ def is_tombstone(applicant: Applicant) -> bool:
 # --- the request -------------------------------------------------------------------------------
 
 
-def erasure_request(*, actor: Any, application_id: Any = None, national_id: str | None = None,
-                    reference: str = "") -> ErasureRequest:
+def erasure_request(
+    *, actor: Any, application_id: Any = None, national_id: str | None = None, reference: str = ""
+) -> ErasureRequest:
     """Erase the person behind an application id, or behind an identity number (found by its
     keyed hash; the number itself is never stored or logged). Every application of that
     person is erased, not only the one named.
@@ -87,23 +88,26 @@ def erasure_request(*, actor: Any, application_id: Any = None, national_id: str 
         raise ErasureRefused("name either an application id or an identity number, not both")
     reference = (reference or "").strip()
     if reference and not REFERENCE.fullmatch(reference):
-        raise ErasureRefused("the reference is a ticket number: up to 64 letters, digits "
-                             "and . _ : # / - (never a name)")
+        raise ErasureRefused(
+            "the reference is a ticket number: up to 64 letters, digits and . _ : # / - (never a name)"
+        )
     with transaction.atomic():
         if application_id is not None:
             kind, people = SubjectKind.APPLICATION, _person_of_application(application_id)
             if people and is_tombstone(people[0]):
-                earlier = ErasureRequest.objects.filter(
-                    tombstone_applicant_id=people[0].pk).first()
+                earlier = ErasureRequest.objects.filter(tombstone_applicant_id=people[0].pk).first()
                 if earlier is not None:
                     transaction.on_commit(lambda: publish_follow_up(earlier.pk))
                     return earlier
         else:
             kind = SubjectKind.IDENTITY
-            people = list(Applicant.objects.select_for_update()
-                          .filter(identity_hash=identity_hash(str(national_id))))
+            people = list(
+                Applicant.objects.select_for_update().filter(identity_hash=identity_hash(str(national_id)))
+            )
         request = ErasureRequest.objects.create(
-            requested_by=actor, requested_by_label=actor.get_username(), subject_kind=kind,
+            requested_by=actor,
+            requested_by_label=actor.get_username(),
+            subject_kind=kind,
             reference=reference,
         )
         if people:
@@ -113,17 +117,28 @@ def erasure_request(*, actor: Any, application_id: Any = None, national_id: str 
             request.status, request.finished_at = ErasureStatus.DONE, timezone.now()
         request.save()
         trail_record(
-            action="personal_data.erased", object_type="erasure", object_id=request.pk,
+            action="personal_data.erased",
+            object_type="erasure",
+            object_id=request.pk,
             actor=actor,
-            after={"subject": kind, "applications": request.application_ids,
-                   "people": request.people, "changes": request.changes,
-                   "sink_messages": owed, **({"reference": reference} if reference else {})},
+            after={
+                "subject": kind,
+                "applications": request.application_ids,
+                "people": request.people,
+                "changes": request.changes,
+                "sink_messages": owed,
+                **({"reference": reference} if reference else {}),
+            },
         )
     if owed:
         transaction.on_commit(lambda: publish_follow_up(request.pk))
-    logger.info("erasure %s: %d applications of %d people erased in the database; "
-                "%d sink messages owed", request.pk, len(request.application_ids),
-                request.people, owed)
+    logger.info(
+        "erasure %s: %d applications of %d people erased in the database; %d sink messages owed",
+        request.pk,
+        len(request.application_ids),
+        request.people,
+        owed,
+    )
     return request
 
 
@@ -133,8 +148,7 @@ def _person_of_application(application_id: Any) -> list[Applicant]:
     except ValueError as exc:
         raise ErasureRefused("an application id is a UUID") from exc
     for _ in range(2):  # a concurrent erasure may move the application while we wait
-        applicant_id = (Application.objects.filter(pk=pk)
-                        .values_list("applicant_id", flat=True).first())
+        applicant_id = Application.objects.filter(pk=pk).values_list("applicant_id", flat=True).first()
         if applicant_id is None:
             raise ErasureRefused(f"there is no application {pk}")
         people = list(Applicant.objects.select_for_update().filter(pk=applicant_id))
@@ -146,39 +160,41 @@ def _person_of_application(application_id: Any) -> list[Applicant]:
 def _free_text_fields() -> set[str]:
     """Answers kept in clear that are free text and not model features: text can name a
     person, and no decision depends on it."""
-    return {f.name for f in get_schema().fields
-            if not f.pii and not f.feature and f.type == "string"}
+    return {f.name for f in get_schema().fields if not f.pii and not f.feature and f.type == "string"}
 
 
 def _erase_in_database(request: ErasureRequest, people: list[Applicant]) -> None:
     """Inside the request's transaction, with the person rows locked (a submission by the
     same person waits, then lands on a new person record)."""
     person_ids = [p.pk for p in people]
-    applications = list(Application.objects.select_for_update().filter(applicant_id__in=person_ids)
-                        .order_by("created_at"))
+    applications = list(
+        Application.objects.select_for_update().filter(applicant_id__in=person_ids).order_by("created_at")
+    )
     ids = [a.pk for a in applications]
     values = PersonalValues([p.pii for p in people] + [a.pii for a in applications])
     free_text = _free_text_fields()
-    tombstone = Applicant.objects.create(identity_hash=f"{TOMBSTONE_PREFIX}{uuid.uuid4().hex}",
-                                         pii={})
+    tombstone = Applicant.objects.create(identity_hash=f"{TOMBSTONE_PREFIX}{uuid.uuid4().hex}", pii={})
     now = timezone.now()
     owners = {a.owner_id for a in applications} - {None}
     for application in applications:
         Application.objects.filter(pk=application.pk).update(
-            applicant=tombstone, pii={},
+            applicant=tombstone,
+            pii={},
             answers={k: v for k, v in application.answers.items() if k not in free_text},
-            provenance=_provenance_without_person(application.provenance, free_text,
-                                                  {f"user:{pk}" for pk in owners}),
+            provenance=_provenance_without_person(
+                application.provenance, free_text, {f"user:{pk}" for pk in owners}
+            ),
             owner=None,
-            submitted_by=(None if application.submitted_by_id in owners
-                          else application.submitted_by_id),
-            idempotency_scope=ERASED_SCOPE, idempotency_key=None, request_fingerprint="",
-            failure_reason=values.scrub(application.failure_reason), updated_at=now,
+            submitted_by=(None if application.submitted_by_id in owners else application.submitted_by_id),
+            idempotency_scope=ERASED_SCOPE,
+            idempotency_key=None,
+            request_fingerprint="",
+            failure_reason=values.scrub(application.failure_reason),
+            updated_at=now,
         )
     changes = {"applications": len(ids), "related_encrypted_rows": _empty_related(ids)}
     ReviewItem.objects.filter(application_id__in=ids).update(applicant_user=None)
-    ReviewItem.objects.filter(application_id__in=ids, submitted_by_id__in=owners).update(
-        submitted_by=None)
+    ReviewItem.objects.filter(application_id__in=ids, submitted_by_id__in=owners).update(submitted_by=None)
     changes["review_notes_scrubbed"] = _scrub_review_notes(ids, values)
     # The trail is append-only and hash-chained: entries are never rewritten. The platform
     # writes no personal value into it; a note a person typed might, so they are counted.
@@ -193,14 +209,17 @@ def _erase_in_database(request: ErasureRequest, people: list[Applicant]) -> None
 def _provenance_without_person(provenance: dict, free_text: set[str], accounts: set[str]) -> dict:
     """Earlier versions lose the values of free-text fields, and every version forgets who
     captured it when that was the person's own account (it would name them)."""
+
     def version_kept(name: str, version: dict) -> dict:
         kept = {k: v for k, v in version.items() if not (k == "value" and name in free_text)}
         if kept.get("by") in accounts:
             kept["by"] = ""
         return kept
 
-    return {name: [version_kept(name, version) for version in history]
-            for name, history in (provenance or {}).items()}
+    return {
+        name: [version_kept(name, version) for version in history]
+        for name, history in (provenance or {}).items()
+    }
 
 
 def _empty_related(application_ids: list[Any]) -> int:
@@ -210,18 +229,21 @@ def _empty_related(application_ids: list[Any]) -> int:
     for column in encrypted_columns():
         if column.model in (Application, Applicant):
             continue
-        links = [f for f in column.model._meta.concrete_fields
-                 if isinstance(f, models.ForeignKey) and f.related_model is Application]
+        links = [
+            f
+            for f in column.model._meta.concrete_fields
+            if isinstance(f, models.ForeignKey) and f.related_model is Application
+        ]
         for link in links:
             emptied += column.model.objects.filter(**{f"{link.name}__in": application_ids}).update(
-                **{column.field.name: column.field.get_default()})
+                **{column.field.name: column.field.get_default()}
+            )
     return emptied
 
 
 def _scrub_review_notes(application_ids: list[Any], values: PersonalValues) -> int:
     scrubbed = 0
-    reviews = Review.objects.filter(application_id__in=application_ids).exclude(
-        note="", second_note="")
+    reviews = Review.objects.filter(application_id__in=application_ids).exclude(note="", second_note="")
     for review in reviews:
         note, second = values.scrub(review.note), values.scrub(review.second_note)
         if (note, second) != (review.note, review.second_note):
@@ -233,10 +255,12 @@ def _scrub_review_notes(application_ids: list[Any], values: PersonalValues) -> i
 def _trail_entries_quoting(application_ids: list[Any], values: PersonalValues) -> int:
     if not values:
         return 0
-    entries = TrailEntry.objects.filter(object_type="application",
-                                        object_id__in=[str(i) for i in application_ids])
+    entries = TrailEntry.objects.filter(
+        object_type="application", object_id__in=[str(i) for i in application_ids]
+    )
     return sum(
-        1 for before, after, note in entries.values_list("before", "after", "note").iterator()
+        1
+        for before, after, note in entries.values_list("before", "after", "note").iterator()
         if values.found_in(json.dumps([before, after], default=str) + "\n" + note)
     )
 
@@ -248,8 +272,10 @@ def _owe_sinks(request: ErasureRequest) -> int:
         request.sinks = {}
         return 0
     decisions = Decision.objects.filter(application_id__in=request.application_ids).order_by("id")
-    items = [(str(app), {"decision_id": pk, "erasure": str(request.pk)})
-             for pk, app in decisions.values_list("id", "application_id")]
+    items = [
+        (str(app), {"decision_id": pk, "erasure": str(request.pk)})
+        for pk, app in decisions.values_list("id", "application_id")
+    ]
     owed = outbox_fan_out(event="decision", items=items)
     request.sinks = {sink: {"messages": len(items)} for sink in settings.SINKS} if owed else {}
     return owed
@@ -264,13 +290,13 @@ def publish_follow_up(request_id: Any, *, countdown: float = 5.0) -> None:
     try:
         follow_up_erasure.apply_async((str(request_id),), countdown=countdown)
     except Exception:  # the periodic follow-up (or the command) catches up
-        logger.warning("broker unavailable; erasure %s will be followed up later", request_id,
-                       exc_info=True)
+        logger.warning("broker unavailable; erasure %s will be followed up later", request_id, exc_info=True)
 
 
 def _erasure_messages(request: ErasureRequest) -> models.QuerySet[OutboxMessage]:
-    return OutboxMessage.objects.filter(topic__startswith="sink:", key__in=request.application_ids,
-                                        payload__erasure=str(request.pk))
+    return OutboxMessage.objects.filter(
+        topic__startswith="sink:", key__in=request.application_ids, payload__erasure=str(request.pk)
+    )
 
 
 def erasure_follow_up(request_id: Any) -> ErasureRequest:
@@ -283,8 +309,9 @@ def erasure_follow_up(request_id: Any) -> ErasureRequest:
     problems = []
     rows = _erasure_messages(request).values_list("topic", "status", "last_error")
     for topic, status, error in rows:
-        entry = sinks.setdefault(topic.removeprefix("sink:"),
-                                 {"messages": 0, "delivered": 0, "dead": 0, "verified": False})
+        entry = sinks.setdefault(
+            topic.removeprefix("sink:"), {"messages": 0, "delivered": 0, "dead": 0, "verified": False}
+        )
         entry["messages"] += 1
         entry["delivered"] += status == OutboxStatus.DELIVERED
         if status == OutboxStatus.DEAD:
@@ -292,8 +319,12 @@ def erasure_follow_up(request_id: Any) -> ErasureRequest:
             entry["problem"] = error[:500]
     for name, owed in (request.sinks or {}).items():
         if name not in sinks:  # delivered, then purged from the outbox (OUTBOX_RETENTION_DAYS)
-            sinks[name] = {"messages": owed.get("messages", 0), "delivered": owed.get("messages", 0),
-                           "dead": 0, "verified": False}
+            sinks[name] = {
+                "messages": owed.get("messages", 0),
+                "delivered": owed.get("messages", 0),
+                "dead": 0,
+                "verified": False,
+            }
     for name, entry in sinks.items():
         if entry["dead"]:
             problems.append(f"{name}: {entry['dead']} messages are dead letters: {entry['problem']}")
@@ -309,11 +340,17 @@ def erasure_follow_up(request_id: Any) -> ErasureRequest:
                 problems.append(f"{name}: {entry['problem']}")
     now = timezone.now()
     done = bool(sinks) and all(entry["verified"] for entry in sinks.values())
-    status = (ErasureStatus.DONE if done else
-              ErasureStatus.ATTENTION if problems else ErasureStatus.SINKS_PENDING)
+    status = (
+        ErasureStatus.DONE if done else ErasureStatus.ATTENTION if problems else ErasureStatus.SINKS_PENDING
+    )
     ErasureRequest.objects.filter(pk=request.pk).exclude(status=ErasureStatus.DONE).update(
-        sinks=sinks, status=status, last_error="\n".join(problems)[:4000],
-        checks=models.F("checks") + 1, checked_at=now, finished_at=now if done else None)
+        sinks=sinks,
+        status=status,
+        last_error="\n".join(problems)[:4000],
+        checks=models.F("checks") + 1,
+        checked_at=now,
+        finished_at=now if done else None,
+    )
     request.refresh_from_db()
     return request
 
@@ -339,16 +376,15 @@ def erasure_redrive(request_id: Any) -> ErasureRequest:
     if request.status == ErasureStatus.DONE:
         return request
     with transaction.atomic():
-        dead = list(_erasure_messages(request).filter(status=OutboxStatus.DEAD)
-                    .values_list("id", flat=True))
+        dead = list(_erasure_messages(request).filter(status=OutboxStatus.DEAD).values_list("id", flat=True))
         outbox_requeue(ids=dead)
-        stale = any(entry.get("problem") and not entry.get("dead")
-                    for entry in (request.sinks or {}).values())
+        stale = any(
+            entry.get("problem") and not entry.get("dead") for entry in (request.sinks or {}).values()
+        )
         if stale:
             _owe_sinks(request)
             ErasureRequest.objects.filter(pk=request.pk).update(sinks=request.sinks)
-        ErasureRequest.objects.filter(pk=request.pk).update(status=ErasureStatus.SINKS_PENDING,
-                                                            last_error="")
+        ErasureRequest.objects.filter(pk=request.pk).update(status=ErasureStatus.SINKS_PENDING, last_error="")
         if dead:
             topics = set(OutboxMessage.objects.filter(id__in=dead).values_list("topic", flat=True))
             sinks = [t.removeprefix("sink:") for t in topics]
@@ -360,4 +396,3 @@ def open_erasures() -> Iterable[Any]:
     return ErasureRequest.objects.filter(
         Q(status=ErasureStatus.SINKS_PENDING) | Q(status=ErasureStatus.ATTENTION)
     ).values_list("pk", flat=True)
-

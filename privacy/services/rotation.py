@@ -52,8 +52,7 @@ class EncryptedColumn:
     @property
     def sql_names(self) -> tuple[str, str, str]:
         quote = connection.ops.quote_name
-        return (quote(self.model._meta.db_table), quote(self.model._meta.pk.column),
-                quote(self.field.column))
+        return (quote(self.model._meta.db_table), quote(self.model._meta.pk.column), quote(self.field.column))
 
 
 def encrypted_columns() -> list[EncryptedColumn]:
@@ -89,9 +88,11 @@ class ColumnReport:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 
     def line(self) -> str:
-        return (f"{self.column}: {self.rows:,} rows ({self.rotated:,} re-encrypted, "
-                f"{self.already_current:,} already under the newest key, "
-                f"{self.changed_meanwhile:,} changed meanwhile), {self.rows_per_second:,.0f} rows/s")
+        return (
+            f"{self.column}: {self.rows:,} rows ({self.rotated:,} re-encrypted, "
+            f"{self.already_current:,} already under the newest key, "
+            f"{self.changed_meanwhile:,} changed meanwhile), {self.rows_per_second:,.0f} rows/s"
+        )
 
 
 @dataclass
@@ -102,18 +103,26 @@ class Batch:
     pks: list[Any] = field(default_factory=list)
 
 
-def rotate_column(column: EncryptedColumn, *, batch_size: int = DEFAULT_BATCH,
-                  restart: bool = False,
-                  progress: Callable[[ColumnReport], None] | None = None,
-                  before_write: Callable[[Batch], None] | None = None) -> ColumnReport:
+def rotate_column(
+    column: EncryptedColumn,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    restart: bool = False,
+    progress: Callable[[ColumnReport], None] | None = None,
+    before_write: Callable[[Batch], None] | None = None,
+) -> ColumnReport:
     """Re-encrypt one column under the newest key, batch by batch (see the module's doc)."""
     fingerprint = primary_key_fingerprint()
-    checkpoint, _ = RotationCheckpoint.objects.get_or_create(key_fingerprint=fingerprint,
-                                                             column=column.label)
+    checkpoint, _ = RotationCheckpoint.objects.get_or_create(key_fingerprint=fingerprint, column=column.label)
     if restart:
         RotationCheckpoint.objects.filter(pk=checkpoint.pk).update(
-            last_pk="", rotated=0, already_current=0, changed_meanwhile=0, finished_at=None,
-            started_at=timezone.now())
+            last_pk="",
+            rotated=0,
+            already_current=0,
+            changed_meanwhile=0,
+            finished_at=None,
+            started_at=timezone.now(),
+        )
         checkpoint.refresh_from_db()
     report = ColumnReport(column=column.label, resumed_after=checkpoint.last_pk)
     if checkpoint.finished_at is not None:
@@ -129,8 +138,7 @@ def rotate_column(column: EncryptedColumn, *, batch_size: int = DEFAULT_BATCH,
         updates, current = _reencrypt(column, rows)
         if before_write:
             before_write(Batch(column, [pk for pk, _ in rows]))
-        written = _write_batch(column, updates, last_pk=rows[-1][0], checkpoint=checkpoint,
-                               current=current)
+        written = _write_batch(column, updates, last_pk=rows[-1][0], checkpoint=checkpoint, current=current)
         report.batches += 1
         report.rotated += written
         report.already_current += current
@@ -141,8 +149,9 @@ def rotate_column(column: EncryptedColumn, *, batch_size: int = DEFAULT_BATCH,
             progress(report)
         if len(rows) < batch_size:
             break
-    RotationCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now(),
-                                                               updated_at=timezone.now())
+    RotationCheckpoint.objects.filter(pk=checkpoint.pk).update(
+        finished_at=timezone.now(), updated_at=timezone.now()
+    )
     report.seconds = time.monotonic() - started
     report.finished = True
     return report
@@ -154,10 +163,11 @@ def _read_batch(column: EncryptedColumn, *, after: Any, limit: int) -> list[tupl
     where = f"{col} IS NOT NULL" + (f" AND {pk} > %s" if after is not None else "")
     params = ([_db_pk(column, after)] if after is not None else []) + [limit]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pk}, {col} FROM {table} WHERE {where} ORDER BY {pk} LIMIT %s",  # noqa: S608
-                       params)
-        return [(column.model._meta.pk.to_python(pk_value), token)
-                for pk_value, token in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT {pk}, {col} FROM {table} WHERE {where} ORDER BY {pk} LIMIT %s",  # noqa: S608
+            params,
+        )
+        return [(column.model._meta.pk.to_python(pk_value), token) for pk_value, token in cursor.fetchall()]
 
 
 def _db_pk(column: EncryptedColumn, value: Any) -> Any:
@@ -165,8 +175,9 @@ def _db_pk(column: EncryptedColumn, value: Any) -> Any:
     return column.model._meta.pk.get_db_prep_value(value, connection)
 
 
-def _reencrypt(column: EncryptedColumn, rows: Iterable[tuple[Any, str]]
-               ) -> tuple[list[tuple[str, Any, str]], int]:
+def _reencrypt(
+    column: EncryptedColumn, rows: Iterable[tuple[Any, str]]
+) -> tuple[list[tuple[str, Any, str]], int]:
     """(new token, pk, old token) for rows under an older key; and how many were current."""
     updates, current = [], 0
     for pk, token in rows:
@@ -183,8 +194,14 @@ def _reencrypt(column: EncryptedColumn, rows: Iterable[tuple[Any, str]]
     return updates, current
 
 
-def _write_batch(column: EncryptedColumn, updates: list[tuple[str, Any, str]], *, last_pk: Any,
-                 checkpoint: RotationCheckpoint, current: int) -> int:
+def _write_batch(
+    column: EncryptedColumn,
+    updates: list[tuple[str, Any, str]],
+    *,
+    last_pk: Any,
+    checkpoint: RotationCheckpoint,
+    current: int,
+) -> int:
     """The conditional UPDATEs and the checkpoint, in one short transaction; returns how
     many rows were rewritten (the rest changed meanwhile and keep their newer value)."""
     table, pk, col = column.sql_names
@@ -198,7 +215,8 @@ def _write_batch(column: EncryptedColumn, updates: list[tuple[str, Any, str]], *
                 cursor.executemany(sql, updates)
                 written = max(cursor.rowcount, 0)
         RotationCheckpoint.objects.filter(pk=checkpoint.pk).update(
-            last_pk=str(last_pk), rotated=models.F("rotated") + written,
+            last_pk=str(last_pk),
+            rotated=models.F("rotated") + written,
             already_current=models.F("already_current") + current,
             changed_meanwhile=models.F("changed_meanwhile") + (len(updates) - written),
             updated_at=timezone.now(),

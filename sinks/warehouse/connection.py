@@ -16,7 +16,10 @@ def warehouse_connect(url: str | None = None, *, autocommit: bool = False) -> ps
         connect_timeout=settings.WAREHOUSE_CONNECT_TIMEOUT_SECONDS,
         autocommit=True,
         # Notice a peer that vanished without closing the connection.
-        keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+        keepalives=1,
+        keepalives_idle=10,
+        keepalives_interval=5,
+        keepalives_count=3,
     )
     conn.execute(f"SET statement_timeout TO {int(settings.WAREHOUSE_STATEMENT_TIMEOUT_SECONDS * 1000)}")
     conn.autocommit = autocommit

@@ -61,8 +61,7 @@ def merge_sql(table: Table, stage: str) -> str:
 
 
 class WarehouseLoader:
-    def __init__(self, conn: psycopg.Connection, *, dialect: str, staging_url: str = "",
-                 iam_role: str = ""):
+    def __init__(self, conn: psycopg.Connection, *, dialect: str, staging_url: str = "", iam_role: str = ""):
         self.conn, self.dialect = conn, dialect
         self.staging_url, self.iam_role = staging_url, iam_role
         self.staged: list[str] = []
@@ -88,8 +87,11 @@ class WarehouseLoader:
             url = store_for(self.staging_url).put(key, data)
             self.staged.append(url)
             if self.dialect == "redshift":
-                cursor.execute(redshift.copy_from_s3(table=stage, columns=table.column_names,
-                                                     s3_url=url, iam_role=self.iam_role))
+                cursor.execute(
+                    redshift.copy_from_s3(
+                        table=stage, columns=table.column_names, s3_url=url, iam_role=self.iam_role
+                    )
+                )
                 return
             data = store_for(self.staging_url).get(url)
         columns = ", ".join(table.column_names)

@@ -31,67 +31,87 @@ class Table:
 
 TIMESTAMP = "TIMESTAMPTZ"
 
-DIM_CHANNEL = Table("dim_channel", "channel_code", (
-    ("channel_code", "VARCHAR(20) NOT NULL"),
-    ("label", "VARCHAR(100) NOT NULL"),
-))
-DIM_MODEL_VERSION = Table("dim_model_version", "model_version", (
-    ("model_version", "INTEGER NOT NULL"),
-    ("schema_name", "VARCHAR(63) NOT NULL"),
-    ("status", "VARCHAR(12) NOT NULL"),
-    ("training_rows", "INTEGER"),
-    ("training_source", "VARCHAR(200)"),
-    ("code_version", "VARCHAR(64)"),
-    ("trained_at", TIMESTAMP),
-    ("activated_at", TIMESTAMP),
-))
-FACT_DECISION = Table("fact_decision", "decision_id", (
-    ("decision_id", "BIGINT NOT NULL"),
-    ("application_id", "VARCHAR(36) NOT NULL"),
-    ("applicant_id", "VARCHAR(36) NOT NULL"),
-    ("channel_code", "VARCHAR(20) NOT NULL"),
-    ("model_version", "INTEGER NOT NULL"),
-    ("tier", "VARCHAR(8) NOT NULL"),
-    ("prob_low", "DOUBLE PRECISION NOT NULL"),
-    ("prob_medium", "DOUBLE PRECISION NOT NULL"),
-    ("prob_high", "DOUBLE PRECISION NOT NULL"),
-    ("routed_to_review", "BOOLEAN NOT NULL"),
-    ("routing_reason", "VARCHAR(100)"),
-    ("submitted_at", f"{TIMESTAMP} NOT NULL"),
-    ("decided_at", f"{TIMESTAMP} NOT NULL"),
-    ("latency_ms", "INTEGER"),
-    ("loaded_at", f"{TIMESTAMP} NOT NULL"),
-))
-FACT_REVIEW = Table("fact_review", "review_id", (
-    ("review_id", "BIGINT NOT NULL"),
-    ("application_id", "VARCHAR(36) NOT NULL"),
-    ("outcome", "VARCHAR(12) NOT NULL"),
-    ("final_tier", "VARCHAR(8) NOT NULL"),
-    ("model_tier", "VARCHAR(8)"),
-    ("reason_code", "VARCHAR(64)"),
-    ("auditor", "VARCHAR(150)"),
-    ("reviewed_at", f"{TIMESTAMP} NOT NULL"),
-    ("seconds_open", "DOUBLE PRECISION"),
-    ("blind", "BOOLEAN"),
-    ("application_status", "VARCHAR(20)"),
-    ("loaded_at", f"{TIMESTAMP} NOT NULL"),
-))
+DIM_CHANNEL = Table(
+    "dim_channel",
+    "channel_code",
+    (
+        ("channel_code", "VARCHAR(20) NOT NULL"),
+        ("label", "VARCHAR(100) NOT NULL"),
+    ),
+)
+DIM_MODEL_VERSION = Table(
+    "dim_model_version",
+    "model_version",
+    (
+        ("model_version", "INTEGER NOT NULL"),
+        ("schema_name", "VARCHAR(63) NOT NULL"),
+        ("status", "VARCHAR(12) NOT NULL"),
+        ("training_rows", "INTEGER"),
+        ("training_source", "VARCHAR(200)"),
+        ("code_version", "VARCHAR(64)"),
+        ("trained_at", TIMESTAMP),
+        ("activated_at", TIMESTAMP),
+    ),
+)
+FACT_DECISION = Table(
+    "fact_decision",
+    "decision_id",
+    (
+        ("decision_id", "BIGINT NOT NULL"),
+        ("application_id", "VARCHAR(36) NOT NULL"),
+        ("applicant_id", "VARCHAR(36) NOT NULL"),
+        ("channel_code", "VARCHAR(20) NOT NULL"),
+        ("model_version", "INTEGER NOT NULL"),
+        ("tier", "VARCHAR(8) NOT NULL"),
+        ("prob_low", "DOUBLE PRECISION NOT NULL"),
+        ("prob_medium", "DOUBLE PRECISION NOT NULL"),
+        ("prob_high", "DOUBLE PRECISION NOT NULL"),
+        ("routed_to_review", "BOOLEAN NOT NULL"),
+        ("routing_reason", "VARCHAR(100)"),
+        ("submitted_at", f"{TIMESTAMP} NOT NULL"),
+        ("decided_at", f"{TIMESTAMP} NOT NULL"),
+        ("latency_ms", "INTEGER"),
+        ("loaded_at", f"{TIMESTAMP} NOT NULL"),
+    ),
+)
+FACT_REVIEW = Table(
+    "fact_review",
+    "review_id",
+    (
+        ("review_id", "BIGINT NOT NULL"),
+        ("application_id", "VARCHAR(36) NOT NULL"),
+        ("outcome", "VARCHAR(12) NOT NULL"),
+        ("final_tier", "VARCHAR(8) NOT NULL"),
+        ("model_tier", "VARCHAR(8)"),
+        ("reason_code", "VARCHAR(64)"),
+        ("auditor", "VARCHAR(150)"),
+        ("reviewed_at", f"{TIMESTAMP} NOT NULL"),
+        ("seconds_open", "DOUBLE PRECISION"),
+        ("blind", "BOOLEAN"),
+        ("application_status", "VARCHAR(20)"),
+        ("loaded_at", f"{TIMESTAMP} NOT NULL"),
+    ),
+)
 
 # Field provenance: how each answer of a decided application was captured (channel, method
 # typed/keyed/double_keyed/speech/keypad/api/imported, by whom, when, speech confidence) and
 # how many versions it had before it was sent (applicants.provenance). No answer values.
-FACT_ANSWER_PROVENANCE = Table("fact_answer_provenance", "answer_key", (
-    ("answer_key", "VARCHAR(100) NOT NULL"),  # application_id:field_name
-    ("application_id", "VARCHAR(36) NOT NULL"),
-    ("field_name", "VARCHAR(63) NOT NULL"),
-    ("channel_code", "VARCHAR(20) NOT NULL"),
-    ("method", "VARCHAR(20) NOT NULL"),
-    ("captured_by", "VARCHAR(120)"),
-    ("captured_at", TIMESTAMP),
-    ("confidence", "DOUBLE PRECISION"),
-    ("versions", "INTEGER NOT NULL"),
-    ("loaded_at", f"{TIMESTAMP} NOT NULL"),
-))
+FACT_ANSWER_PROVENANCE = Table(
+    "fact_answer_provenance",
+    "answer_key",
+    (
+        ("answer_key", "VARCHAR(100) NOT NULL"),  # application_id:field_name
+        ("application_id", "VARCHAR(36) NOT NULL"),
+        ("field_name", "VARCHAR(63) NOT NULL"),
+        ("channel_code", "VARCHAR(20) NOT NULL"),
+        ("method", "VARCHAR(20) NOT NULL"),
+        ("captured_by", "VARCHAR(120)"),
+        ("captured_at", TIMESTAMP),
+        ("confidence", "DOUBLE PRECISION"),
+        ("versions", "INTEGER NOT NULL"),
+        ("loaded_at", f"{TIMESTAMP} NOT NULL"),
+    ),
+)
 
 TABLES = (DIM_CHANNEL, DIM_MODEL_VERSION, FACT_DECISION, FACT_REVIEW, FACT_ANSWER_PROVENANCE)
 

@@ -20,8 +20,9 @@ def warehouse_database_ensure(url: str | None = None) -> bool:
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     maintenance = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True,
-                         connect_timeout=settings.WAREHOUSE_CONNECT_TIMEOUT_SECONDS) as admin:
+    with psycopg.connect(
+        maintenance, autocommit=True, connect_timeout=settings.WAREHOUSE_CONNECT_TIMEOUT_SECONDS
+    ) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists:
             return False

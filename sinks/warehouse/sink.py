@@ -37,6 +37,7 @@ class InvalidReview(ValueError):
 
 def review_row(payload: dict[str, Any], application_id: str, loaded_at: dt.datetime) -> dict[str, Any]:
     """A fact_review row from a review event, or InvalidReview naming what is wrong."""
+
     def need(name: str) -> Any:
         if payload.get(name) in (None, ""):
             raise InvalidReview(f"review event for {application_id} lacks {name!r}")
@@ -81,13 +82,16 @@ def answer_provenance_rows(decision_rows: list[dict[str, Any]]) -> list[dict[str
         for name, current, versions in current_captures(decision.get("provenance")):
             key = f"{application_id}:{name}"
             rows[key] = {
-                "answer_key": key, "application_id": application_id, "field_name": name,
+                "answer_key": key,
+                "application_id": application_id,
+                "field_name": name,
                 "channel_code": str(current.get("channel") or decision["channel"])[:20],
                 "method": str(current.get("method") or "")[:20],
                 "captured_by": str(current.get("by") or "")[:120] or None,
                 "captured_at": parse_datetime(str(current.get("at") or "")),
                 "confidence": current.get("confidence"),
-                "versions": versions, "loaded_at": decision["loaded_at"],
+                "versions": versions,
+                "loaded_at": decision["loaded_at"],
             }
     return list(rows.values())
 
@@ -109,8 +113,7 @@ class WarehouseSink:
                 row = decisions.get(decision_ids[message.id])
                 if row is None:
                     report.rejected[message.id] = (
-                        f"decision {decision_ids[message.id]!r} of application {message.key} "
-                        f"does not exist"
+                        f"decision {decision_ids[message.id]!r} of application {message.key} does not exist"
                     )
                     continue
                 facts[message.id] = ("decision", {**row, "loaded_at": now})
@@ -147,15 +150,20 @@ class WarehouseSink:
         decision_rows = [row for kind, row in facts if kind == "decision"]
         review_rows = [row for kind, row in facts if kind == "review"]
         labels = dict(Channel.choices)
-        channels = [{"channel_code": c, "label": labels.get(c, c)}
-                    for c in sorted({row["channel"] for row in decision_rows})]
+        channels = [
+            {"channel_code": c, "label": labels.get(c, c)}
+            for c in sorted({row["channel"] for row in decision_rows})
+        ]
         for row in decision_rows:
             row["channel_code"] = row["channel"]
         models = model_versions_for_warehouse(row["model_version"] for row in decision_rows)
         with warehouse_connect() as conn:
-            loader = WarehouseLoader(conn, dialect=settings.WAREHOUSE_DIALECT,
-                                     staging_url=settings.WAREHOUSE_STAGING_URL,
-                                     iam_role=settings.WAREHOUSE_IAM_ROLE)
+            loader = WarehouseLoader(
+                conn,
+                dialect=settings.WAREHOUSE_DIALECT,
+                staging_url=settings.WAREHOUSE_STAGING_URL,
+                iam_role=settings.WAREHOUSE_IAM_ROLE,
+            )
             loader.merge(DIM_CHANNEL, channels)
             loader.merge(DIM_MODEL_VERSION, models)
             loader.merge(FACT_DECISION, decision_rows)
@@ -169,5 +177,9 @@ class WarehouseSink:
         with warehouse_connect() as conn:
             decision = conn.execute("SELECT max(decision_id) FROM fact_decision").fetchone()[0]
             review = conn.execute("SELECT max(review_id) FROM fact_review").fetchone()[0]
-        return {"ok": True, "dialect": settings.WAREHOUSE_DIALECT, "latest_decision_id": decision,
-                "latest_review_id": review}
+        return {
+            "ok": True,
+            "dialect": settings.WAREHOUSE_DIALECT,
+            "latest_decision_id": decision,
+            "latest_review_id": review,
+        }

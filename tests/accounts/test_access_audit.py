@@ -42,10 +42,12 @@ def test_the_admin_cannot_delete_decisions_or_what_they_hang_on(routed, answers,
     application = item.application
     decision = application.decisions.get(is_current=True)
     client = logged_in(admin)
-    for path in (f"/admin/applicants/application/{application.pk}/",
-                 f"/admin/applicants/applicant/{application.applicant_id}/",
-                 f"/admin/scoring/decision/{decision.pk}/",
-                 f"/admin/scoring/modelversion/{decision.model_version_id}/"):
+    for path in (
+        f"/admin/applicants/application/{application.pk}/",
+        f"/admin/applicants/applicant/{application.applicant_id}/",
+        f"/admin/scoring/decision/{decision.pk}/",
+        f"/admin/scoring/modelversion/{decision.model_version_id}/",
+    ):
         assert client.get(path + "change/").status_code == 200, path
         assert client.get(path + "delete/").status_code == 403, path
         assert client.post(path + "delete/", {"post": "yes"}).status_code == 403, path
@@ -86,8 +88,7 @@ def test_the_next_address_of_the_login_and_two_factor_pages_stays_on_this_site(m
         response = client.get("/accounts/two-factor/", {"next": evil})
         assert response.status_code == 302 and "evil" not in response["Location"], evil
         assert "evil" not in client.get("/accounts/two-factor/enrol/", {"next": evil}).content.decode()
-        login = Client().post(f"/accounts/login/?next={evil}",
-                              {"username": "ag", "password": "pw-for-tests"})
+        login = Client().post(f"/accounts/login/?next={evil}", {"username": "ag", "password": "pw-for-tests"})
         assert login.status_code == 302 and "evil" not in login["Location"], evil
 
 
@@ -104,8 +105,7 @@ def test_the_broker_accepts_json_messages_only():
     accept = prepare_accept_content(app.conf.accept_content)
     assert loads(b'{"task": "x"}', "application/json", "utf-8", accept=accept) == {"task": "x"}
     with pytest.raises(ContentDisallowed):
-        loads(pickle.dumps({"task": "x"}), "application/x-python-serialize", "binary",
-              accept=accept)
+        loads(pickle.dumps({"task": "x"}), "application/x-python-serialize", "binary", accept=accept)
 
 
 def test_role_changes_are_in_the_audit_trail_wherever_they_are_made(make_user):
@@ -117,9 +117,11 @@ def test_role_changes_are_in_the_audit_trail_wherever_they_are_made(make_user):
     from trail.models import TrailEntry
 
     def recorded(user: Any) -> list[tuple[str, Any, Any]]:
-        return [(e.action, e.before, e.after) for e in TrailEntry.objects.filter(
-            object_type="user", object_id=str(user.pk)).order_by("id")
-            if e.action.startswith(("role.", "user.flags"))]
+        return [
+            (e.action, e.before, e.after)
+            for e in TrailEntry.objects.filter(object_type="user", object_id=str(user.pk)).order_by("id")
+            if e.action.startswith(("role.", "user.flags"))
+        ]
 
     analyst = make_user("pat.quill@example.org", Role.ANALYST)
     assert recorded(analyst) == [("role.granted", {}, {"roles": ["analyst"]})]
@@ -136,10 +138,18 @@ def test_role_changes_are_in_the_audit_trail_wherever_they_are_made(make_user):
     ]
     admin = make_user("root", Role.ADMIN)
     auditors = Group.objects.get_or_create(name="auditor")[0]
-    response = logged_in(admin).post(f"/admin/auth/user/{analyst.pk}/change/", {
-        "username": "pat.quill@example.org", "is_active": "on", "groups": [auditors.pk],
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"})
+    response = logged_in(admin).post(
+        f"/admin/auth/user/{analyst.pk}/change/",
+        {
+            "username": "pat.quill@example.org",
+            "is_active": "on",
+            "groups": [auditors.pk],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ("role.granted", {}, {"roles": ["auditor"]}) in recorded(analyst)
     # No username: it may be an applicant's email.
@@ -152,12 +162,18 @@ def _apply(answers: dict[str, Any], user: Any, **person: Any) -> Any:
 
     from applicants.services import application_submit
 
-    return application_submit(answers={**answers, **person}, channel="api", actor=user,
-                              applicant_user=user, idempotency_key=str(uuid.uuid4())).application
+    return application_submit(
+        answers={**answers, **person},
+        channel="api",
+        actor=user,
+        applicant_user=user,
+        idempotency_key=str(uuid.uuid4()),
+    ).application
 
 
 def test_a_phone_caller_who_typed_someone_elses_national_id_sees_none_of_their_records(
-        answers, alice, bob, carol):
+    answers, alice, bob, carol
+):
     """The defect of issue 8.1 on the agent screen: the person is found by an identity number
     anyone can type, so whatever an application with that number says proves nothing. Bob once
     applied with Alice's number and his own date of birth and postcode; calling with her number
@@ -187,8 +203,12 @@ def test_a_phone_caller_who_typed_someone_elses_national_id_sees_none_of_their_r
     bobs_first = _apply(answers, bob, national_id="VB-200002-B", **bobs)
     _apply(answers, alice, national_id="VB-200002-B")
     draft = draft_start(channel="web", owner_user=alice, first_section="identity")
-    draft_answer_many(draft, {"national_id": "VB-200002-B", **alices},
-                      Capture.by_user(alice, channel="web"), section="identity")
+    draft_answer_many(
+        draft,
+        {"national_id": "VB-200002-B", **alices},
+        Capture.by_user(alice, channel="web"),
+        section="identity",
+    )
     impostor = call_for("VB-200002-B")
     assert call_verify(call=impostor, stated=bobs)
     assert list(caller_applications(impostor)) == [bobs_first]

@@ -16,14 +16,17 @@ def drf_ident(request) -> str:
     return BaseThrottle().get_ident(request)
 
 
-@pytest.mark.parametrize(("proxies", "forwarded", "expected"), [
-    (0, None, "10.0.0.5"),
-    (0, "192.0.2.1", "10.0.0.5"),  # nothing trusted: the header is the client's word
-    (1, "192.0.2.1", "192.0.2.1"),  # our one proxy saw 192.0.2.1
-    (1, "6.6.6.6, 192.0.2.1", "192.0.2.1"),  # the client prepended a forged hop
-    (2, "6.6.6.6, 192.0.2.1, 10.0.0.9", "192.0.2.1"),
-    (2, "192.0.2.1", "192.0.2.1"),  # fewer hops than proxies: the leftmost
-])
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, None, "10.0.0.5"),
+        (0, "192.0.2.1", "10.0.0.5"),  # nothing trusted: the header is the client's word
+        (1, "192.0.2.1", "192.0.2.1"),  # our one proxy saw 192.0.2.1
+        (1, "6.6.6.6, 192.0.2.1", "192.0.2.1"),  # the client prepended a forged hop
+        (2, "6.6.6.6, 192.0.2.1, 10.0.0.9", "192.0.2.1"),
+        (2, "192.0.2.1", "192.0.2.1"),  # fewer hops than proxies: the leftmost
+    ],
+)
 def test_the_client_address_comes_from_trusted_proxies_only(settings, proxies, forwarded, expected):
     settings.TRUSTED_PROXY_COUNT = proxies
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
@@ -45,11 +48,17 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_token_throttle(alice):
     cache.clear()
     client = APIClient()
     statuses = [
-        client.post("/api/v1/auth/token/", {"username": "nobody", "password": "x"},
-                    HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        client.post(
+            "/api/v1/auth/token/",
+            {"username": "nobody", "password": "x"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
         for n in range(25)
     ]
     assert statuses[-1] == 429
-    assert client.post("/api/v1/auth/token/", {"username": "nobody", "password": "x"}).json()[
-        "type"].endswith("/throttled")
+    assert (
+        client.post("/api/v1/auth/token/", {"username": "nobody", "password": "x"})
+        .json()["type"]
+        .endswith("/throttled")
+    )
     cache.clear()

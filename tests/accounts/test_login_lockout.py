@@ -23,14 +23,14 @@ def web_login(client: Client, username: str, password: str, **extra):
 
 
 def admin_login(client: Client, username: str, password: str, **extra):
-    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password},
-                       **extra)
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, **extra)
 
 
 def token_login(client: APIClient, username: str, password: str, **extra):
     cache.clear()  # the token throttle (20/minute) is not what this test is about
-    return client.post("/api/v1/auth/token/", {"username": username, "password": password},
-                       format="json", **extra)
+    return client.post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json", **extra
+    )
 
 
 def logged_in(client: Client) -> bool:
@@ -125,14 +125,14 @@ def test_the_applicants_email_login_is_locked_out_by_the_same_rule(settings):
     from accounts.services import user_create_with_roles
 
     settings.ACCOUNT_RATE_LIMITS = False
-    user = user_create_with_roles(username="frank", password=RIGHT, roles=[Role.APPLICANT],
-                                  email="frank@example.com")
+    user = user_create_with_roles(
+        username="frank", password=RIGHT, roles=[Role.APPLICANT], email="frank@example.com"
+    )
     EmailAddress.objects.create(user=user, email="frank@example.com", verified=True, primary=True)
     client = Client()
 
     def login(password: str):
-        return client.post("/apply/account/login/", {"login": "frank@example.com",
-                                                     "password": password})
+        return client.post("/apply/account/login/", {"login": "frank@example.com", "password": password})
 
     for attempt in range(50):
         login(f"wrong-{attempt}")
@@ -148,8 +148,11 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_password_reset_limit():
     cache.clear()
     client = Client()
     statuses = [
-        client.post("/apply/account/password/reset/", {"email": f"someone{n}@example.com"},
-                    HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        client.post(
+            "/apply/account/password/reset/",
+            {"email": f"someone{n}@example.com"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
         for n in range(22)
     ]
     assert statuses[0] == 302 and statuses[-1] == 429

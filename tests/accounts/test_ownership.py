@@ -24,9 +24,13 @@ def post(client: Any, answers: dict[str, Any], key: str) -> Any:
 
 def test_typing_someone_elses_national_id_shows_none_of_their_applications(alice, bob, answers):
     alice_before = post(token_client(alice), answers, "a-1").json()
-    bobs_answers = {**answers, "national_id": answers["national_id"].lower(),
-                    "full_name": "Bob Attacker", "email": "bob@evil.example",
-                    "phone": "+44 7700 900999"}
+    bobs_answers = {
+        **answers,
+        "national_id": answers["national_id"].lower(),
+        "full_name": "Bob Attacker",
+        "email": "bob@evil.example",
+        "phone": "+44 7700 900999",
+    }
     bob_submit = post(token_client(bob), bobs_answers, "b-1")
     assert bob_submit.status_code == 202
     alice_after = post(token_client(alice), answers, "a-2").json()
@@ -42,14 +46,12 @@ def test_typing_someone_elses_national_id_shows_none_of_their_applications(alice
 
 def test_a_person_found_by_identity_keeps_their_stored_details(alice, bob, answers):
     post(token_client(alice), answers, "a-1")
-    post(token_client(bob), {**answers, "full_name": "Bob Attacker",
-                             "email": "bob@evil.example"}, "b-1")
+    post(token_client(bob), {**answers, "full_name": "Bob Attacker", "email": "bob@evil.example"}, "b-1")
     person = Applicant.objects.get()
     assert person.pii["full_name"] == answers["full_name"]
     assert person.pii["email"] == answers["email"]
     # Each application keeps exactly what was typed on it, for staff to compare.
-    assert {a.pii["email"] for a in Application.objects.all()} == {answers["email"],
-                                                                     "bob@evil.example"}
+    assert {a.pii["email"] for a in Application.objects.all()} == {answers["email"], "bob@evil.example"}
 
 
 def test_the_duplicate_flag_is_for_staff_not_applicants(alice, bob, carol, answers):

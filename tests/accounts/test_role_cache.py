@@ -51,10 +51,15 @@ def _in_another_process(code: str) -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                        f"{database['NAME']}",
+        f"{database['NAME']}",
     }
-    subprocess.run([sys.executable, "-c", f"import django; django.setup()\n{code}"],
-                   cwd=ROOT, env=env, check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup()\n{code}"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -62,9 +67,12 @@ def test_a_role_removed_in_another_process_applies_at_the_next_request(carol, an
     client = token_client(carol)
 
     def submit(key: str) -> int:
-        return client.post("/api/v1/applications/",
-                           {"answers": {**answers, "national_id": f"ROL{key:0>7}"}},
-                           format="json", HTTP_IDEMPOTENCY_KEY=f"role-{key}").status_code
+        return client.post(
+            "/api/v1/applications/",
+            {"answers": {**answers, "national_id": f"ROL{key:0>7}"}},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"role-{key}",
+        ).status_code
 
     assert submit("1") == 202  # an agent keys applications in
     _in_another_process(

@@ -112,7 +112,8 @@ class Row:
         tokens = self.expect.split()
         assert len(tokens) == len(PERSONAS), (
             f"{self.key}: {len(tokens)} answers for {len(PERSONAS)} columns {PERSONAS}. A role "
-            "was added (accounts.roles.Role)? Give every row an answer for it, in this order.")
+            "was added (accounts.roles.Role)? Give every row an answer for it, in this order."
+        )
         return dict(zip(PERSONAS, tokens, strict=True))
 
     @property
@@ -143,13 +144,21 @@ MATRIX: list[Row] = [
     # --- config: home, health, staff login, two-factor, API docs --------------------------------
     Row("home", "GET", everyone("200")),
     Row("healthz", "GET", everyone("200")),
-    Row("readyz", "GET", everyone("200|503"),
-        note="open to all; ready or not depends on DynamoDB etc., the same answer for everyone"),
+    Row(
+        "readyz",
+        "GET",
+        everyone("200|503"),
+        note="open to all; ready or not depends on DynamoDB etc., the same answer for everyone",
+    ),
     Row("login", "GET", everyone("200")),
     Row("logout", "GET", everyone("405"), note="logging out is a POST"),
     Row("logout", "POST", everyone("302")),
-    Row("two-factor-verify", "GET", "login 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa",
-        note="no device yet: sent to enrolment"),
+    Row(
+        "two-factor-verify",
+        "GET",
+        "login 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa 2fa",
+        note="no device yet: sent to enrolment",
+    ),
     Row("two-factor-enrol", "GET", "login 403 200 200 200 200 200 200 200 200"),
     Row("openapi-schema", "GET", everyone("200")),
     Row("api-docs", "GET", everyone("200")),
@@ -157,13 +166,25 @@ MATRIX: list[Row] = [
     Row("api:token", "POST", everyone("400"), api=True, note="no credentials"),
     Row("api:token", "GET", "405 405 405 405 405 405 405 405 405 405", api=True),
     Row("api:application-schema", "GET", everyone("200"), api=True),
-    Row("api:application-list", "GET", "401 200 200 200 200 200 200 200 200 200", api=True,
-        note="each sees what they submitted"),
-    Row("api:application-list", "POST", "401 202 202 202 403 403 403 403 202 403", api=True,
-        data="submission"),
+    Row(
+        "api:application-list",
+        "GET",
+        "401 200 200 200 200 200 200 200 200 200",
+        api=True,
+        note="each sees what they submitted",
+    ),
+    Row(
+        "api:application-list", "POST", "401 202 202 202 403 403 403 403 202 403", api=True, data="submission"
+    ),
     Row("api:application-detail", "GET", OWN_APP.format("401"), {"pk": "application"}, api=True),
-    Row("api:application-detail", "GET", OTHERS_APP.format("401"), {"pk": "other_application"},
-        api=True, note="another applicant's"),
+    Row(
+        "api:application-detail",
+        "GET",
+        OTHERS_APP.format("401"),
+        {"pk": "other_application"},
+        api=True,
+        note="another applicant's",
+    ),
     # --- conversations (channels_ingest/conversation): the web chat is open to anyone (it
     # answers questions and collects answers; sending needs an applicant account); Twilio's
     # webhooks are anonymous and refuse any request without Twilio's signature.
@@ -176,34 +197,68 @@ MATRIX: list[Row] = [
     Row("webform:home", "GET", everyone("200")),
     Row("webform:start", "POST", "applogin 302 403 403 403 403 403 403 403 403"),
     Row("webform:resume", "GET", APPLICANT_ONLY.format("302"), {"draft_id": "draft"}),
-    Row("webform:resume", "GET", APPLICANT_ONLY.format("404"), {"draft_id": "other_draft"},
-        note="another applicant's draft"),
-    Row("webform:step", "GET", APPLICANT_ONLY.format("200"),
-        {"draft_id": "draft", "section": "first_section"}),
-    Row("webform:step", "GET", APPLICANT_ONLY.format("404"),
-        {"draft_id": "other_draft", "section": "first_section"}, note="another applicant's draft"),
-    Row("webform:check-field", "POST", APPLICANT_ONLY.format("200"),
-        {"draft_id": "draft", "name": "field_name"}, data="one_answer"),
+    Row(
+        "webform:resume",
+        "GET",
+        APPLICANT_ONLY.format("404"),
+        {"draft_id": "other_draft"},
+        note="another applicant's draft",
+    ),
+    Row(
+        "webform:step", "GET", APPLICANT_ONLY.format("200"), {"draft_id": "draft", "section": "first_section"}
+    ),
+    Row(
+        "webform:step",
+        "GET",
+        APPLICANT_ONLY.format("404"),
+        {"draft_id": "other_draft", "section": "first_section"},
+        note="another applicant's draft",
+    ),
+    Row(
+        "webform:check-field",
+        "POST",
+        APPLICANT_ONLY.format("200"),
+        {"draft_id": "draft", "name": "field_name"},
+        data="one_answer",
+    ),
     Row("webform:review", "GET", APPLICANT_ONLY.format("200"), {"draft_id": "draft"}),
     Row("webform:status", "GET", OWN_APP.format("applogin"), {"application_id": "application"}),
-    Row("webform:status", "GET", OTHERS_APP.format("applogin"),
-        {"application_id": "other_application"}, note="another applicant's"),
+    Row(
+        "webform:status",
+        "GET",
+        OTHERS_APP.format("applogin"),
+        {"application_id": "other_application"},
+        note="another applicant's",
+    ),
     # --- the call-centre agent screen (channels_ingest/phone): agents only ----------------------
     Row("phone:home", "GET", AGENTS.format("200")),
     Row("phone:call-new", "POST", AGENTS.format("302"), note="a new caller: straight to keying"),
     Row("phone:verify", "GET", AGENTS.format("200"), {"call_id": "phone_call"}),
     Row("phone:verify", "POST", AGENTS.format("422"), {"call_id": "phone_call"}, note="empty form"),
-    Row("phone:caller", "GET", AGENTS.format("302"), {"call_id": "phone_call"},
-        note="not verified yet: to the identity check"),
-    Row("phone:key-draft", "POST", AGENTS.format("302"), {"call_id": "phone_call"},
-        note="not verified: refused with a message"),
-    Row("phone:key", "GET", AGENTS.format("200"),
-        {"call_id": "keying_call", "section": "first_section"}),
-    Row("phone:check-field", "POST", AGENTS.format("200"),
-        {"call_id": "keying_call", "name": "field_name"}, data="one_answer"),
+    Row(
+        "phone:caller",
+        "GET",
+        AGENTS.format("302"),
+        {"call_id": "phone_call"},
+        note="not verified yet: to the identity check",
+    ),
+    Row(
+        "phone:key-draft",
+        "POST",
+        AGENTS.format("302"),
+        {"call_id": "phone_call"},
+        note="not verified: refused with a message",
+    ),
+    Row("phone:key", "GET", AGENTS.format("200"), {"call_id": "keying_call", "section": "first_section"}),
+    Row(
+        "phone:check-field",
+        "POST",
+        AGENTS.format("200"),
+        {"call_id": "keying_call", "name": "field_name"},
+        data="one_answer",
+    ),
     Row("phone:review", "GET", AGENTS.format("200"), {"call_id": "keying_call"}),
-    Row("phone:done", "GET", AGENTS.format("302"), {"call_id": "keying_call"},
-        note="not submitted yet"),
+    Row("phone:done", "GET", AGENTS.format("302"), {"call_id": "keying_call"}, note="not submitted yet"),
     Row("phone:handoffs", "GET", AGENTS.format("200")),
     Row("phone:handoff-take", "POST", AGENTS.format("302"), {"handoff_id": "handoff"}),
     Row("phone:handoff-release", "POST", AGENTS.format("302"), {"handoff_id": "handoff"}),
@@ -212,26 +267,37 @@ MATRIX: list[Row] = [
     Row("mail:batch-new", "GET", MAIL.format("403", "200")),
     Row("mail:batch-new", "POST", MAIL.format("403", "422"), note="empty form"),
     Row("mail:batch", "GET", MAIL.format("200", "200"), {"batch_id": "mail_batch"}),
-    Row("mail:scan", "GET", MAIL.format("200", "200"), {"item_id": "mail_item"},
-        note="the scan: never to anyone else"),
-    Row("mail:scan-upload", "POST", MAIL.format("302", "302"), {"item_id": "mail_fresh_item"},
-        note="no file: back to the batch with a message"),
+    Row(
+        "mail:scan",
+        "GET",
+        MAIL.format("200", "200"),
+        {"item_id": "mail_item"},
+        note="the scan: never to anyone else",
+    ),
+    Row(
+        "mail:scan-upload",
+        "POST",
+        MAIL.format("302", "302"),
+        {"item_id": "mail_fresh_item"},
+        note="no file: back to the batch with a message",
+    ),
     Row("mail:pass-start", "POST", MAIL.format("302", "403"), {"item_id": "mail_fresh_item"}),
-    Row("mail:key", "GET", MAIL.format("200", "403"), {"pass_id": "mail_pass"},
-        note="the clerk's own pass"),
-    Row("mail:key", "POST", MAIL.format("302", "403"), {"pass_id": "mail_pass"},
-        note="save, nothing typed"),
-    Row("mail:key", "GET", MAIL.format("404", "403"), {"pass_id": "mail_other_pass"},
-        note="another clerk's pass (blind)"),
+    Row("mail:key", "GET", MAIL.format("200", "403"), {"pass_id": "mail_pass"}, note="the clerk's own pass"),
+    Row("mail:key", "POST", MAIL.format("302", "403"), {"pass_id": "mail_pass"}, note="save, nothing typed"),
+    Row(
+        "mail:key",
+        "GET",
+        MAIL.format("404", "403"),
+        {"pass_id": "mail_other_pass"},
+        note="another clerk's pass (blind)",
+    ),
     Row("mail:resolve", "GET", MAIL.format("403", "200"), {"item_id": "mail_mismatch"}),
-    Row("mail:resolve", "POST", MAIL.format("403", "422"), {"item_id": "mail_mismatch"},
-        note="no choices"),
+    Row("mail:resolve", "POST", MAIL.format("403", "422"), {"item_id": "mail_mismatch"}, note="no choices"),
     Row("mail:quality", "GET", MAIL.format("403", "200")),
     # --- applicant accounts (django-allauth under apply/account/) -------------------------------
     # Its pages for signed-in people send anonymous visitors to settings.LOGIN_URL, which is
     # the staff login page (applicants would rather land on apply/account/login/).
-    Row("account_login", "GET", "200 302 302 302 302 302 302 302 302 302",
-        note="signed in already: sent on"),
+    Row("account_login", "GET", "200 302 302 302 302 302 302 302 302 302", note="signed in already: sent on"),
     Row("account_logout", "GET", "302 200 200 200 200 200 200 200 200 200"),
     Row("account_logout", "POST", everyone("302")),
     Row("account_inactive", "GET", everyone("200")),
@@ -243,54 +309,81 @@ MATRIX: list[Row] = [
     Row("account_set_password", "GET", "login 302 302 302 302 302 302 302 302 302"),
     Row("account_reset_password", "GET", everyone("200")),
     Row("account_reset_password_done", "GET", everyone("200")),
-    Row("account_reset_password_from_key", "GET", everyone("200"),
-        {"uidb36": "bogus_uid", "key": "bogus_key"}, note="a made-up key"),
+    Row(
+        "account_reset_password_from_key",
+        "GET",
+        everyone("200"),
+        {"uidb36": "bogus_uid", "key": "bogus_key"},
+        note="a made-up key",
+    ),
     Row("account_reset_password_from_key_done", "GET", everyone("200")),
-    Row("account_confirm_login_code", "GET", everyone("302"),
-        note="no login waiting for a code"),
-    Row("account_confirm_email", "GET", everyone("200"), {"key": "bogus_key"},
-        note="a made-up key"),
+    Row("account_confirm_login_code", "GET", everyone("302"), note="no login waiting for a code"),
+    Row("account_confirm_email", "GET", everyone("200"), {"key": "bogus_key"}, note="a made-up key"),
     # --- review queue, audit trail, labelled exports (auditing) ----------------------------------
     Row("auditing:queue", "GET", REVIEWERS.format("200")),
     Row("auditing:claim-next", "POST", REVIEWERS.format("302")),
     Row("auditing:item", "GET", REVIEWERS.format("200"), {"item_id": "review_item"}),
-    Row("auditing:item", "GET", REVIEWERS.format("404"), {"item_id": "missing_id"},
-        note="no such item"),
+    Row("auditing:item", "GET", REVIEWERS.format("404"), {"item_id": "missing_id"}, note="no such item"),
     Row("auditing:claim", "POST", REVIEWERS.format("302"), {"item_id": "review_item"}),
-    Row("auditing:renew", "POST", REVIEWERS.format("409"), {"item_id": "review_item"},
-        note="not claimed by them"),
+    Row(
+        "auditing:renew",
+        "POST",
+        REVIEWERS.format("409"),
+        {"item_id": "review_item"},
+        note="not claimed by them",
+    ),
     Row("auditing:release", "POST", REVIEWERS.format("302"), {"item_id": "review_item"}),
     Row("auditing:skip", "POST", REVIEWERS.format("302"), {"item_id": "review_item"}),
-    Row("auditing:review", "POST", REVIEWERS.format("400"), {"item_id": "review_item"},
-        note="empty form"),
-    Row("auditing:second-opinion", "POST", REVIEWERS.format("400"), {"item_id": "review_item"},
-        note="empty form"),
-    Row("auditing:unmask", "POST", "login 403 403 403 403 200 403 403 403 403",
-        {"item_id": "review_item"}, note="personal data: auditor leads only on this page"),
+    Row("auditing:review", "POST", REVIEWERS.format("400"), {"item_id": "review_item"}, note="empty form"),
+    Row(
+        "auditing:second-opinion",
+        "POST",
+        REVIEWERS.format("400"),
+        {"item_id": "review_item"},
+        note="empty form",
+    ),
+    Row(
+        "auditing:unmask",
+        "POST",
+        "login 403 403 403 403 200 403 403 403 403",
+        {"item_id": "review_item"},
+        note="personal data: auditor leads only on this page",
+    ),
     Row("auditing:quality", "GET", LEADS.format("200")),
     Row("auditing:trail", "GET", LEADS.format("200")),
     Row("auditing:trail-export", "GET", LEADS.format("200")),
     Row("auditing:exports", "GET", ANALYSTS.format("200")),
     Row("auditing:exports", "POST", ANALYSTS.format("400"), note="empty form"),
     Row("auditing:export-status", "GET", ANALYSTS.format("200"), {"job_id": "export"}),
-    Row("auditing:export-status", "GET", "login 403 403 403 403 403 403 404 200 403",
-        {"job_id": "other_export"}, note="a colleague's export"),
+    Row(
+        "auditing:export-status",
+        "GET",
+        "login 403 403 403 403 403 403 404 200 403",
+        {"job_id": "other_export"},
+        note="a colleague's export",
+    ),
     Row("auditing:export-download", "GET", ANALYSTS.format("200"), {"job_id": "export"}),
-    Row("auditing:export-download", "GET", "login 403 403 403 403 403 403 404 409 403",
-        {"job_id": "other_export"}, note="a colleague's export, not done"),
+    Row(
+        "auditing:export-download",
+        "GET",
+        "login 403 403 403 403 403 403 404 409 403",
+        {"job_id": "other_export"},
+        note="a colleague's export, not done",
+    ),
     # --- the model registry (modelops) -----------------------------------------------------------
     Row("modelops:model-list", "GET", MODEL_VIEWERS.format("200")),
     Row("modelops:model-detail", "GET", MODEL_VIEWERS.format("200"), {"version": "model"}),
-    Row("modelops:model-detail", "GET", MODEL_VIEWERS.format("404"), {"version": "missing_id"},
-        note="no such version"),
-    Row("modelops:model-approve", "POST", "login 403 403 403 403 403 302 403 403 403",
-        {"version": "model"}),
-    Row("modelops:model-activate", "POST", "login 403 403 403 403 403 302 403 302 403",
-        {"version": "model"}),
-    Row("modelops:model-retire", "POST", "login 403 403 403 403 403 302 403 302 403",
-        {"version": "model"}),
-    Row("modelops:model-shadow", "POST", "login 403 403 403 403 403 302 403 302 403",
-        {"version": "model"}),
+    Row(
+        "modelops:model-detail",
+        "GET",
+        MODEL_VIEWERS.format("404"),
+        {"version": "missing_id"},
+        note="no such version",
+    ),
+    Row("modelops:model-approve", "POST", "login 403 403 403 403 403 302 403 403 403", {"version": "model"}),
+    Row("modelops:model-activate", "POST", "login 403 403 403 403 403 302 403 302 403", {"version": "model"}),
+    Row("modelops:model-retire", "POST", "login 403 403 403 403 403 302 403 302 403", {"version": "model"}),
+    Row("modelops:model-shadow", "POST", "login 403 403 403 403 403 302 403 302 403", {"version": "model"}),
     Row("modelops:model-rollback", "POST", "login 403 403 403 403 403 302 403 302 403"),
     Row("modelops:training-start", "POST", "login 403 403 403 403 403 302 302 302 403"),
     Row("modelops:training-detail", "GET", MODEL_VIEWERS.format("200"), {"pk": "training_run"}),
@@ -300,10 +393,20 @@ MATRIX: list[Row] = [
     Row("monitoring:dashboard", "GET", MODEL_VIEWERS.format("200")),
     Row("monitoring:alerts", "GET", MODEL_VIEWERS.format("200")),
     Row("monitoring:rollup", "POST", "login 403 403 403 403 302 403 302 302 403"),
-    Row("monitoring:alert-acknowledge", "POST", "login 403 403 403 403 404 403 404 404 403",
-        {"alert_id": "missing_id"}, note="no such alert"),
-    Row("monitoring:alert-resolve", "POST", "login 403 403 403 403 404 403 404 404 403",
-        {"alert_id": "missing_id"}, note="no such alert"),
+    Row(
+        "monitoring:alert-acknowledge",
+        "POST",
+        "login 403 403 403 403 404 403 404 404 403",
+        {"alert_id": "missing_id"},
+        note="no such alert",
+    ),
+    Row(
+        "monitoring:alert-resolve",
+        "POST",
+        "login 403 403 403 403 404 403 404 404 403",
+        {"alert_id": "missing_id"},
+        note="no such alert",
+    ),
     # --- erasure requests (privacy): administrators only --------------------------------------
     Row("privacy:erasures", "GET", "login 403 403 403 403 403 403 403 200 403"),
     Row("privacy:erasures", "POST", "login 403 403 403 403 403 403 403 400 403", note="empty form"),
@@ -356,15 +459,30 @@ def admin_rows() -> list[Row]:
         Row("admin:password_change_done", "GET", _admin_expect("200")),
         Row("admin:autocomplete", "GET", _admin_expect("403"), note="no field named"),
         Row("admin:jsi18n", "GET", _admin_expect("200")),
-        Row("admin:view_on_site", "GET", _admin_expect("404"), path="view_on_site",
-            note="no such content type"),
+        Row(
+            "admin:view_on_site",
+            "GET",
+            _admin_expect("404"),
+            path="view_on_site",
+            note="no such content type",
+        ),
         Row("admin:app_list", "GET", _admin_expect("200"), {"app_label": "admin_app"}),
         Row("admin/(?P<url>.*)$", "GET", _admin_expect("404"), path="admin_catch_all"),
         Row("admin:auth_user_password_change", "GET", _admin_expect("200"), {"id": "admin_user"}),
-        Row("admin:otp_totp_totpdevice_config", "GET", _admin_expect("200"),
-            {"pk": "totp_device"}, note="another account's device"),
-        Row("admin:otp_totp_totpdevice_qrcode", "GET", _admin_expect("200"),
-            {"pk": "totp_device"}, note="another account's device"),
+        Row(
+            "admin:otp_totp_totpdevice_config",
+            "GET",
+            _admin_expect("200"),
+            {"pk": "totp_device"},
+            note="another account's device",
+        ),
+        Row(
+            "admin:otp_totp_totpdevice_qrcode",
+            "GET",
+            _admin_expect("200"),
+            {"pk": "totp_device"},
+            note="another account's device",
+        ),
     ]
     for model in sorted(admin.site._registry, key=lambda model: model._meta.label):
         meta = model._meta
@@ -377,11 +495,14 @@ def admin_rows() -> list[Row]:
             Row(f"{base}_add", "GET", _admin_expect("200" if "a" in may else "403")),
             Row(f"{base}_change", "GET", _admin_expect(view), {"object_id": obj}),
             Row(f"{base}_history", "GET", _admin_expect(view), {"object_id": obj}),
-            Row(f"{base}_delete", "GET", _admin_expect("200" if "d" in may else "403"),
-                {"object_id": obj}),
-            Row(f"admin/{meta.app_label}/{meta.model_name}/<path:object_id>/", "GET",
-                _admin_expect("302"), path=f"admin_redirect:{meta.label_lower}",
-                note="to the change page"),
+            Row(f"{base}_delete", "GET", _admin_expect("200" if "d" in may else "403"), {"object_id": obj}),
+            Row(
+                f"admin/{meta.app_label}/{meta.model_name}/<path:object_id>/",
+                "GET",
+                _admin_expect("302"),
+                path=f"admin_redirect:{meta.label_lower}",
+                note="to the change page",
+            ),
         ]
     return rows
 
@@ -414,30 +535,43 @@ def _build_world(trained: Any) -> dict[str, Any]:
     from modelops.services import training_run_request
     from scoring.services import score_waiting_applications
 
-    users = {role: user_create_with_roles(username=f"matrix_{role}", password="pw-for-tests",
-                                          roles=[role]) for role in Role}
+    users = {
+        role: user_create_with_roles(username=f"matrix_{role}", password="pw-for-tests", roles=[role])
+        for role in Role
+    }
     applicant, agent, analyst = users[Role.APPLICANT], users[Role.AGENT], users[Role.ANALYST]
-    other_applicant = user_create_with_roles(username="matrix_other_applicant",
-                                             password="pw-for-tests", roles=[Role.APPLICANT])
-    colleague = user_create_with_roles(username="matrix_other_analyst", password="pw-for-tests",
-                                       roles=[Role.ANALYST])
+    other_applicant = user_create_with_roles(
+        username="matrix_other_applicant", password="pw-for-tests", roles=[Role.APPLICANT]
+    )
+    colleague = user_create_with_roles(
+        username="matrix_other_analyst", password="pw-for-tests", roles=[Role.ANALYST]
+    )
     schema = get_schema()
     model = model_version_bootstrap(
         model=model_version_register(trained=trained, schema=schema, training_source="tests"),
-        note="role matrix")
+        note="role matrix",
+    )
 
     def submit(actor: Any, *, for_self: bool) -> Any:
-        return application_submit(answers=_answers(), channel=Channel.API, actor=actor,
-                                  applicant_user=actor if for_self else None,
-                                  idempotency_key=str(uuid.uuid4())).application
+        return application_submit(
+            answers=_answers(),
+            channel=Channel.API,
+            actor=actor,
+            applicant_user=actor if for_self else None,
+            idempotency_key=str(uuid.uuid4()),
+        ).application
 
     own = submit(applicant, for_self=True)
     others = submit(other_applicant, for_self=True)
     keyed = submit(agent, for_self=False)  # goes to review
     score_waiting_applications()
     if Application.objects.get(pk=keyed.pk).status == Status.SCORED:
-        application_transition(application_ids=[keyed.pk], from_status=Status.SCORED,
-                               to_status=Status.IN_REVIEW, note="role matrix: sent to review")
+        application_transition(
+            application_ids=[keyed.pk],
+            from_status=Status.SCORED,
+            to_status=Status.IN_REVIEW,
+            note="role matrix: sent to review",
+        )
     review_queue_sync()
     item = ReviewItem.objects.get(application=keyed)
 
@@ -447,8 +581,7 @@ def _build_world(trained: Any) -> dict[str, Any]:
 
     first_section = presenters.steps(schema)[0].name
     draft = draft_start(channel=Channel.WEB, owner_user=applicant, first_section=first_section)
-    other_draft = draft_start(channel=Channel.WEB, owner_user=other_applicant,
-                              first_section=first_section)
+    other_draft = draft_start(channel=Channel.WEB, owner_user=other_applicant, first_section=first_section)
     field_name = next(f.name for f in schema.fields if not f.pii)
     from channels_ingest.phone.handoffs import handoff_create
     from channels_ingest.phone.services import call_draft_new, call_start
@@ -461,25 +594,32 @@ def _build_world(trained: Any) -> dict[str, Any]:
 
     world: dict[str, Any] = {
         "users": users,
-        "application": own.pk, "other_application": others.pk,
-        "review_item": item.pk, "missing_id": 999_999,
-        "export": export.pk, "other_export": other_export.pk,
+        "application": own.pk,
+        "other_application": others.pk,
+        "review_item": item.pk,
+        "missing_id": 999_999,
+        "export": export.pk,
+        "other_export": other_export.pk,
         "model": model.version,
         "training_run": training_run_request(requested_by=analyst).pk,
-        "draft": draft.pk, "other_draft": other_draft.pk,
-        "first_section": first_section, "field_name": field_name,
-        "phone_call": phone_call.pk, "keying_call": keying_call.pk, "handoff": handoff.pk,
+        "draft": draft.pk,
+        "other_draft": other_draft.pk,
+        "first_section": first_section,
+        "field_name": field_name,
+        "phone_call": phone_call.pk,
+        "keying_call": keying_call.pk,
+        "handoff": handoff.pk,
         **mail,
         "submission": {"answers": _answers()},
         "one_answer": {field_name: "1"},
         "admin_user": users[Role.ADMIN].pk,
-        "bogus_uid": "zz", "bogus_key": "not-a-key",
+        "bogus_uid": "zz",
+        "bogus_key": "not-a-key",
         "admin_app": "auth",
         "admin_catch_all": "/admin/no-such-page/",
         "view_on_site": f"/admin/r/0/{own.pk}/",
     }
-    world["tokens"] = {role: Token.objects.get_or_create(user=user)[0].key
-                       for role, user in users.items()}
+    world["tokens"] = {role: Token.objects.get_or_create(user=user)[0].key for role, user in users.items()}
     world.update(_admin_objects(users, colleague, model))
     world["sessions"] = {role: _session_of(user) for role, user in users.items()}
     return world
@@ -495,22 +635,28 @@ def _mail_world(users: dict[Role, Any], *, applicant_answers: Any) -> dict[str, 
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     supervisor = users[Role.MAIL_SUPERVISOR]
-    others = [user_create_with_roles(username=f"matrix_mail_clerk{n}", password="pw-for-tests",
-                                     roles=[Role.CLERK]) for n in (1, 2)]
-    batch = mail.batch_open(number="MATRIX-1", received_on=dt.date.today(), forms_count=4,
-                            actor=supervisor)
-    items = [mail.scan_upload(item=item, data=png, actor=supervisor)
-             for item in batch.items.order_by("sequence")]
+    others = [
+        user_create_with_roles(username=f"matrix_mail_clerk{n}", password="pw-for-tests", roles=[Role.CLERK])
+        for n in (1, 2)
+    ]
+    batch = mail.batch_open(number="MATRIX-1", received_on=dt.date.today(), forms_count=4, actor=supervisor)
+    items = [
+        mail.scan_upload(item=item, data=png, actor=supervisor) for item in batch.items.order_by("sequence")
+    ]
     own = mail.pass_start(item=items[0], clerk=users[Role.CLERK])
     other = mail.pass_start(item=items[1], clerk=others[0])
     answers = applicant_answers()
     for clerk, income in zip(others, (50000, 51000), strict=True):
         keying = mail.pass_start(item=items[2], clerk=clerk)
-        assert mail.pass_finish(keying=keying, clerk=clerk,
-                                raw={**answers, "annual_income": income}) == {}
-    return {"mail_batch": batch.pk, "mail_item": items[0].pk, "mail_pass": own.pk,
-            "mail_other_pass": other.pk, "mail_mismatch": items[2].pk,
-            "mail_fresh_item": items[3].pk}
+        assert mail.pass_finish(keying=keying, clerk=clerk, raw={**answers, "annual_income": income}) == {}
+    return {
+        "mail_batch": batch.pk,
+        "mail_item": items[0].pk,
+        "mail_pass": own.pk,
+        "mail_other_pass": other.pk,
+        "mail_mismatch": items[2].pk,
+        "mail_fresh_item": items[3].pk,
+    }
 
 
 def _admin_objects(users: dict[Role, Any], colleague: Any, model: Any) -> dict[str, Any]:
@@ -520,28 +666,50 @@ def _admin_objects(users: dict[Role, Any], colleague: Any, model: Any) -> dict[s
 
     makers = {  # the models nothing above made
         "axes.accessattempt": lambda m: m.objects.create(
-            username="matrix_nobody", ip_address="127.0.0.9", user_agent="x", http_accept="x",
-            path_info="/accounts/login/", get_data="", post_data="", failures_since_start=1),
+            username="matrix_nobody",
+            ip_address="127.0.0.9",
+            user_agent="x",
+            http_accept="x",
+            path_info="/accounts/login/",
+            get_data="",
+            post_data="",
+            failures_since_start=1,
+        ),
         "axes.accesslog": lambda m: m.objects.create(
-            username="matrix_nobody", ip_address="127.0.0.9", user_agent="x", http_accept="x",
-            path_info="/accounts/login/"),
+            username="matrix_nobody",
+            ip_address="127.0.0.9",
+            user_agent="x",
+            http_accept="x",
+            path_info="/accounts/login/",
+        ),
         "axes.accessfailurelog": lambda m: m.objects.create(
-            username="matrix_nobody", ip_address="127.0.0.9", user_agent="x", http_accept="x",
-            path_info="/accounts/login/"),
-        "otp_totp.totpdevice": lambda m: m.objects.create(user=colleague, name="matrix",
-                                                          confirmed=False),
+            username="matrix_nobody",
+            ip_address="127.0.0.9",
+            user_agent="x",
+            http_accept="x",
+            path_info="/accounts/login/",
+        ),
+        "otp_totp.totpdevice": lambda m: m.objects.create(user=colleague, name="matrix", confirmed=False),
         "account.emailaddress": lambda m: m.objects.create(
-            user=users[Role.APPLICANT], email="matrix_applicant@example.com", verified=True,
-            primary=True),
+            user=users[Role.APPLICANT], email="matrix_applicant@example.com", verified=True, primary=True
+        ),
         "modelops.historyimport": lambda m: m.objects.create(
-            file_name="history.csv", schema_name=model.schema_name, label_column="tier",
-            label_kind=model.target),
+            file_name="history.csv",
+            schema_name=model.schema_name,
+            label_column="tier",
+            label_kind=model.target,
+        ),
         "modelops.rescorerun": lambda m: m.objects.create(model_version=model),
         "modelops.modeldeployment": lambda m: m.objects.create(
-            model_version=model, endpoint_name="matrix", endpoint_config_name="matrix",
-            sagemaker_model_name="matrix", variant_name="AllTraffic",
-            model_data_url="s3://bucket/model.tar.gz", instance_type="ml.m5.large",
-            action="created"),
+            model_version=model,
+            endpoint_name="matrix",
+            endpoint_config_name="matrix",
+            sagemaker_model_name="matrix",
+            variant_name="AllTraffic",
+            model_data_url="s3://bucket/model.tar.gz",
+            instance_type="ml.m5.large",
+            action="created",
+        ),
     }
     found: dict[str, Any] = {}
     for model_class in admin.site._registry:
@@ -551,7 +719,8 @@ def _admin_objects(users: dict[Role, Any], colleague: Any, model: Any) -> dict[s
             obj = makers[label](apps.get_model(label))
         assert obj is not None, (
             f"the role matrix needs one {label} for its admin pages: add a maker for it in "
-            "_admin_objects (tests/accounts/test_role_matrix.py)")
+            "_admin_objects (tests/accounts/test_role_matrix.py)"
+        )
         app, name = label.split(".")
         found[f"admin_object:{label}"] = obj.pk
         found[f"admin_redirect:{label}"] = f"/admin/{app}/{name}/{obj.pk}/"
@@ -566,14 +735,17 @@ def _session_of(user: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup: Any, django_db_blocker: Any, trained_default: Any,
-          tmp_path_factory: Any) -> Iterator[dict[str, Any]]:
+def world(
+    django_db_setup: Any, django_db_blocker: Any, trained_default: Any, tmp_path_factory: Any
+) -> Iterator[dict[str, Any]]:
     """Built once for the module inside a transaction that is rolled back at its end, so the
     rest of the suite never sees these objects."""
     storage = tmp_path_factory.mktemp("role-matrix")
-    overrides = override_settings(MODEL_STORAGE_URL=f"file://{storage / 'models'}",
-                                  LABEL_EXPORT_STORAGE_URL=f"file://{storage / 'exports'}",
-                                  MAIL_SCAN_STORAGE_URL=f"file://{storage / 'scans'}")
+    overrides = override_settings(
+        MODEL_STORAGE_URL=f"file://{storage / 'models'}",
+        LABEL_EXPORT_STORAGE_URL=f"file://{storage / 'exports'}",
+        MAIL_SCAN_STORAGE_URL=f"file://{storage / 'scans'}",
+    )
     overrides.enable()
     with django_db_blocker.unblock():
         outer = transaction.atomic()
@@ -616,8 +788,7 @@ def _client(row: Row, persona: str, world: dict[str, Any]) -> Client:
     return client
 
 
-LOGIN_PAGES = {"login": settings.LOGIN_URL, "alogin": "/admin/login/",
-               "applogin": "/apply/account/login/"}
+LOGIN_PAGES = {"login": settings.LOGIN_URL, "alogin": "/admin/login/", "applogin": "/apply/account/login/"}
 
 
 def _answer(response: Any) -> str:
@@ -654,8 +825,7 @@ def _suggestion(pattern: Pattern) -> str:
     names = [a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern.route)]
     kwargs = {name: "?" for name in names}
     answers = " ".join(["login"] + ["403"] * (len(PERSONAS) - 1))
-    return (f'    Row("{pattern.key}", "GET", "{answers}"'
-            + (f", {kwargs!r}" if kwargs else "") + "),")
+    return f'    Row("{pattern.key}", "GET", "{answers}"' + (f", {kwargs!r}" if kwargs else "") + "),"
 
 
 def test_every_url_pattern_has_a_row() -> None:
@@ -664,7 +834,8 @@ def test_every_url_pattern_has_a_row() -> None:
     assert not missing, (
         "These URL patterns have no row in tests/accounts/test_role_matrix.py MATRIX. Decide "
         "what each role should get and add a row (the view must ask accounts/access.py):\n"
-        + "\n".join(f"  {p.route}\n{_suggestion(p)}" for p in missing))
+        + "\n".join(f"  {p.route}\n{_suggestion(p)}" for p in missing)
+    )
 
 
 def test_every_row_names_a_url_pattern() -> None:
@@ -678,7 +849,8 @@ def test_every_admin_model_has_an_entry() -> None:
     missing = sorted(registered - set(ADMIN_MODELS))
     assert not missing, (
         f"models registered in the admin without an entry in ADMIN_MODELS: {missing}. Say what "
-        "the admin role may do with each (v, a, c, d) in tests/accounts/test_role_matrix.py")
+        "the admin role may do with each (v, a, c, d) in tests/accounts/test_role_matrix.py"
+    )
     assert not set(ADMIN_MODELS) - registered, "ADMIN_MODELS names models no longer in the admin"
 
 
@@ -694,15 +866,25 @@ def test_each_role_gets_the_expected_answer(row: Row, world: dict[str, Any]) -> 
     cache.clear()  # throttles count per client address; other tests' requests must not count
     expected = row.answers()
     got = {persona: _request(row, persona, world) for persona in PERSONAS}
-    wrong = {persona: f"expected {expected[persona]}, got {got[persona]}"
-             for persona in PERSONAS if got[persona] not in expected[persona].split("|")}
+    wrong = {
+        persona: f"expected {expected[persona]}, got {got[persona]}"
+        for persona in PERSONAS
+        if got[persona] not in expected[persona].split("|")
+    }
     assert not wrong, f"{row.method} {_url(row, world)}: {wrong}"
 
 
 # What stays open to a staff account that must use a second factor and has not given one
 # (accounts/middleware.py): logging in and out, the two-factor pages, health checks.
-OPEN_BEFORE_SECOND_FACTOR = {"login", "logout", "two-factor-verify", "two-factor-enrol",
-                             "admin:logout", "healthz", "readyz"}
+OPEN_BEFORE_SECOND_FACTOR = {
+    "login",
+    "logout",
+    "two-factor-verify",
+    "two-factor-enrol",
+    "admin:logout",
+    "healthz",
+    "readyz",
+}
 
 
 @pytest.mark.django_db

@@ -55,14 +55,14 @@ def test_a_staff_member_enrols_with_the_code_their_app_shows(erin):
 
     assert base64.b32decode(shown_key) == device.bin_key
     assert client.get("/accounts/two-factor/enrol/").content.count(shown_key.encode()) == 1  # same key
-    wrong = client.post("/accounts/two-factor/enrol/", {"code": "000000" if code_for(device) != "000000"
-                                                        else "111111"})
+    wrong = client.post(
+        "/accounts/two-factor/enrol/", {"code": "000000" if code_for(device) != "000000" else "111111"}
+    )
     assert wrong.status_code == 400 and b"does not match" in wrong.content
     device.refresh_from_db()
     device.throttling_failure_timestamp = None  # the app's user waits for the next code
     device.save()
-    response = client.post("/accounts/two-factor/enrol/", {"code": code_for(device),
-                                                           "next": "/models/"})
+    response = client.post("/accounts/two-factor/enrol/", {"code": code_for(device), "next": "/models/"})
     assert response.status_code == 302 and response["Location"] == "/models/"
     device.refresh_from_db()
     assert device.confirmed
@@ -97,8 +97,12 @@ def test_without_the_requirement_staff_without_a_device_log_in_with_the_password
 
 
 def test_when_required_auditors_approvers_and_admins_must_enrol_first(required, make_user):
-    for username, role in (("auditor1", Role.AUDITOR), ("lead1", Role.AUDITOR_LEAD),
-                           ("approver1", Role.APPROVER), ("admin1", Role.ADMIN)):
+    for username, role in (
+        ("auditor1", Role.AUDITOR),
+        ("lead1", Role.AUDITOR_LEAD),
+        ("approver1", Role.APPROVER),
+        ("admin1", Role.ADMIN),
+    ):
         make_user(username, role)
         client = password_login(username)
         for page in ("/", "/review/", "/models/", "/admin/"):
@@ -117,15 +121,13 @@ def test_when_required_applicants_agents_and_clerks_are_not_asked(required, alic
 
 def test_when_required_staff_get_no_api_token_and_their_old_tokens_stop(required, erin, carol):
     old_token = token_client(erin)  # made before the requirement
-    response = APIClient().post("/api/v1/auth/token/", {"username": "erin", "password": RIGHT},
-                                format="json")
+    response = APIClient().post("/api/v1/auth/token/", {"username": "erin", "password": RIGHT}, format="json")
     assert response.status_code == 403
     assert response.json()["type"].endswith("/second-factor-required")
     assert not Token.objects.filter(user=erin, key=response.json().get("token", "")).exists()
     assert old_token.get("/api/v1/applications/").status_code == 401
     # An agent keys applications in through the API as before.
-    agent = APIClient().post("/api/v1/auth/token/", {"username": "carol", "password": RIGHT},
-                             format="json")
+    agent = APIClient().post("/api/v1/auth/token/", {"username": "carol", "password": RIGHT}, format="json")
     assert agent.status_code == 200
     assert token_client(carol).get("/api/v1/applications/").status_code == 200
 
@@ -155,7 +157,8 @@ def _settings_value(module: str, name: str, **env: str) -> str:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "riskscore.example.com",
         "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "PII_HASH_KEY": secrets.token_urlsafe(32), "PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "PII_HASH_KEY": secrets.token_urlsafe(32),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "TRAIL_HMAC_KEYS": f"t1:{secrets.token_urlsafe(32)}",
         "DATABASE_URL": "postgres://riskscore@127.0.0.1:5432/riskscore",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
@@ -163,15 +166,24 @@ def _settings_value(module: str, name: str, **env: str) -> str:
     }
     out = subprocess.run(
         [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return out.stdout.strip()
 
 
 def test_production_requires_the_second_factor_by_default_and_local_does_not():
     assert _settings_value("config.settings.production", "OTP_REQUIRED_FOR_STAFF") == "True"
-    assert _settings_value("config.settings.production", "OTP_REQUIRED_FOR_STAFF",
-                           OTP_REQUIRED_FOR_STAFF="false") == "False"
+    assert (
+        _settings_value(
+            "config.settings.production", "OTP_REQUIRED_FOR_STAFF", OTP_REQUIRED_FOR_STAFF="false"
+        )
+        == "False"
+    )
     assert _settings_value("config.settings.local", "OTP_REQUIRED_FOR_STAFF") == "False"
 
 

@@ -113,7 +113,8 @@ def test_a_cross_field_rule_runs_as_soon_as_its_fields_are_present(draft, typed)
     result = answer(draft, "annual_income", "30000", typed)
     assert result.ok and result.saved
     assert result.rule_errors == {
-        "monthly_debt_payments": ["Monthly debt payments cannot exceed monthly income."]}
+        "monthly_debt_payments": ["Monthly debt payments cannot exceed monthly income."]
+    }
     # Answering the named field again with a value that breaks the rule is refused...
     refused = answer(draft, "monthly_debt_payments", "2600", typed)
     assert refused.error == "Monthly debt payments cannot exceed monthly income."
@@ -124,8 +125,12 @@ def test_a_cross_field_rule_runs_as_soon_as_its_fields_are_present(draft, typed)
 
 def test_answers_given_together_are_judged_together(draft, typed):
     results = draft_answer_many(
-        draft, {"annual_income": "12,000", "monthly_housing_cost": "1500",
-                "monthly_debt_payments": "100"}, typed, today=TODAY, section="finances")
+        draft,
+        {"annual_income": "12,000", "monthly_housing_cost": "1500", "monthly_debt_payments": "100"},
+        typed,
+        today=TODAY,
+        section="finances",
+    )
     assert results["monthly_housing_cost"].error == "Monthly housing cost cannot exceed monthly income."
     assert results["annual_income"].ok and results["monthly_debt_payments"].ok
     stored = Draft.objects.get(pk=draft.pk)
@@ -137,8 +142,7 @@ def test_provenance_records_every_version_of_a_corrected_answer(draft, alice, ca
     typed = Capture.by_user(alice, channel=Channel.WEB)
     answer(draft, "annual_income", "30,000", typed)
     answer(draft, "annual_income", "30000", typed)  # the same again: not a new version
-    spoken = Capture(channel=Channel.VOICE, method=Method.SPEECH, by="conversation:c-17",
-                     confidence=0.62)
+    spoken = Capture(channel=Channel.VOICE, method=Method.SPEECH, by="conversation:c-17", confidence=0.62)
     answer(draft, "annual_income", "54000", spoken)
     keyed = Capture.by_user(carol, channel=Channel.PHONE_AGENT)
     answer(draft, "annual_income", "54000", keyed)  # confirmed by an agent: a new capture
@@ -183,8 +187,9 @@ def test_a_draft_belongs_to_an_account_or_to_another_owner_by_reference(alice):
         draft_start(channel=Channel.WEB)
     with pytest.raises(ValueError, match="needs owner_ref"):
         draft_start(channel=Channel.CHATBOT, owner_kind=DraftOwnerKind.CONVERSATION)
-    chat = draft_start(channel=Channel.CHATBOT, owner_kind=DraftOwnerKind.CONVERSATION,
-                       owner_ref="conversation:c-1")
+    chat = draft_start(
+        channel=Channel.CHATBOT, owner_kind=DraftOwnerKind.CONVERSATION, owner_ref="conversation:c-1"
+    )
     assert chat.owner_user is None and chat.owner_ref == "conversation:c-1"
 
 
@@ -224,8 +229,7 @@ def fill(draft, answers, capture):
     assert all(r.ok for r in results.values()), {k: r.error for k, r in results.items() if not r.ok}
 
 
-def test_a_draft_submitted_twice_gives_one_application_with_its_provenance(draft, alice, answers,
-                                                                           typed):
+def test_a_draft_submitted_twice_gives_one_application_with_its_provenance(draft, alice, answers, typed):
     fill(draft, {**answers, "annual_income": 40000}, typed)
     answer(draft, "annual_income", "54000", typed)  # corrected before submitting
     first = draft_submit(draft=draft, actor=alice, applicant_user=alice)
@@ -271,8 +275,9 @@ def test_two_tabs_submitting_at_once_make_one_application(alice, answers):
     def submit() -> None:
         try:
             barrier.wait()
-            results.append(draft_submit(draft=Draft.objects.get(pk=draft.pk), actor=alice,
-                                        applicant_user=alice))
+            results.append(
+                draft_submit(draft=Draft.objects.get(pk=draft.pk), actor=alice, applicant_user=alice)
+            )
         finally:
             connection.close()
 
@@ -288,8 +293,9 @@ def test_two_tabs_submitting_at_once_make_one_application(alice, answers):
 
 
 def test_an_api_submission_records_api_provenance(alice, answers):
-    response = token_client(alice).post("/api/v1/applications/", {"answers": answers},
-                                        format="json", HTTP_IDEMPOTENCY_KEY="prov-1")
+    response = token_client(alice).post(
+        "/api/v1/applications/", {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="prov-1"
+    )
     assert response.status_code == 202
     provenance = Application.objects.get(pk=response.json()["id"]).provenance
     assert set(provenance) == set(answers)

@@ -33,9 +33,11 @@ def reviewed_from_draft(alice, answers, active_model, settings):
     settings.REVIEW_BLIND_SHARE = 0.0
     typed = Capture.by_user(alice, channel=Channel.WEB)
     draft = draft_start(channel=Channel.WEB, owner_user=alice)
-    first = draft_answer_many(draft, {k: str(v) for k, v in {**answers, "annual_income": 48000,
-                                                              "full_name": "Jane Example"}.items()},
-                              typed)
+    first = draft_answer_many(
+        draft,
+        {k: str(v) for k, v in {**answers, "annual_income": 48000, "full_name": "Jane Example"}.items()},
+        typed,
+    )
     assert all(r.ok for r in first.values())
     draft_answer(draft, "annual_income", "£54,000", typed)
     draft_answer(draft, "full_name", "Jane Q. Example", typed)
@@ -45,8 +47,12 @@ def reviewed_from_draft(alice, answers, active_model, settings):
     score_waiting_applications(first_id=application.pk)
     application.refresh_from_db()
     if application.status == Status.SCORED:
-        application_transition(application_ids=[application.pk], from_status=Status.SCORED,
-                               to_status=Status.IN_REVIEW, note="test: sent to review")
+        application_transition(
+            application_ids=[application.pk],
+            from_status=Status.SCORED,
+            to_status=Status.IN_REVIEW,
+            note="test: sent to review",
+        )
     review_queue_sync()
     return ReviewItem.objects.select_related("application").get(application=application)
 
@@ -55,15 +61,15 @@ def test_the_auditor_sees_how_each_answer_was_captured(reviewed_from_draft, dave
     client = Client()
     client.force_login(dave)
     page = client.get(reverse("auditing:item", args=[reviewed_from_draft.pk])).content.decode()
-    section = page[page.index('id="provenance"'):page.index("Possible duplicates")]
+    section = page[page.index('id="provenance"') : page.index("Possible duplicates")]
     assert "How the answers were captured" in section
-    income = section[section.index('data-field="annual_income"'):]
-    income = income[:income.index("</tr>")]
+    income = section[section.index('data-field="annual_income"') :]
+    income = income[: income.index("</tr>")]
     assert "typed by the applicant" in income and ">2: earlier 48000.0" in income
-    purpose = section[section.index('data-field="loan_purpose"'):]
-    assert "speech (confidence 0.71)" in purpose[:purpose.index("</tr>")]
-    name = section[section.index('data-field="full_name"'):]
-    name = name[:name.index("</tr>")]
+    purpose = section[section.index('data-field="loan_purpose"') :]
+    assert "speech (confidence 0.71)" in purpose[: purpose.index("</tr>")]
+    name = section[section.index('data-field="full_name"') :]
+    name = name[: name.index("</tr>")]
     assert "(personal, not kept)" in name and "Jane Example" not in section
 
 
@@ -83,9 +89,14 @@ def test_a_labelled_export_carries_the_provenance(reviewed_from_draft, dave, tmp
 def test_the_warehouse_gets_one_provenance_row_per_answer(sinks_on, reviewed_from_draft, answers):
     application_id = str(reviewed_from_draft.application_id)
     assert sink_drain(sink_name="warehouse").delivered >= 1
-    rows = {r[0]: r[1:] for r in sinks_on.warehouse(
-        "SELECT field_name, channel_code, method, captured_by, confidence, versions "
-        "FROM fact_answer_provenance WHERE application_id = %s", [application_id])}
+    rows = {
+        r[0]: r[1:]
+        for r in sinks_on.warehouse(
+            "SELECT field_name, channel_code, method, captured_by, confidence, versions "
+            "FROM fact_answer_provenance WHERE application_id = %s",
+            [application_id],
+        )
+    }
     assert set(rows) == set(answers)
     alice_ref = Application.objects.get(pk=application_id).provenance["full_name"][0]["by"]
     assert rows["annual_income"] == ("web", "typed", alice_ref, None, 2)
@@ -100,5 +111,6 @@ def test_api_answers_reach_the_warehouse_as_api(sinks_on, active_model, answers)
     sink_drain(sink_name="warehouse")
     methods: Any = sinks_on.warehouse(
         "SELECT DISTINCT method, versions FROM fact_answer_provenance WHERE application_id = %s",
-        [application_id])
+        [application_id],
+    )
     assert methods == [("api", 1)]

@@ -27,11 +27,28 @@ fields:
 def test_default_schema_declares_the_consumer_credit_application():
     schema = load_schema(DEFAULT_SCHEMA)
     names = {f.name for f in schema.fields}
-    assert {"full_name", "date_of_birth", "national_id", "email", "phone", "address", "postcode",
-            "employment_status", "employer", "years_employed", "annual_income",
-            "monthly_housing_cost", "monthly_debt_payments", "existing_credit_lines",
-            "delinquencies_2y", "credit_history_years", "requested_amount", "term_months",
-            "loan_purpose", "consent"} <= names
+    assert {
+        "full_name",
+        "date_of_birth",
+        "national_id",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "employment_status",
+        "employer",
+        "years_employed",
+        "annual_income",
+        "monthly_housing_cost",
+        "monthly_debt_payments",
+        "existing_credit_lines",
+        "delinquencies_2y",
+        "credit_history_years",
+        "requested_amount",
+        "term_months",
+        "loan_purpose",
+        "consent",
+    } <= names
     assert schema.identity_field == "national_id"
     assert "debt_to_income" in schema.feature_names
 
@@ -52,22 +69,29 @@ def test_a_protected_field_marked_as_feature_is_refused(tmp_path: Path):
 
 
 def test_a_value_derived_from_a_protected_field_is_protected_too(tmp_path: Path):
-    path = write(tmp_path, MINIMAL + """
+    path = write(
+        tmp_path,
+        MINIMAL
+        + """
 derived:
   - {name: age, age_of: born, feature: true}
-""")
+""",
+    )
     with pytest.raises(SchemaError, match="derived from a protected attribute"):
         load_schema(path)
 
 
-@pytest.mark.parametrize(("snippet", "message"), [
-    ("  - {name: x, type: colour}\n", "type 'colour' is not one of"),
-    ("  - {name: x, type: choice}\n", "a choice field needs 'choices'"),
-    ("  - {name: x, type: number, maxi: 3}\n", "unknown keys: maxi"),
-    ("  - {name: Bad-Name, type: number}\n", "lower_snake_case"),
-    ("  - {name: income, type: number}\n", "repeated: income"),
-    ("  - {name: x, type: string, feature: true}\n", "cannot be a feature directly"),
-])
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("  - {name: x, type: colour}\n", "type 'colour' is not one of"),
+        ("  - {name: x, type: choice}\n", "a choice field needs 'choices'"),
+        ("  - {name: x, type: number, maxi: 3}\n", "unknown keys: maxi"),
+        ("  - {name: Bad-Name, type: number}\n", "lower_snake_case"),
+        ("  - {name: income, type: number}\n", "repeated: income"),
+        ("  - {name: x, type: string, feature: true}\n", "cannot be a feature directly"),
+    ],
+)
 def test_schema_mistakes_are_reported_with_the_field(tmp_path: Path, snippet: str, message: str):
     with pytest.raises(SchemaError, match=message) as error:
         load_schema(write(tmp_path, MINIMAL + snippet))

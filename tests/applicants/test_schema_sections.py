@@ -19,29 +19,46 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 
 def base(**extra) -> dict:
-    return {"name": "tiny", "fields": [
-        {"name": "size", "type": "integer", "feature": True, "section": "later"},
-        {"name": "colour", "type": "choice", "choices": ["red", "blue"], "section": "first"},
-        {"name": "note", "type": "string"},
-    ], **extra}
+    return {
+        "name": "tiny",
+        "fields": [
+            {"name": "size", "type": "integer", "feature": True, "section": "later"},
+            {"name": "colour", "type": "choice", "choices": ["red", "blue"], "section": "first"},
+            {"name": "note", "type": "string"},
+        ],
+        **extra,
+    }
 
 
 def test_sections_follow_the_declared_order_then_first_use(tmp_path):
-    schema = load_schema(write(tmp_path, base(sections=[{"name": "first", "title": "First things",
-                                                         "help": "Start here."}])))
+    schema = load_schema(
+        write(tmp_path, base(sections=[{"name": "first", "title": "First things", "help": "Start here."}]))
+    )
     assert [(s.name, s.title, s.help) for s in schema.sections] == [
-        ("first", "First things", "Start here."), ("later", "Later", ""),
-        ("application", "tiny", "")]
+        ("first", "First things", "Start here."),
+        ("later", "Later", ""),
+        ("application", "tiny", ""),
+    ]
     assert [f.name for f in schema.sections[0].fields] == ["colour"]
     assert schema.public_description()["sections"][1] == {
-        "name": "later", "title": "Later", "help": "", "fields": ["size"]}
+        "name": "later",
+        "title": "Later",
+        "help": "",
+        "fields": ["size"],
+    }
 
 
 def test_the_default_schema_declares_its_steps():
     schema = load_schema(DEFAULT_SCHEMA)
     assert [s.title for s in schema.sections] == [
-        "About you", "How to reach you", "Your work", "Income and outgoings",
-        "Your credit history", "The loan", "Consent"]
+        "About you",
+        "How to reach you",
+        "Your work",
+        "Income and outgoings",
+        "Your credit history",
+        "The loan",
+        "Consent",
+    ]
     assert schema.by_name["address"].widget == "textarea"
 
 
@@ -50,21 +67,27 @@ def test_a_schema_without_sections_is_one_group():
     assert [(s.name, len(s.fields)) for s in schema.sections] == [("application", 9)]
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"sections": [{"name": "first"}, {"name": "first"}]}, "section names must be unique"),
-    ({"sections": [{"name": "First"}]}, "lower_snake_case"),
-    ({"sections": [{"name": "first", "colour": "red"}]}, "unknown keys: colour"),
-    ({"sections": ["first"]}, "every section must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sections": [{"name": "first"}, {"name": "first"}]}, "section names must be unique"),
+        ({"sections": [{"name": "First"}]}, "lower_snake_case"),
+        ({"sections": [{"name": "first", "colour": "red"}]}, "unknown keys: colour"),
+        ({"sections": ["first"]}, "every section must be a mapping"),
+    ],
+)
 def test_bad_sections_are_refused_at_load(tmp_path, change, message):
     with pytest.raises(SchemaError, match=message):
         load_schema(write(tmp_path, base(**change)))
 
 
-@pytest.mark.parametrize(("widget", "field_type", "message"), [
-    ("slider", "integer", "widget 'slider' is not one of"),
-    ("radio", "string", "a radio widget needs a choice or boolean field"),
-])
+@pytest.mark.parametrize(
+    ("widget", "field_type", "message"),
+    [
+        ("slider", "integer", "widget 'slider' is not one of"),
+        ("radio", "string", "a radio widget needs a choice or boolean field"),
+    ],
+)
 def test_bad_widget_hints_are_refused_at_load(tmp_path, widget, field_type, message):
     data = base()
     data["fields"][2] = {"name": "note", "type": field_type, "widget": widget}

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def submit(answers: dict[str, Any], actor: Any, key: str | None = "key-1") -> Any:
-    return application_submit(answers=answers, channel=Channel.API, actor=actor,
-                              applicant_user=actor, idempotency_key=key)
+    return application_submit(
+        answers=answers, channel=Channel.API, actor=actor, applicant_user=actor, idempotency_key=key
+    )
 
 
 def test_a_submission_stores_the_application_its_history_and_its_scoring_request(alice, answers):
@@ -27,8 +28,7 @@ def test_a_submission_stores_the_application_its_history_and_its_scoring_request
     assert submission.created and application.status == Status.RECEIVED
     assert application.all_answers["full_name"] == "Jane Q. Example"
     assert "full_name" not in application.answers  # personal answers live encrypted
-    assert [e.after["status"] for e in trail_for_object("application", application.pk)] == [
-        "received"]
+    assert [e.after["status"] for e in trail_for_object("application", application.pk)] == ["received"]
     request = OutboxMessage.objects.get(topic=Topic.SCORING, key=str(application.pk))
     assert request.status == OutboxStatus.PENDING
 
@@ -66,8 +66,9 @@ def test_invalid_answers_leave_nothing_behind(alice, answers):
 def test_a_second_application_from_the_same_person_is_flagged(alice, carol, answers):
     first = submit(answers, alice).application
     answers["national_id"] = "ab 123456 c"  # same person, typed differently by an agent
-    second = application_submit(answers=answers, channel=Channel.PHONE_AGENT, actor=carol,
-                                idempotency_key="other").application
+    second = application_submit(
+        answers=answers, channel=Channel.PHONE_AGENT, actor=carol, idempotency_key="other"
+    ).application
     assert second.possible_duplicate and second.duplicate_of_id == first.pk
     assert second.applicant_id == first.applicant_id
     assert not first.possible_duplicate
@@ -82,14 +83,22 @@ def test_applications_outside_the_duplicate_window_are_not_flagged(alice, answer
 def test_personal_data_is_not_readable_in_the_database(alice, answers):
     application = submit(answers, alice).application
     with connection.cursor() as cursor:
-        cursor.execute("SELECT answers::text, pii FROM applicants_application WHERE id = %s",
-                       [application.pk])
+        cursor.execute(
+            "SELECT answers::text, pii FROM applicants_application WHERE id = %s", [application.pk]
+        )
         answers_text, pii_column = cursor.fetchone()
         cursor.execute("SELECT pii, identity_hash FROM applicants_applicant")
         applicant_pii, stored_hash = cursor.fetchone()
     raw = answers_text + pii_column + applicant_pii + stored_hash
-    for secret in ("Jane", "AB-123456-C", "AB123456C", "jane@example.com", "1986-04-23",
-                   "Example Street", "7946"):
+    for secret in (
+        "Jane",
+        "AB-123456-C",
+        "AB123456C",
+        "jane@example.com",
+        "1986-04-23",
+        "Example Street",
+        "7946",
+    ):
         assert secret not in raw
     assert stored_hash == identity_hash("AB-123456-C")
     assert Applicant.objects.get().pii["email"] == "jane@example.com"

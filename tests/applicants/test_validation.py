@@ -65,8 +65,13 @@ def test_optional_fields_may_be_missing(answers):
 
 
 def test_strings_from_forms_sms_and_voice_are_coerced(answers):
-    answers.update(annual_income="54,000", consent="yes", term_months="36",
-                   employment_status="Employed full-time", existing_credit_lines="3")
+    answers.update(
+        annual_income="54,000",
+        consent="yes",
+        term_months="36",
+        employment_status="Employed full-time",
+        existing_credit_lines="3",
+    )
     clean = validate_answers(SCHEMA, answers, today=TODAY)
     assert (clean["annual_income"], clean["consent"], clean["term_months"]) == (54000.0, True, 36)
     assert clean["employment_status"] == "employed_full_time"

@@ -25,12 +25,15 @@ def people(make_user):
     return {role: make_user(f"user_{role}", role) for role in ROLES}
 
 
-@pytest.mark.parametrize(("check", "allowed"), [
-    (can_work_review_queue, {Role.AUDITOR, Role.AUDITOR_LEAD}),
-    (can_search_trail, {Role.AUDITOR_LEAD, Role.ADMIN}),
-    (can_export_labels, {Role.ANALYST, Role.ADMIN}),
-    (can_see_pii, {Role.AGENT, Role.CLERK, Role.AUDITOR_LEAD, Role.ADMIN}),
-])
+@pytest.mark.parametrize(
+    ("check", "allowed"),
+    [
+        (can_work_review_queue, {Role.AUDITOR, Role.AUDITOR_LEAD}),
+        (can_search_trail, {Role.AUDITOR_LEAD, Role.ADMIN}),
+        (can_export_labels, {Role.ANALYST, Role.ADMIN}),
+        (can_see_pii, {Role.AGENT, Role.CLERK, Role.AUDITOR_LEAD, Role.ADMIN}),
+    ],
+)
 def test_each_role_may_or_may_not(people, check, allowed):
     for role, user in people.items():
         assert check(user) is (role in allowed), role
@@ -52,14 +55,16 @@ def test_segregation_of_duties_and_four_eyes(people, make_user):
     assert can_review_application(auditor, submitted_by_id=None, applicant_user_id=None)
     assert not can_review_application(auditor, submitted_by_id=auditor.pk, applicant_user_id=None)
     assert not can_review_application(auditor, submitted_by_id=None, applicant_user_id=auditor.pk)
-    assert not can_review_application(people[Role.CLERK], submitted_by_id=None,
-                                      applicant_user_id=None)
-    assert can_give_second_opinion(other, proposed_by_id=auditor.pk, submitted_by_id=None,
-                                   applicant_user_id=None)
-    assert not can_give_second_opinion(auditor, proposed_by_id=auditor.pk, submitted_by_id=None,
-                                       applicant_user_id=None)
-    assert not can_give_second_opinion(other, proposed_by_id=auditor.pk, submitted_by_id=other.pk,
-                                       applicant_user_id=None)
+    assert not can_review_application(people[Role.CLERK], submitted_by_id=None, applicant_user_id=None)
+    assert can_give_second_opinion(
+        other, proposed_by_id=auditor.pk, submitted_by_id=None, applicant_user_id=None
+    )
+    assert not can_give_second_opinion(
+        auditor, proposed_by_id=auditor.pk, submitted_by_id=None, applicant_user_id=None
+    )
+    assert not can_give_second_opinion(
+        other, proposed_by_id=auditor.pk, submitted_by_id=other.pk, applicant_user_id=None
+    )
 
 
 def test_exports_are_downloaded_by_who_asked_for_them_or_an_admin(people, make_user):

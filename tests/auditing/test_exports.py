@@ -51,9 +51,7 @@ def _export(tmp_path: Path, name: str, **options) -> tuple[Path, str]:
     return target, out.getvalue()
 
 
-def test_a_csv_export_has_no_personal_data_and_is_recorded_with_its_fingerprint(
-    labelled, tmp_path, heidi
-):
+def test_a_csv_export_has_no_personal_data_and_is_recorded_with_its_fingerprint(labelled, tmp_path, heidi):
     first, _ = labelled
     path, said = _export(tmp_path, "labels.csv", user="heidi")
     text = path.read_text()
@@ -76,14 +74,11 @@ def test_a_csv_export_has_no_personal_data_and_is_recorded_with_its_fingerprint(
     assert entry.after["fingerprint"] in said
 
     again, _ = _export(tmp_path, "again.csv")
-    assert [r["applicant_ref"] for r in csv.DictReader(again.open())] == \
-        [r["applicant_ref"] for r in rows]
+    assert [r["applicant_ref"] for r in csv.DictReader(again.open())] == [r["applicant_ref"] for r in rows]
     assert TrailEntry.objects.filter(action="labels.exported").count() == 2
 
 
-def test_pseudonyms_change_with_the_key_so_they_cannot_be_recomputed_without_it(
-    labelled, tmp_path, settings
-):
+def test_pseudonyms_change_with_the_key_so_they_cannot_be_recomputed_without_it(labelled, tmp_path, settings):
     path, _ = _export(tmp_path, "a.csv")
     settings.PSEUDONYM_KEY = "another-key-entirely"
     other, _ = _export(tmp_path, "b.csv")
@@ -101,8 +96,7 @@ def test_a_parquet_export_keeps_types_and_follows_the_filters(labelled, tmp_path
     assert table.column("channel").to_pylist() == ["mail"]
     path, _ = _export(tmp_path, "high.parquet", format="parquet", tier="high")
     assert pq.read_table(path).num_rows == sum(i.application.final_tier == "high" for i in labelled)
-    path, _ = _export(tmp_path, "none.parquet", format="parquet", since="2020-01-01",
-                      until="2020-12-31")
+    path, _ = _export(tmp_path, "none.parquet", format="parquet", since="2020-01-01", until="2020-12-31")
     assert pq.read_table(path).num_rows == 0
 
 
@@ -121,8 +115,10 @@ def test_an_export_job_stores_its_file_in_s3(labelled, heidi, s3_bucket, setting
     job = export_job_run(job_id=job.pk)
     assert job.status == JobStatus.DONE and job.rows_done == job.rows_total == 1
     assert job.file_url.startswith(f"s3://{s3_bucket}/exports/labels/")
-    keys = [o["Key"] for o in boto3.client("s3", endpoint_url=aws_stand_in)
-            .list_objects_v2(Bucket=s3_bucket)["Contents"]]
+    keys = [
+        o["Key"]
+        for o in boto3.client("s3", endpoint_url=aws_stand_in).list_objects_v2(Bucket=s3_bucket)["Contents"]
+    ]
     assert keys == [job.file_url.split(f"{s3_bucket}/", 1)[1]]
     assert pq.read_table(io.BytesIO(export_file(job))).num_rows == 1
     assert export_job_run(job_id=job.pk) is None  # a second delivery finds nothing to do
@@ -171,8 +167,7 @@ def test_free_text_that_would_run_as_a_formula_is_neutralised_in_the_labelled_ex
 ):
     item = routed({**risky, "employer": HYPERLINK})
     review_item_claim(item_id=item.pk, user=dave)
-    review_record(item_id=item.pk, auditor=dave, final_tier="medium",
-                  reason_code="other", note=HYPERLINK)
+    review_record(item_id=item.pk, auditor=dave, final_tier="medium", reason_code="other", note=HYPERLINK)
     path, _ = _export(tmp_path, "labels.csv")
     text = path.read_text()
     assert f'"\'{HYPERLINK.replace(chr(34), chr(34) * 2)}"' in text  # quoted CSV, with its '
@@ -182,37 +177,38 @@ def test_free_text_that_would_run_as_a_formula_is_neutralised_in_the_labelled_ex
     assert not any(value.startswith(("=", "@")) for value in row.values())
 
 
-def test_the_trail_export_neutralises_an_override_reason_written_as_a_formula(
-    routed, risky, dave
-):
+def test_the_trail_export_neutralises_an_override_reason_written_as_a_formula(routed, risky, dave):
     from auditing.selectors import TrailFilters
     from auditing.services.trail_export import trail_export_csv
 
     item = routed(risky)
     review_item_claim(item_id=item.pk, user=dave)
-    review_record(item_id=item.pk, auditor=dave, final_tier="medium", reason_code="other",
-                  note=HYPERLINK)
+    review_record(item_id=item.pk, auditor=dave, final_tier="medium", reason_code="other", note=HYPERLINK)
     data, _rows, _fingerprint = trail_export_csv(
-        filters=TrailFilters(application=str(item.application_id), action="review."), actor=dave)
+        filters=TrailFilters(application=str(item.application_id), action="review."), actor=dave
+    )
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert [row["note"] for row in rows] == ["'" + HYPERLINK]
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    (HYPERLINK, "'" + HYPERLINK),
-    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
-    ("-12.5", "-12.5"),   # text that is only a number stays that number
-    ("+3e4", "+3e4"),
-    (-7, -7),             # numbers are never touched
-    (-0.25, -0.25),
-    ("plain text", "plain text"),
-    ("a=b", "a=b"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (HYPERLINK, "'" + HYPERLINK),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-12.5", "-12.5"),  # text that is only a number stays that number
+        ("+3e4", "+3e4"),
+        (-7, -7),  # numbers are never touched
+        (-0.25, -0.25),
+        ("plain text", "plain text"),
+        ("a=b", "a=b"),
+        (None, None),
+    ],
+)
 def test_csv_safe_prefixes_text_that_a_spreadsheet_would_run_and_nothing_else(value, written):
     from auditing.csv_safety import csv_safe
 
@@ -224,8 +220,9 @@ def test_every_csv_writer_in_the_platform_goes_through_the_safe_helper():
     root = Path(__file__).resolve().parents[2]
     offenders = []
     # The project's own files only (not var/'s virtual environments or node_modules).
-    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=root, capture_output=True,
-                             text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
     for relative in tracked:
         if relative.startswith("tests/") or relative == "auditing/csv_safety.py":
             continue

@@ -22,12 +22,15 @@ def client_for(user) -> Client:
     return client
 
 
-@pytest.mark.parametrize(("url", "allowed", "refused"), [
-    ("auditing:queue", ("dave", "grace"), ("alice", "carol", "erin", "heidi")),
-    ("auditing:trail", ("grace",), ("dave", "alice", "heidi")),
-    ("auditing:quality", ("grace",), ("dave", "heidi")),
-    ("auditing:exports", ("heidi",), ("dave", "grace", "alice", "erin")),
-])
+@pytest.mark.parametrize(
+    ("url", "allowed", "refused"),
+    [
+        ("auditing:queue", ("dave", "grace"), ("alice", "carol", "erin", "heidi")),
+        ("auditing:trail", ("grace",), ("dave", "alice", "heidi")),
+        ("auditing:quality", ("grace",), ("dave", "heidi")),
+        ("auditing:exports", ("heidi",), ("dave", "grace", "alice", "erin")),
+    ],
+)
 def test_pages_ask_the_access_functions(request, url, allowed, refused):
     assert Client().get(reverse(url)).status_code == 302  # to the login page
     for name in allowed:
@@ -64,15 +67,14 @@ def test_an_auditor_works_items_one_after_another(routed, answers, risky, dave):
     assert "Jane Q. Example" not in page and "J••• Q• E••••••" in page
     assert "jane@example.com" not in page and "(masked)" in page
 
-    refused = client.post(reverse("auditing:review", args=[first.pk]),
-                          {"final_tier": "medium", "reason_code": ""})
+    refused = client.post(
+        reverse("auditing:review", args=[first.pk]), {"final_tier": "medium", "reason_code": ""}
+    )
     assert refused.status_code == 409 and "Pick a reason" in refused.content.decode()
 
-    done = client.post(reverse("auditing:review", args=[first.pk]),
-                       {"final_tier": first.model_tier})
+    done = client.post(reverse("auditing:review", args=[first.pk]), {"final_tier": first.model_tier})
     assert done.status_code == 302 and done.url == reverse("auditing:item", args=[second.pk])
-    done = client.post(reverse("auditing:review", args=[second.pk]),
-                       {"final_tier": second.model_tier})
+    done = client.post(reverse("auditing:review", args=[second.pk]), {"final_tier": second.model_tier})
     assert done.status_code == 302 and done.url == reverse("auditing:queue")
     assert "Nothing left for you to review" in client.get(done.url).content.decode()
 
@@ -103,15 +105,14 @@ def test_personal_data_is_masked_and_unmasking_is_audited(routed, answers, dave,
     assert "full_name" in entry.after["fields"]
 
 
-def test_the_trail_is_searched_by_application_and_exported_with_a_fingerprint(
-    routed, answers, grace
-):
+def test_the_trail_is_searched_by_application_and_exported_with_a_fingerprint(routed, answers, grace):
     item = routed(answers)
     lead = client_for(grace)
     page = lead.get(reverse("auditing:trail"), {"application": str(item.application_id)})
     assert page.status_code == 200 and "in_review" in page.content.decode()
-    assert lead.get(reverse("auditing:trail"), {"since": "2026-02-02", "until": "2026-01-01"}
-                    ).status_code == 400
+    assert (
+        lead.get(reverse("auditing:trail"), {"since": "2026-02-02", "until": "2026-01-01"}).status_code == 400
+    )
     export = lead.get(reverse("auditing:trail-export"), {"application": str(item.application_id)})
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.content.decode())))
@@ -124,10 +125,16 @@ def test_the_trail_is_searched_by_application_and_exported_with_a_fingerprint(
 
 def test_staff_logins_are_in_the_trail_and_applicants_are_not(dave, alice):
     for user in (dave, alice):
-        assert Client().post(reverse("login"), {"username": user.username,
-                                                "password": "pw-for-tests"}).status_code == 302
+        assert (
+            Client()
+            .post(reverse("login"), {"username": user.username, "password": "pw-for-tests"})
+            .status_code
+            == 302
+        )
     Client().post(reverse("login"), {"username": "dave", "password": "wrong"})
     logins = TrailEntry.objects.filter(object_type="user", action__startswith="login").order_by("id")
-    assert [(e.action, e.object_id) for e in logins] == [("login", str(dave.pk)),
-                                                         ("login.failed", str(dave.pk))]
+    assert [(e.action, e.object_id) for e in logins] == [
+        ("login", str(dave.pk)),
+        ("login.failed", str(dave.pk)),
+    ]
     assert logins[0].actor == dave and logins[0].after["ip"] == "127.0.0.1"

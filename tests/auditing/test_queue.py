@@ -48,7 +48,8 @@ def test_filters_narrow_the_queue_and_a_tier_filter_hides_blind_items(routed, an
     ReviewItem.objects.filter(pk=high.pk).update(blind=True)
     assert not QueueFilters(tier="high").apply(queue_waiting()).exists()
     ReviewItem.objects.filter(pk=mail.pk).update(
-        enqueued_at=timezone.now() - dt.timedelta(hours=5), possible_duplicate=True)
+        enqueued_at=timezone.now() - dt.timedelta(hours=5), possible_duplicate=True
+    )
     assert list(QueueFilters(older_than_hours=4).apply(queue_waiting())) == [mail]
     assert list(QueueFilters(duplicates_only=True).apply(queue_waiting())) == [mail]
     assert QueueFilters(model_version=high.model_version).apply(queue_waiting()).count() == 2
@@ -109,8 +110,14 @@ def test_a_rescored_decision_refreshes_a_waiting_item(routed, answers):
     old = Decision.objects.get(pk=item.decision_id)
     Decision.objects.filter(pk=old.pk).update(is_current=False)
     new = Decision.objects.create(
-        application_id=old.application_id, model_version=old.model_version, tier="high",
-        prob_low=0.05, prob_medium=0.15, prob_high=0.8, reasons=[], feature_snapshot={},
+        application_id=old.application_id,
+        model_version=old.model_version,
+        tier="high",
+        prob_low=0.05,
+        prob_medium=0.15,
+        prob_high=0.8,
+        reasons=[],
+        feature_snapshot={},
     )
     assert review_queue_sync() == 1
     item.refresh_from_db()

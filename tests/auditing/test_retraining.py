@@ -33,16 +33,20 @@ def label(count: int, auditor, second, schema_rows) -> None:
         application_submit(answers=answers[i], channel="api", idempotency_key=None)
     score_waiting_applications(limit=count)
     scored = Application.objects.filter(status=Status.SCORED).values_list("pk", flat=True)
-    application_transition(application_ids=list(scored), from_status=Status.SCORED,
-                           to_status=Status.IN_REVIEW)
+    application_transition(
+        application_ids=list(scored), from_status=Status.SCORED, to_status=Status.IN_REVIEW
+    )
     review_queue_sync()
     items = ReviewItem.objects.filter(state="waiting").order_by("pk")
     for i, item in enumerate(items):
         review_item_claim(item_id=item.pk, user=auditor)
         tier = ("low", "medium", "high")[int(tiers[i])]
-        review = review_record(item_id=item.pk, auditor=auditor, final_tier=tier,
-                               reason_code="" if tier == item.model_tier and not item.blind
-                               else "data_error")
+        review = review_record(
+            item_id=item.pk,
+            auditor=auditor,
+            final_tier=tier,
+            reason_code="" if tier == item.model_tier and not item.blind else "data_error",
+        )
         if review.status == "proposed":  # high → low: four eyes
             review_item_claim(item_id=item.pk, user=second)
             review_second_opinion(item_id=item.pk, auditor=second, agree=True)
@@ -84,8 +88,9 @@ def test_enough_new_labels_train_a_candidate_and_email_the_approvers(
     message = mail.outbox[0]
     assert message.to == [erin.email] and f"v{candidate.version}" in message.subject
     assert "90 new auditor labels" in message.body and "approval" in message.body
-    assert TrailEntry.objects.filter(action="model.retrain_candidate",
-                                     object_id=str(candidate.version)).exists()
+    assert TrailEntry.objects.filter(
+        action="model.retrain_candidate", object_id=str(candidate.version)
+    ).exists()
 
     # The labels are counted once: the next check waits for new ones.
     assert retrain_if_due() is None

@@ -15,8 +15,19 @@ from trail.models import TrailEntry
 
 pytestmark = pytest.mark.django_db
 
-PAYLOAD_KEYS = {"event", "review_id", "outcome", "final_tier", "model_tier", "reason_code",
-                "auditor", "reviewed_at", "seconds_open", "blind", "application_status"}
+PAYLOAD_KEYS = {
+    "event",
+    "review_id",
+    "outcome",
+    "final_tier",
+    "model_tier",
+    "reason_code",
+    "auditor",
+    "reviewed_at",
+    "seconds_open",
+    "blind",
+    "application_status",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +57,11 @@ def test_a_confirmation_labels_the_application_moves_it_and_tells_the_sinks(rout
     assert payload["review_id"] == review.pk and payload["auditor"] == "dave"
     assert payload["outcome"] == "confirmed" and payload["application_status"] == "confirmed"
     assert payload["final_tier"] == payload["model_tier"] == item.model_tier
-    actions = list(TrailEntry.objects.filter(object_id=str(application.pk))
-                   .values_list("action", flat=True))
+    actions = list(TrailEntry.objects.filter(object_id=str(application.pk)).values_list("action", flat=True))
     assert "review.confirmed" in actions
-    moved = TrailEntry.objects.get(object_id=str(application.pk), action="application.transition",
-                                   after__status="confirmed")
+    moved = TrailEntry.objects.get(
+        object_id=str(application.pk), action="application.transition", after__status="confirmed"
+    )
     assert moved.actor == dave
 
 
@@ -70,8 +81,13 @@ def test_an_override_needs_a_reason_from_the_configured_list(routed, answers, da
 
     if item.model_tier == "high" and other == "low":  # pragma: no cover - other is never low here
         pytest.skip("high → low needs four eyes; covered below")
-    review = review_record(item_id=item.pk, auditor=dave, final_tier=other,
-                           reason_code="data_error", note="income keyed with an extra zero")
+    review = review_record(
+        item_id=item.pk,
+        auditor=dave,
+        final_tier=other,
+        reason_code="data_error",
+        note="income keyed with an extra zero",
+    )
     assert review.outcome == Outcome.OVERRIDDEN and review.status == ReviewStatus.EFFECTIVE
     item.application.refresh_from_db()
     assert item.application.status == Status.OVERRIDDEN and item.application.final_tier == other
@@ -83,8 +99,13 @@ def test_lowering_high_to_low_waits_for_a_second_auditor(routed, risky, dave, fr
     item = routed(risky)
     assert item.model_tier == "high"
     review_item_claim(item_id=item.pk, user=dave)
-    proposal = review_record(item_id=item.pk, auditor=dave, final_tier="low",
-                             reason_code="income_not_supported", note="payslips show more")
+    proposal = review_record(
+        item_id=item.pk,
+        auditor=dave,
+        final_tier="low",
+        reason_code="income_not_supported",
+        note="payslips show more",
+    )
     assert proposal.status == ReviewStatus.PROPOSED
     item.refresh_from_db()
     item.application.refresh_from_db()
@@ -151,16 +172,15 @@ def test_a_review_needs_the_claim(routed, answers, dave, frank):
     assert Review.objects.count() == 1
 
 
-def test_a_blind_review_needs_a_reason_and_records_that_the_model_was_hidden(
-    routed, answers, dave, settings
-):
+def test_a_blind_review_needs_a_reason_and_records_that_the_model_was_hidden(routed, answers, dave, settings):
     item = routed(answers)
     ReviewItem.objects.filter(pk=item.pk).update(blind=True)
     review_item_claim(item_id=item.pk, user=dave)
     with pytest.raises(ReviewRefused, match="Pick a reason"):
         review_record(item_id=item.pk, auditor=dave, final_tier=item.model_tier)
-    review = review_record(item_id=item.pk, auditor=dave, final_tier=item.model_tier,
-                           reason_code="evidence_supports_tier")
+    review = review_record(
+        item_id=item.pk, auditor=dave, final_tier=item.model_tier, reason_code="evidence_supports_tier"
+    )
     assert review.blind is True and review.outcome == Outcome.CONFIRMED
     payload = OutboxMessage.objects.filter(payload__event="review").first().payload
     assert payload["blind"] is True

@@ -31,11 +31,20 @@ def production_env(**overrides: str) -> dict[str, str]:
 def clean_environ() -> dict[str, str]:
     """This process's environment less what the test settings read, so the subprocess sees
     only what the test gives it."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("DJANGO_", "DATABASE_", "PII_", "PSEUDONYM_", "CACHE_URL", "TRAIL_"))}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "PII_", "PSEUDONYM_", "CACHE_URL", "TRAIL_"))
+    }
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
-                          env={**clean_environ(), **env}, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean_environ(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

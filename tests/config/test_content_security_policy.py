@@ -10,8 +10,11 @@ from django.test import Client
 
 from tests.conftest import ROOT
 
-TEMPLATE_DIRS = [path for path in ROOT.glob("**/templates")
-                 if not any(part in {".venv", "node_modules", "var"} for part in path.parts)]
+TEMPLATE_DIRS = [
+    path
+    for path in ROOT.glob("**/templates")
+    if not any(part in {".venv", "node_modules", "var"} for part in path.parts)
+]
 INLINE = {
     "inline <script>": re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE),
     "<style> block": re.compile(r"<style\b", re.IGNORECASE),
@@ -27,14 +30,22 @@ def templates() -> list:
 
 def test_the_scan_sees_the_templates_of_every_area():
     names = {str(path.relative_to(ROOT)) for path in templates()}
-    assert {"templates/base.html", "templates/auditing/exports.html",
-            "templates/modelops/model_detail.html"} <= names
+    assert {
+        "templates/base.html",
+        "templates/auditing/exports.html",
+        "templates/modelops/model_detail.html",
+    } <= names
     assert len(names) > 20
 
 
 def test_the_scan_finds_each_kind_of_inline_code():
-    samples = ['<script>alert(1)</script>', '<style>p{}</style>', '<p style="x">',
-               '<form onsubmit="return x()">', '<a href="javascript:x()">']
+    samples = [
+        "<script>alert(1)</script>",
+        "<style>p{}</style>",
+        '<p style="x">',
+        '<form onsubmit="return x()">',
+        '<a href="javascript:x()">',
+    ]
     for sample in samples:
         assert any(pattern.search(sample) for pattern in INLINE.values()), sample
     assert not any(p.search('<script src="/static/x.js" defer></script>') for p in INLINE.values())
@@ -52,8 +63,18 @@ def test_no_template_has_inline_script_or_style():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/admin/login/", "/api/docs/",
-                                  "/api/v1/schema/", "/healthz", "/static/css/app.css"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/accounts/login/",
+        "/admin/login/",
+        "/api/docs/",
+        "/api/v1/schema/",
+        "/healthz",
+        "/static/css/app.css",
+    ],
+)
 def test_every_response_carries_the_policy(path):
     response = Client().get(path)
     assert response.status_code == 200

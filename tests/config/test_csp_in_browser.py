@@ -19,16 +19,25 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def watch_for_violations(page: Any) -> list[str]:
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     return violations
 
 
-def test_pages_work_with_no_policy_violation(browser_as, make_user, erin, active_model,  # noqa: F811
-                                             trained_default, live_server):
+def test_pages_work_with_no_policy_violation(
+    browser_as,  # noqa: F811
+    make_user,
+    erin,
+    active_model,
+    trained_default,
+    live_server,
+):
     make_user("cspcheck", Role.AUDITOR, Role.APPROVER)
-    candidate = model_version_register(trained=trained_default, schema=get_schema(),
-                                       training_source="tests")
+    candidate = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests")
     model_version_approve(model=candidate, actor=erin, note="fine")
     page = browser_as("cspcheck")
     violations = watch_for_violations(page)

@@ -25,14 +25,16 @@ def test_readyz_is_ready_with_a_model(active_model):
     assert response.json()["checks"]["model"]["version"] == active_model.version
 
 
-@pytest.mark.parametrize(("setting", "value"), [
-    ("PII_ENCRYPTION_KEYS", ["notakey"]),
-    ("PII_ENCRYPTION_KEYS", []),
-    ("PII_HASH_KEY", ""),
-    ("PSEUDONYM_KEY", ""),
-])
-def test_readyz_is_not_ready_when_personal_data_cannot_be_protected(settings, active_model,
-                                                                     setting, value):
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PII_ENCRYPTION_KEYS", ["notakey"]),
+        ("PII_ENCRYPTION_KEYS", []),
+        ("PII_HASH_KEY", ""),
+        ("PSEUDONYM_KEY", ""),
+    ],
+)
+def test_readyz_is_not_ready_when_personal_data_cannot_be_protected(settings, active_model, setting, value):
     """Every submission would fail to store; the load balancer must not send any."""
     setattr(settings, setting, value)
     response = Client().get("/readyz")
@@ -52,4 +54,7 @@ def test_readyz_is_not_ready_when_hash_and_pseudonym_keys_are_the_same(settings,
 def test_readyz_checks_the_keys_with_a_round_trip(active_model):
     body = Client().get("/readyz").json()
     assert body["checks"]["personal_data_keys"] == {
-        "ok": True, "encryption_keys": 1, "ms": body["checks"]["personal_data_keys"]["ms"]}
+        "ok": True,
+        "encryption_keys": 1,
+        "ms": body["checks"]["personal_data_keys"]["ms"],
+    }

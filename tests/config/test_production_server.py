@@ -32,10 +32,25 @@ from tests.conftest import ROOT
 HOST = "risk.example.com"
 STAFF = ("prodstaff", "cookiestaff")
 PASSWORD = "a-long-password-for-production-tests"
-ANONYMOUS_PAGES = ["/", "/accounts/login/", "/admin/login/", "/api/docs/", "/api/docs/?script=",
-                   "/api/schema/", "/apply/"]
-STAFF_PAGES = ["/", "/review/", "/review/quality/", "/review/trail/", "/review/exports/",
-               "/models/", "/models/rescoring/", "/admin/"]
+ANONYMOUS_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/admin/login/",
+    "/api/docs/",
+    "/api/docs/?script=",
+    "/api/schema/",
+    "/apply/",
+]
+STAFF_PAGES = [
+    "/",
+    "/review/",
+    "/review/quality/",
+    "/review/trail/",
+    "/review/exports/",
+    "/models/",
+    "/models/rescoring/",
+    "/admin/",
+]
 
 
 def dockerfile_collectstatic_command() -> str:
@@ -48,12 +63,16 @@ def dockerfile_collectstatic_command() -> str:
 def static_root(tmp_path_factory: Any) -> Path:
     """Static files as the image build makes them: the Dockerfile's command, run here."""
     root = tmp_path_factory.mktemp("staticfiles")
-    env = {**clean_environ(), "STATIC_ROOT": str(root),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **clean_environ(),
+        "STATIC_ROOT": str(root),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     command = dockerfile_collectstatic_command()
     assert "DJANGO_SETTINGS_MODULE=config.settings.build" in command
-    result = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
+    result = subprocess.run(
+        ["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert (root / "staticfiles.json").exists()
     return root
@@ -70,9 +89,15 @@ MAKE_STAFF = (
 
 def run_with_production_settings(env: dict[str, str], code: str) -> None:
     prelude = "from django.contrib.auth import get_user_model\nUser = get_user_model()\n"
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", prelude + code],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", prelude + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -86,11 +111,17 @@ class Server:
     def __init__(self, port: int):
         self.port = port
 
-    def request(self, method: str, path: str, *, https: bool = True, body: str | None = None,
-                headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        https: bool = True,
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> http.client.HTTPResponse:
         connection_ = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        all_headers = {"Host": HOST, **({"X-Forwarded-Proto": "https"} if https else {}),
-                       **(headers or {})}
+        all_headers = {"Host": HOST, **({"X-Forwarded-Proto": "https"} if https else {}), **(headers or {})}
         connection_.request(method, path, body=body, headers=all_headers)
         response = connection_.getresponse()
         response.text = response.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
@@ -112,8 +143,7 @@ def production_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def production_server(static_root: Path, production_database: str,
-                      tmp_path_factory: Any) -> Iterator[Server]:
+def production_server(static_root: Path, production_database: str, tmp_path_factory: Any) -> Iterator[Server]:
     port = _free_port()
     env = {
         **clean_environ(),
@@ -129,15 +159,35 @@ def production_server(static_root: Path, production_database: str,
             OTP_REQUIRED_FOR_STAFF="false",
         ),
     }
-    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                              check=False)
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert migrated.returncode == 0, migrated.stderr
     log = (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = Server(port)
     deadline = time.monotonic() + 60
@@ -163,8 +213,9 @@ def static_links(html: str) -> list[str]:
     return sorted(set(re.findall(r"""(?:href|src)=["'](/static/[^"'?#]+)""", html)))
 
 
-def assert_renders_with_its_static_files(server: Server, path: str,
-                                         cookies: dict[str, str] | None = None) -> None:
+def assert_renders_with_its_static_files(
+    server: Server, path: str, cookies: dict[str, str] | None = None
+) -> None:
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
     response = server.request("GET", path, headers=headers)
     assert response.status == 200, f"{path}: {response.status}\n{response.text[:2000]}"
@@ -193,11 +244,15 @@ def log_in(server: Server, username: str) -> tuple[dict[str, str], http.client.H
     cookies = cookies_of(page)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     response = server.request(
-        "POST", "/accounts/login/",
+        "POST",
+        "/accounts/login/",
         body=f"csrfmiddlewaretoken={token}&username={username}&password={PASSWORD}&next=/",
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "Cookie": f"csrftoken={cookies['csrftoken']}",
-                 "Referer": f"https://{HOST}/accounts/login/", "Origin": f"https://{HOST}"},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookies['csrftoken']}",
+            "Referer": f"https://{HOST}/accounts/login/",
+            "Origin": f"https://{HOST}",
+        },
     )
     assert response.status == 302, response.text[:2000]
     return {**cookies, **cookies_of(response)}, response

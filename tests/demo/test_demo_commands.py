@@ -28,8 +28,7 @@ def test_demo_data_has_one_user_per_role_and_applications_from_several_channels(
     call_command("demo_applications", count=9, if_empty=True)
     call_command("demo_applications", count=9, if_empty=True)  # a second start adds nothing
     assert Application.objects.count() == 9
-    assert set(Application.objects.values_list("channel", flat=True)) == {"api", "phone_agent",
-                                                                          "mail"}
+    assert set(Application.objects.values_list("channel", flat=True)) == {"api", "phone_agent", "mail"}
 
 
 def test_a_demo_installation_gets_a_first_model_trained_on_synthetic_applicants(capsys):

@@ -19,14 +19,27 @@ from typing import Any
 import pytest
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def _apt(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["apt-get", *args], capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, check=False)
+    return subprocess.run(
+        ["apt-get", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        check=False,
+    )
 
 
 def _install_chromium() -> str:
@@ -75,7 +88,10 @@ def browser_as(playwright_driver: Any, chromium: Path, live_server: Any) -> Iter
         profile = tempfile.mkdtemp(prefix="e2e-chromium-")
         profiles.append(profile)
         context = playwright_driver.chromium.launch_persistent_context(
-            profile, executable_path=str(chromium), headless=True, args=ARGS,
+            profile,
+            executable_path=str(chromium),
+            headless=True,
+            args=ARGS,
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

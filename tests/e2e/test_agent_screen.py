@@ -38,8 +38,12 @@ def watch_console(page: Any) -> list[str]:
     """Script errors and policy violations; a page answered 422 on purpose (a refused
     identity check) is not one."""
     problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and "status of 422" not in m.text
-            and problems.append(f"{page.url}: {m.text}"))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error" and "status of 422" not in m.text and problems.append(f"{page.url}: {m.text}")
+        ),
+    )
     return problems
 
 
@@ -69,9 +73,11 @@ def next_section(page: Any, expect: str) -> None:
 
 
 def test_an_agent_finds_a_caller_keys_an_application_and_sees_it_scored(
-        browser_as, live_server, carol, answers, active_model):
-    earlier = application_submit(answers=answers, channel=Channel.WEB,
-                                 idempotency_key=str(uuid.uuid4())).application
+    browser_as, live_server, carol, answers, active_model
+):
+    earlier = application_submit(
+        answers=answers, channel=Channel.WEB, idempotency_key=str(uuid.uuid4())
+    ).application
     base = live_server.url
     page = browser_as("carol")
     problems = watch_console(page)
@@ -113,8 +119,12 @@ def test_an_agent_finds_a_caller_keys_an_application_and_sees_it_scored(
     shot(page, "agent-03-duplicate-warning")
     next_section(page, r"/key/contact/$")
 
-    for name, value in (("email", "jane@example.com"), ("phone", "+44 20 7946 0000"),
-                        ("address", "1 Example Street, Exampletown"), ("postcode", "EX1 2MP")):
+    for name, value in (
+        ("email", "jane@example.com"),
+        ("phone", "+44 20 7946 0000"),
+        ("address", "1 Example Street, Exampletown"),
+        ("postcode", "EX1 2MP"),
+    ):
         key_field(page, name, value)
     next_section(page, r"/key/employment/$")
     key_field(page, "employment_status", "Employed", select=True)
@@ -180,9 +190,13 @@ def test_an_agent_finds_a_caller_keys_an_application_and_sees_it_scored(
 def test_an_agent_picks_up_a_voice_hand_off_and_corrects_a_doubtful_answer(browser_as, live_server, carol):
     handoff, _ = handoff_create(
         conversation_ref="e2e-voice",
-        answers={"full_name": ("Vera Voice", 0.97), "date_of_birth": ("1975-05-06", 0.92),
-                 "national_id": ("VV-300400-X", 0.41)},
-        reason="could not understand the ID number twice")
+        answers={
+            "full_name": ("Vera Voice", 0.97),
+            "date_of_birth": ("1975-05-06", 0.92),
+            "national_id": ("VV-300400-X", 0.41),
+        },
+        reason="could not understand the ID number twice",
+    )
     page = browser_as("carol")
     problems = watch_console(page)
     page.goto(f"{live_server.url}/agent/handoffs/")

@@ -45,8 +45,12 @@ def unsampled_model(db: Any, trained_default: Any) -> Any:
     decision is then final at once, so the applicant sees it."""
     from applicants.schema import get_schema
 
-    model = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests",
-                                   review_policy={"review_tiers": ["medium", "high"], "low_sample_rate": 0.0})
+    model = model_version_register(
+        trained=trained_default,
+        schema=get_schema(),
+        training_source="tests",
+        review_policy={"review_tiers": ["medium", "high"], "low_sample_rate": 0.0},
+    )
     return model_version_bootstrap(model=model, note="web form tests")
 
 
@@ -59,15 +63,23 @@ def open_browser(playwright_driver: Any, chromium: Path) -> Iterator[Callable[..
         profile = tempfile.mkdtemp(prefix="e2e-apply-")
         profiles.append(profile)
         context = playwright_driver.chromium.launch_persistent_context(
-            profile, executable_path=str(chromium), headless=True, args=ARGS,
-            java_script_enabled=javascript, viewport={"width": width, "height": height},
+            profile,
+            executable_path=str(chromium),
+            headless=True,
+            args=ARGS,
+            java_script_enabled=javascript,
+            viewport={"width": width, "height": height},
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
         page.console_problems = []
-        page.on("console", lambda m: m.type == "error" and page.console_problems.append(
-            f"{page.url}: {m.text} at {m.location}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error" and page.console_problems.append(f"{page.url}: {m.text} at {m.location}")
+            ),
+        )
         return page
 
     yield open_page
@@ -122,17 +134,22 @@ def save_and_continue(page: Any) -> None:
 
 
 STEPS = [
-    ("employment", {"employment_status": "employed_full_time", "employer": "Example Ltd",
-                    "years_employed": "6"}),
-    ("finances", {"annual_income": "£54,000", "monthly_housing_cost": "1,100",
-                  "monthly_debt_payments": "350"}),
+    (
+        "employment",
+        {"employment_status": "employed_full_time", "employer": "Example Ltd", "years_employed": "6"},
+    ),
+    (
+        "finances",
+        {"annual_income": "£54,000", "monthly_housing_cost": "1,100", "monthly_debt_payments": "350"},
+    ),
     ("credit", {"existing_credit_lines": "3", "delinquencies_2y": "0", "credit_history_years": "11"}),
     ("loan", {"requested_amount": "12,000", "term_months": "36", "loan_purpose": "home_improvement"}),
 ]
 
 
 def test_a_new_person_signs_up_applies_leaves_resumes_and_sees_the_decision(
-        open_browser, live_server, mailoutbox, unsampled_model, fast_status):
+    open_browser, live_server, mailoutbox, unsampled_model, fast_status
+):
     base = live_server.url
     page = open_browser()
     page.goto(f"{base}/apply/")
@@ -176,8 +193,15 @@ def test_a_new_person_signs_up_applies_leaves_resumes_and_sees_the_decision(
     save_and_continue(page)
     assert page.url.endswith("/contact/")
 
-    fill_step(page, {"email": "sam.new@example.com", "phone": "+44 20 7946 0001",
-                     "address": "2 Example Street, Exampletown", "postcode": "EX1 3MP"})
+    fill_step(
+        page,
+        {
+            "email": "sam.new@example.com",
+            "phone": "+44 20 7946 0001",
+            "address": "2 Example Street, Exampletown",
+            "postcode": "EX1 3MP",
+        },
+    )
     shot(page, "06-contact-step")
     page.click("button[value=save]")  # leave mid-way
     page.wait_for_url(f"{base}/apply/")
@@ -227,8 +251,9 @@ def test_a_new_person_signs_up_applies_leaves_resumes_and_sees_the_decision(
     assert page.console_problems == [] and later.console_problems == []
 
 
-def test_the_car_insurance_schema_renders_and_submits(open_browser, live_server, verified_applicant,
-                                                      settings):
+def test_the_car_insurance_schema_renders_and_submits(
+    open_browser, live_server, verified_applicant, settings
+):
     settings.APPLICATION_SCHEMA = CAR_SCHEMA
     user = verified_applicant("casey")
     page = open_browser()
@@ -238,10 +263,20 @@ def test_the_car_insurance_schema_renders_and_submits(open_browser, live_server,
     assert page.inner_text("h1") == "Car insurance claim"
     assert page.eval_on_selector("[name=incident_type]", "el => el.tagName") == "SELECT"
     assert page.eval_on_selector("[name=police_report]", "el => el.type") == "radio"
-    fill_step(page, {"policy_number": "POL123456", "claimant_name": "Casey Driver",
-                     "date_of_birth": "01/06/1979", "vehicle_age_years": "7",
-                     "vehicle_value": "12,000", "claim_amount": "90,000",
-                     "incident_type": "theft", "police_report": "no", "prior_claims_3y": "1"})
+    fill_step(
+        page,
+        {
+            "policy_number": "POL123456",
+            "claimant_name": "Casey Driver",
+            "date_of_birth": "01/06/1979",
+            "vehicle_age_years": "7",
+            "vehicle_value": "12,000",
+            "claim_amount": "90,000",
+            "incident_type": "theft",
+            "police_report": "no",
+            "prior_claims_3y": "1",
+        },
+    )
     page.click("button[value=next]")
     page.wait_for_selector("#error-claim_amount:has-text('one and a half times')")
     shot(page, "20-car-claim-rule-error")
@@ -257,25 +292,33 @@ def test_the_car_insurance_schema_renders_and_submits(open_browser, live_server,
     assert application.status == Status.RECEIVED
 
 
-def test_everything_works_without_javascript(open_browser, live_server, verified_applicant,
-                                             unsampled_model, fast_status):
+def test_everything_works_without_javascript(
+    open_browser, live_server, verified_applicant, unsampled_model, fast_status
+):
     user = verified_applicant("noel")
     page = open_browser(javascript=False)
     base = live_server.url
     log_in(page, base, user.email, "pw-for-tests")
     page.click("#start-application")
     page.wait_for_url(re.compile(r"/identity/$"))
-    fill_step(page, {"full_name": "Noel Script", "date_of_birth": "1986-04-23",
-                     "national_id": "NS-123456-B"})
+    fill_step(page, {"full_name": "Noel Script", "date_of_birth": "1986-04-23", "national_id": "NS-123456-B"})
     save_and_continue(page)
-    fill_step(page, {"email": "noel@example.com", "phone": "+44 20 7946 0002",
-                     "address": "3 Example Street, Exampletown", "postcode": "EX1 4MP"})
+    fill_step(
+        page,
+        {
+            "email": "noel@example.com",
+            "phone": "+44 20 7946 0002",
+            "address": "3 Example Street, Exampletown",
+            "postcode": "EX1 4MP",
+        },
+    )
     save_and_continue(page)
     fill_step(page, STEPS[0][1])
     save_and_continue(page)
     # A cross-field rule, judged on the server when the step is sent.
-    fill_step(page, {"annual_income": "30000", "monthly_housing_cost": "900",
-                     "monthly_debt_payments": "2,600"})
+    fill_step(
+        page, {"annual_income": "30000", "monthly_housing_cost": "900", "monthly_debt_payments": "2,600"}
+    )
     page.click("button[value=next]")
     page.wait_for_selector(".error-summary")
     message = page.inner_text("#error-monthly_debt_payments")

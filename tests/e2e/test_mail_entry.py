@@ -89,21 +89,27 @@ def key_whole_form(page: Any, typed: dict[str, str]) -> None:
 def mail_people(db: Any) -> dict[str, Any]:
     from accounts.services import user_create_with_roles
 
-    roles = {"clerk_ann": [Role.CLERK], "clerk_bob": [Role.CLERK],
-             "super_sue": [Role.MAIL_SUPERVISOR], "auditor_al": [Role.AUDITOR]}
-    return {name: user_create_with_roles(username=name, password="pw-for-tests", roles=r)
-            for name, r in roles.items()}
+    roles = {
+        "clerk_ann": [Role.CLERK],
+        "clerk_bob": [Role.CLERK],
+        "super_sue": [Role.MAIL_SUPERVISOR],
+        "auditor_al": [Role.AUDITOR],
+    }
+    return {
+        name: user_create_with_roles(username=name, password="pw-for-tests", roles=r)
+        for name, r in roles.items()
+    }
 
 
 @pytest.fixture
-def scanned_form(mail_people: dict[str, Any], answers: dict[str, Any], settings: Any,
-                 tmp_path: Path) -> Any:
+def scanned_form(mail_people: dict[str, Any], answers: dict[str, Any], settings: Any, tmp_path: Path) -> Any:
     from channels_ingest.mail import services
     from demo.mail_scans import render_form
 
     settings.MAIL_SCAN_STORAGE_URL = f"file://{tmp_path / 'scans'}"
-    batch = services.batch_open(number="E2E-1", received_on=dt.date.today(), forms_count=1,
-                                actor=mail_people["super_sue"])
+    batch = services.batch_open(
+        number="E2E-1", received_on=dt.date.today(), forms_count=1, actor=mail_people["super_sue"]
+    )
     item = batch.items.get()
     scan = render_form(get_schema(), answers, title="E2E-1 / 1")
     return services.scan_upload(item=item, data=scan, actor=mail_people["super_sue"])
@@ -118,7 +124,8 @@ def start_keying(page: Any, base: str, item: Any) -> None:
 
 
 def test_two_clerks_double_key_a_form_a_supervisor_resolves_it_and_it_reaches_review(
-        browser_as, live_server, mail_people, scanned_form, answers, active_model):
+    browser_as, live_server, mail_people, scanned_form, answers, active_model
+):
     from auditing.models import ReviewItem
     from auditing.services.queue import review_queue_sync
     from scoring.services import score_waiting_applications
@@ -142,8 +149,9 @@ def test_two_clerks_double_key_a_form_a_supervisor_resolves_it_and_it_reaches_re
     start_keying(bob, base, item)
     assert answers["full_name"] not in bob.content()  # blind: nothing of Ann's pass
     # Bob misreads the income and types the rest differently but equally.
-    key_whole_form(bob, typed_form(answers, annual_income="45000",
-                                   full_name=f"  {answers['full_name'].upper()} "))
+    key_whole_form(
+        bob, typed_form(answers, annual_income="45000", full_name=f"  {answers['full_name'].upper()} ")
+    )
     bob.wait_for_url(f"{base}/mail/")
     assert Application.objects.filter(channel="mail").count() == 0  # nothing before agreement
 
@@ -172,8 +180,12 @@ def test_two_clerks_double_key_a_form_a_supervisor_resolves_it_and_it_reaches_re
     if application.status == Status.SCORED:  # routed to review only when the policy says so
         from applicants.services import application_transition
 
-        application_transition(application_ids=[application.pk], from_status=Status.SCORED,
-                               to_status=Status.IN_REVIEW, note="e2e: sent to review")
+        application_transition(
+            application_ids=[application.pk],
+            from_status=Status.SCORED,
+            to_status=Status.IN_REVIEW,
+            note="e2e: sent to review",
+        )
     review_queue_sync()
     review = ReviewItem.objects.get(application=application)
 
@@ -187,7 +199,8 @@ def test_two_clerks_double_key_a_form_a_supervisor_resolves_it_and_it_reaches_re
 
 
 def test_a_clerk_cannot_key_the_second_pass_of_their_own_form(
-        browser_as, live_server, mail_people, scanned_form, answers):
+    browser_as, live_server, mail_people, scanned_form, answers
+):
     from channels_ingest.mail import services
 
     first = services.pass_start(item=scanned_form, clerk=mail_people["clerk_ann"])
@@ -197,11 +210,14 @@ def test_a_clerk_cannot_key_the_second_pass_of_their_own_form(
     assert ann.get_by_role("button", name=re.compile("Key form")).count() == 0
     # Asked for anyway (a forged post): refused with the reason, no second pass.
     with ann.expect_navigation(url=f"{live_server.url}/mail/"):
-        ann.evaluate("""id => { const f = document.createElement('form'); f.method = 'post';
+        ann.evaluate(
+            """id => { const f = document.createElement('form'); f.method = 'post';
         f.action = '/mail/forms/' + id + '/key/';
         const t = document.createElement('input'); t.type = 'hidden'; t.name = 'csrfmiddlewaretoken';
         t.value = document.querySelector('[name=csrfmiddlewaretoken]')?.value
           || document.cookie.replace(/.*csrftoken=([^;]*).*/, '$1');
-        f.appendChild(t); document.body.appendChild(f); f.submit(); }""", scanned_form.pk)
+        f.appendChild(t); document.body.appendChild(f); f.submit(); }""",
+            scanned_form.pk,
+        )
     assert "another clerk" in ann.content()
     assert scanned_form.passes.count() == 1

@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 TIERS = ("low", "medium", "high")
 
 
-def test_an_auditor_works_three_items_with_the_keyboard(browser_as, routed, answers, risky, dave,
-                                                         live_server):
+def test_an_auditor_works_three_items_with_the_keyboard(
+    browser_as, routed, answers, risky, dave, live_server
+):
     items = [routed(risky), routed(answers), routed({**answers, "requested_amount": 2000})]
     page = browser_as("dave")
     assert page.inner_text("#waiting-count") == "3"
@@ -53,8 +54,9 @@ def test_an_auditor_works_three_items_with_the_keyboard(browser_as, routed, answ
     assert statuses == [Status.CONFIRMED, Status.CONFIRMED, Status.OVERRIDDEN]
 
 
-def test_a_second_auditor_cannot_claim_an_item_already_claimed(browser_as, routed, answers, dave,
-                                                               frank, live_server):
+def test_a_second_auditor_cannot_claim_an_item_already_claimed(
+    browser_as, routed, answers, dave, frank, live_server
+):
     item = routed(answers)
     first = browser_as("dave")
     first.keyboard.press("n")

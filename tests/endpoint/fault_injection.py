@@ -34,10 +34,10 @@ class Faults:
         self.heal()
 
     def heal(self) -> None:
-        self.status = 0          # runtime-level error status (500, 503, 429, 400)
-        self.model_status = 0    # container-level error, surfaced as ModelError
-        self.delay = 0.0         # seconds to wait before answering
-        self.drop = False        # close the connection without answering
+        self.status = 0  # runtime-level error status (500, 503, 429, 400)
+        self.model_status = 0  # container-level error, surfaced as ModelError
+        self.delay = 0.0  # seconds to wait before answering
+        self.drop = False  # close the connection without answering
         self.count: int | None = None
 
     def set(self, **values: Any) -> None:
@@ -53,8 +53,12 @@ class Faults:
         with self.lock:
             if not (self.status or self.model_status or self.delay or self.drop):
                 return None
-            fault = {"status": self.status, "model_status": self.model_status,
-                     "delay": self.delay, "drop": self.drop}
+            fault = {
+                "status": self.status,
+                "model_status": self.model_status,
+                "delay": self.delay,
+                "drop": self.drop,
+            }
             if self.count is not None:
                 self.count -= 1
                 if self.count <= 0:
@@ -108,14 +112,19 @@ class FaultInjection:
         path = environ["PATH_INFO"]
         status, answer = "200 OK", {}
         if path == "/_local/stats":
-            answer = {**self.slot.stats, "errors": self.errors, "model_url": self.slot.model_url,
-                      "variant": self.slot.variant}
+            answer = {
+                **self.slot.stats,
+                "errors": self.errors,
+                "model_url": self.slot.model_url,
+                "variant": self.slot.variant,
+            }
         else:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             payload = json.loads(environ["wsgi.input"].read(length) or b"{}")
             if path == "/_local/faults":
-                self.faults.set(**{k: payload.get(k) for k in
-                                   ("status", "model_status", "delay", "drop", "count")})
+                self.faults.set(
+                    **{k: payload.get(k) for k in ("status", "model_status", "delay", "drop", "count")}
+                )
             elif path == "/_local/model":
                 self.slot.load(payload["url"], payload.get("variant"))
                 if self.slot.booster is None:
@@ -127,8 +136,7 @@ class FaultInjection:
             else:
                 status, answer = "404 Not Found", {"error": "unknown control"}
         body = json.dumps(answer).encode()
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Content-Length", str(len(body)))])
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
 

@@ -57,20 +57,28 @@ def runtime(endpoint):
 
 def test_json_in_and_out_and_the_container_contract(local_endpoint, active_model, rows):
     local_endpoint.serve(active_model)
-    payload = json.dumps({"instances": [[None if np.isnan(v) else float(v) for v in row]
-                                        for row in rows[:3]]}).encode()
-    status, body = post(f"{local_endpoint.url}/invocations", payload,
-                        {"Content-Type": "application/json", "Accept": "application/json"})
+    payload = json.dumps(
+        {"instances": [[None if np.isnan(v) else float(v) for v in row] for row in rows[:3]]}
+    ).encode()
+    status, body = post(
+        f"{local_endpoint.url}/invocations",
+        payload,
+        {"Content-Type": "application/json", "Accept": "application/json"},
+    )
     predictions = json.loads(body)["predictions"]
     assert status == 200 and len(predictions) == 3 and len(predictions[0]["probabilities"]) == 3
     with urllib.request.urlopen(f"{local_endpoint.url}/ping") as ping:  # noqa: S310
         assert ping.status == 200
     statuses = {}
-    for body, content_type, accept in [(b"", "text/csv", "text/csv"), (b"1,2\n", "text/csv", "text/csv"),
-                                       (b"<x/>", "application/xml", "text/csv"),
-                                       (encode_csv(rows[:1]), "text/csv", "image/png")]:
+    for body, content_type, accept in [
+        (b"", "text/csv", "text/csv"),
+        (b"1,2\n", "text/csv", "text/csv"),
+        (b"<x/>", "application/xml", "text/csv"),
+        (encode_csv(rows[:1]), "text/csv", "image/png"),
+    ]:
         statuses[content_type, accept, len(body)] = post(
-            f"{local_endpoint.url}/invocations", body, {"Content-Type": content_type, "Accept": accept})[0]
+            f"{local_endpoint.url}/invocations", body, {"Content-Type": content_type, "Accept": accept}
+        )[0]
     assert sorted(statuses.values()) == [204, 400, 406, 415]
 
 
@@ -81,8 +89,9 @@ def test_errors_come_back_the_way_sagemaker_sends_them(local_endpoint, active_mo
         client.invoke_endpoint(EndpointName="nope", ContentType="text/csv", Body=b"1")
     assert missing.value.response["Error"]["Code"] == "ValidationError"
     with pytest.raises(client.exceptions.ModelError) as bad_rows:
-        client.invoke_endpoint(EndpointName=local_endpoint.endpoint_name, ContentType="text/csv",
-                               Body=b"1,2,3\n")
+        client.invoke_endpoint(
+            EndpointName=local_endpoint.endpoint_name, ContentType="text/csv", Body=b"1,2,3\n"
+        )
     assert bad_rows.value.response["OriginalStatusCode"] == 400
     assert "Feature size" in bad_rows.value.response["OriginalMessage"]
 
@@ -108,8 +117,9 @@ def test_the_endpoint_follows_the_model_its_pointer_file_names(tmp_path, active_
     app = create_app(pointer=str(pointer), endpoint_name="follow")
     client = app.test_client()
     assert client.get("/ping").status_code == 200
-    answer = client.post("/endpoints/follow/invocations", data=encode_csv(rows[:2]),
-                         headers={"Content-Type": "text/csv"})
+    answer = client.post(
+        "/endpoints/follow/invocations", data=encode_csv(rows[:2]), headers={"Content-Type": "text/csv"}
+    )
     assert answer.status_code == 200 and answer.headers["x-Amzn-Invoked-Production-Variant"] == "v1"
     pointer.write_text(json.dumps({"url": str(tmp_path / "missing.tar.gz"), "variant": "v2"}))
     model_slot(app)._pointer_checked = 0.0  # skip the once-a-second throttle
@@ -117,9 +127,11 @@ def test_the_endpoint_follows_the_model_its_pointer_file_names(tmp_path, active_
 
 
 def test_the_endpoint_package_imports_no_django():
-    probe = ("import sys, endpoint.app, endpoint.container, endpoint.__main__; "
-             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-             "{'django', 'rest_framework', 'applicants', 'config', 'objectstore', 'outbox'}); "
-             "print(bad); sys.exit(1 if bad else 0)")
+    probe = (
+        "import sys, endpoint.app, endpoint.container, endpoint.__main__; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'django', 'rest_framework', 'applicants', 'config', 'objectstore', 'outbox'}); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -40,7 +40,8 @@ class FaultStage:
             response = self.client.post(
                 "/api/v1/applications/",
                 {"answers": {**self.answers, "national_id": f"FLT{n:07d}"}},
-                format="json", HTTP_IDEMPOTENCY_KEY=f"{key_prefix}-{n}",
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"{key_prefix}-{n}",
             )
             assert response.status_code == 202, response.content
             ids.append(response.json()["id"])
@@ -53,7 +54,8 @@ class FaultStage:
         while time.monotonic() < deadline:
             decided = Decision.objects.filter(application_id__in=ids, is_current=True).count()
             undelivered = OutboxMessage.objects.filter(key__in=ids, topic__startswith="sink:").exclude(
-                status=OutboxStatus.DELIVERED)
+                status=OutboxStatus.DELIVERED
+            )
             dead = list(undelivered.filter(status=OutboxStatus.DEAD).values_list("last_error", flat=True))
             assert not dead, f"dead letters: {dead[:3]}"
             if decided == len(ids) and not undelivered.exists():
@@ -62,8 +64,10 @@ class FaultStage:
             redrive_sinks()
             time.sleep(1)
         statuses = list(Application.objects.filter(pk__in=ids).values_list("status", flat=True))
-        raise AssertionError(f"not settled after {timeout}s: {decided}/{len(ids)} decided, "
-                             f"{undelivered.count()} sink messages undelivered; statuses {statuses}")
+        raise AssertionError(
+            f"not settled after {timeout}s: {decided}/{len(ids)} decided, "
+            f"{undelivered.count()} sink messages undelivered; statuses {statuses}"
+        )
 
     def assert_nothing_lost(self, ids: list[str]) -> None:
         """Every acknowledged application: exactly one current decision in the database,
@@ -82,13 +86,25 @@ class FaultStage:
 
 
 @pytest.fixture
-def fault_stage(sinks_on: Sinks, private_redis: RedisServer, sink_worker: Any, active_model: Any,
-                alice: Any, answers: dict[str, Any], settings: Any) -> Iterator[FaultStage]:
+def fault_stage(
+    sinks_on: Sinks,
+    private_redis: RedisServer,
+    sink_worker: Any,
+    active_model: Any,
+    alice: Any,
+    answers: dict[str, Any],
+    settings: Any,
+) -> Iterator[FaultStage]:
     if private_redis.process is None:
         private_redis.start()  # a previous test stopped it and failed before restarting it
     private_redis.flush()
     settings.SCORING_REDRIVE_AFTER_SECONDS = 1
     settings.SCORING_LEASE_SECONDS = 5
     with use_broker(private_redis.url):
-        yield FaultStage(client=token_client(alice), answers=answers, sinks=sinks_on,
-                         redis=private_redis, start_worker=sink_worker)
+        yield FaultStage(
+            client=token_client(alice),
+            answers=answers,
+            sinks=sinks_on,
+            redis=private_redis,
+            start_worker=sink_worker,
+        )

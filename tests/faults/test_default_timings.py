@@ -64,7 +64,8 @@ def wait_until(predicate, timeout: float, what: str, *, every: float = 0.2, tick
 
 
 def test_a_killed_workers_batch_is_scored_by_another_worker_within_a_lease(
-        fault_stage, local_endpoint, active_model, settings, capsys):
+    fault_stage, local_endpoint, active_model, settings, capsys
+):
     assert job_defaults.SCORING_LEASE_SECONDS == 20  # the default this test is about
     settings.SCORING_LEASE_SECONDS = job_defaults.SCORING_LEASE_SECONDS
     settings.SCORING_REDRIVE_AFTER_SECONDS = 30
@@ -78,9 +79,11 @@ def test_a_killed_workers_batch_is_scored_by_another_worker_within_a_lease(
     wait_until(held.exists, 30, "the worker to claim the batch")
     claimed_at = dict(held.values_list("pk", "scoring_started_at"))
     # A live worker renews its lease (every quarter of it), so the re-drive leaves it be.
-    wait_until(lambda: any(started > claimed_at[pk] for pk, started in
-                           held.values_list("pk", "scoring_started_at")),
-               job_defaults.SCORING_LEASE_SECONDS, "the heartbeat to renew the lease")
+    wait_until(
+        lambda: any(started > claimed_at[pk] for pk, started in held.values_list("pk", "scoring_started_at")),
+        job_defaults.SCORING_LEASE_SECONDS,
+        "the heartbeat to renew the lease",
+    )
     assert redrive_scoring()["released"] == 0
     worker.stop(signal.SIGKILL)
     killed = time.monotonic()
@@ -94,18 +97,23 @@ def test_a_killed_workers_batch_is_scored_by_another_worker_within_a_lease(
             last[0] = time.monotonic()
             redrive_scoring()
 
-    wait_until(lambda: Decision.objects.filter(application_id__in=ids, is_current=True).count()
-               == len(ids), 90, "the other worker to score the dead worker's batch", tick=beat)
+    wait_until(
+        lambda: Decision.objects.filter(application_id__in=ids, is_current=True).count() == len(ids),
+        90,
+        "the other worker to score the dead worker's batch",
+        tick=beat,
+    )
     took = time.monotonic() - killed
     with capsys.disabled():
-        print(f"\n[default timings] a killed worker's batch was scored again {took:.1f} s after "
-              f"the kill (lease {settings.SCORING_LEASE_SECONDS} s, re-drive every {every:.0f} s)")
+        print(
+            f"\n[default timings] a killed worker's batch was scored again {took:.1f} s after "
+            f"the kill (lease {settings.SCORING_LEASE_SECONDS} s, re-drive every {every:.0f} s)"
+        )
     assert not Application.objects.filter(pk__in=ids, status=Status.FAILED).exists()
     fault_stage.assert_nothing_lost(ids)
 
 
-def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(
-        fault_stage, settings, tmp_path, capsys):
+def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(fault_stage, settings, tmp_path, capsys):
     settings.JOB_LEASE_SECONDS = job_defaults.JOB_LEASE_SECONDS
     call_command("import_history", str(write_history(tmp_path / "h.csv", get_schema(), 300)))
     worker = fault_stage.worker(**DEFAULTS)
@@ -115,8 +123,11 @@ def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(
     try:
         run = training_run_request(requested_by=None)
         runs = TrainingRun.objects.filter(pk=run.pk)
-        wait_until(lambda: runs.filter(status=RunStatus.RUNNING, stage__startswith="measuring")
-                   .exists(), 60, "the worker to be mid-way through the training run")
+        wait_until(
+            lambda: runs.filter(status=RunStatus.RUNNING, stage__startswith="measuring").exists(),
+            60,
+            "the worker to be mid-way through the training run",
+        )
         lease = runs.get().lease_expires_at
         worker.stop(signal.SIGKILL)
         killed = time.monotonic()
@@ -133,16 +144,22 @@ def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(
             last[0] = time.monotonic()
             jobs_redrive()
 
-    wait_until(lambda: runs.filter(status=RunStatus.FINISHED).exists(), 120,
-               "the training run to finish on another worker", tick=beat)
+    wait_until(
+        lambda: runs.filter(status=RunStatus.FINISHED).exists(),
+        120,
+        "the training run to finish on another worker",
+        tick=beat,
+    )
     took = time.monotonic() - killed
     finished = runs.get()
     assert finished.attempts == 2 and finished.model_version is not None
     assert finished.claimed_at >= lease  # taken again only once the dead worker's lease ran out
     with capsys.disabled():
-        print(f"\n[default timings] a training run whose worker was killed finished "
-              f"{took:.1f} s after the kill (lease {settings.JOB_LEASE_SECONDS} s, "
-              f"re-drive every {every:.0f} s)")
+        print(
+            f"\n[default timings] a training run whose worker was killed finished "
+            f"{took:.1f} s after the kill (lease {settings.JOB_LEASE_SECONDS} s, "
+            f"re-drive every {every:.0f} s)"
+        )
 
 
 def compose_worker_command() -> list[str]:
@@ -157,12 +174,23 @@ def test_a_redis_restart_under_a_compose_worker_logs_no_attribute_error(fault_st
     """Celery's gossip step closed its channel through the consumer's connection, None by
     then, on every broker loss: AttributeError 'NoneType' object has no attribute
     'connection_errors' in every worker. The compose worker runs without gossip."""
-    env = {**os.environ, **fault_stage.sinks.env, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "DATABASE_URL": database_url(), "CELERY_BROKER_URL": fault_stage.redis.url}
+    env = {
+        **os.environ,
+        **fault_stage.sinks.env,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": fault_stage.redis.url,
+    }
     log_path = tmp_path / "compose-worker.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(compose_worker_command(), cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            compose_worker_command(),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_until(lambda: b"ready." in log_path.read_bytes(), 60, "the compose worker to start")
         ids = fault_stage.submit(4)
@@ -172,12 +200,13 @@ def test_a_redis_restart_under_a_compose_worker_logs_no_attribute_error(fault_st
         time.sleep(3)
         fault_stage.redis.start()
         fault_stage.settle(ids)
-        wait_until(lambda: log_path.read_bytes().count(b"Connected to redis") >= 2, 30,
-                   "the worker to reconnect")
+        wait_until(
+            lambda: log_path.read_bytes().count(b"Connected to redis") >= 2, 30, "the worker to reconnect"
+        )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
     text = log_path.read_text(errors="replace")
     assert "Connection to broker lost" in text  # the loss happened and was seen
-    assert "AttributeError" not in text, text[text.find("AttributeError") - 2000:][:3000]
+    assert "AttributeError" not in text, text[text.find("AttributeError") - 2000 :][:3000]
     fault_stage.assert_nothing_lost(ids)

@@ -42,16 +42,21 @@ def test_without_a_fault_everything_arrives_with_no_re_drive_at_all(fault_stage)
     for _ in range(3):  # bursts, so asks meet drains already waiting or running
         ids += fault_stage.submit(5)
         time.sleep(0.3)
-    wait_until(lambda: delivered(ids, "dynamodb") and delivered(ids, "warehouse"), 20,
-               "every decision to reach both sinks without a re-drive")
+    wait_until(
+        lambda: delivered(ids, "dynamodb") and delivered(ids, "warehouse"),
+        20,
+        "every decision to reach both sinks without a re-drive",
+    )
     fault_stage.assert_nothing_lost(ids)
 
 
 def test_a_worker_killed_in_the_middle_of_scoring(fault_stage):
     worker = fault_stage.worker()
     settings_dict = connection.settings_dict
-    url = f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/" \
-          f"{settings_dict['NAME']}"
+    url = (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/"
+        f"{settings_dict['NAME']}"
+    )
     # Hold the decisions table: the worker claims and scores, then blocks writing decisions.
     blocker = psycopg.connect(url)
     blocker.execute("LOCK TABLE scoring_decision IN SHARE ROW EXCLUSIVE MODE")
@@ -79,8 +84,11 @@ def test_a_worker_killed_in_the_middle_of_scoring(fault_stage):
 def test_redis_stopped_for_seconds_and_restarted(fault_stage):
     fault_stage.worker()
     ids = fault_stage.submit(6)
-    wait_until(lambda: delivered(ids, "warehouse") and delivered(ids, "dynamodb"), 30,
-               "the first applications to reach both sinks")
+    wait_until(
+        lambda: delivered(ids, "warehouse") and delivered(ids, "dynamodb"),
+        30,
+        "the first applications to reach both sinks",
+    )
     fault_stage.redis.stop()
     ids += fault_stage.submit(4)  # still acknowledged: the outbox holds the scoring requests
     time.sleep(3)
@@ -108,8 +116,10 @@ def test_the_dynamodb_stand_in_stopped_and_restarted(fault_stage, dynalite):
 
 
 def test_the_warehouse_unreachable_for_a_while(fault_stage, warehouse_proxy, settings):
-    proxied = f"postgres://postgres@127.0.0.1:{warehouse_proxy.port}/" \
-              f"{fault_stage.sinks.warehouse_url.rsplit('/', 1)[1]}"
+    proxied = (
+        f"postgres://postgres@127.0.0.1:{warehouse_proxy.port}/"
+        f"{fault_stage.sinks.warehouse_url.rsplit('/', 1)[1]}"
+    )
     settings.WAREHOUSE_URL = proxied
     fault_stage.worker(WAREHOUSE_URL=proxied)
     ids = fault_stage.submit(6)
@@ -138,10 +148,12 @@ def test_the_same_application_twice_with_one_idempotency_key_and_twice_at_once(f
 
     fault_stage.worker()
     body = {"answers": {**fault_stage.answers, "national_id": "IDEM0000001"}}
-    first = fault_stage.client.post("/api/v1/applications/", body, format="json",
-                                    HTTP_IDEMPOTENCY_KEY="same-key")
-    again = fault_stage.client.post("/api/v1/applications/", body, format="json",
-                                    HTTP_IDEMPOTENCY_KEY="same-key")
+    first = fault_stage.client.post(
+        "/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="same-key"
+    )
+    again = fault_stage.client.post(
+        "/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="same-key"
+    )
     assert first.status_code == 202 and again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
     assert again["Idempotent-Replayed"] == "true"
@@ -153,8 +165,9 @@ def test_the_same_application_twice_with_one_idempotency_key_and_twice_at_once(f
         try:
             client = token_client(alice)
             barrier.wait(5)
-            response = client.post("/api/v1/applications/", concurrent, format="json",
-                                   HTTP_IDEMPOTENCY_KEY="raced-key")
+            response = client.post(
+                "/api/v1/applications/", concurrent, format="json", HTTP_IDEMPOTENCY_KEY="raced-key"
+            )
             answers.append((response.status_code, response.json()["id"]))
         finally:
             connections.close_all()
@@ -185,7 +198,9 @@ def test_the_model_endpoint_answering_500_and_timing_out(fault_stage, local_endp
     local_endpoint.slow(3, count=3)  # past the client's 1 s read time-out, three times
     during_timeouts = fault_stage.submit(4)
     fault_stage.settle(during_timeouts)
-    assert Application.objects.filter(pk__in=during_errors + during_timeouts,
-                                       scoring_attempts__gte=2).count() >= 2
+    assert (
+        Application.objects.filter(pk__in=during_errors + during_timeouts, scoring_attempts__gte=2).count()
+        >= 2
+    )
     assert not Application.objects.filter(status=Status.FAILED).exists()
     fault_stage.assert_nothing_lost(ids + during_errors + during_timeouts)

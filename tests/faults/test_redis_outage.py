@@ -35,8 +35,9 @@ def redis_cache(settings, private_redis: RedisServer, monkeypatch):
     private_redis.flush()
     cache_url = private_redis.url.rsplit("/", 1)[0] + "/1"
     redis.Redis.from_url(cache_url).flushdb()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": cache_url}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url}
+    }
     # Every request tries the dead cache (no pause between tries), the hardest case for
     # "one log line per outage".
     settings.CACHE_OUTAGE_RETRY_SECONDS = 0.0
@@ -48,16 +49,22 @@ def redis_cache(settings, private_redis: RedisServer, monkeypatch):
 
 
 def submit(client: APIClient, answers: dict, n: int) -> int:
-    response = client.post("/api/v1/applications/",
-                           {"answers": {**answers, "national_id": f"RDS{n:07d}"}},
-                           format="json", HTTP_IDEMPOTENCY_KEY=f"redis-outage-{n}")
+    response = client.post(
+        "/api/v1/applications/",
+        {"answers": {**answers, "national_id": f"RDS{n:07d}"}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=f"redis-outage-{n}",
+    )
     assert response.status_code == 202, response.content
     return response.json()["id"]
 
 
 def get_token(username: str) -> int:
-    return APIClient().post("/api/v1/auth/token/", {"username": username, "password": "pw-for-tests"},
-                            format="json").status_code
+    return (
+        APIClient()
+        .post("/api/v1/auth/token/", {"username": username, "password": "pw-for-tests"}, format="json")
+        .status_code
+    )
 
 
 def test_submissions_and_tokens_keep_working_while_the_cache_redis_is_away(
@@ -103,14 +110,14 @@ def test_applicants_log_in_and_reset_passwords_while_the_cache_redis_is_away(
     from accounts.roles import Role
     from accounts.services import user_create_with_roles
 
-    user = user_create_with_roles(username="grace", password="pw-for-tests",
-                                  roles=[Role.APPLICANT], email="grace@example.com")
+    user = user_create_with_roles(
+        username="grace", password="pw-for-tests", roles=[Role.APPLICANT], email="grace@example.com"
+    )
     EmailAddress.objects.create(user=user, email="grace@example.com", verified=True, primary=True)
     private_redis.stop()
     caplog.set_level(logging.WARNING, logger="accounts.throttling")
     client = Client()
-    login = client.post("/apply/account/login/", {"login": "grace@example.com",
-                                                  "password": "pw-for-tests"})
+    login = client.post("/apply/account/login/", {"login": "grace@example.com", "password": "pw-for-tests"})
     assert login.status_code == 302 and "_auth_user_id" in client.session
     reset = Client().post("/apply/account/password/reset/", {"email": "grace@example.com"})
     assert reset.status_code == 302 and len(mail.outbox) == 1

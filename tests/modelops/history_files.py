@@ -14,8 +14,16 @@ from demo import synthetic
 from scoring.models import TIERS
 
 
-def write_history(path: Path, schema: ApplicationSchema, rows: int, *, seed: int = 3,
-                  binary: bool = False, with_pii: bool = False, extra: list[dict[str, Any]] = ()) -> Path:
+def write_history(
+    path: Path,
+    schema: ApplicationSchema,
+    rows: int,
+    *,
+    seed: int = 3,
+    binary: bool = False,
+    with_pii: bool = False,
+    extra: list[dict[str, Any]] = (),
+) -> Path:
     """A CSV of past applications: feature fields, `label` and `decided_at` (one a day back
     from 2026-06-01). Binary files label tier high (and a fifth of medium) as defaulted."""
     answers, tiers = synthetic.generate(schema, rows, seed=seed)
@@ -29,12 +37,19 @@ def write_history(path: Path, schema: ApplicationSchema, rows: int, *, seed: int
             label = "defaulted" if adverse else "paid"
         else:
             label = TIERS[int(tier)]
-        records.append({**{k: row.get(k, "") for k in fields}, "label": label,
-                        "decided_at": (start + dt.timedelta(days=i)).isoformat(), "branch": "north"})
+        records.append(
+            {
+                **{k: row.get(k, "") for k in fields},
+                "label": label,
+                "decided_at": (start + dt.timedelta(days=i)).isoformat(),
+                "branch": "north",
+            }
+        )
     records += list(extra)
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*fields, "label", "decided_at", "branch"],
-                                extrasaction="ignore")
+        writer = csv.DictWriter(
+            handle, fieldnames=[*fields, "label", "decided_at", "branch"], extrasaction="ignore"
+        )
         writer.writeheader()
         writer.writerows(records)
     return path

@@ -40,8 +40,11 @@ def csv_to_dmatrix(text: str, dtype: type = float) -> xgb.DMatrix:
 
 
 def get_loaded_booster(model_dir: str) -> xgb.Booster:
-    paths = [os.path.join(model_dir, name) for name in os.listdir(model_dir)
-             if os.path.isfile(os.path.join(model_dir, name)) and not name.startswith(".")]
+    paths = [
+        os.path.join(model_dir, name)
+        for name in os.listdir(model_dir)
+        if os.path.isfile(os.path.join(model_dir, name)) and not name.startswith(".")
+    ]
     booster = xgb.Booster()
     booster.load_model(paths[0])
     booster.set_param("nthread", 1)
@@ -67,8 +70,14 @@ def main(archive: str) -> None:
     dtest = csv_to_dmatrix(body.strip().decode("utf-8"), dtype=float)
     predictions = predict_with_compat(booster, dtest)
     contributions = booster.predict(dtest, pred_contribs=True, validate_features=False)
-    json.dump({"xgboost": xgb.__version__, "predictions": np.asarray(predictions).tolist(),
-               "contributions": np.asarray(contributions).tolist()}, sys.stdout)
+    json.dump(
+        {
+            "xgboost": xgb.__version__,
+            "predictions": np.asarray(predictions).tolist(),
+            "contributions": np.asarray(contributions).tolist(),
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,14 @@ def container_answer(version: str, artifact: bytes, rows: np.ndarray, tmp_path: 
     archive = tmp_path / f"model-{version}.tar.gz"
     archive.write_bytes(artifact)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    done = subprocess.run([str(xgboost_python(version)), str(CONTAINER), str(archive)],
-                          input=encode_csv(rows), capture_output=True, timeout=300, env=env, check=False)
+    done = subprocess.run(
+        [str(xgboost_python(version)), str(CONTAINER), str(archive)],
+        input=encode_csv(rows),
+        capture_output=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
     answer = json.loads(done.stdout)
     assert answer["xgboost"] == version
@@ -81,8 +87,14 @@ def trained_binary() -> TrainedModel:
     the training rows (~0.12), which XGBoost < 3.1 read as 0.5."""
     schema = get_schema()
     answers, tiers = synthetic.generate(schema, 3000, seed=11)
-    return fit(build_matrix(schema, answers), (np.asarray(tiers) == 2).astype(np.int32),
-               feature_names=list(schema.feature_names), seed=11, nthread=2, target=Target.BINARY)
+    return fit(
+        build_matrix(schema, answers),
+        (np.asarray(tiers) == 2).astype(np.int32),
+        feature_names=list(schema.feature_names),
+        seed=11,
+        nthread=2,
+        target=Target.BINARY,
+    )
 
 
 @pytest.fixture
@@ -100,8 +112,7 @@ def trained_before_the_fix(trained_default: TrainedModel) -> TrainedModel:
     intercept per class."""
     schema = get_schema()
     answers, tiers = synthetic.generate(schema, 3000, seed=11)
-    matrix = xgb.DMatrix(build_matrix(schema, answers), label=tiers,
-                         feature_names=list(schema.feature_names))
+    matrix = xgb.DMatrix(build_matrix(schema, answers), label=tiers, feature_names=list(schema.feature_names))
     booster = xgb.train({**DEFAULT_PARAMS, "seed": 11, "nthread": 2}, matrix, num_boost_round=80)
     return dataclasses.replace(trained_default, booster=booster)
 
@@ -151,8 +162,9 @@ def test_a_model_trained_before_the_fix_scores_differently_and_is_not_deployed(
     """The defect itself, seen through the same harness: proof the comparison can fail."""
     booster = trained_before_the_fix.booster
     assert len(set(intercepts(booster))) == 3
-    model = model_version_register(trained=trained_before_the_fix, schema=get_schema(),
-                                   training_source="before the fix")
+    model = model_version_register(
+        trained=trained_before_the_fix, schema=get_schema(), training_source="before the fix"
+    )
     model = model_version_bootstrap(model=model, note="tests")
     artifact = store_for(model.artifact_uri).get(model.artifact_uri)
     answer = container_answer("1.7.6", artifact, rows, tmp_path)
@@ -169,8 +181,11 @@ def test_a_model_trained_before_the_fix_scores_differently_and_is_not_deployed(
     settings.SAGEMAKER_ROLE_ARN = "arn:aws:iam::123456789012:role/riskscore-sagemaker"
     for image in (IMAGE_1_7, IMAGE_3_0):
         settings.SAGEMAKER_IMAGE_URI = image
-        with pytest.raises(CommandError, match=r"XGBoost (1\.7\.4|3\.0\.5)\): the model stores the "
-                                               r"intercept .* retrain it \(manage.py train\)"):
+        with pytest.raises(
+            CommandError,
+            match=r"XGBoost (1\.7\.4|3\.0\.5)\): the model stores the "
+            r"intercept .* retrain it \(manage.py train\)",
+        ):
             call_command("deploy_sagemaker", str(model.version))
 
 
@@ -205,4 +220,3 @@ def test_deploy_checks_the_image_xgboost(deploy_settings: Any, active_model: Any
     call_command("deploy_sagemaker", str(active_model.version), "--endpoint-name", "riskscore-on-3-0")
     deployed = TrailEntry.objects.filter(action="model.deploy").order_by("pk")
     assert [e.after["image_xgboost"] for e in deployed] == ["3.2.0", "3.0.5"]
-

@@ -92,7 +92,8 @@ def test_rescoring_as_a_batch_transform_round_trip(sagemaker_settings, active_mo
     call_command("rescore", "--sagemaker-transform", "--chunk-size", "5")
     run = RescoreRun.objects.exclude(transform_job="").get()
     job = boto3.client("sagemaker", region_name="us-east-1").describe_transform_job(
-        TransformJobName=run.transform_job)
+        TransformJobName=run.transform_job
+    )
     assert job["TransformInput"]["ContentType"] == "text/csv"
     assert job["TransformOutput"]["S3OutputPath"].endswith(f"run-{run.pk}/output/")
     call_command("rescore", "--collect", str(run.pk), "--run-transform-locally")
@@ -105,8 +106,9 @@ def test_rescoring_as_a_batch_transform_round_trip(sagemaker_settings, active_mo
     assert {d.scorer for d in written} == {f"sagemaker-transform:{run.transform_job}"}
 
 
-def test_artifacts_stored_in_s3_are_scored_and_served_from_there(sagemaker_settings, s3_bucket,
-                                                                 trained_default, settings):
+def test_artifacts_stored_in_s3_are_scored_and_served_from_there(
+    sagemaker_settings, s3_bucket, trained_default, settings
+):
     """MODEL_STORAGE_URL=s3://…: the registry writes model.tar.gz and metadata.json to S3; the
     in-process scorer and the endpoint server both load the model from there."""
     import numpy as np

@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_tier_history_is_validated_imported_and_personal_data_dropped(tmp_path, capsys):
     bad = {"annual_income": "lots", "label": "low", "decided_at": "2026-01-02"}
     wrong_label = {"annual_income": "30000", "label": "meh", "decided_at": "2026-01-03"}
-    path = write_history(tmp_path / "past.csv", get_schema(), 60, with_pii=True,
-                         extra=[bad, wrong_label])
+    path = write_history(tmp_path / "past.csv", get_schema(), 60, with_pii=True, extra=[bad, wrong_label])
     call_command("import_history", str(path))
     out = capsys.readouterr().out
     assert "Imported 60 rows; 0 were already imported." in out
@@ -63,8 +62,10 @@ def test_file_level_problems_are_clear(tmp_path):
 
 def test_an_id_column_recognises_rows_imported_before_even_when_corrected(tmp_path, capsys):
     path = tmp_path / "ids.csv"
-    header = "ref,employment_status,annual_income,monthly_housing_cost,monthly_debt_payments," \
-             "existing_credit_lines,delinquencies_2y,requested_amount,term_months,loan_purpose,label,decided_at\n"
+    header = (
+        "ref,employment_status,annual_income,monthly_housing_cost,monthly_debt_payments,"
+        "existing_credit_lines,delinquencies_2y,requested_amount,term_months,loan_purpose,label,decided_at\n"
+    )
     row = "L-1,employed_full_time,{income},900,200,2,0,5000,36,car,low,2025-03-01\n"
     path.write_text(header + row.format(income=40000))
     call_command("import_history", str(path), "--id-column", "ref")

@@ -29,8 +29,9 @@ def analyst(make_user):
 
 @pytest.fixture
 def candidate(trained_default, analyst):
-    return model_version_register(trained=trained_default, schema=get_schema(), training_source="tests",
-                                  trained_by=analyst)
+    return model_version_register(
+        trained=trained_default, schema=get_schema(), training_source="tests", trained_by=analyst
+    )
 
 
 def test_applicants_and_auditors_cannot_see_the_registry(alice, dave, candidate):
@@ -41,8 +42,15 @@ def test_applicants_and_auditors_cannot_see_the_registry(alice, dave, candidate)
 
 def test_the_detail_page_shows_metrics_baseline_lineage_and_history(erin, candidate):
     page = logged_in(erin).get(f"/models/{candidate.version}/").content.decode()
-    for text in ("ROC AUC high vs rest", "Confusion matrix", "Calibration", "fingerprint",
-                 candidate.training_data_fingerprint, "Status history", "Approve v"):
+    for text in (
+        "ROC AUC high vs rest",
+        "Confusion matrix",
+        "Calibration",
+        "fingerprint",
+        candidate.training_data_fingerprint,
+        "Status history",
+        "Approve v",
+    ):
         assert text in page
     listing = logged_in(erin).get("/models/").content.decode()
     assert f"version-{candidate.version}" in listing and "candidate" in listing
@@ -87,7 +95,7 @@ def test_training_from_the_page_records_progress_and_the_new_version(erin, tmp_p
     assert run.model_version.trained_by == erin
     assert training_run_execute(run_id=run.pk) is None  # a second delivery does nothing
     page = logged_in(erin).get(f"/models/training/{run.pk}/").content.decode()
-    assert f"Registered <a href=\"/models/{run.model_version.version}/\">" in page
+    assert f'Registered <a href="/models/{run.model_version.version}/">' in page
 
 
 def test_rescoring_page_starts_a_run(erin, active_model):

@@ -22,13 +22,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def candidate(trained_default, make_user):
     trainer = make_user("tom", Role.ANALYST)
-    return model_version_register(trained=trained_default, schema=get_schema(),
-                                  training_source="tests", trained_by=trainer)
+    return model_version_register(
+        trained=trained_default, schema=get_schema(), training_source="tests", trained_by=trainer
+    )
 
 
 def actions(model: ModelVersion) -> list[str]:
-    return list(TrailEntry.objects.filter(object_type="model_version", object_id=str(model.version))
-                .order_by("id").values_list("action", flat=True))
+    return list(
+        TrailEntry.objects.filter(object_type="model_version", object_id=str(model.version))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
 
 
 def test_a_candidate_goes_through_approval_to_active_and_every_step_is_audited(candidate, erin, active_model):

@@ -27,8 +27,12 @@ pytestmark = pytest.mark.django_db
 
 def submit(user, n: int, *, channel=Channel.API, seed: int = 17) -> list[Application]:
     answers, _ = synthetic.generate(get_schema(), n, seed=seed)
-    return [application_submit(answers=row, channel=channel, actor=user,
-                               idempotency_key=f"r{seed}-{i}").application for i, row in enumerate(answers)]
+    return [
+        application_submit(
+            answers=row, channel=channel, actor=user, idempotency_key=f"r{seed}-{i}"
+        ).application
+        for i, row in enumerate(answers)
+    ]
 
 
 @pytest.fixture
@@ -46,10 +50,17 @@ def other_model(erin, make_user, scored):
     answers, tiers = synthetic.generate(schema, 1500, seed=41)
     from scoring.features import build_matrix
 
-    trained = fit(build_matrix(schema, answers), tiers, feature_names=list(schema.feature_names),
-                  seed=41, params={"max_depth": 1, "eta": 0.3}, nthread=2)
-    model = model_version_register(trained=trained, schema=schema, training_source="tests",
-                                   trained_by=make_user("tom", Role.ANALYST))
+    trained = fit(
+        build_matrix(schema, answers),
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=41,
+        params={"max_depth": 1, "eta": 0.3},
+        nthread=2,
+    )
+    model = model_version_register(
+        trained=trained, schema=schema, training_source="tests", trained_by=make_user("tom", Role.ANALYST)
+    )
     model_version_approve(model=model, actor=erin)
     return model_version_activate(model=model, actor=erin)
 
@@ -60,7 +71,7 @@ def test_the_sql_projection_reads_the_same_features_as_the_etl(scored, active_mo
     chunk = run.chunks.get()
     fast, slow = _load_chunk_copy(get_schema(), run, chunk), _load_chunk_orm(get_schema(), run, chunk)
     assert fast.ids == slow.ids and len(fast.ids) == 40
-    assert (fast.matrix.tobytes() == slow.matrix.tobytes())
+    assert fast.matrix.tobytes() == slow.matrix.tobytes()
     assert (fast.decision_ids == slow.decision_ids).all() and (fast.old_tiers == slow.old_tiers).all()
     assert (fast.statuses == slow.statuses).all()
 
@@ -84,27 +95,32 @@ def test_a_new_model_rewrites_only_changed_decisions_marks_the_run_and_fans_out(
     for decision in written:
         old = before[decision.application_id]
         assert decision.is_current and decision.model_version == other_model
-        moved = max(abs(decision.prob_high - old.prob_high), abs(decision.prob_low - old.prob_low),
-                    abs(decision.prob_medium - old.prob_medium))
+        moved = max(
+            abs(decision.prob_high - old.prob_high),
+            abs(decision.prob_low - old.prob_low),
+            abs(decision.prob_medium - old.prob_medium),
+        )
         assert decision.tier != old.tier or moved >= 0.05
         assert decision.reasons and decision.explanation_method == "exact"
     unchanged = set(before) - {d.application_id for d in written}
-    assert all(before[pk].is_current for pk in unchanged
-               if Decision.objects.get(pk=before[pk].pk).is_current)
+    assert all(before[pk].is_current for pk in unchanged if Decision.objects.get(pk=before[pk].pk).is_current)
     assert Decision.objects.filter(is_current=True).count() == 40
     # Every new decision owes its sinks a delivery, like the pipeline's (SINKS may be empty here).
-    assert OutboxMessage.objects.count() - outbox_before == len(written) * len(__import__(
-        "django.conf").conf.settings.SINKS)
+    assert OutboxMessage.objects.count() - outbox_before == len(written) * len(
+        __import__("django.conf").conf.settings.SINKS
+    )
     routed = Application.objects.filter(status=Status.IN_REVIEW).count()
     assert routed >= run.routed_to_review
 
 
 def test_filters_and_approximate_reasons(scored, other_model):
-    run = rescore_run_inline(rescore_start(dispatch=False, filters={"channels": ["mail"]},
-                                           approximate_reasons=True))
+    run = rescore_run_inline(
+        rescore_start(dispatch=False, filters={"channels": ["mail"]}, approximate_reasons=True)
+    )
     assert run.total == 10
     assert set(Decision.objects.filter(rescore_run=run).values_list("explanation_method", flat=True)) <= {
-        "approximate"}
+        "approximate"
+    }
     by_new = rescore_start(dispatch=False, filters={"scored_by_version": other_model.version})
     assert by_new.total == Decision.objects.filter(is_current=True, model_version=other_model).count()
     nothing = rescore_start(dispatch=False, filters={"scored_by_version": 999})
@@ -120,10 +136,15 @@ def test_a_chunk_run_twice_writes_nothing_more(scored, other_model):
     assert Decision.objects.count() == count
 
 
-def test_shadow_models_score_beside_the_active_one_without_deciding(alice, active_model, erin, make_user,
-                                                                     trained_default):
-    shadow = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests",
-                                    trained_by=make_user("tom", Role.ANALYST))
+def test_shadow_models_score_beside_the_active_one_without_deciding(
+    alice, active_model, erin, make_user, trained_default
+):
+    shadow = model_version_register(
+        trained=trained_default,
+        schema=get_schema(),
+        training_source="tests",
+        trained_by=make_user("tom", Role.ANALYST),
+    )
     model_version_set_shadow(model=shadow, actor=erin, enabled=True)
     submit(alice, 12)
     score_waiting_applications(limit=50)

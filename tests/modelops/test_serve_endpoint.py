@@ -40,30 +40,48 @@ def _ping(url: str) -> int:
 
 def _variant(url: str) -> str:
     request = urllib.request.Request(  # noqa: S310 (our server on 127.0.0.1)
-        f"{url}/endpoints/riskscore-serve-test/invocations", data=b"", method="POST",
-        headers={"Content-Type": "text/csv"})
+        f"{url}/endpoints/riskscore-serve-test/invocations",
+        data=b"",
+        method="POST",
+        headers={"Content-Type": "text/csv"},
+    )
     with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
         return answer.headers["x-Amzn-Invoked-Production-Variant"]
 
 
 def test_it_serves_the_model_activated_after_it_started_then_stops_with_its_parent(
-        trained_default, tmp_path, wait_for, settings):
+    trained_default, tmp_path, wait_for, settings
+):
     database = connection.settings_dict
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                           f"{database['NAME']}",
-           "MODEL_STORAGE_URL": settings.MODEL_STORAGE_URL}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}",
+        "MODEL_STORAGE_URL": settings.MODEL_STORAGE_URL,
+    }
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve_endpoint", "--port", str(port),
-         "--endpoint-name", "riskscore-serve-test"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "manage.py",
+            "serve_endpoint",
+            "--port",
+            str(port),
+            "--endpoint-name",
+            "riskscore-serve-test",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _ping(url) == 503, 30, "the endpoint to answer, without a model yet")
-        model = model_version_register(trained=trained_default, schema=get_schema(),
-                                       training_source="tests")
+        model = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests")
         model_version_bootstrap(model=model, note="tests")
         wait_for(lambda: _ping(url) == 200, 20, "the endpoint to load the newly active model")
         assert _variant(url) == f"v{model.version}"

@@ -23,10 +23,12 @@ def label_applications(user, n: int, seed: int = 21) -> None:
     """n applications that auditors confirmed, labelled with the synthetic tiers."""
     answers, tiers = synthetic.generate(get_schema(), n, seed=seed)
     for i, (row, tier) in enumerate(zip(answers, tiers, strict=True)):
-        application = application_submit(answers=row, channel=Channel.API, actor=user,
-                                          idempotency_key=f"label-{seed}-{i}").application
+        application = application_submit(
+            answers=row, channel=Channel.API, actor=user, idempotency_key=f"label-{seed}-{i}"
+        ).application
         Application.objects.filter(pk=application.pk).update(
-            status=Status.CONFIRMED, final_tier=TIERS[int(tier)], labelled_at=timezone.now())
+            status=Status.CONFIRMED, final_tier=TIERS[int(tier)], labelled_at=timezone.now()
+        )
 
 
 @pytest.fixture
@@ -49,8 +51,10 @@ def test_training_uses_labels_and_history_split_by_time_and_reports_everything(t
     assert set(metrics["roc_auc_per_tier"]) == set(TIERS)
     assert set(metrics["per_tier"]["high"]) == {"precision", "recall", "rows"}
     assert np.array(metrics["confusion_matrix"]).sum() == 141
-    assert metrics["calibration"]["high"]["bins"] and \
-        0 <= metrics["calibration"]["high"]["expected_calibration_error"] < 0.2
+    assert (
+        metrics["calibration"]["high"]["bins"]
+        and 0 <= metrics["calibration"]["high"]["expected_calibration_error"] < 0.2
+    )
     baseline = metrics["baseline_logistic_regression"]
     assert baseline["rows"] == 141 and baseline["roc_auc_high_vs_rest"] > 0.7
     assert metrics["comparison_with_active"] == {"available": False, "reason": "no model is active"}
@@ -63,8 +67,10 @@ def test_same_data_and_seed_give_an_identical_model(tier_history):
     second = model_train_from_labels(seed=3)
     assert first.training_data_fingerprint == second.training_data_fingerprint
     rows = build_matrix(get_schema(), synthetic.generate(get_schema(), 200, seed=99)[0])
-    assert np.array_equal(load_booster(first.artifact_uri).inplace_predict(rows),
-                          load_booster(second.artifact_uri).inplace_predict(rows))
+    assert np.array_equal(
+        load_booster(first.artifact_uri).inplace_predict(rows),
+        load_booster(second.artifact_uri).inplace_predict(rows),
+    )
 
 
 def test_the_active_model_is_measured_on_the_same_evaluation_rows(tier_history, active_model):
@@ -73,7 +79,8 @@ def test_the_active_model_is_measured_on_the_same_evaluation_rows(tier_history, 
     assert comparison["available"] and comparison["version"] == active_model.version
     assert comparison["rows"] == model.metrics["evaluation_rows"]
     assert comparison["delta"]["log_loss"] == pytest.approx(
-        model.metrics["log_loss"] - comparison["metrics"]["log_loss"], abs=1e-3)
+        model.metrics["log_loss"] - comparison["metrics"]["log_loss"], abs=1e-3
+    )
 
 
 def test_a_binary_history_trains_a_binary_model_cut_into_tiers(tmp_path, settings):

@@ -31,8 +31,7 @@ def test_same_data_and_seed_give_identical_predictions():
     first = fit(matrix, tiers, feature_names=list(SCHEMA.feature_names), seed=5)
     second = fit(matrix, tiers, feature_names=list(SCHEMA.feature_names), seed=5)
     assert first.fingerprint == second.fingerprint
-    assert np.array_equal(first.booster.inplace_predict(matrix),
-                          second.booster.inplace_predict(matrix))
+    assert np.array_equal(first.booster.inplace_predict(matrix), second.booster.inplace_predict(matrix))
     assert pack_model(first.booster) == pack_model(second.booster)
 
 
@@ -46,5 +45,6 @@ def test_the_artifact_is_what_sagemaker_xgboost_loads(trained_default):
         assert tar.getnames() == ["xgboost-model"]
     answers, _ = synthetic.generate(SCHEMA, 50, seed=9)
     matrix = build_matrix(SCHEMA, answers)
-    assert np.array_equal(unpack_model(archive).inplace_predict(matrix),
-                          trained_default.booster.inplace_predict(matrix))
+    assert np.array_equal(
+        unpack_model(archive).inplace_predict(matrix), trained_default.booster.inplace_predict(matrix)
+    )

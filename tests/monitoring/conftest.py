@@ -31,21 +31,37 @@ def make_decisions(db: Any) -> Callable[..., list[Any]]:
         apps = []
         for applicant, row in zip(applicants, rows, strict=True):
             final = row.get("final_tier", "")
-            apps.append(Application(
-                id=uuid.uuid4(), applicant=applicant, schema_name=model.schema_name,
-                schema_hash=model.schema_hash, answers={}, channel=row.get("channel", "api"),
-                pii={"date_of_birth": row["dob"]} if row.get("dob") else {},
-                status=Status.CONFIRMED if final else Status.SCORED, final_tier=final,
-                labelled_at=at(row["day"], 18) if final else None,
-            ))
+            apps.append(
+                Application(
+                    id=uuid.uuid4(),
+                    applicant=applicant,
+                    schema_name=model.schema_name,
+                    schema_hash=model.schema_hash,
+                    answers={},
+                    channel=row.get("channel", "api"),
+                    pii={"date_of_birth": row["dob"]} if row.get("dob") else {},
+                    status=Status.CONFIRMED if final else Status.SCORED,
+                    final_tier=final,
+                    labelled_at=at(row["day"], 18) if final else None,
+                )
+            )
         Application.objects.bulk_create(apps)
-        decisions = Decision.objects.bulk_create([
-            Decision(application=app, model_version=model, tier=row.get("tier", "low"),
-                     prob_low=1 - row.get("prob_high", 0.1), prob_medium=0.0,
-                     prob_high=row.get("prob_high", 0.1), feature_snapshot=row.get("snapshot", {}),
-                     routed_to_review=row.get("routed", False), latency_ms=row.get("latency_ms", 900))
-            for app, row in zip(apps, rows, strict=True)
-        ])
+        decisions = Decision.objects.bulk_create(
+            [
+                Decision(
+                    application=app,
+                    model_version=model,
+                    tier=row.get("tier", "low"),
+                    prob_low=1 - row.get("prob_high", 0.1),
+                    prob_medium=0.0,
+                    prob_high=row.get("prob_high", 0.1),
+                    feature_snapshot=row.get("snapshot", {}),
+                    routed_to_review=row.get("routed", False),
+                    latency_ms=row.get("latency_ms", 900),
+                )
+                for app, row in zip(apps, rows, strict=True)
+            ]
+        )
         for day in {row["day"] for row in rows}:
             ids = [d.pk for d, row in zip(decisions, rows, strict=True) if row["day"] == day]
             Decision.objects.filter(pk__in=ids).update(created_at=at(day))
@@ -61,20 +77,43 @@ def make_review(db: Any) -> Callable[..., Any]:
     (or, with status=..., another) review of the decision's item."""
     from auditing.models import ItemState, Review, ReviewItem
 
-    def make(decision: Any, auditor_label: str, final_tier: str, *, seconds: float = 40.0,
-             blind: bool = False, day: dt.date, status: str = "effective", hour: int = 14) -> Any:
+    def make(
+        decision: Any,
+        auditor_label: str,
+        final_tier: str,
+        *,
+        seconds: float = 40.0,
+        blind: bool = False,
+        day: dt.date,
+        status: str = "effective",
+        hour: int = 14,
+    ) -> Any:
         item, _ = ReviewItem.objects.get_or_create(
             application_id=decision.application_id,
-            defaults={"decision": decision, "state": ItemState.DONE, "priority": 0.5,
-                      "prob_high": decision.prob_high, "model_tier": decision.tier,
-                      "model_version": decision.model_version.version, "channel": "api"},
+            defaults={
+                "decision": decision,
+                "state": ItemState.DONE,
+                "priority": 0.5,
+                "prob_high": decision.prob_high,
+                "model_tier": decision.tier,
+                "model_version": decision.model_version.version,
+                "channel": "api",
+            },
         )
         return Review.objects.create(
-            item=item, application_id=decision.application_id, decision=decision,
-            model_version=decision.model_version, auditor_label=auditor_label,
+            item=item,
+            application_id=decision.application_id,
+            decision=decision,
+            model_version=decision.model_version,
+            auditor_label=auditor_label,
             outcome="confirmed" if final_tier == decision.tier else "overridden",
-            model_tier=decision.tier, final_tier=final_tier, reason_code="test",
-            seconds_open=seconds, blind=blind, status=status, created_at=at(day, hour),
+            model_tier=decision.tier,
+            final_tier=final_tier,
+            reason_code="test",
+            seconds_open=seconds,
+            blind=blind,
+            status=status,
+            created_at=at(day, hour),
         )
 
     return make

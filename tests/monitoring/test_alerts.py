@@ -130,8 +130,11 @@ def test_acknowledge_and_resolve_are_in_the_trail(make_user) -> None:
     alert_resolve(alert_id=alert.pk, actor=lead, note="fixed the sink")
     with pytest.raises(AlertStateError):
         alert_resolve(alert_id=alert.pk, actor=lead)
-    entries = list(TrailEntry.objects.filter(object_type="alert", object_id=str(alert.pk))
-                   .order_by("id").values_list("action", "note"))
+    entries = list(
+        TrailEntry.objects.filter(object_type="alert", object_id=str(alert.pk))
+        .order_by("id")
+        .values_list("action", "note")
+    )
     assert entries == [("alert.acknowledge", "looking"), ("alert.resolve", "fixed the sink")]
     # acknowledged alerts are not re-notified; a resolved one is closed for good
     assert Alert.objects.get(pk=alert.pk).resolved_by == lead

@@ -25,15 +25,24 @@ DAY = dt.date(2026, 3, 4)
 def _history(n: int, seed: int) -> list[dict[str, Any]]:
     """Imported history rows, dated before any model: the rows a baseline is rebuilt from."""
     answers, tiers = synthetic.generate(get_schema(), n, seed=seed)
-    batch = HistoryImport.objects.create(file_name="h.csv", schema_name=get_schema().name,
-                                         label_column="tier", label_kind="tiers")
+    batch = HistoryImport.objects.create(
+        file_name="h.csv", schema_name=get_schema().name, label_column="tier", label_kind="tiers"
+    )
     start = timezone.now() - dt.timedelta(days=400)
-    HistoricalApplication.objects.bulk_create([
-        HistoricalApplication(schema_name=get_schema().name, row_key=f"r{seed}-{i}", history_import=batch,
-                              answers=a, label_kind="tiers", tier=TIERS[int(t)],
-                              occurred_at=start + dt.timedelta(hours=i))
-        for i, (a, t) in enumerate(zip(answers, tiers, strict=True))
-    ])
+    HistoricalApplication.objects.bulk_create(
+        [
+            HistoricalApplication(
+                schema_name=get_schema().name,
+                row_key=f"r{seed}-{i}",
+                history_import=batch,
+                answers=a,
+                label_kind="tiers",
+                tier=TIERS[int(t)],
+                occurred_at=start + dt.timedelta(hours=i),
+            )
+            for i, (a, t) in enumerate(zip(answers, tiers, strict=True))
+        ]
+    )
     return answers
 
 
@@ -53,9 +62,11 @@ def test_a_baseline_rebuilt_from_training_rows_sees_a_halved_income(active_model
 
     same, _ = synthetic.generate(get_schema(), 600, seed=99)
     poorer = [{**a, "annual_income": a["annual_income"] * 0.5} for a in same[:300]]
-    make_decisions(active_model,
-                   [{"day": DAY, "channel": "api", "snapshot": s} for s in _snapshots(same[300:])]
-                   + [{"day": DAY, "channel": "webform", "snapshot": s} for s in _snapshots(poorer)])
+    make_decisions(
+        active_model,
+        [{"day": DAY, "channel": "api", "snapshot": s} for s in _snapshots(same[300:])]
+        + [{"day": DAY, "channel": "webform", "snapshot": s} for s in _snapshots(poorer)],
+    )
     rollup_drift_and_volume(DAY)
     psi = {(r.channel, r.feature): r.psi for r in DriftDaily.objects.filter(day=DAY)}
     assert psi[("api", "annual_income")] < 0.1  # the same population: stable
@@ -79,13 +90,17 @@ def test_the_backfill_command_computes_each_versions_baseline_once(active_model,
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
-def test_the_beat_jobs_run_on_a_real_worker(celery_worker_process, active_model, make_decisions,
-                                            wait_for) -> None:
+def test_the_beat_jobs_run_on_a_real_worker(
+    celery_worker_process, active_model, make_decisions, wait_for
+) -> None:
     from monitoring.tasks import rollup_daily, snapshot_operations
 
     today = timezone.localdate()
-    make_decisions(active_model, [{"day": today, "channel": "api", "tier": "high", "latency_ms": 500}] * 3
-                   + [{"day": today, "channel": "webform", "latency_ms": 1500}] * 2)
+    make_decisions(
+        active_model,
+        [{"day": today, "channel": "api", "tier": "high", "latency_ms": 500}] * 3
+        + [{"day": today, "channel": "webform", "latency_ms": 1500}] * 2,
+    )
     rollup_daily.delay()
     snapshot_operations.delay()
     wait_for(lambda: VolumeDaily.objects.filter(day=today).count() == 2, 60, "the roll-up job")

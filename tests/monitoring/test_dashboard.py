@@ -42,8 +42,13 @@ def test_the_demo_history_has_a_drifted_feature_and_an_alert(history, make_user)
 
 
 @pytest.mark.e2e
-def test_the_dashboard_renders_its_charts_in_a_browser(history, browser_as, make_user, live_server,  # noqa: F811
-                                                        tmp_path) -> None:
+def test_the_dashboard_renders_its_charts_in_a_browser(
+    history,
+    browser_as,  # noqa: F811
+    make_user,
+    live_server,
+    tmp_path,
+) -> None:
     from accounts.roles import Role
 
     make_user("ann", Role.ANALYST)

@@ -44,18 +44,25 @@ def test_missing_and_unknown_choices_have_their_own_bin() -> None:
 
 
 def test_drift_rollup_gives_the_expected_psi_per_feature_channel_and_score(
-        active_model, make_decisions, settings) -> None:
+    active_model, make_decisions, settings
+) -> None:
     settings.MONITORING_PSI_MIN_ROWS = 30
     """A baseline of 50/50 on `x`; today api shifts to 80/20, the web form stays 50/50."""
-    ModelBaseline.objects.create(model_version=active_model, rows=1000, bins={
-        "x": {"kind": "numeric", "edges": [1.0], "shares": [0.5, 0.5, 0.0]},
-        "colour": {"kind": "choice", "categories": ["red", "blue"], "shares": [0.5, 0.5, 0.0]},
-        SCORE: {"kind": "numeric", "edges": [0.5], "shares": [0.9, 0.1, 0.0]},
-    })
-    rows = ([{"day": DAY, "channel": "api", "snapshot": {"x": 0.5, "colour": "red"}}] * 80
-            + [{"day": DAY, "channel": "api", "snapshot": {"x": 2.0, "colour": "blue"}}] * 20
-            + [{"day": DAY, "channel": "webform", "snapshot": {"x": 0.5, "colour": "red"}}] * 50
-            + [{"day": DAY, "channel": "webform", "snapshot": {"x": 2.0, "colour": "blue"}}] * 50)
+    ModelBaseline.objects.create(
+        model_version=active_model,
+        rows=1000,
+        bins={
+            "x": {"kind": "numeric", "edges": [1.0], "shares": [0.5, 0.5, 0.0]},
+            "colour": {"kind": "choice", "categories": ["red", "blue"], "shares": [0.5, 0.5, 0.0]},
+            SCORE: {"kind": "numeric", "edges": [0.5], "shares": [0.9, 0.1, 0.0]},
+        },
+    )
+    rows = (
+        [{"day": DAY, "channel": "api", "snapshot": {"x": 0.5, "colour": "red"}}] * 80
+        + [{"day": DAY, "channel": "api", "snapshot": {"x": 2.0, "colour": "blue"}}] * 20
+        + [{"day": DAY, "channel": "webform", "snapshot": {"x": 0.5, "colour": "red"}}] * 50
+        + [{"day": DAY, "channel": "webform", "snapshot": {"x": 2.0, "colour": "blue"}}] * 50
+    )
     make_decisions(active_model, rows)
     assert rollup_drift_and_volume(DAY)["decisions"] == 200
 
@@ -69,15 +76,19 @@ def test_drift_rollup_gives_the_expected_psi_per_feature_channel_and_score(
     assert got[("api", "colour")] == pytest.approx(got[("api", "x")], abs=1e-6)
     # every score is 0.1, under the 0.5 edge: 100% against the baseline's 90%
     assert got[(ALL_CHANNELS, SCORE)] == pytest.approx(
-        (1 - 0.9) * math.log(1 / 0.9) + (psi.EPSILON - 0.1) * math.log(psi.EPSILON / 0.1), abs=1e-3)
+        (1 - 0.9) * math.log(1 / 0.9) + (psi.EPSILON - 0.1) * math.log(psi.EPSILON / 0.1), abs=1e-3
+    )
     grid = selectors.drift_grid(DAY, DAY, channel="api")
     assert grid["features"][0] == SCORE and grid["latest"]["x"] > 0.25
 
 
 def test_a_day_with_too_few_rows_has_no_psi(active_model, make_decisions, settings) -> None:
     settings.MONITORING_PSI_MIN_ROWS = 30
-    ModelBaseline.objects.create(model_version=active_model, rows=10, bins={
-        "x": {"kind": "numeric", "edges": [1.0], "shares": [0.5, 0.5, 0.0]}})
+    ModelBaseline.objects.create(
+        model_version=active_model,
+        rows=10,
+        bins={"x": {"kind": "numeric", "edges": [1.0], "shares": [0.5, 0.5, 0.0]}},
+    )
     make_decisions(active_model, [{"day": DAY, "snapshot": {"x": 5.0}}] * 5)
     rollup_drift_and_volume(DAY)
     row = DriftDaily.objects.get(day=DAY, channel=ALL_CHANNELS, feature="x")
@@ -97,8 +108,13 @@ def _simulate(rng: np.random.Generator, n: int, policy: dict) -> dict:
     p = np.array([review_probability(t, policy) for t in tiers])
     reviewed = rng.random(n) < p
     finals = [t if r else "" for t, r in zip(truth, reviewed, strict=True)]
-    return {"tiers": list(tiers), "truth": truth, "finals": finals,
-            "p": list(p), "prob_high": list(np.where(truth == "high", 0.6, 0.2) + rng.normal(0, 0.15, n))}
+    return {
+        "tiers": list(tiers),
+        "truth": truth,
+        "finals": finals,
+        "p": list(p),
+        "prob_high": list(np.where(truth == "high", 0.6, 0.2) + rng.normal(0, 0.15, n)),
+    }
 
 
 def test_weighted_accuracy_recovers_the_truth_the_naive_one_misses() -> None:
@@ -117,10 +133,14 @@ def test_weekly_quality_rollup_uses_the_versions_review_policy(active_model, mak
     active_model.review_policy = {"review_tiers": ["medium", "high"], "low_sample_rate": 0.25}
     active_model.save()
     # 8 lows (2 labelled: 1 right, 1 wrong), 2 highs (both labelled, right)
-    rows = ([{"day": DAY, "tier": "low"}] * 6
-            + [{"day": DAY, "tier": "low", "final_tier": "low"},
-               {"day": DAY, "tier": "low", "final_tier": "high"}]
-            + [{"day": DAY, "tier": "high", "prob_high": 0.9, "final_tier": "high"}] * 2)
+    rows = (
+        [{"day": DAY, "tier": "low"}] * 6
+        + [
+            {"day": DAY, "tier": "low", "final_tier": "low"},
+            {"day": DAY, "tier": "low", "final_tier": "high"},
+        ]
+        + [{"day": DAY, "tier": "high", "prob_high": 0.9, "final_tier": "high"}] * 2
+    )
     make_decisions(active_model, rows)
     rollup_quality(DAY - dt.timedelta(days=DAY.weekday()))
     row = QualityWeekly.objects.get(channel=ALL_CHANNELS)
@@ -136,17 +156,27 @@ def test_weekly_quality_rollup_uses_the_versions_review_policy(active_model, mak
 def test_age_bands() -> None:
     bands = [18, 25, 35, 50, 65]
     assert [age_band(a, bands) for a in (17, 18, 24, 25, 64, 65, 90, None)] == [
-        "under 18", "18-24", "18-24", "25-34", "50-64", "65+", "65+", "unknown"]
+        "under 18",
+        "18-24",
+        "18-24",
+        "25-34",
+        "50-64",
+        "65+",
+        "65+",
+        "unknown",
+    ]
 
 
 def test_a_skewed_group_gives_the_expected_impact_ratio(active_model, make_decisions, settings) -> None:
     settings.MONITORING_FAIRNESS_MIN_GROUP = 30
     young, older, tiny = "1996-06-01", "1971-06-01", "2006-01-01"  # 29, 54, 20 on DAY
-    rows = ([{"day": DAY, "dob": young, "tier": "low"}] * 160
-            + [{"day": DAY, "dob": young, "tier": "high"}] * 40
-            + [{"day": DAY, "dob": older, "tier": "low"}] * 100
-            + [{"day": DAY, "dob": older, "tier": "medium", "final_tier": "low"}] * 100
-            + [{"day": DAY, "dob": tiny, "tier": "high"}] * 5)
+    rows = (
+        [{"day": DAY, "dob": young, "tier": "low"}] * 160
+        + [{"day": DAY, "dob": young, "tier": "high"}] * 40
+        + [{"day": DAY, "dob": older, "tier": "low"}] * 100
+        + [{"day": DAY, "dob": older, "tier": "medium", "final_tier": "low"}] * 100
+        + [{"day": DAY, "dob": tiny, "tier": "high"}] * 5
+    )
     make_decisions(active_model, rows)
     rollup_fairness(DAY)
     assert FairnessDaily.objects.get(attribute="age_years", group="50-64").overridden == 100

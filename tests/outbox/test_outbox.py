@@ -32,8 +32,10 @@ def test_fan_out_writes_one_row_per_sink_and_asks_for_drains_after_commit(
 ):
     settings.SINKS = ["dynamodb", "warehouse"]
     with django_capture_on_commit_callbacks() as callbacks:
-        assert outbox_fan_out(event="decision", items=[("a1", {"decision_id": 1}),
-                                                       ("a2", {"decision_id": 2})]) == 4
+        assert (
+            outbox_fan_out(event="decision", items=[("a1", {"decision_id": 1}), ("a2", {"decision_id": 2})])
+            == 4
+        )
     assert len(callbacks) == 1
     rows = OutboxMessage.objects.order_by("topic", "key")
     assert [(r.topic, r.key, r.payload) for r in rows] == [
@@ -130,8 +132,9 @@ def test_a_permanent_error_parks_at_once(settings):
     assert OutboxMessage.objects.get().status == OutboxStatus.DEAD
 
 
-def test_the_alert_is_also_published_to_sns(settings, aws_stand_in, monkeypatch,
-                                             django_capture_on_commit_callbacks):
+def test_the_alert_is_also_published_to_sns(
+    settings, aws_stand_in, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", aws_stand_in)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", aws_stand_in)
     sns = boto3.client("sns", region_name="us-east-1")
@@ -152,12 +155,18 @@ def test_the_alert_is_also_published_to_sns(settings, aws_stand_in, monkeypatch,
 
 
 def test_requeue_sends_dead_letters_again_and_purge_drops_old_delivered_rows():
-    dead = OutboxMessage.objects.create(topic=TOPIC, key="k1", status=OutboxStatus.DEAD, attempts=12,
-                                        dead_at=timezone.now())
-    old = OutboxMessage.objects.create(topic=TOPIC, key="k2", status=OutboxStatus.DELIVERED,
-                                       delivered_at=timezone.now() - dt.timedelta(days=30))
-    recent = OutboxMessage.objects.create(topic=TOPIC, key="k3", status=OutboxStatus.DELIVERED,
-                                          delivered_at=timezone.now())
+    dead = OutboxMessage.objects.create(
+        topic=TOPIC, key="k1", status=OutboxStatus.DEAD, attempts=12, dead_at=timezone.now()
+    )
+    old = OutboxMessage.objects.create(
+        topic=TOPIC,
+        key="k2",
+        status=OutboxStatus.DELIVERED,
+        delivered_at=timezone.now() - dt.timedelta(days=30),
+    )
+    recent = OutboxMessage.objects.create(
+        topic=TOPIC, key="k3", status=OutboxStatus.DELIVERED, delivered_at=timezone.now()
+    )
     assert outbox_requeue(ids=[dead.pk, recent.pk]) == 1
     dead.refresh_from_db()
     assert (dead.status, dead.attempts, dead.dead_at) == (OutboxStatus.PENDING, 0, None)
@@ -167,15 +176,20 @@ def test_requeue_sends_dead_letters_again_and_purge_drops_old_delivered_rows():
 
 
 def test_dead_letters_are_listed_in_the_admin_with_their_error_and_can_be_re_driven(admin_client):
-    dead = OutboxMessage.objects.create(topic=TOPIC, key="app-1", status=OutboxStatus.DEAD,
-                                        last_error="ValidationException: item too large",
-                                        payload={"event": "decision", "decision_id": 5})
+    dead = OutboxMessage.objects.create(
+        topic=TOPIC,
+        key="app-1",
+        status=OutboxStatus.DEAD,
+        last_error="ValidationException: item too large",
+        payload={"event": "decision", "decision_id": 5},
+    )
     page = admin_client.get("/admin/outbox/outboxmessage/?status__exact=dead")
     assert page.status_code == 200
     html = page.content.decode()
     assert "app-1" in html and "ValidationException: item too large" in html
-    response = admin_client.post("/admin/outbox/outboxmessage/",
-                                 {"action": "redrive", "_selected_action": [dead.pk]}, follow=True)
+    response = admin_client.post(
+        "/admin/outbox/outboxmessage/", {"action": "redrive", "_selected_action": [dead.pk]}, follow=True
+    )
     assert "1 message(s) will be delivered again." in response.content.decode()
     dead.refresh_from_db()
     assert dead.status == OutboxStatus.PENDING

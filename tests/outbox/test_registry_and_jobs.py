@@ -50,8 +50,11 @@ def test_each_consumer_registers_itself_and_the_outbox_imports_none():
     with pytest.raises(NoConsumer):
         consumer_for("nobody-listens")
     for path in (ROOT / "outbox").glob("*.py"):
-        consumers = {m for m in imported_modules(path)
-                     if m.split(".")[0] in {"scoring", "sinks", "auditing", "modelops"}}
+        consumers = {
+            m
+            for m in imported_modules(path)
+            if m.split(".")[0] in {"scoring", "sinks", "auditing", "modelops"}
+        }
         assert not consumers, f"{path.name} imports {consumers}"
 
 
@@ -60,8 +63,12 @@ def test_applicants_import_no_consumer_and_sinks_do_not_purge_the_outbox():
         assert not {m for m in imported_modules(path) if m.split(".")[0] == "scoring"}, path.name
     for name in ("services.py", "tasks.py"):
         imported = ast.parse((ROOT / "sinks" / name).read_text())
-        names = {alias.name for node in ast.walk(imported) if isinstance(node, ast.ImportFrom)
-                 for alias in node.names}
+        names = {
+            alias.name
+            for node in ast.walk(imported)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
         assert not {n for n in names if "purge" in n}, name
 
 
@@ -84,8 +91,12 @@ def test_routed_decisions_are_queue_items_without_any_sweep(alice, answers, acti
     active_model.review_policy = {**(active_model.review_policy or {}), "low_sample_rate": 1.0}
     active_model.save(update_fields=["review_policy"])
     for i in range(6):
-        application_submit(answers={**answers, "national_id": f"RQ-{i:06d}-A"}, channel=Channel.API,
-                           actor=alice, idempotency_key=f"rq{i}")
+        application_submit(
+            answers={**answers, "national_id": f"RQ-{i:06d}-A"},
+            channel=Channel.API,
+            actor=alice,
+            idempotency_key=f"rq{i}",
+        )
     score_waiting_applications()
     in_review = set(Application.objects.filter(status=Status.IN_REVIEW).values_list("pk", flat=True))
     assert in_review, "nothing was routed to review"
@@ -138,8 +149,12 @@ def test_a_transient_failure_backs_off_then_fails_when_out_of_attempts(settings)
 
 
 def test_every_job_kind_is_registered_with_the_one_re_drive():
-    assert set(registered_jobs()) == {"modelops.TrainingRun", "modelops.RescoreChunk",
-                                      "auditing.ExportJob", "auditing.RetrainRun"}
+    assert set(registered_jobs()) == {
+        "modelops.TrainingRun",
+        "modelops.RescoreChunk",
+        "auditing.ExportJob",
+        "auditing.RetrainRun",
+    }
 
 
 def test_the_one_backoff_is_exponential_with_full_jitter_and_a_cap():

@@ -51,14 +51,24 @@ class LocalEndpoint:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = gunicorn_argv("tests.endpoint.fault_injection:create_app()", host="127.0.0.1",
-                                port=self.port, workers=1)
-        env = {**os.environ, "ENDPOINT_MODEL_URL": self.model_url, "ENDPOINT_NAME": self.endpoint_name,
-               "ENDPOINT_VARIANT": self.variant, "ENDPOINT_MODEL_POINTER": ""}
+        command = gunicorn_argv(
+            "tests.endpoint.fault_injection:create_app()", host="127.0.0.1", port=self.port, workers=1
+        )
+        env = {
+            **os.environ,
+            "ENDPOINT_MODEL_URL": self.model_url,
+            "ENDPOINT_NAME": self.endpoint_name,
+            "ENDPOINT_VARIANT": self.variant,
+            "ENDPOINT_MODEL_POINTER": "",
+        }
         self.log_path.touch()
         offset = self.log_path.stat().st_size
-        self.process = subprocess.Popen([*command[:-1], "--error-logfile", str(self.log_path), command[-1]],
-                                        cwd=ROOT, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            [*command[:-1], "--error-logfile", str(self.log_path), command[-1]],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()[offset:].decode(errors="replace")
@@ -99,8 +109,11 @@ class LocalEndpoint:
 
     def _post(self, path: str, payload: dict[str, Any]) -> None:
         request = urllib.request.Request(  # noqa: S310 (our own server on 127.0.0.1)
-            f"{self.url}{path}", data=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
+            f"{self.url}{path}",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our own server)
             response.read()
 
@@ -134,8 +147,11 @@ class LocalEndpoint:
             return json.loads(response.read())
 
     def env(self) -> dict[str, str]:
-        return {"SCORER": "sagemaker", "SAGEMAKER_RUNTIME_URL": self.url,
-                "SAGEMAKER_ENDPOINT_NAME": self.endpoint_name}
+        return {
+            "SCORER": "sagemaker",
+            "SAGEMAKER_RUNTIME_URL": self.url,
+            "SAGEMAKER_ENDPOINT_NAME": self.endpoint_name,
+        }
 
 
 @pytest.fixture(scope="session")
@@ -177,8 +193,11 @@ def _chromium() -> str:
     if os.geteuid() == 0 and shutil.which("apt-get"):
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
         subprocess.run(["apt-get", "update"], **quiet)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], **quiet,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+            **quiet,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         found = shutil.which("chromium")
     if not found:
         raise RuntimeError("Chromium is needed for the browser tests: apt-get install chromium")
@@ -198,8 +217,9 @@ def lifecycle_browser() -> Iterator[Any]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=_chromium(), headless=True,
-                                                 args=["--no-sandbox"])
+            browser = playwright.chromium.launch(
+                executable_path=_chromium(), headless=True, args=["--no-sandbox"]
+            )
             yield browser
             browser.close()
     finally:

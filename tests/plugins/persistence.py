@@ -100,9 +100,9 @@ class Sinks:
 
     def decision_rows(self) -> dict[str, int]:
         """application id -> number of fact_decision rows."""
-        return dict(self.warehouse(
-            "SELECT application_id, COUNT(*) FROM fact_decision GROUP BY application_id"
-        ))
+        return dict(
+            self.warehouse("SELECT application_id, COUNT(*) FROM fact_decision GROUP BY application_id")
+        )
 
 
 @pytest.fixture
@@ -158,9 +158,22 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (Debian package redis-server)")
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while not port_answers(self.port):
@@ -229,7 +242,7 @@ def sink_worker(django_db_setup: Any, tmp_path: Path) -> Iterator[Callable[..., 
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                            f"{database['NAME']}",
+            f"{database['NAME']}",
             "CELERY_BROKER_URL": broker_url,
             "SCORING_REDRIVE_AFTER_SECONDS": "1",
             "SCORING_LEASE_SECONDS": "5",

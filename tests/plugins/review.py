@@ -44,11 +44,20 @@ def ivan(make_user: Any) -> Any:
 @pytest.fixture
 def risky(answers: dict[str, Any]) -> dict[str, Any]:
     """Answers the model scores high risk: little income, much debt, late payments."""
-    return {**answers, "employment_status": "unemployed", "annual_income": 14000,
-            "monthly_debt_payments": 1100, "monthly_housing_cost": 1000,
-            "delinquencies_2y": 9, "existing_credit_lines": 14, "credit_history_years": 1,
-            "requested_amount": 40000, "term_months": 84, "years_employed": 0,
-            "loan_purpose": "small_business"}
+    return {
+        **answers,
+        "employment_status": "unemployed",
+        "annual_income": 14000,
+        "monthly_debt_payments": 1100,
+        "monthly_housing_cost": 1000,
+        "delinquencies_2y": 9,
+        "existing_credit_lines": 14,
+        "credit_history_years": 1,
+        "requested_amount": 40000,
+        "term_months": 84,
+        "years_employed": 0,
+        "loan_purpose": "small_business",
+    }
 
 
 @pytest.fixture
@@ -63,16 +72,20 @@ def routed(db: Any, active_model: Any, settings: Any) -> Callable[..., Any]:
 
     settings.REVIEW_BLIND_SHARE = 0.0
 
-    def make(answers: dict[str, Any], *, actor: Any = None, channel: str = "api",
-             national_id: str | None = None) -> Any:
+    def make(
+        answers: dict[str, Any], *, actor: Any = None, channel: str = "api", national_id: str | None = None
+    ) -> Any:
         answers = {**answers, "national_id": national_id or f"ZX{next(_national_ids)}Q"}
-        submitted = application_submit(answers=answers, channel=channel, actor=actor,
-                                       idempotency_key=None)
+        submitted = application_submit(answers=answers, channel=channel, actor=actor, idempotency_key=None)
         score_waiting_applications(first_id=submitted.application.pk)
         application = Application.objects.get(pk=submitted.application.pk)
         if application.status == Status.SCORED:
-            application_transition(application_ids=[application.pk], from_status=Status.SCORED,
-                                   to_status=Status.IN_REVIEW, note="test: sent to review")
+            application_transition(
+                application_ids=[application.pk],
+                from_status=Status.SCORED,
+                to_status=Status.IN_REVIEW,
+                note="test: sent to review",
+            )
         review_queue_sync()
         return ReviewItem.objects.select_related("application").get(application=application)
 

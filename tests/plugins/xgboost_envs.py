@@ -57,8 +57,18 @@ def xgboost_python(version: str) -> Path:
         # seeding a second copy of pip.
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-             "--disable-pip-version-check", "--only-binary=:all:", *requirements(version)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                *requirements(version),
+            ],
             check=True,
         )
         stamp.write_text(wanted)

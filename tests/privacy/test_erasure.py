@@ -36,6 +36,7 @@ from trail.models import TrailEntry
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def admin(make_user: Any) -> Any:
     return make_user("root", Role.ADMIN)
@@ -57,23 +58,34 @@ def _drain_both() -> None:
 
 
 def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
-        sinks_on, active_model, answers, alice, dave, admin, settings, tmp_path):
+    sinks_on, active_model, answers, alice, dave, admin, settings, tmp_path
+):
     settings.REVIEW_BLIND_SHARE = 0.0
     first = submit_scored(answers, ZELDA, owner=alice)
     second = submit_scored(answers, ZELDA, owner=alice)
     control = submit_scored(answers, OTTO)
-    review = reviewed_with_a_note(first, dave, "Called Zelda Quartermaine on +44 20 7946 0123; "
-                                                "income confirmed.")
-    Draft.objects.create(schema_name="consumer_credit", channel=Channel.WEB, owner_kind="user",
-                         owner_user=alice, answers={**answers, **ZELDA}, application=second,
-                         provenance={"full_name": [{"value": ZELDA["full_name"]}]},
-                         status="submitted", expires_at=second.created_at)
+    review = reviewed_with_a_note(
+        first, dave, "Called Zelda Quartermaine on +44 20 7946 0123; income confirmed."
+    )
+    Draft.objects.create(
+        schema_name="consumer_credit",
+        channel=Channel.WEB,
+        owner_kind="user",
+        owner_user=alice,
+        answers={**answers, **ZELDA},
+        application=second,
+        provenance={"full_name": [{"value": ZELDA["full_name"]}]},
+        status="submitted",
+        expires_at=second.created_at,
+    )
     _drain_both()
     old_person = first.applicant_id
     assert second.applicant_id == old_person
     assert [i["application_id"] for i in query_by_applicant(str(old_person))]
-    decisions_before = {d.pk: (d.tier, d.prob_high, d.model_version_id, d.reasons)
-                        for d in first.decisions.all() | second.decisions.all()}
+    decisions_before = {
+        d.pk: (d.tier, d.prob_high, d.model_version_id, d.reasons)
+        for d in first.decisions.all() | second.decisions.all()
+    }
     zelda = PersonalValues([ZELDA])
     assert zelda.found_in(_everything_in_the_database())  # the check can see her
 
@@ -99,8 +111,9 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
     assert "[erased]" in review.note and "income confirmed" in review.note
     # Decisions keep their non-personal facts for audit.
     after = Application.objects.filter(pk__in=erased)
-    assert {d.pk: (d.tier, d.prob_high, d.model_version_id, d.reasons)
-            for a in after for d in a.decisions.all()} == decisions_before
+    assert {
+        d.pk: (d.tier, d.prob_high, d.model_version_id, d.reasons) for a in after for d in a.decisions.all()
+    } == decisions_before
     # Nothing of hers is left in any table but the append-only trail, where a note she was
     # quoted in is counted (never rewritten: the chain would break).
     assert not zelda.found_in(_everything_in_the_database(but=(TrailEntry,)))
@@ -125,21 +138,23 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
     items = DynamoDBSink().get_items(erased)
     assert {item["applicant_id"] for item in items.values()} == {str(tombstone.pk)}
     assert query_by_applicant(str(old_person)) == []
-    assert {row[0] for row in sinks_on.warehouse(
-        "SELECT applicant_id FROM fact_decision WHERE application_id = ANY(%s)", [list(erased)])} \
-        == {str(tombstone.pk)}
-    assert not sinks_on.warehouse("SELECT 1 FROM fact_decision WHERE applicant_id = %s",
-                                  [str(old_person)])
+    assert {
+        row[0]
+        for row in sinks_on.warehouse(
+            "SELECT applicant_id FROM fact_decision WHERE application_id = ANY(%s)", [list(erased)]
+        )
+    } == {str(tombstone.pk)}
+    assert not sinks_on.warehouse("SELECT 1 FROM fact_decision WHERE applicant_id = %s", [str(old_person)])
 
     # A late re-drive of an old delivery writes nothing of hers back.
     decision_id = first.decisions.get(is_current=True).pk
     for sink in ("dynamodb", "warehouse"):
-        outbox_resend(topic=sink_topic(sink),
-                      items=[(str(first.pk), {"event": "decision", "decision_id": decision_id})])
+        outbox_resend(
+            topic=sink_topic(sink), items=[(str(first.pk), {"event": "decision", "decision_id": decision_id})]
+        )
     _drain_both()
     assert DynamoDBSink().get_items([str(first.pk)])[str(first.pk)]["applicant_id"] == str(tombstone.pk)
-    assert not sinks_on.warehouse("SELECT 1 FROM fact_decision WHERE applicant_id = %s",
-                                  [str(old_person)])
+    assert not sinks_on.warehouse("SELECT 1 FROM fact_decision WHERE applicant_id = %s", [str(old_person)])
 
     # Later exports carry nothing of hers, and cannot be joined to earlier ones.
     result = labels_write(filters=LabelFilters(), format="csv", path=tmp_path / "labels.csv")
@@ -157,7 +172,8 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
 
 
 def test_a_sink_that_is_down_is_retried_until_the_erasure_is_verified(
-        sinks_on, active_model, answers, admin, settings):
+    sinks_on, active_model, answers, admin, settings
+):
     application = submit_scored(answers, ZELDA)
     _drain_both()
     request = erasure_request(actor=admin, application_id=application.pk)
@@ -186,8 +202,7 @@ def test_a_sink_that_is_down_is_retried_until_the_erasure_is_verified(
 
 def test_an_identity_nobody_holds_is_recorded_without_the_number(admin):
     out = StringIO()
-    call_command("erase_personal_data", "--national-id", "NB-000000-Z", "--by", "root",
-                 stdout=out)
+    call_command("erase_personal_data", "--national-id", "NB-000000-Z", "--by", "root", stdout=out)
     assert "no personal data is held" in out.getvalue()
     request = ErasureRequest.objects.get()
     assert request.status == ErasureStatus.DONE and request.application_ids == []
@@ -208,8 +223,9 @@ def test_only_an_administrator_may_erase_and_bad_requests_are_clear(alice, dave,
     with pytest.raises(CommandError, match="--by"):
         call_command("erase_personal_data", "--application", "8c3f1e1c-7d0e-4f53-9a44-0c1d2e3f4a5b")
     with pytest.raises(CommandError, match="there is no application"):
-        call_command("erase_personal_data", "--application", "8c3f1e1c-7d0e-4f53-9a44-0c1d2e3f4a5b",
-                     "--by", "root")
+        call_command(
+            "erase_personal_data", "--application", "8c3f1e1c-7d0e-4f53-9a44-0c1d2e3f4a5b", "--by", "root"
+        )
     with pytest.raises(CommandError, match="only an administrator"):
         call_command("erase_personal_data", "--national-id", "ZQ998877X", "--by", "dave")
     with pytest.raises(CommandError, match="no erasure request"):
@@ -218,7 +234,8 @@ def test_only_an_administrator_may_erase_and_bad_requests_are_clear(alice, dave,
 
 
 def test_a_dead_letter_needs_attention_and_a_redrive_finishes_the_erasure(
-        sinks_on, active_model, answers, admin, settings):
+    sinks_on, active_model, answers, admin, settings
+):
     application = submit_scored(answers, ZELDA)
     _drain_both()
     request = erasure_request(actor=admin, application_id=application.pk)

@@ -39,13 +39,17 @@ from tests.plugins.persistence import use_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
-PERSON = {"full_name": "Wilhelmina Zorgblatt", "national_id": "WZ-583920-K",
-          "email": "w.zorgblatt@mailbox.example", "phone": "+44 20 7946 0587",
-          "date_of_birth": "1981-07-29", "address": "42 Plover Crescent, Fenwick",
-          "postcode": "FN7 3QP"}
+PERSON = {
+    "full_name": "Wilhelmina Zorgblatt",
+    "national_id": "WZ-583920-K",
+    "email": "w.zorgblatt@mailbox.example",
+    "phone": "+44 20 7946 0587",
+    "date_of_birth": "1981-07-29",
+    "address": "42 Plover Crescent, Fenwick",
+    "postcode": "FN7 3QP",
+}
 # Refused answers are personal values too: a message that echoes them must not be logged.
-REFUSED = {"email": "wilhelmina-at-zorgblatt", "national_id": "WZ##583920##K!",
-           "date_of_birth": "2031-02-30"}
+REFUSED = {"email": "wilhelmina-at-zorgblatt", "national_id": "WZ##583920##K!", "date_of_birth": "2031-02-30"}
 
 
 class DebugWorker(WorkerProcess):
@@ -54,10 +58,24 @@ class DebugWorker(WorkerProcess):
     def start(self) -> None:
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "--loglevel=DEBUG", "--without-gossip", "--without-mingle", "-n",
-             f"pii-scan-{os.getpid()}@%h"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=DEBUG",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"pii-scan-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         _wait_for(lambda: b"ready." in self.log_path.read_bytes(), 30, "the worker to start")
@@ -77,8 +95,11 @@ class Captured(logging.Handler):
 def every_log_record() -> Iterator[Captured]:
     handler = Captured()
     root = logging.getLogger()
-    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
-              if isinstance(logger, logging.Logger)}
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     root_level = root.level
     for name in levels:
         logging.getLogger(name).setLevel(logging.DEBUG)
@@ -104,10 +125,11 @@ def debug_worker(sinks_on: Any, private_redis: Any, tmp_path: Path, settings: An
     exports = f"file://{tmp_path / 'exports'}"
     settings.LABEL_EXPORT_STORAGE_URL = exports
     env = {
-        **os.environ, **sinks_on.env,
+        **os.environ,
+        **sinks_on.env,
         "DJANGO_SETTINGS_MODULE": "tests.privacy.debug_log_settings",
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-                        f"{database['NAME']}",
+        f"{database['NAME']}",
         "CELERY_BROKER_URL": private_redis.url,
         "LABEL_EXPORT_STORAGE_URL": exports,
         "REVIEW_BLIND_SHARE": "0",
@@ -126,7 +148,8 @@ def _settle(ids: list[str], timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         decided = Decision.objects.filter(application_id__in=ids, is_current=True).count()
         owed = OutboxMessage.objects.filter(key__in=ids, topic__startswith="sink:").exclude(
-            status=OutboxStatus.DELIVERED)
+            status=OutboxStatus.DELIVERED
+        )
         assert not owed.filter(status=OutboxStatus.DEAD).exists()
         if decided == len(ids) and not owed.exists():
             return
@@ -137,7 +160,8 @@ def _settle(ids: list[str], timeout: float = 60) -> None:
 
 
 def test_no_submitted_personal_value_reaches_any_log_line(
-        debug_worker, every_log_record, active_model, alice, make_user, answers, settings):
+    debug_worker, every_log_record, active_model, alice, make_user, answers, settings
+):
     settings.REVIEW_BLIND_SHARE = 0.0
     auditor = make_user("pii-auditor", Role.AUDITOR)
     lead = make_user("pii-lead", Role.AUDITOR, Role.AUDITOR_LEAD)
@@ -153,21 +177,33 @@ def test_no_submitted_personal_value_reaches_any_log_line(
         Client().post(url, {field: PERSON["email"], "password": "not-the-password"})
     connection.force_debug_cursor = True
     assert any("AXES: New login failure" in line for line in every_log_record.lines)
-    refused = client.post("/api/v1/applications/", {"answers": {**answers, **PERSON, **REFUSED}},
-                          format="json", HTTP_IDEMPOTENCY_KEY="pii-scan-refused")
+    refused = client.post(
+        "/api/v1/applications/",
+        {"answers": {**answers, **PERSON, **REFUSED}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="pii-scan-refused",
+    )
     assert refused.status_code == 422
     ids = []
     for n in range(2):  # the second is the same person again (a possible duplicate)
-        response = client.post("/api/v1/applications/", {"answers": {**answers, **PERSON}},
-                               format="json", HTTP_IDEMPOTENCY_KEY=f"pii-scan-{n}")
+        response = client.post(
+            "/api/v1/applications/",
+            {"answers": {**answers, **PERSON}},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"pii-scan-{n}",
+        )
         assert response.status_code == 202, response.content
         ids.append(response.json()["id"])
     _settle(ids)
 
     application = Application.objects.get(pk=ids[0])
     if application.status == Status.SCORED:
-        application_transition(application_ids=[application.pk], from_status=Status.SCORED,
-                               to_status=Status.IN_REVIEW, note="sent to review")
+        application_transition(
+            application_ids=[application.pk],
+            from_status=Status.SCORED,
+            to_status=Status.IN_REVIEW,
+            note="sent to review",
+        )
     review_queue_sync()
     item = ReviewItem.objects.get(application=application)
     assert pii_unmask(application=application, user=lead, purpose="identity check")
@@ -176,12 +212,14 @@ def test_no_submitted_personal_value_reaches_any_log_line(
     _settle(ids)
 
     job = export_job_create(requested_by=analyst, format="csv", filters={})
-    _wait_for(lambda: ExportJob.objects.get(pk=job.pk).status == JobStatus.DONE, 60,
-              "the worker to write the export")
+    _wait_for(
+        lambda: ExportJob.objects.get(pk=job.pk).status == JobStatus.DONE,
+        60,
+        "the worker to write the export",
+    )
     client.get(f"/api/v1/applications/{ids[0]}/")
     out = StringIO()
-    call_command("erase_personal_data", "--application", ids[1], "--by", "pii-admin",
-                 "--drain", stdout=out)
+    call_command("erase_personal_data", "--application", ids[1], "--by", "pii-admin", "--drain", stdout=out)
     debug_worker.stop()  # everything it wrote is in its file
 
     worker_lines = debug_worker.log_path.read_text(errors="replace").splitlines()
@@ -193,6 +231,5 @@ def test_no_submitted_personal_value_reaches_any_log_line(
     assert any("drain_sink" in line for line in worker_lines)
     assert any("run_label_export" in line for line in worker_lines)
     values = PersonalValues([PERSON, REFUSED])
-    leaks = [line for line in ours + worker_lines + out.getvalue().splitlines()
-             if values.found_in(line)]
+    leaks = [line for line in ours + worker_lines + out.getvalue().splitlines() if values.found_in(line)]
     assert leaks == [], "\n".join(leaks[:20])

@@ -28,7 +28,9 @@ def _submit(answers: dict[str, Any], n: int, prefix: str) -> list[str]:
     for i in range(n):
         submitted = application_submit(
             answers={**answers, "national_id": f"{prefix}{i:05d}X", "full_name": f"Rota {prefix} {i}"},
-            channel=Channel.API, idempotency_key=None)
+            channel=Channel.API,
+            idempotency_key=None,
+        )
         ids.append(str(submitted.application.pk))
     return ids
 
@@ -40,25 +42,31 @@ def _raw(table: str, pk: Any) -> str:
 
 
 def _everything_readable() -> dict[str, Any]:
-    return {**{f"app:{a.pk}": a.pii for a in Application.objects.all()},
-            **{f"person:{p.pk}": p.pii for p in Applicant.objects.all()},
-            **{f"draft:{d.pk}": (d.answers, d.provenance) for d in Draft.objects.all()}}
+    return {
+        **{f"app:{a.pk}": a.pii for a in Application.objects.all()},
+        **{f"person:{p.pk}": p.pii for p in Applicant.objects.all()},
+        **{f"draft:{d.pk}": (d.answers, d.provenance) for d in Draft.objects.all()},
+    }
 
 
 def test_the_scan_finds_every_encrypted_column():
     labels = {column.label for column in encrypted_columns()}
-    assert {"applicants.Application.pii", "applicants.Applicant.pii",
-            "applicants.Draft.answers", "applicants.Draft.provenance"} <= labels
+    assert {
+        "applicants.Application.pii",
+        "applicants.Applicant.pii",
+        "applicants.Draft.answers",
+        "applicants.Draft.provenance",
+    } <= labels
 
 
 @pytest.mark.django_db
-def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_go(settings, answers,
-                                                                       make_user):
+def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_go(settings, answers, make_user):
     settings.PII_ENCRYPTION_KEYS = [KEY_A]
     ids = _submit(answers, 7, "ROTA")
     draft = draft_start(channel=Channel.WEB, owner_user=make_user("drafter"))
-    Draft.objects.filter(pk=draft.pk).update(answers={"full_name": "Draft Person"},
-                                             provenance={"full_name": [{"value": "Draft Person"}]})
+    Draft.objects.filter(pk=draft.pk).update(
+        answers={"full_name": "Draft Person"}, provenance={"full_name": [{"value": "Draft Person"}]}
+    )
     before = _everything_readable()
     token_before = _raw("applicants_application", ids[0])
 

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_no_sink_item_row_or_outbox_payload_holds_a_personal_value(
-        sinks_on, active_model, answers, alice, dave, settings):
+    sinks_on, active_model, answers, alice, dave, settings
+):
     settings.REVIEW_BLIND_SHARE = 0.0
     applications = [submit_scored(answers, ZELDA, owner=alice) for _ in range(2)]
     reviewed_with_a_note(applications[0], dave, "income checked")
@@ -28,16 +29,17 @@ def test_no_sink_item_row_or_outbox_payload_holds_a_personal_value(
     values = PersonalValues([ZELDA])
 
     client = sinks_on.client()
-    items = [item for page in client.get_paginator("scan").paginate(TableName=sinks_on.table)
-             for item in page["Items"]]
+    items = [
+        item
+        for page in client.get_paginator("scan").paginate(TableName=sinks_on.table)
+        for item in page["Items"]
+    ]
     assert ids <= {item["application_id"]["S"] for item in items}
     rows = []
     for table in TABLES:
-        rows += [row[0] for row in sinks_on.warehouse(
-            f"SELECT row_to_json(t)::text FROM {table.name} t")]  # noqa: S608 - our table names
+        rows += [row[0] for row in sinks_on.warehouse(f"SELECT row_to_json(t)::text FROM {table.name} t")]  # noqa: S608 - our table names
     assert any(i in row for row in rows for i in ids)
     payloads = [json.dumps(p) for p in OutboxMessage.objects.values_list("payload", flat=True)]
     assert payloads
-    found = [text for text in [json.dumps(i) for i in items] + rows + payloads
-             if values.found_in(text)]
+    found = [text for text in [json.dumps(i) for i in items] + rows + payloads if values.found_in(text)]
     assert found == []

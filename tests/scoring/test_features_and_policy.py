@@ -50,12 +50,15 @@ def test_protected_values_are_available_for_monitoring_only(answers):
     assert protected_values(SCHEMA, answers, today=dt.date(2026, 11, 23)) == {"age_years": 40}
 
 
-@pytest.mark.parametrize(("probs", "tier"), [
-    ([0.9, 0.08, 0.02], "low"),
-    ([0.5, 0.45, 0.05], "medium"),
-    ([0.2, 0.35, 0.45], "high"),
-    ([0.3, 0.3, 0.4], "medium"),
-])
+@pytest.mark.parametrize(
+    ("probs", "tier"),
+    [
+        ([0.9, 0.08, 0.02], "low"),
+        ([0.5, 0.45, 0.05], "medium"),
+        ([0.2, 0.35, 0.45], "high"),
+        ([0.3, 0.3, 0.4], "medium"),
+    ],
+)
 def test_tiers_come_from_the_model_thresholds(probs, tier):
     assert tier_for(probs, {"high": 0.45, "elevated": 0.5}) == tier
 

@@ -36,8 +36,11 @@ def runtime(endpoint):
 def test_boto3_scores_the_same_artifact_as_in_process_xgboost(local_endpoint, active_model, rows):
     local_endpoint.serve(active_model)
     response = runtime(local_endpoint).invoke_endpoint(
-        EndpointName=local_endpoint.endpoint_name, ContentType="text/csv", Accept="text/csv",
-        Body=encode_csv(rows))
+        EndpointName=local_endpoint.endpoint_name,
+        ContentType="text/csv",
+        Accept="text/csv",
+        Body=encode_csv(rows),
+    )
     assert response["InvokedProductionVariant"] == f"v{active_model.version}"
     served = parse_csv_predictions(response["Body"].read(), len(rows))
     expected = load_booster(active_model.artifact_uri).inplace_predict(rows)
@@ -45,13 +48,17 @@ def test_boto3_scores_the_same_artifact_as_in_process_xgboost(local_endpoint, ac
     assert local_endpoint.stats()["rows"] == 40
 
 
-def test_the_scorer_retries_transient_failures_and_says_which_were_permanent(local_endpoint, active_model,
-                                                                             rows, settings):
+def test_the_scorer_retries_transient_failures_and_says_which_were_permanent(
+    local_endpoint, active_model, rows, settings
+):
     local_endpoint.serve(active_model)
     scorer = SageMakerScorer()
     local_endpoint.fail(503, count=2)  # two failures, then the third attempt succeeds
-    np.testing.assert_allclose(scorer.predict_proba(active_model, rows),
-                               InProcessScorer().predict_proba(active_model, rows), rtol=1e-6)
+    np.testing.assert_allclose(
+        scorer.predict_proba(active_model, rows),
+        InProcessScorer().predict_proba(active_model, rows),
+        rtol=1e-6,
+    )
     assert scorer.last_source == f"sagemaker:{local_endpoint.endpoint_name}/v{active_model.version}"
 
     local_endpoint.fail_in_model(500)
@@ -82,19 +89,25 @@ def test_a_stopped_endpoint_is_transient_and_a_wrong_variant_is_refused(local_en
 
 
 def test_the_pipeline_scores_through_the_endpoint_and_applications_wait_when_it_is_down(
-        local_endpoint, active_model, alice, answers, settings):
+    local_endpoint, active_model, alice, answers, settings
+):
     settings.SCORER = "sagemaker"
     local_endpoint.serve(active_model)
-    first = application_submit(answers=answers, channel=Channel.API, actor=alice,
-                               idempotency_key="one").application
+    first = application_submit(
+        answers=answers, channel=Channel.API, actor=alice, idempotency_key="one"
+    ).application
     score_waiting_applications()
     decision = Decision.objects.get(application=first)
     assert decision.scorer == f"sagemaker:{local_endpoint.endpoint_name}/v{active_model.version}"
     assert decision.reasons and decision.explanation_method == "exact"
 
     local_endpoint.fail(500)
-    second = application_submit(answers={**answers, "national_id": "ZZ-000111-Q"}, channel=Channel.API,
-                                actor=alice, idempotency_key="two").application
+    second = application_submit(
+        answers={**answers, "national_id": "ZZ-000111-Q"},
+        channel=Channel.API,
+        actor=alice,
+        idempotency_key="two",
+    ).application
     # botocore retried the 500s inside the call (the one retry layer); then the batch is
     # given back, nothing raised, and its scoring request backs off in the outbox.
     result = score_waiting_applications()

@@ -23,8 +23,11 @@ def submit_many(user: Any, answers: dict[str, Any], n: int) -> list[Application]
     made = []
     for i in range(n):
         answers = {**answers, "national_id": f"ID{i:06d}X", "requested_amount": 2000 + 3000 * i}
-        made.append(application_submit(answers=answers, channel=Channel.API, actor=user,
-                                       idempotency_key=f"k{i}").application)
+        made.append(
+            application_submit(
+                answers=answers, channel=Channel.API, actor=user, idempotency_key=f"k{i}"
+            ).application
+        )
     return made
 
 
@@ -60,17 +63,30 @@ def test_medium_and_high_go_to_review_and_low_is_sampled(alice, answers, active_
     score_waiting_applications()
     assert set(Application.objects.values_list("status", flat=True)) == {Status.IN_REVIEW}
     assert set(Decision.objects.values_list("routing_reason", flat=True)) <= {
-        "random sample of low risk", "medium risk", "high risk"}
+        "random sample of low risk",
+        "medium risk",
+        "high risk",
+    }
 
 
 def test_risky_answers_get_a_higher_tier_and_adverse_reasons(alice, answers, active_model):
-    risky = {**answers, "national_id": "RISKY0001", "annual_income": 14000,
-             "monthly_debt_payments": 1000, "monthly_housing_cost": 150, "delinquencies_2y": 6,
-             "credit_history_years": 1, "requested_amount": 30000, "employment_status": "unemployed"}
-    safe = application_submit(answers=answers, channel=Channel.API, actor=alice,
-                              idempotency_key="safe").application
-    bad = application_submit(answers=risky, channel=Channel.API, actor=alice,
-                             idempotency_key="risky").application
+    risky = {
+        **answers,
+        "national_id": "RISKY0001",
+        "annual_income": 14000,
+        "monthly_debt_payments": 1000,
+        "monthly_housing_cost": 150,
+        "delinquencies_2y": 6,
+        "credit_history_years": 1,
+        "requested_amount": 30000,
+        "employment_status": "unemployed",
+    }
+    safe = application_submit(
+        answers=answers, channel=Channel.API, actor=alice, idempotency_key="safe"
+    ).application
+    bad = application_submit(
+        answers=risky, channel=Channel.API, actor=alice, idempotency_key="risky"
+    ).application
     score_waiting_applications()
     safe_decision = Decision.objects.get(application=safe)
     risky_decision = Decision.objects.get(application=bad)
@@ -114,7 +130,8 @@ def test_claims_of_a_lost_worker_are_released_then_failed_after_max_attempts(
     application = submit_many(alice, answers, 1)[0]
     for attempt in (1, 2):
         Application.objects.filter(pk=application.pk).update(
-            status=Status.SCORING, scoring_attempts=attempt,
+            status=Status.SCORING,
+            scoring_attempts=attempt,
             scoring_started_at=timezone.now() - dt.timedelta(hours=1),
         )
         result = release_expired_leases()
@@ -132,8 +149,7 @@ def test_only_one_model_can_be_active(active_model, trained_default):
     from applicants.schema import get_schema
     from modelops.registry import model_version_register
 
-    second = model_version_register(trained=trained_default, schema=get_schema(),
-                                    training_source="tests")
+    second = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests")
     second.status = ModelStatus.ACTIVE
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()

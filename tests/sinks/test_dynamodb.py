@@ -30,8 +30,7 @@ def test_dynamodb_setup_creates_the_table_with_its_indexes_and_is_idempotent(set
     call_command("dynamodb_setup", stdout=out)
     assert "already exists and matches" in out.getvalue()
     table = DynamoDBSink().client.describe_table(TableName="test-setup-command")["Table"]
-    assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"by_applicant",
-                                                                          "by_status_tier"}
+    assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"by_applicant", "by_status_tier"}
 
 
 def test_an_unreachable_dynamodb_is_a_clear_command_error(settings):
@@ -82,10 +81,12 @@ def test_a_redelivered_or_late_message_never_overwrites_newer_data(sinks_on, act
     # A review arrives: the item moves on to a newer version.
     application = Application.objects.get(pk=app_id)
     if application.status == Status.SCORED:
-        application_transition(application_ids=[app_id], from_status=Status.SCORED,
-                               to_status=Status.IN_REVIEW)
-    application_transition(application_ids=[app_id], from_status=Status.IN_REVIEW,
-                           to_status=Status.OVERRIDDEN, final_tier="high")
+        application_transition(
+            application_ids=[app_id], from_status=Status.SCORED, to_status=Status.IN_REVIEW
+        )
+    application_transition(
+        application_ids=[app_id], from_status=Status.IN_REVIEW, to_status=Status.OVERRIDDEN, final_tier="high"
+    )
     outbox_fan_out(event="review", items=[(app_id, review_payload(7))])
     sink_drain(sink_name="dynamodb")
     newest = DynamoDBSink().get_items([app_id])[app_id]
@@ -101,8 +102,11 @@ def test_a_redelivered_or_late_message_never_overwrites_newer_data(sinks_on, act
 
 
 def test_a_message_about_an_application_without_decision_becomes_a_dead_letter(sinks_on, mailoutbox):
-    OutboxMessage.objects.create(topic=TOPIC, key="00000000-0000-0000-0000-000000000000",
-                                 payload={"event": "decision", "decision_id": 1})
+    OutboxMessage.objects.create(
+        topic=TOPIC,
+        key="00000000-0000-0000-0000-000000000000",
+        payload={"event": "decision", "decision_id": 1},
+    )
     result = sink_drain(sink_name="dynamodb")
     assert result.dead == 1
     message = OutboxMessage.objects.get(topic=TOPIC)
@@ -123,8 +127,8 @@ class ThrottlingClient:
     def batch_write_item(self, RequestItems: dict) -> dict:
         if self.throttled:
             return self.real.batch_write_item(RequestItems=RequestItems)
-        (table, requests), = RequestItems.items()
-        keep, leave = requests[: len(requests) // 2], requests[len(requests) // 2:]
+        ((table, requests),) = RequestItems.items()
+        keep, leave = requests[: len(requests) // 2], requests[len(requests) // 2 :]
         self.throttled = len(leave)
         self.real.batch_write_item(RequestItems={table: keep})
         return {"UnprocessedItems": {table: leave}}

@@ -19,13 +19,17 @@ pytestmark = pytest.mark.django_db
 
 def _warehouse_text(url: str) -> str:
     with psycopg.connect(url) as conn:
-        tables = [name for (name,) in conn.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")]
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            )
+        ]
         rows = []
         for table in tables:
-            rows += [json.dumps(row, default=str) for (row,) in conn.execute(
-                f'SELECT row_to_json(t) FROM "{table}" t')]  # noqa: S608 (names from the catalogue)
+            query = f'SELECT row_to_json(t) FROM "{table}" t'  # noqa: S608 (names from the catalogue)
+            rows += [json.dumps(row, default=str) for (row,) in conn.execute(query)]
     return "\n".join(rows)
 
 
@@ -40,9 +44,9 @@ def _dynamodb_items(sinks: Any) -> list[dict[str, Any]]:
             return items
 
 
-def test_no_submitted_personal_value_reaches_either_sink(sinks_on: Any, active_model: Any,
-                                                          answers: dict[str, Any], dave: Any,
-                                                          settings: Any) -> None:
+def test_no_submitted_personal_value_reaches_either_sink(
+    sinks_on: Any, active_model: Any, answers: dict[str, Any], dave: Any, settings: Any
+) -> None:
     settings.REVIEW_BLIND_SHARE = 0.0
     application = submit_scored(answers, ZELDA)
     reviewed_with_a_note(application, dave, "Called Zelda Quartermaine on +44 20 7946 0123.")

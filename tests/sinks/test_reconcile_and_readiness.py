@@ -29,9 +29,7 @@ def reconcile_output(*args: str) -> tuple[int, str]:
     return 0, out.getvalue()
 
 
-def test_reconcile_finds_what_is_missing_stale_or_extra_and_fix_repairs_it(
-    sinks_on, active_model, answers
-):
+def test_reconcile_finds_what_is_missing_stale_or_extra_and_fix_repairs_it(sinks_on, active_model, answers):
     ids = scored_applications(answers, 8)
     outbox_fan_out(event="review", items=[(ids[1], review_payload(91))])
     for sink in ("dynamodb", "warehouse"):
@@ -41,11 +39,16 @@ def test_reconcile_finds_what_is_missing_stale_or_extra_and_fix_repairs_it(
 
     client = sinks_on.client()
     client.delete_item(TableName=sinks_on.table, Key={"application_id": {"S": ids[0]}})
-    client.update_item(TableName=sinks_on.table, Key={"application_id": {"S": ids[2]}},
-                       UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
-                       ExpressionAttributeValues={":s": {"S": "received"}})
-    client.put_item(TableName=sinks_on.table, Item={"application_id": {"S": "not-ours"},
-                                                    "status": {"S": "scored"}})
+    client.update_item(
+        TableName=sinks_on.table,
+        Key={"application_id": {"S": ids[2]}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "received"}},
+    )
+    client.put_item(
+        TableName=sinks_on.table, Item={"application_id": {"S": "not-ours"}, "status": {"S": "scored"}}
+    )
     sinks_on.warehouse("DELETE FROM fact_decision WHERE application_id = %s RETURNING 1", [ids[3]])
     sinks_on.warehouse("DELETE FROM fact_review RETURNING 1")
 
@@ -88,7 +91,8 @@ def test_readyz_reports_each_sink_and_the_backlog(sinks_on, active_model, answer
     body = Client().get("/readyz").json()
     assert body["checks"]["outbox"]["pending"] == 0
     assert body["checks"]["sinks"]["warehouse"]["latest_decision_id"] == max(
-        Decision.objects.values_list("id", flat=True))
+        Decision.objects.values_list("id", flat=True)
+    )
 
 
 def test_readyz_names_an_unreachable_sink(sinks_on, active_model, settings):
@@ -107,15 +111,13 @@ def test_readyz_names_an_unreachable_sink(sinks_on, active_model, settings):
 def test_readyz_calls_an_old_backlog_stale(sinks_on, settings):
     settings.OUTBOX_STALE_SECONDS = 1
     message = OutboxMessage.objects.create(topic=sink_topic("warehouse"), key="k")
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        created_at=message.created_at.replace(year=2020))
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=message.created_at.replace(year=2020))
     body = Client().get("/readyz").json()
     assert "outbox" in body["not_ready"]
     assert body["checks"]["outbox"]["oldest_pending_seconds"] > 1
 
 
-def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_on, private_redis,
-                                                                        settings):
+def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_on, private_redis, settings):
     settings.OUTBOX_DRAIN_DELAY_SECONDS = 0
     private_redis.flush()
     OutboxMessage.objects.create(topic=sink_topic("warehouse"), key="k")
@@ -152,8 +154,7 @@ def test_asks_for_a_drain_coalesce_while_one_is_waiting(settings, private_redis)
         publish_drain("warehouse", force=True)  # the re-drive: in case the queued one was lost
         settings.OUTBOX_DRAIN_ASK_EVERY_SECONDS = 0  # the queued one is "old": ask again
         publish_drain("dynamodb")
-    assert queued() == ["('dynamodb',)", "('dynamodb',)", "('dynamodb',)", "('warehouse',)",
-                        "('warehouse',)"]
+    assert queued() == ["('dynamodb',)", "('dynamodb',)", "('dynamodb',)", "('warehouse',)", "('warehouse',)"]
 
 
 def test_an_ask_that_cannot_be_published_lets_the_next_one_through(settings):

@@ -43,8 +43,12 @@ def test_warehouse_setup_prints_the_redshift_ddl(capsys):
 
 
 def test_the_redshift_copy_reads_the_staged_csv_from_s3():
-    sql = redshift.copy_from_s3(table="stage_fact_decision", columns=["a", "b"],
-                                s3_url="s3://bucket/x.csv", iam_role="arn:aws:iam::1:role/r'x")
+    sql = redshift.copy_from_s3(
+        table="stage_fact_decision",
+        columns=["a", "b"],
+        s3_url="s3://bucket/x.csv",
+        iam_role="arn:aws:iam::1:role/r'x",
+    )
     assert sql.startswith("COPY stage_fact_decision (a, b) FROM 's3://bucket/x.csv'")
     assert "IAM_ROLE 'arn:aws:iam::1:role/r''x'" in sql
     assert "FORMAT AS CSV IGNOREHEADER 1" in sql
@@ -65,16 +69,14 @@ def test_csv_keeps_null_apart_from_text_that_looks_like_it(warehouse_url, settin
     assert csv.splitlines()[1] == '"x1","\\N"'
     with warehouse_connect() as conn:
         WarehouseLoader(conn, dialect="postgresql").merge(
-            DIM_CHANNEL, [{"channel_code": "x1", "label": "say \"\\N\", twice"}]
+            DIM_CHANNEL, [{"channel_code": "x1", "label": 'say "\\N", twice'}]
         )
         label = conn.execute("SELECT label FROM dim_channel WHERE channel_code='x1'").fetchone()[0]
         conn.rollback()
     assert label == 'say "\\N", twice'
 
 
-def test_decisions_load_once_with_their_dimensions_even_when_delivered_twice(
-    sinks_on, active_model, answers
-):
+def test_decisions_load_once_with_their_dimensions_even_when_delivered_twice(sinks_on, active_model, answers):
     ids = scored_applications(answers, 12)
     assert sink_drain(sink_name="warehouse").delivered == 12
     rows = sinks_on.decision_rows()
@@ -82,7 +84,9 @@ def test_decisions_load_once_with_their_dimensions_even_when_delivered_twice(
     decision = Decision.objects.get(application_id=ids[0])
     [(tier, prob_high, channel, version, latency)] = sinks_on.warehouse(
         "SELECT tier, prob_high, channel_code, model_version, latency_ms FROM fact_decision "
-        "WHERE decision_id = %s", [decision.pk])
+        "WHERE decision_id = %s",
+        [decision.pk],
+    )
     assert (tier, channel, version) == (decision.tier, "api", active_model.version)
     assert latency == decision.latency_ms
     assert prob_high == pytest.approx(decision.prob_high)
@@ -108,8 +112,9 @@ def test_reviews_become_fact_rows_and_a_bad_review_a_dead_letter(sinks_on, activ
     assert "outcome must be one of confirmed, overridden, got 'maybe'" in dead.last_error
 
 
-def test_batches_are_staged_on_s3_before_the_merge(sinks_on, active_model, answers, s3_bucket,
-                                                    settings, aws_stand_in):
+def test_batches_are_staged_on_s3_before_the_merge(
+    sinks_on, active_model, answers, s3_bucket, settings, aws_stand_in
+):
     settings.WAREHOUSE_STAGING_URL = f"s3://{s3_bucket}/staging"
     ids = scored_applications(answers, 3)
     assert sink_drain(sink_name="warehouse").delivered == 3
@@ -118,8 +123,12 @@ def test_batches_are_staged_on_s3_before_the_merge(sinks_on, active_model, answe
     keys = [o["Key"] for o in listed["Contents"]]
     staged = [k for k in keys if k.startswith("staging/fact_decision/")]
     assert len(staged) == 1
-    body = boto3.client("s3", endpoint_url=aws_stand_in).get_object(
-        Bucket=s3_bucket, Key=staged[0])["Body"].read().decode()
+    body = (
+        boto3.client("s3", endpoint_url=aws_stand_in)
+        .get_object(Bucket=s3_bucket, Key=staged[0])["Body"]
+        .read()
+        .decode()
+    )
     assert body.splitlines()[0] == ",".join(FACT_DECISION.column_names)
     assert len(body.splitlines()) == 4
 

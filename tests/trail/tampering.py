@@ -15,8 +15,7 @@ def sql(statement: str, *params: object) -> None:
         cursor.execute(statement, list(params))
 
 
-def recompute_unkeyed(*, from_seq: int = 1, to_seq: int | None = None,
-                      strip_keys: bool = False) -> None:
+def recompute_unkeyed(*, from_seq: int = 1, to_seq: int | None = None, strip_keys: bool = False) -> None:
     """Rehash the chain from `from_seq` (to `to_seq`) with SHA-256 the way anyone can (the
     pre-keying algorithm), keeping or stripping the key ids, and fix the head row to match."""
     prev = GENESIS
@@ -27,8 +26,13 @@ def recompute_unkeyed(*, from_seq: int = 1, to_seq: int | None = None,
     for entry in rows.filter(seq__lte=to_seq) if to_seq else rows:
         digest = legacy_hash(entry, prev, entry.seq)
         key_id = "" if strip_keys else entry.key_id
-        sql("UPDATE trail_trailentry SET prev_hash = %s, hash = %s, key_id = %s WHERE id = %s",
-            prev, digest, key_id, entry.pk)
+        sql(
+            "UPDATE trail_trailentry SET prev_hash = %s, hash = %s, key_id = %s WHERE id = %s",
+            prev,
+            digest,
+            key_id,
+            entry.pk,
+        )
         prev, last_seq = digest, entry.seq
     if to_seq:
         return
@@ -46,9 +50,18 @@ def seal_unkeyed(entries: list[TrailEntry]) -> None:
         entry.refresh_from_db()
         seq += 1
         digest = legacy_hash(entry, prev, seq)
-        sql("UPDATE trail_trailentry SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",
-            seq, prev, digest, entry.pk)
+        sql(
+            "UPDATE trail_trailentry SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            seq,
+            prev,
+            digest,
+            entry.pk,
+        )
         prev = digest
-    sql("INSERT INTO trail_trailhead (id, last_seq, last_hash, anchored_seq) VALUES (1, %s, %s, 0) "
+    sql(
+        "INSERT INTO trail_trailhead (id, last_seq, last_hash, anchored_seq) VALUES (1, %s, %s, 0) "
         "ON CONFLICT (id) DO UPDATE SET last_seq = EXCLUDED.last_seq, "
-        "last_hash = EXCLUDED.last_hash", seq, prev)
+        "last_hash = EXCLUDED.last_hash",
+        seq,
+        prev,
+    )

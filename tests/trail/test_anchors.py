@@ -43,8 +43,7 @@ def test_anchors_are_appended_to_the_file_one_json_line_each_when_the_head_moves
     assert Path(urlparse(settings.TRAIL_ANCHOR_URL).path).read_text().startswith(first_line)
     lines = anchor_lines(settings)
     assert [(line["seq"], line["key_id"]) for line in lines] == [(3, KEY_A[0]), (5, KEY_A[0])]
-    assert [line["hash"] for line in lines] == [TrailEntry.objects.get(seq=seq).hash
-                                                 for seq in (3, 5)]
+    assert [line["hash"] for line in lines] == [TrailEntry.objects.get(seq=seq).hash for seq in (3, 5)]
     assert dt.datetime.fromisoformat(lines[1]["at"]).tzinfo is not None
 
 
@@ -58,13 +57,12 @@ def test_the_tail_truncated_after_an_anchor_is_caught(settings):
     four = TrailEntry.objects.get(seq=4)
     # Cut everything after entry 4 and make the head row agree: the database looks whole.
     sql("UPDATE trail_trailentry SET seq = -seq WHERE seq > 4")  # (rows cannot be deleted
-    sql("DELETE FROM trail_trailentry WHERE seq < 0")              # through the app; SQL can)
+    sql("DELETE FROM trail_trailentry WHERE seq < 0")  # through the app; SQL can)
     sql("UPDATE trail_trailhead SET last_seq = 4, last_hash = %s", four.hash)
     report = trail_verify()
     assert report.problem == "" and not report.ok
     assert len(report.anchor_problems) == 3
-    assert "names entry 6, but the chain ends at 4: entries 5..6 were removed" in \
-        report.anchor_problems[0]
+    assert "names entry 6, but the chain ends at 4: entries 5..6 were removed" in report.anchor_problems[0]
     assert "entries 5..11 were removed (tail truncated)" in report.anchor_problems[2]
 
 
@@ -94,14 +92,11 @@ def locked_bucket(aws_stand_in, monkeypatch) -> str:
     """A bucket on the local S3 emulator created with Object Lock enabled."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_stand_in)
     name = f"riskscore-anchors-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=aws_stand_in).create_bucket(
-        Bucket=name, ObjectLockEnabledForBucket=True
-    )
+    boto3.client("s3", endpoint_url=aws_stand_in).create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     return name
 
 
-def test_anchors_land_in_s3_under_object_lock_and_cannot_be_deleted(settings, locked_bucket,
-                                                                    aws_stand_in):
+def test_anchors_land_in_s3_under_object_lock_and_cannot_be_deleted(settings, locked_bucket, aws_stand_in):
     settings.TRAIL_ANCHOR_URL = f"s3://{locked_bucket}/trail/anchors"
     settings.TRAIL_ANCHOR_LOCK_MODE = "COMPLIANCE"
     settings.TRAIL_ANCHOR_RETAIN_DAYS = 30

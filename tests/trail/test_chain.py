@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def record(n: int) -> list[TrailEntry]:
-    return [trail_record(action="test.event", object_type="thing", object_id=i,
-                         after={"n": i}) for i in range(n)]
+    return [
+        trail_record(action="test.event", object_type="thing", object_id=i, after={"n": i}) for i in range(n)
+    ]
 
 
 def test_entries_are_sealed_into_an_intact_chain():
@@ -40,8 +41,7 @@ def test_an_entry_edited_in_the_database_is_caught():
     entries = record(6)
     trail_seal()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE trail_trailentry SET after = %s WHERE id = %s",
-                       ['{"n": 999}', entries[3].pk])
+        cursor.execute("UPDATE trail_trailentry SET after = %s WHERE id = %s", ['{"n": 999}', entries[3].pk])
     report = trail_verify()
     assert not report.ok
     assert report.first_broken_seq == 4 and report.checked == 3

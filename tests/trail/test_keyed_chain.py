@@ -19,8 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def record(n: int, action: str = "test.event") -> list[TrailEntry]:
-    return [trail_record(action=action, object_type="thing", object_id=i, after={"n": i})
-            for i in range(n)]
+    return [trail_record(action=action, object_type="thing", object_id=i, after={"n": i}) for i in range(n)]
 
 
 def test_entries_are_sealed_with_the_current_key_id_and_an_hmac():
@@ -68,9 +67,12 @@ def test_a_forged_backdated_approval_is_caught():
     trail_seal()
     three_weeks_ago = timezone.now() - dt.timedelta(days=21)
     # Inserted straight into the table, unsealed, for the sealer to pick up like any entry.
-    sql("INSERT INTO trail_trailentry (at, actor_label, action, object_type, object_id, before, "
+    sql(
+        "INSERT INTO trail_trailentry (at, actor_label, action, object_type, object_id, before, "
         "after, note, prev_hash, hash, key_id) VALUES (%s, 'erin', 'model.approved', "
-        "'model_version', '7', '{}', '{}', '', '', '', '')", three_weeks_ago)
+        "'model_version', '7', '{}', '{}', '', '', '', '')",
+        three_weeks_ago,
+    )
     record(1)
     trail_seal()
     report = trail_verify()
@@ -82,13 +84,23 @@ def test_a_forged_entry_with_its_own_sequence_and_hash_is_caught():
     record(2)
     trail_seal()
     head = TrailEntry.objects.get(seq=2)
-    forged = TrailEntry(at=timezone.now(), action="model.approved", object_type="model_version",
-                        object_id="7", actor_label="erin")
+    forged = TrailEntry(
+        at=timezone.now(),
+        action="model.approved",
+        object_type="model_version",
+        object_id="7",
+        actor_label="erin",
+    )
     digest = legacy_hash(forged, head.hash, 3)
-    sql("INSERT INTO trail_trailentry (at, actor_label, action, object_type, object_id, before, "
+    sql(
+        "INSERT INTO trail_trailentry (at, actor_label, action, object_type, object_id, before, "
         "after, note, seq, prev_hash, hash, key_id) VALUES (%s, 'erin', 'model.approved', "
-        "'model_version', '7', '{}', '{}', '', 3, %s, %s, %s)", forged.at, head.hash, digest,
-        KEY_A[0])
+        "'model_version', '7', '{}', '{}', '', 3, %s, %s, %s)",
+        forged.at,
+        head.hash,
+        digest,
+        KEY_A[0],
+    )
     sql("UPDATE trail_trailhead SET last_seq = 3, last_hash = %s", digest)
     report = trail_verify()
     assert report.first_broken_seq == 3 and "edited?" in report.problem
@@ -101,8 +113,10 @@ def test_a_rotated_key_seals_new_entries_and_old_ones_still_verify(settings):
     record(2)
     assert trail_seal() == 3  # two entries and the key change before them
     chain = list(TrailEntry.objects.order_by("seq").values_list("action", "key_id"))
-    assert chain == [("test.event", KEY_A[0])] * 3 + [("trail.key_changed", KEY_B[0])] + \
-        [("test.event", KEY_B[0])] * 2
+    assert (
+        chain
+        == [("test.event", KEY_A[0])] * 3 + [("trail.key_changed", KEY_B[0])] + [("test.event", KEY_B[0])] * 2
+    )
     change = TrailEntry.objects.get(action="trail.key_changed")
     assert (change.before, change.after) == ({"key_id": KEY_A[0]}, {"key_id": KEY_B[0]})
     report = trail_verify()
@@ -134,8 +148,7 @@ def test_a_chain_sealed_before_keying_verifies_as_legacy_and_is_pinned_by_the_fi
     recompute_unkeyed(from_seq=1, to_seq=4)
     report = trail_verify()
     assert report.first_broken_seq == 5 and "link to the entry before it" in report.problem
-    sql("UPDATE trail_trailentry SET prev_hash = %s WHERE seq = 5",
-        TrailEntry.objects.get(seq=4).hash)
+    sql("UPDATE trail_trailentry SET prev_hash = %s WHERE seq = 5", TrailEntry.objects.get(seq=4).hash)
     report = trail_verify()
     assert report.first_broken_seq == 5 and "edited?" in report.problem
 

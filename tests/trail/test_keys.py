@@ -23,13 +23,16 @@ def test_keys_are_id_secret_pairs_newest_first():
     assert trail_hmac_keys([f"k2:{GOOD}", f"k1:{GOOD[::-1]}"]) == [("k2", GOOD), ("k1", GOOD[::-1])]
 
 
-@pytest.mark.parametrize(("items", "message"), [
-    ([GOOD], "must look like <key id>:<secret>"),
-    ([f"bad id!:{GOOD}"], "must look like <key id>:<secret>"),
-    (["k1:short"], "key 'k1' is too weak"),
-    (["k1:" + "ab" * 20], "key 'k1' is too weak"),
-    ([f"k1:{GOOD}", f"k1:{GOOD[::-1]}"], "names key id 'k1' twice"),
-])
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([GOOD], "must look like <key id>:<secret>"),
+        ([f"bad id!:{GOOD}"], "must look like <key id>:<secret>"),
+        (["k1:short"], "key 'k1' is too weak"),
+        (["k1:" + "ab" * 20], "key 'k1' is too weak"),
+        ([f"k1:{GOOD}", f"k1:{GOOD[::-1]}"], "names key id 'k1' twice"),
+    ],
+)
 def test_bad_keys_stop_the_settings_with_a_message(items, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         trail_hmac_keys(items)
@@ -56,14 +59,20 @@ def _production_settings(**env: str) -> subprocess.CompletedProcess[str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "risk.example.com",
         "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "PII_HASH_KEY": secrets.token_urlsafe(32), "PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "PII_HASH_KEY": secrets.token_urlsafe(32),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/riskscore",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         **env,
     }
     return subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.TRAIL_HMAC_KEYS[0][0])"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

@@ -41,10 +41,16 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=403)
     conversation = _conversation(request)
     reply = conversation_opening(conversation)
-    return render(request, "conversation/chat.html", {
-        "opening": reply.messages, "conversation": conversation,
-        "login_url": _login_url(), "signup_url": _signup_url(),
-    })
+    return render(
+        request,
+        "conversation/chat.html",
+        {
+            "opening": reply.messages,
+            "conversation": conversation,
+            "login_url": _login_url(),
+            "signup_url": _signup_url(),
+        },
+    )
 
 
 @require_POST
@@ -53,19 +59,24 @@ def chat_turn(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "Chat is not available to this account."}, status=403)
     text = _text_of(request)
     if text is None:
-        return JsonResponse({"error": "Send your message as {\"text\": \"...\"}."}, status=400)
+        return JsonResponse({"error": 'Send your message as {"text": "..."}.'}, status=400)
     if len(text) > MAX_TEXT:
-        return JsonResponse({"error": f"Please keep a message under {MAX_TEXT} characters."},
-                            status=400)
+        return JsonResponse({"error": f"Please keep a message under {MAX_TEXT} characters."}, status=400)
     conversation = _conversation(request)
-    reply = conversation_turn(conversation, TurnInput(text=text),
-                              submitter=lambda c: _submitter(request.user, c))
+    reply = conversation_turn(
+        conversation, TurnInput(text=text), submitter=lambda c: _submitter(request.user, c)
+    )
     return JsonResponse(_payload(reply))
 
 
 def _payload(reply: Reply) -> dict[str, Any]:
-    data: dict[str, Any] = {"messages": reply.messages, "kind": reply.kind, "field": reply.field,
-                            "handoff": reply.handoff, "needs_account": reply.needs_account}
+    data: dict[str, Any] = {
+        "messages": reply.messages,
+        "kind": reply.kind,
+        "field": reply.field,
+        "handoff": reply.handoff,
+        "needs_account": reply.needs_account,
+    }
     if reply.needs_account:
         data["login_url"], data["signup_url"] = _login_url(), _signup_url()
     if reply.application_id:
@@ -89,11 +100,16 @@ def _conversation(request: HttpRequest) -> Conversation:
     if session_id:
         conversation = Conversation.objects.filter(pk=session_id, transport=Transport.CHAT).first()
         if conversation is not None and not can_continue_conversation(
-                request.user, conversation, session_conversation=session_id):
+            request.user, conversation, session_conversation=session_id
+        ):
             conversation = None
     if conversation is None and user is not None:
-        conversation = (Conversation.objects.filter(transport=Transport.CHAT, user=user)
-                        .exclude(mode=Mode.SUBMITTED).order_by("-updated_at").first())
+        conversation = (
+            Conversation.objects.filter(transport=Transport.CHAT, user=user)
+            .exclude(mode=Mode.SUBMITTED)
+            .order_by("-updated_at")
+            .first()
+        )
     if conversation is None:
         conversation = conversation_for(transport=Transport.CHAT, key=uuid.uuid4().hex)
     if user is not None and conversation.user_id is None and can_submit_by_chat(user):

@@ -42,8 +42,7 @@ HELP_WORDS = frozenset({"help", "info"})
 @require_POST
 def inbound_sms(request: HttpRequest) -> HttpResponse:
     if not can_post_twilio_webhook(signed=signed_by_twilio(request)):
-        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403,
-                            content_type="text/plain")
+        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403, content_type="text/plain")
     sender = request.POST.get("From", "").strip()
     if not sender:
         return _twiml([])  # nothing to key a conversation on: accepted, nothing done

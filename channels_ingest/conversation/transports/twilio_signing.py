@@ -31,5 +31,4 @@ def signed_by_twilio(request: HttpRequest) -> bool:
 def sender_key(number: str) -> str:
     """A keyed hash of the sender's number: one conversation per number, without the number."""
     digits = re.sub(r"[^0-9A-Za-z:+]", "", number)
-    return hmac.new(settings.PII_HASH_KEY.encode(), f"sender:{digits}".encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(settings.PII_HASH_KEY.encode(), f"sender:{digits}".encode(), hashlib.sha256).hexdigest()

@@ -35,8 +35,7 @@ NO_INPUT = "Sorry, I didn't catch that."
 @require_POST
 def inbound_call(request: HttpRequest) -> HttpResponse:
     if not can_post_twilio_webhook(signed=signed_by_twilio(request)):
-        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403,
-                            content_type="text/plain")
+        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403, content_type="text/plain")
     caller = request.POST.get("From", "").strip() or request.POST.get("CallSid", "")
     if not caller:
         return _twiml(_hangup("We could not identify this call. Goodbye."))
@@ -48,11 +47,11 @@ def inbound_call(request: HttpRequest) -> HttpResponse:
         speech, digits = "agent", ""
     if speech:
         confidence = _confidence(request.POST.get("Confidence", ""))
-        reply = conversation_turn(conversation, TurnInput(
-            text=speech[:500], method=Method.SPEECH, confidence=confidence))
+        reply = conversation_turn(
+            conversation, TurnInput(text=speech[:500], method=Method.SPEECH, confidence=confidence)
+        )
     elif digits:
-        reply = conversation_turn(conversation, TurnInput(
-            text=digits[:40], method=Method.KEYPAD))
+        reply = conversation_turn(conversation, TurnInput(text=digits[:40], method=Method.KEYPAD))
     elif silent >= 2:
         reply = conversation_turn(conversation, TurnInput(text="agent"))
     else:
@@ -64,8 +63,9 @@ def inbound_call(request: HttpRequest) -> HttpResponse:
     return _twiml(_respond(request, reply, silent))
 
 
-CALL_STATUSES = frozenset({"queued", "ringing", "in-progress", "completed", "busy", "failed",
-                           "no-answer", "canceled"})
+CALL_STATUSES = frozenset(
+    {"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"}
+)
 
 
 @csrf_exempt
@@ -74,13 +74,13 @@ def call_status(request: HttpRequest) -> HttpResponse:
     """Twilio's status callback: how the call ended, kept on the caller's conversation (the
     draft stays whatever the ending: calling again carries on)."""
     if not can_post_twilio_webhook(signed=signed_by_twilio(request)):
-        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403,
-                            content_type="text/plain")
+        return HttpResponse("Invalid or missing X-Twilio-Signature", status=403, content_type="text/plain")
     caller = request.POST.get("From", "").strip()
     status = request.POST.get("CallStatus", "").strip().lower()
     if caller and status in CALL_STATUSES:
         Conversation.objects.filter(transport=Transport.VOICE, key=sender_key(caller)).update(
-            last_call_status=status)
+            last_call_status=status
+        )
     return HttpResponse(status=204)
 
 
@@ -93,9 +93,15 @@ def _respond(request: HttpRequest, reply: Reply, silent: int) -> VoiceResponse:
     if reply.kind in ("stopped", "submitted", "status"):
         return _hangup(" ".join(reply.messages))
     action = reverse("twilio:voice")
-    gather = response.gather(input="speech dtmf", action=action, method="POST",
-                             speech_timeout="auto", timeout=6, hints=_hints(reply.field),
-                             finish_on_key="#")
+    gather = response.gather(
+        input="speech dtmf",
+        action=action,
+        method="POST",
+        speech_timeout="auto",
+        timeout=6,
+        hints=_hints(reply.field),
+        finish_on_key="#",
+    )
     gather.say(" ".join(reply.messages))
     # No answer: Twilio goes on to the next verb, which asks again (then offers a person).
     response.redirect(f"{action}?silent={silent + 1}", method="POST")

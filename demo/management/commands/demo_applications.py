@@ -20,8 +20,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--count", type=int, default=60)
-        parser.add_argument("--if-empty", action="store_true",
-                            help="only when no application exists yet")
+        parser.add_argument("--if-empty", action="store_true", help="only when no application exists yet")
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, count: int, if_empty: bool, seed: int, **options: Any) -> None:
@@ -30,18 +29,19 @@ class Command(BaseCommand):
         if if_empty and Application.objects.exists():
             self.stdout.write("Applications exist; no demo applications added.")
             return
-        users = {u.username: u for u in get_user_model().objects.filter(
-            username__in=_KEYED_BY.values())}
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=_KEYED_BY.values())}
         channels = list(_KEYED_BY)
         answers, _ = synthetic.generate(get_schema(), count, seed=seed)
         for i, row in enumerate(answers):
             channel = channels[i % len(channels)]
             actor = users.get(_KEYED_BY[channel])
             application_submit(
-                answers=row, channel=channel, actor=actor,
+                answers=row,
+                channel=channel,
+                actor=actor,
                 applicant_user=actor if channel == Channel.API else None,
                 idempotency_key=f"demo-{seed}-{i}",
             )
-        self.stdout.write(self.style.SUCCESS(
-            f"Submitted {count} demo applications; the worker scores them as it starts."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Submitted {count} demo applications; the worker scores them as it starts.")
+        )

@@ -20,9 +20,11 @@ MAIL_USERS = {"clerk2": [Role.CLERK], "mail_supervisor": [Role.MAIL_SUPERVISOR]}
 
 
 class Command(BaseCommand):
-    help = ("Mail entry demo (DEBUG only): two batches of paper forms with generated scans, one "
-            "form waiting for its second pass, one whose clerks disagree. Once: skipped when "
-            "a batch exists.")
+    help = (
+        "Mail entry demo (DEBUG only): two batches of paper forms with generated scans, one "
+        "form waiting for its second pass, one whose clerks disagree. Once: skipped when "
+        "a batch exists."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -30,8 +32,7 @@ class Command(BaseCommand):
         User = get_user_model()
         for username, roles in MAIL_USERS.items():
             if not User.objects.filter(username=username).exists():
-                user_create_with_roles(username=username, password=settings.DEMO_PASSWORD,
-                                       roles=roles)
+                user_create_with_roles(username=username, password=settings.DEMO_PASSWORD, roles=roles)
         if MailBatch.objects.exists():
             self.stdout.write("Mail batches exist; no demo batches added.")
             return
@@ -43,15 +44,24 @@ class Command(BaseCommand):
         schema = get_schema()
         answers, _ = synthetic.generate(schema, 5, seed=1101)
         today = dt.date.today()
-        first = mail.batch_open(number=f"MB-{today:%Y%m%d}-01", received_on=today - dt.timedelta(days=1),
-                                forms_count=3, actor=supervisor)
-        second = mail.batch_open(number=f"MB-{today:%Y%m%d}-02", received_on=today, forms_count=2,
-                                 actor=supervisor)
+        first = mail.batch_open(
+            number=f"MB-{today:%Y%m%d}-01",
+            received_on=today - dt.timedelta(days=1),
+            forms_count=3,
+            actor=supervisor,
+        )
+        second = mail.batch_open(
+            number=f"MB-{today:%Y%m%d}-02", received_on=today, forms_count=2, actor=supervisor
+        )
         items = list(first.items.order_by("sequence")) + list(second.items.order_by("sequence"))
         for index, (item, form) in enumerate(zip(items, answers, strict=True)):
             pdf = index == 1  # one PDF among the images
-            scan = render_form(schema, form, title=f"{item.batch.number} / {item.sequence}",
-                               image_format="PDF" if pdf else "PNG")
+            scan = render_form(
+                schema,
+                form,
+                title=f"{item.batch.number} / {item.sequence}",
+                image_format="PDF" if pdf else "PNG",
+            )
             mail.scan_upload(item=item, data=scan, actor=supervisor)
         # Form 1: keyed once by `clerk`; `clerk2` keys the second pass.
         keying = mail.pass_start(item=items[0], clerk=clerk)
@@ -60,9 +70,12 @@ class Command(BaseCommand):
         for who, form in ((clerk, answers[1]), (clerk2, _misread(schema, answers[1]))):
             keying = mail.pass_start(item=items[1], clerk=who)
             mail.pass_finish(keying=keying, clerk=who, raw=form)
-        self.stdout.write(self.style.SUCCESS(
-            "Mail entry: 2 batches, 5 scanned forms; log in as clerk or clerk2 to key, as "
-            "mail_supervisor to resolve (password DEMO_PASSWORD), at /mail/."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Mail entry: 2 batches, 5 scanned forms; log in as clerk or clerk2 to key, as "
+                "mail_supervisor to resolve (password DEMO_PASSWORD), at /mail/."
+            )
+        )
 
 
 def _misread(schema: Any, form: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,9 @@ class Command(BaseCommand):
         if model is None:
             raise CommandError("no active model: run train_demo_model --bootstrap first")
         result = monitoring_history(model=model, days=days, per_day=per_day)
-        self.stdout.write(self.style.SUCCESS(
-            f"Monitoring demo: {result['decisions']:,} decisions over {days} days, {result['reviews']:,} "
-            f"reviews, {result['alerts']} alert(s) raised; dashboard at /monitoring/"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Monitoring demo: {result['decisions']:,} decisions over {days} days, {result['reviews']:,} "
+                f"reviews, {result['alerts']} alert(s) raised; dashboard at /monitoring/"
+            )
+        )

@@ -16,11 +16,11 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("demo users are only created when DEBUG is on")
         for username, roles in DEMO_USERS.items():
-            user = user_create_with_roles(username=username, password=settings.DEMO_PASSWORD,
-                                          roles=roles)
+            user = user_create_with_roles(username=username, password=settings.DEMO_PASSWORD, roles=roles)
             # The web form's login (/apply/) takes an email address, already verified here.
             EmailAddress.objects.update_or_create(
-                user=user, email=user.email, defaults={"verified": True, "primary": True})
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo users ready ({', '.join(DEMO_USERS)}), password from DEMO_PASSWORD."
-        ))
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo users ready ({', '.join(DEMO_USERS)}), password from DEMO_PASSWORD.")
+        )

@@ -10,28 +10,42 @@ from modelops.history import HistoryFileError, history_import
 
 
 class Command(BaseCommand):
-    help = ("Import historical applications with their final decision (a tier) or outcome "
-            "(binary: --adverse-value) from a CSV file whose columns are schema field names, "
-            "a label column and a date column. Rejected rows are reported and written to a "
-            "rejects file; importing the same rows again adds nothing.")
+    help = (
+        "Import historical applications with their final decision (a tier) or outcome "
+        "(binary: --adverse-value) from a CSV file whose columns are schema field names, "
+        "a label column and a date column. Rejected rows are reported and written to a "
+        "rejects file; importing the same rows again adds nothing."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--label-column", default="label",
-                            help="column holding the tier or the outcome (default: label)")
-        parser.add_argument("--date-column", default="decided_at",
-                            help="column with the date of the decision, YYYY-MM-DD or ISO 8601 "
-                                 "(default: decided_at); training splits by it")
-        parser.add_argument("--label-kind", choices=["auto", "tiers", "binary"], default="auto",
-                            help="tiers (low/medium/high) or a binary outcome; auto: binary when "
-                                 "--adverse-value is given")
-        parser.add_argument("--adverse-value",
-                            help="the outcome that counts as adverse, e.g. defaulted, rejected, bad")
-        parser.add_argument("--good-value",
-                            help="the other outcome (needed when the column holds more than two values)")
+        parser.add_argument(
+            "--label-column", default="label", help="column holding the tier or the outcome (default: label)"
+        )
+        parser.add_argument(
+            "--date-column",
+            default="decided_at",
+            help="column with the date of the decision, YYYY-MM-DD or ISO 8601 "
+            "(default: decided_at); training splits by it",
+        )
+        parser.add_argument(
+            "--label-kind",
+            choices=["auto", "tiers", "binary"],
+            default="auto",
+            help="tiers (low/medium/high) or a binary outcome; auto: binary when --adverse-value is given",
+        )
+        parser.add_argument(
+            "--adverse-value", help="the outcome that counts as adverse, e.g. defaulted, rejected, bad"
+        )
+        parser.add_argument(
+            "--good-value", help="the other outcome (needed when the column holds more than two values)"
+        )
         parser.add_argument("--id-column", help="a column identifying each row in your system")
-        parser.add_argument("--rejects", type=Path,
-                            help="where to write rejected rows (default: FILE.rejects.csv beside FILE)")
+        parser.add_argument(
+            "--rejects",
+            type=Path,
+            help="where to write rejected rows (default: FILE.rejects.csv beside FILE)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -39,26 +53,36 @@ class Command(BaseCommand):
             raise CommandError(f"{path} does not exist or is not a file")
         try:
             report = history_import(
-                schema=get_schema(), path=path, label_column=options["label_column"],
-                date_column=options["date_column"], label_kind=options["label_kind"],
-                adverse_value=options["adverse_value"], good_value=options["good_value"],
-                id_column=options["id_column"], rejects_path=options["rejects"],
+                schema=get_schema(),
+                path=path,
+                label_column=options["label_column"],
+                date_column=options["date_column"],
+                label_kind=options["label_kind"],
+                adverse_value=options["adverse_value"],
+                good_value=options["good_value"],
+                id_column=options["id_column"],
+                rejects_path=options["rejects"],
                 imported_by="manage.py import_history",
             )
         except HistoryFileError as exc:
             raise CommandError(str(exc)) from exc
         record = report.history_import
-        self.stdout.write(f"Read {record.rows_read:,} rows of {path.name} ({record.label_kind} labels "
-                          f"in {record.label_column!r}).")
+        self.stdout.write(
+            f"Read {record.rows_read:,} rows of {path.name} ({record.label_kind} labels "
+            f"in {record.label_column!r})."
+        )
         if report.ignored_columns:
-            self.stdout.write(f"Ignored columns (not fields of {record.schema_name}): "
-                              f"{', '.join(report.ignored_columns)}")
+            self.stdout.write(
+                f"Ignored columns (not fields of {record.schema_name}): {', '.join(report.ignored_columns)}"
+            )
         for item in report.rejected[:20]:
             self.stdout.write(self.style.WARNING(f"  line {item.line}: {'; '.join(item.reasons)}"))
         if len(report.rejected) > 20:
             self.stdout.write(self.style.WARNING(f"  … and {len(report.rejected) - 20:,} more"))
         if report.rejected:
             self.stdout.write(f"Rejected {len(report.rejected):,} rows; they are in {record.rejects_file}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {report.imported:,} rows; {report.already_imported:,} were already imported."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {report.imported:,} rows; {report.already_imported:,} were already imported."
+            )
+        )

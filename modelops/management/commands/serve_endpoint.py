@@ -18,9 +18,11 @@ from scoring.models import ModelStatus, ModelVersion
 
 
 class Command(BaseCommand):
-    help = ("Serve a model through the local SageMaker-compatible endpoint (the `endpoint` package "
-            "under gunicorn: runtime API POST /endpoints/NAME/invocations, container API GET /ping "
-            "and POST /invocations). By default the active model, following activations.")
+    help = (
+        "Serve a model through the local SageMaker-compatible endpoint (the `endpoint` package "
+        "under gunicorn: runtime API POST /endpoints/NAME/invocations, container API GET /ping "
+        "and POST /invocations). By default the active model, following activations."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--model-version", type=int, help="serve this version instead of the active one")
@@ -28,10 +30,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=settings.LOCAL_ENDPOINT_HOST)
         parser.add_argument("--port", type=int, default=settings.LOCAL_ENDPOINT_PORT)
         parser.add_argument("--endpoint-name", default=settings.SAGEMAKER_ENDPOINT_NAME)
-        parser.add_argument("--no-follow", action="store_true",
-                            help="keep serving the first model even when another is activated")
-        parser.add_argument("--background", action="store_true",
-                            help="start in the background (pid in var/endpoint.pid, log in var/endpoint.log)")
+        parser.add_argument(
+            "--no-follow",
+            action="store_true",
+            help="keep serving the first model even when another is activated",
+        )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="start in the background (pid in var/endpoint.pid, log in var/endpoint.log)",
+        )
         parser.add_argument("--stop", action="store_true", help="stop the one started with --background")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,14 +51,22 @@ class Command(BaseCommand):
         pointer = Path(settings.VAR_DIR) / f"endpoint-model-{options['port']}.json"
         self._point(pointer, url, variant)
         command = gunicorn_argv("endpoint.app:create_app()", host=options["host"], port=options["port"])
-        env = {**os.environ, "ENDPOINT_MODEL_URL": "", "ENDPOINT_MODEL_POINTER": str(pointer),
-               "ENDPOINT_NAME": options["endpoint_name"], "ENDPOINT_VARIANT": variant}
+        env = {
+            **os.environ,
+            "ENDPOINT_MODEL_URL": "",
+            "ENDPOINT_MODEL_POINTER": str(pointer),
+            "ENDPOINT_NAME": options["endpoint_name"],
+            "ENDPOINT_VARIANT": variant,
+        }
         server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
         url_shown = f"http://{options['host']}:{options['port']}"
-        self.stdout.write(f"listening on {url_shown} as endpoint {options['endpoint_name']}, "
-                          f"serving {variant} ({url})")
-        self.stdout.write(f"point the platform at it: SCORER=sagemaker SAGEMAKER_RUNTIME_URL={url_shown} "
-                          f"SAGEMAKER_ENDPOINT_NAME={options['endpoint_name']}")
+        self.stdout.write(
+            f"listening on {url_shown} as endpoint {options['endpoint_name']}, serving {variant} ({url})"
+        )
+        self.stdout.write(
+            f"point the platform at it: SCORER=sagemaker SAGEMAKER_RUNTIME_URL={url_shown} "
+            f"SAGEMAKER_ENDPOINT_NAME={options['endpoint_name']}"
+        )
         self.stdout.flush()
         follow = not (options["no_follow"] or options["model_version"] or options["model_url"])
         # `--stop` (and docker stop) send SIGTERM: stop gunicorn gracefully with us.
@@ -77,8 +93,11 @@ class Command(BaseCommand):
         if options["model_url"]:
             return options["model_url"], "AllTraffic"
         query = ModelVersion.objects.all()
-        model = (query.filter(version=options["model_version"]).first() if options["model_version"]
-                 else query.filter(status=ModelStatus.ACTIVE).first())
+        model = (
+            query.filter(version=options["model_version"]).first()
+            if options["model_version"]
+            else query.filter(status=ModelStatus.ACTIVE).first()
+        )
         if model is None and options["model_version"]:
             raise CommandError(f"there is no model v{options['model_version']}")
         if model is None:
@@ -118,15 +137,25 @@ class Command(BaseCommand):
         if pid_file.exists() and _alive(int(pid_file.read_text() or 0)):
             self.stdout.write(f"the endpoint already runs (pid {pid_file.read_text()})")
             return
-        argv = [sys.executable, "manage.py", "serve_endpoint", "--host", options["host"],
-                "--port", str(options["port"]), "--endpoint-name", options["endpoint_name"]]
+        argv = [
+            sys.executable,
+            "manage.py",
+            "serve_endpoint",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--endpoint-name",
+            options["endpoint_name"],
+        ]
         for name in ("model_version", "model_url"):
             if options[name]:
                 argv += [f"--{name.replace('_', '-')}", str(options[name])]
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         log = (pid_file.parent / "endpoint.log").open("ab")
-        process = subprocess.Popen(argv, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         pid_file.write_text(str(process.pid))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -137,8 +166,10 @@ class Command(BaseCommand):
                     break
             except OSError:
                 time.sleep(0.2)
-        self.stdout.write(f"endpoint {options['endpoint_name']} on "
-                          f"http://{options['host']}:{options['port']} (pid {process.pid})")
+        self.stdout.write(
+            f"endpoint {options['endpoint_name']} on "
+            f"http://{options['host']}:{options['port']} (pid {process.pid})"
+        )
 
     def _stop(self) -> None:
         pid_file = self._pid_file()

@@ -15,35 +15,53 @@ from scoring.selectors import NoUsableModel, active_model
 
 
 class Command(BaseCommand):
-    help = ("Train a model version for the configured application schema from auditor labels "
-            "plus imported history, and register it as a candidate. (A demo installation's "
-            "first model, on synthetic applicants: manage.py train_demo_model.)")
+    help = (
+        "Train a model version for the configured application schema from auditor labels "
+        "plus imported history, and register it as a candidate. (A demo installation's "
+        "first model, on synthetic applicants: manage.py train_demo_model.)"
+    )
 
     def add_arguments(self, parser: Any) -> None:
         self.add_training_arguments(parser)
-        parser.add_argument("--target", choices=["auto", Target.TIERS, Target.BINARY], default="auto",
-                            help="what to predict from labels and history (auto: binary as soon as "
-                                 "the history holds binary outcomes)")
-        parser.add_argument("--search", action="store_true",
-                            help="choose depth, min_child_weight and learning rate by a small "
-                                 "time-boxed cross-validated search instead of the defaults")
+        parser.add_argument(
+            "--target",
+            choices=["auto", Target.TIERS, Target.BINARY],
+            default="auto",
+            help="what to predict from labels and history (auto: binary as soon as "
+            "the history holds binary outcomes)",
+        )
+        parser.add_argument(
+            "--search",
+            action="store_true",
+            help="choose depth, min_child_weight and learning rate by a small "
+            "time-boxed cross-validated search instead of the defaults",
+        )
 
     @staticmethod
     def add_training_arguments(parser: Any) -> None:
         """What every way of training shares (demo's train_demo_model too)."""
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--bootstrap", action="store_true",
-                            help="activate the new model if no model is active yet")
-        parser.add_argument("--if-no-active-model", action="store_true",
-                            help="do nothing when a usable model is already active")
+        parser.add_argument(
+            "--bootstrap", action="store_true", help="activate the new model if no model is active yet"
+        )
+        parser.add_argument(
+            "--if-no-active-model",
+            action="store_true",
+            help="do nothing when a usable model is already active",
+        )
 
-    def train(self, schema: Any, options: dict[str, Any], *, progress: Progress,
-              on_stage: Any) -> ModelVersion:
+    def train(
+        self, schema: Any, options: dict[str, Any], *, progress: Progress, on_stage: Any
+    ) -> ModelVersion:
         self.stdout.write(f"Training on auditor labels and imported history ({schema.name})")
         try:
-            return model_train_from_labels(progress=progress, seed=options["seed"],
-                                           target=options["target"], search=options["search"],
-                                           on_stage=on_stage)
+            return model_train_from_labels(
+                progress=progress,
+                seed=options["seed"],
+                target=options["target"],
+                search=options["search"],
+                on_stage=on_stage,
+            )
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from exc
 
@@ -59,6 +77,7 @@ class Command(BaseCommand):
                 return
 
         with tqdm(total=1, unit="round", desc="boosting", disable=None) as bar:
+
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.n = done
@@ -71,12 +90,14 @@ class Command(BaseCommand):
         self.stdout.write(training_report(model))
         metrics = model.metrics
         auc = metrics.get("roc_auc_high_vs_rest")
-        self.stdout.write(self.style.SUCCESS(
-            f"Registered model v{model.version}: {metrics['trees_per_class']} trees per class, "
-            f"ROC AUC {'adverse' if model.target == Target.BINARY else 'high'} vs rest "
-            f"{auc if auc is None else format(auc, '.3f')}, log loss {metrics['log_loss']:.3f}, "
-            f"accuracy {metrics['accuracy']:.3f} on {metrics['evaluation_rows']:,} held-out rows"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Registered model v{model.version}: {metrics['trees_per_class']} trees per class, "
+                f"ROC AUC {'adverse' if model.target == Target.BINARY else 'high'} vs rest "
+                f"{auc if auc is None else format(auc, '.3f')}, log loss {metrics['log_loss']:.3f}, "
+                f"accuracy {metrics['accuracy']:.3f} on {metrics['evaluation_rows']:,} held-out rows"
+            )
+        )
         if options["bootstrap"]:
             try:
                 model_version_bootstrap(model=model, note="first model of this installation")
@@ -85,5 +106,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(self.style.SUCCESS(f"Model v{model.version} is active."))
         else:
-            self.stdout.write(f"v{model.version} is a candidate: an approver approves and activates it "
-                              f"on /models/{model.version}/")
+            self.stdout.write(
+                f"v{model.version} is a candidate: an approver approves and activates it "
+                f"on /models/{model.version}/"
+            )

@@ -31,9 +31,18 @@ class Command(BaseCommand):
         parts = {
             "web": [python, "manage.py", "runserver", addr],
             "worker": [
-                python, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo",
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--beat",
+                "--pool=solo",
                 # Warnings and errors only: the periodic tasks would bury the banner.
-                "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
                 "--without-heartbeat",
                 f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
             ],
@@ -72,13 +81,15 @@ class Command(BaseCommand):
     def _banner(self, addr: str) -> None:
         url = f"http://{addr}/"
         users = ", ".join(DEMO_USERS) if settings.DEBUG else "(create users with createsuperuser)"
-        self.stdout.write(self.style.SUCCESS(
-            "\n  riskscore is starting\n"
-            f"    apply          {url}apply/   (demo applicant: applicant@example.com)\n"
-            f"    web            {url}\n"
-            f"    API docs       {url}api/docs/\n"
-            f"    admin          {url}admin/\n"
-            f"    log in as      {users}\n"
-            f"    password       the DEMO_PASSWORD setting (default: riskscore-demo)\n"
-            "    Ctrl-C stops everything.\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n  riskscore is starting\n"
+                f"    apply          {url}apply/   (demo applicant: applicant@example.com)\n"
+                f"    web            {url}\n"
+                f"    API docs       {url}api/docs/\n"
+                f"    admin          {url}admin/\n"
+                f"    log in as      {users}\n"
+                f"    password       the DEMO_PASSWORD setting (default: riskscore-demo)\n"
+                "    Ctrl-C stops everything.\n"
+            )
+        )

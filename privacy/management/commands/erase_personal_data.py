@@ -20,28 +20,38 @@ from privacy.services.erasure import (
 
 
 class Command(BaseCommand):
-    help = ("Erase a person's personal data (right to be forgotten): every application of the "
-            "person behind --application, or behind the identity number read from stdin "
-            "(--national-id-stdin). Decisions' non-personal facts stay; the audit trail records "
-            "who and which applications. --status / --redrive follow a request. docs/privacy.md")
+    help = (
+        "Erase a person's personal data (right to be forgotten): every application of the "
+        "person behind --application, or behind the identity number read from stdin "
+        "(--national-id-stdin). Decisions' non-personal facts stay; the audit trail records "
+        "who and which applications. --status / --redrive follow a request. docs/privacy.md"
+    )
 
     def add_arguments(self, parser: Any) -> None:
         subject = parser.add_mutually_exclusive_group()
         subject.add_argument("--application", help="an application id of the person")
-        subject.add_argument("--national-id-stdin", action="store_true",
-                             help="read the identity number from standard input (it stays out "
-                                  "of shell history and the process list)")
-        subject.add_argument("--national-id",
-                             help="the identity number (prefer --national-id-stdin)")
+        subject.add_argument(
+            "--national-id-stdin",
+            action="store_true",
+            help="read the identity number from standard input (it stays out "
+            "of shell history and the process list)",
+        )
+        subject.add_argument("--national-id", help="the identity number (prefer --national-id-stdin)")
         subject.add_argument("--status", metavar="REQUEST", help="show (and refresh) a request")
-        subject.add_argument("--redrive", metavar="REQUEST",
-                             help="send a request's dead sink messages again")
+        subject.add_argument("--redrive", metavar="REQUEST", help="send a request's dead sink messages again")
         parser.add_argument("--by", help="the administrator's username (recorded in the trail)")
         parser.add_argument("--reference", default="", help="a ticket number, never a name")
-        parser.add_argument("--drain", action="store_true",
-                            help="deliver the sinks' messages now, in this process, then report")
-        parser.add_argument("--wait", type=float, default=0.0,
-                            help="wait up to this many seconds for the sinks to be verified")
+        parser.add_argument(
+            "--drain",
+            action="store_true",
+            help="deliver the sinks' messages now, in this process, then report",
+        )
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            help="wait up to this many seconds for the sinks to be verified",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["status"] or options["redrive"]:
@@ -58,17 +68,25 @@ class Command(BaseCommand):
             raise CommandError("name the person: --application ID or --national-id-stdin")
         actor = self._actor(options["by"])
         try:
-            request = erasure_request(actor=actor, application_id=options["application"],
-                                      national_id=national_id, reference=options["reference"])
+            request = erasure_request(
+                actor=actor,
+                application_id=options["application"],
+                national_id=national_id,
+                reference=options["reference"],
+            )
         except (ErasureRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
         if not request.application_ids:
-            self.stdout.write(f"erasure {request.pk}: no personal data is held for this person "
-                              "(never seen, or erased before); recorded in the trail")
+            self.stdout.write(
+                f"erasure {request.pk}: no personal data is held for this person "
+                "(never seen, or erased before); recorded in the trail"
+            )
         else:
-            self.stdout.write(f"erasure {request.pk}: {len(request.application_ids)} applications "
-                              f"of {request.people} person erased in the database "
-                              f"({_changes(request.changes)})")
+            self.stdout.write(
+                f"erasure {request.pk}: {len(request.application_ids)} applications "
+                f"of {request.people} person erased in the database "
+                f"({_changes(request.changes)})"
+            )
         self._follow(request, options)
 
     def _existing(self, request_id: str) -> ErasureRequest:
@@ -102,8 +120,10 @@ class Command(BaseCommand):
             time.sleep(0.5)
         for sink, entry in sorted((request.sinks or {}).items()):
             verified = "verified" if entry.get("verified") else "not verified yet"
-            self.stdout.write(f"  {sink}: {entry.get('delivered', 0)}/{entry.get('messages', 0)} "
-                              f"delivered, {entry.get('dead', 0)} dead, {verified}")
+            self.stdout.write(
+                f"  {sink}: {entry.get('delivered', 0)}/{entry.get('messages', 0)} "
+                f"delivered, {entry.get('dead', 0)} dead, {verified}"
+            )
         style = self.style.SUCCESS if request.status == ErasureStatus.DONE else self.style.WARNING
         self.stdout.write(style(f"erasure {request.pk}: {request.get_status_display()}"))
         if request.last_error:

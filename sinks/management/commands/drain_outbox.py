@@ -9,8 +9,9 @@ from sinks.services import sink_drain
 
 
 class Command(BaseCommand):
-    help = ("Deliver what is due in the outbox to each sink now (what the drain task does), "
-            "and show the backlog.")
+    help = (
+        "Deliver what is due in the outbox to each sink now (what the drain task does), and show the backlog."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--sink", action="append", help="only this sink (repeatable)")

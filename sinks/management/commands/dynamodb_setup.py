@@ -10,13 +10,19 @@ from sinks.dynamodb_table import dynamodb_table_ensure, table_definition
 
 
 class Command(BaseCommand):
-    help = ("Create the DynamoDB table of applications (key application_id; GSIs by_applicant "
-            "and by_status_tier) if it is missing, and check an existing one.")
+    help = (
+        "Create the DynamoDB table of applications (key application_id; GSIs by_applicant "
+        "and by_status_tier) if it is missing, and check an existing one."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--table", default=None, help="default: DYNAMODB_TABLE")
-        parser.add_argument("--print", action="store_true", dest="print_only",
-                            help="print the CreateTable request and do nothing")
+        parser.add_argument(
+            "--print",
+            action="store_true",
+            dest="print_only",
+            help="print the CreateTable request and do nothing",
+        )
         parser.add_argument("--wait", type=float, default=60, help="seconds to wait for ACTIVE")
 
     def handle(self, *args, table=None, print_only=False, wait=60, **options):

@@ -12,16 +12,26 @@ from sinks.reconcile import SinkComparison, reconcile
 
 
 class Command(BaseCommand):
-    help = ("Compare the database with DynamoDB and the warehouse and list the differences "
-            "(missing, stale, extra); --fix re-sends what is missing or stale through the "
-            "outbox and checks again. Exit status 1 when differences remain.")
+    help = (
+        "Compare the database with DynamoDB and the warehouse and list the differences "
+        "(missing, stale, extra); --fix re-sends what is missing or stale through the "
+        "outbox and checks again. Exit status 1 when differences remain."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--fix", action="store_true", help="repair what can be repaired")
-        parser.add_argument("--sink", action="append", choices=list(settings.SINKS) or None,
-                            help="only this sink (repeatable); default: every sink in SINKS")
-        parser.add_argument("--since-hours", type=float, default=None,
-                            help="only applications changed in the last N hours (no extras check)")
+        parser.add_argument(
+            "--sink",
+            action="append",
+            choices=list(settings.SINKS) or None,
+            help="only this sink (repeatable); default: every sink in SINKS",
+        )
+        parser.add_argument(
+            "--since-hours",
+            type=float,
+            default=None,
+            help="only applications changed in the last N hours (no extras check)",
+        )
         parser.add_argument("--limit", type=int, default=20, help="differences listed per sink")
 
     def handle(self, *args, fix=False, sink=None, since_hours=None, limit=20, **options):

@@ -9,15 +9,19 @@ from sinks.warehouse.setup import warehouse_database_ensure, warehouse_tables_en
 
 
 class Command(BaseCommand):
-    help = ("Create the warehouse's star schema (dim_channel, dim_model_version, fact_decision, "
-            "fact_review). Locally also creates the PostgreSQL database if it is missing. "
-            "--print shows the DDL of a dialect without connecting.")
+    help = (
+        "Create the warehouse's star schema (dim_channel, dim_model_version, fact_decision, "
+        "fact_review). Locally also creates the PostgreSQL database if it is missing. "
+        "--print shows the DDL of a dialect without connecting."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--print", action="store_true", dest="print_only",
-                            help="print the DDL and do nothing")
-        parser.add_argument("--dialect", choices=["postgresql", "redshift"], default=None,
-                            help="default: WAREHOUSE_DIALECT")
+        parser.add_argument(
+            "--print", action="store_true", dest="print_only", help="print the DDL and do nothing"
+        )
+        parser.add_argument(
+            "--dialect", choices=["postgresql", "redshift"], default=None, help="default: WAREHOUSE_DIALECT"
+        )
 
     def handle(self, *args, print_only=False, dialect=None, **options):
         dialect = dialect or settings.WAREHOUSE_DIALECT
@@ -30,6 +34,8 @@ class Command(BaseCommand):
             statements = warehouse_tables_ensure(dialect=dialect)
         except psycopg.Error as exc:
             raise CommandError(f"warehouse {settings.WAREHOUSE_URL}: {exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"warehouse ready ({dialect}): {len(statements)} statements, tables and indexes in place"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"warehouse ready ({dialect}): {len(statements)} statements, tables and indexes in place"
+            )
+        )

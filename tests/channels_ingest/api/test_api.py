@@ -21,8 +21,7 @@ def post(client: APIClient, answers: dict[str, Any], key: str | None = "k-1") ->
 
 
 def test_a_token_is_exchanged_for_username_and_password(alice):
-    response = APIClient().post("/api/v1/auth/token/",
-                                {"username": "alice", "password": "pw-for-tests"})
+    response = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": "pw-for-tests"})
     assert response.status_code == 200 and len(response.json()["token"]) == 40
 
 
@@ -87,8 +86,7 @@ def test_invalid_answers_get_422_with_errors_per_field(alice, answers):
 
 
 def test_a_body_without_answers_is_a_clear_400(alice):
-    response = token_client(alice).post(URL, {"nope": 1}, format="json",
-                                        HTTP_IDEMPOTENCY_KEY="x")
+    response = token_client(alice).post(URL, {"nope": 1}, format="json", HTTP_IDEMPOTENCY_KEY="x")
     assert response.status_code == 400
     assert response.json()["errors"]["answers"] == ["This field is required."]
 
@@ -153,7 +151,9 @@ def test_token_requests_are_throttled(alice, settings):
 
     cache.clear()
     client = APIClient()
-    statuses = [client.post("/api/v1/auth/token/", {"username": "alice", "password": "x"}).status_code
-                for _ in range(25)]
+    statuses = [
+        client.post("/api/v1/auth/token/", {"username": "alice", "password": "x"}).status_code
+        for _ in range(25)
+    ]
     assert statuses[-1] == 429
     cache.clear()

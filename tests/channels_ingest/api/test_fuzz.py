@@ -28,13 +28,15 @@ from tests.conftest import token_client
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
-CONFIG = SchemathesisConfig.from_dict({
-    "seed": 20261128,
-    "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True,
-                   "database": "none"},
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 20261128,
+        "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True, "database": "none"},
+    }
+)
 schema = schemathesis.openapi.from_dict(
-    SchemaGenerator().get_schema(request=None, public=True), config=CONFIG)
+    SchemaGenerator().get_schema(request=None, public=True), config=CONFIG
+)
 schema.app = WSGIHandler()
 
 # The answers' rules are data (applicants/schemas/*.yaml) that OpenAPI cannot express, so a

@@ -48,8 +48,9 @@ def test_deeply_nested_json_is_a_400_on_the_token_endpoint(debug, settings):
 
 def test_deeply_nested_json_is_a_400_when_submitting(alice):
     body = json.dumps({"answers": {"x": json.loads(nested(100))}}).encode()
-    response = token_client(alice).post(URL, body, content_type="application/json",
-                                        HTTP_IDEMPOTENCY_KEY="deep")
+    response = token_client(alice).post(
+        URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="deep"
+    )
     assert_problem(response, 400, "json-too-deep")
     assert not Application.objects.exists()
 
@@ -62,38 +63,41 @@ def test_deeply_nested_json_is_a_400_even_before_authentication():
 
 
 def test_brackets_inside_strings_do_not_count():
-    raw = json.dumps({"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[", "b": [[1]]}).encode()
+    raw = json.dumps({"a": '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[[[[', "b": [[1]]}).encode()
     assert json_nesting_depth(raw, give_up_past=20) == 3
 
 
 def test_a_body_over_the_limit_is_413(alice, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
     body = json.dumps({"answers": {"note": "x" * 5000}})
-    response = token_client(alice).post(URL, body, content_type="application/json",
-                                        HTTP_IDEMPOTENCY_KEY="big")
+    response = token_client(alice).post(
+        URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="big"
+    )
     assert assert_problem(response, 413, "request-too-large")["limit_bytes"] == 2048
 
 
 def test_a_form_body_over_the_limit_is_413(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
-    response = Client().post("/api/v1/auth/token/", "username=" + "a" * 5000,
-                             content_type="application/x-www-form-urlencoded")
+    response = Client().post(
+        "/api/v1/auth/token/", "username=" + "a" * 5000, content_type="application/x-www-form-urlencoded"
+    )
     assert_problem(response, 413, "request-too-large")
 
 
 def test_too_many_form_fields_is_a_400(settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
     body = "&".join(f"f{i}=1" for i in range(50))
-    response = Client().post("/api/v1/auth/token/", body,
-                             content_type="application/x-www-form-urlencoded")
+    response = Client().post("/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded")
     assert_problem(response, 400, "request-refused")
 
 
 def test_normal_json_and_form_logins_still_work(alice):
-    as_json = Client().post("/api/v1/auth/token/", {"username": "alice", "password": "pw-for-tests"},
-                            content_type="application/json")
-    as_form = APIClient().post("/api/v1/auth/token/",
-                               {"username": "alice", "password": "pw-for-tests"})
+    as_json = Client().post(
+        "/api/v1/auth/token/",
+        {"username": "alice", "password": "pw-for-tests"},
+        content_type="application/json",
+    )
+    as_form = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": "pw-for-tests"})
     assert as_json.status_code == as_form.status_code == 200
 
 
@@ -106,14 +110,18 @@ def test_an_id_that_is_not_a_uuid_is_a_404_problem(alice, odd_id):
 
 
 def test_a_uuid_without_dashes_still_finds_the_application(alice, answers):
-    created = token_client(alice).post(URL, {"answers": answers}, format="json",
-                                       HTTP_IDEMPOTENCY_KEY="plain").json()
+    created = (
+        token_client(alice)
+        .post(URL, {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="plain")
+        .json()
+    )
     response = token_client(alice).get(f"{URL}{created['id'].replace('-', '').upper()}/")
     assert response.status_code == 200 and response.json()["id"] == created["id"]
 
 
-@pytest.mark.parametrize("query", ["page=1&page=2", "page=abc", "page=0", "page=-1", "page=last",
-                                   "page=1.5", "page=99999999999"])
+@pytest.mark.parametrize(
+    "query", ["page=1&page=2", "page=abc", "page=0", "page=-1", "page=last", "page=1.5", "page=99999999999"]
+)
 def test_page_must_be_one_positive_integer(alice, query):
     body = assert_problem(token_client(alice).get(f"{URL}?{query}"), 400, "invalid-page")
     assert "must be given once" in body["detail"]
@@ -135,8 +143,7 @@ def test_unknown_api_addresses_are_404_problems(alice):
 @override_settings(ROOT_URLCONF="tests.channels_ingest.api.failing_urls")
 @pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize("path", ["/api/v1/test-failure/drf/", "/api/v1/test-failure/plain/"])
-def test_an_unexpected_error_on_an_api_route_is_a_500_problem_and_is_logged(path, debug, settings,
-                                                                            caplog):
+def test_an_unexpected_error_on_an_api_route_is_a_500_problem_and_is_logged(path, debug, settings, caplog):
     settings.DEBUG = debug
     with caplog.at_level(logging.ERROR, logger="django.request"):
         response = Client(raise_request_exception=False).get(path)

@@ -32,8 +32,11 @@ def test_every_operation_documents_its_errors_as_problems(openapi):
             assert code in responses, (method, path, code)
         for code, response in responses.items():
             if code.startswith("4"):
-                assert response["content"] == {"application/problem+json": {"schema": PROBLEM_REF}}, \
-                    (method, path, code)
+                assert response["content"] == {"application/problem+json": {"schema": PROBLEM_REF}}, (
+                    method,
+                    path,
+                    code,
+                )
         if "{" in path:
             assert "404" in responses, (method, path)
         if method == "post":
@@ -49,8 +52,12 @@ def test_the_idempotency_key_format_is_in_the_schema(openapi):
     parameters = openapi["paths"]["/api/v1/applications/"]["post"]["parameters"]
     key = next(p for p in parameters if p["name"] == "Idempotency-Key")
     assert key["required"] is True and key["in"] == "header"
-    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255,
-                             "pattern": IDEMPOTENCY_KEY_PATTERN}
+    assert key["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    }
 
 
 def test_page_is_one_integer_and_a_page_past_the_end_is_documented(openapi):

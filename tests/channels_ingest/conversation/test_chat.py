@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def turn(client: Client, text: str) -> dict[str, Any]:
-    response = client.post(reverse("conversation:chat-turn"), json.dumps({"text": text}),
-                           content_type="application/json")
+    response = client.post(
+        reverse("conversation:chat-turn"), json.dumps({"text": text}), content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -42,8 +43,9 @@ def test_the_page_greets_and_carries_its_script_without_inline_code(client: Clie
     assert "conversation/chat.js" in html and "<script>" not in html and " onclick" not in html
 
 
-def test_anonymous_chat_answers_questions_then_asks_to_log_in(client: Client, alice: Any,
-                                                             active_model: Any) -> None:
+def test_anonymous_chat_answers_questions_then_asks_to_log_in(
+    client: Client, alice: Any, active_model: Any
+) -> None:
     client.get(reverse("conversation:chat"))
     data = turn(client, "what interest rate?")
     assert "rate depends" in " ".join(data["messages"]) and data["field"] == "full_name"
@@ -95,6 +97,7 @@ def test_bad_bodies_are_400_never_500(client: Client, body: str) -> None:
 
 
 def test_a_message_too_long_is_refused(client: Client) -> None:
-    response = client.post(reverse("conversation:chat-turn"), json.dumps({"text": "a" * 1001}),
-                           content_type="application/json")
+    response = client.post(
+        reverse("conversation:chat-turn"), json.dumps({"text": "a" * 1001}), content_type="application/json"
+    )
     assert response.status_code == 400

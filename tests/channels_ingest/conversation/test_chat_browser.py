@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def page(playwright_driver: Any, chromium: Any) -> Any:  # noqa: F811
     profile = tempfile.mkdtemp(prefix="e2e-chat-")
     context = playwright_driver.chromium.launch_persistent_context(
-        profile, executable_path=str(chromium), headless=True, args=ARGS)
+        profile, executable_path=str(chromium), headless=True, args=ARGS
+    )
     context.set_default_timeout(15_000)
     page = context.pages[0] if context.pages else context.new_page()
     page.problems = []
@@ -40,18 +41,24 @@ def say(page: Any, text: str) -> str:
     before = page.locator("#chat-log li.bot").count()
     page.fill("#chat-text", text)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#chat-log li.bot').length > n", arg=before)
+    page.wait_for_function("n => document.querySelectorAll('#chat-log li.bot').length > n", arg=before)
     return page.locator("#chat-log li.bot").last.inner_text()
 
 
-def test_chat_from_greeting_to_scored_status(page: Any, live_server: Any, make_user: Any,
-                                             trained_default: Any) -> None:
+def test_chat_from_greeting_to_scored_status(
+    page: Any, live_server: Any, make_user: Any, trained_default: Any
+) -> None:
     from applicants.schema import get_schema
 
-    model_version_bootstrap(model=model_version_register(
-        trained=trained_default, schema=get_schema(), training_source="tests",
-        review_policy={"review_tiers": ["medium", "high"], "low_sample_rate": 0.0}), note="chat")
+    model_version_bootstrap(
+        model=model_version_register(
+            trained=trained_default,
+            schema=get_schema(),
+            training_source="tests",
+            review_policy={"review_tiers": ["medium", "high"], "low_sample_rate": 0.0},
+        ),
+        note="chat",
+    )
     user = make_user("chatter", Role.APPLICANT)
     user.email = "chatter@example.com"
     user.set_password("a-long-pass-phrase-9")

@@ -29,8 +29,10 @@ def test_two_messages_at_once_both_count() -> None:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=send, args=(text,))
-               for text in ("I earn 45k", "I want to borrow 10k over 4 years")]
+    threads = [
+        threading.Thread(target=send, args=(text,))
+        for text in ("I earn 45k", "I want to borrow 10k over 4 years")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -38,5 +40,8 @@ def test_two_messages_at_once_both_count() -> None:
     assert not errors, errors
     conversation.refresh_from_db()
     assert conversation.turns == 3 and Turn.objects.filter(conversation=conversation).count() == 3
-    assert conversation.draft.answers == {"annual_income": 45000, "requested_amount": 10000,
-                                          "term_months": 48}
+    assert conversation.draft.answers == {
+        "annual_income": 45000,
+        "requested_amount": 10000,
+        "term_months": 48,
+    }

@@ -89,8 +89,18 @@ def test_several_answers_in_one_sentence(conv: Conversation) -> None:
     assert got == {"annual_income": 45000, "requested_amount": 10000, "term_months": 36}
     assert "annual income" in reply.text.lower() and reply.field == "full_name"
     # the fields answered are not asked again
-    for name in ("full_name", "date_of_birth", "national_id", "email", "phone", "address",
-                 "postcode", "employment_status", "employer", "years_employed"):
+    for name in (
+        "full_name",
+        "date_of_birth",
+        "national_id",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "employment_status",
+        "employer",
+        "years_employed",
+    ):
         reply = say(conv, SAID[name])
     assert reply.field == "monthly_housing_cost"
 
@@ -220,8 +230,7 @@ def test_transcript_holds_no_personal_value(conv: Conversation) -> None:
         say(conv, SAID[name])
     say(conv, "what do you do with my information? my name is Jane Example, 07700 900123")
     rows = json.dumps(list(Turn.objects.filter(conversation=conv).values()), default=str)
-    for value in ("Jane", "Example", "1986", "AB-123456", "jane@example.com", "7946", "EX1",
-                  "07700"):
+    for value in ("Jane", "Example", "1986", "AB-123456", "jane@example.com", "7946", "EX1", "07700"):
         assert value not in rows, value
     kinds = list(Turn.objects.filter(conversation=conv).values_list("kind", flat=True))
     assert kinds.count("answer") == 8 and kinds[-1] == "question"

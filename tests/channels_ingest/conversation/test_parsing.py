@@ -21,13 +21,29 @@ from channels_ingest.conversation.parsing import (
 FIELDS = get_schema().by_name
 
 
-@pytest.mark.parametrize(("said", "value"), [
-    ("45000", 45000), ("45,000", 45000), ("£45,000", 45000), ("$45,000.50", Decimal("45000.50")),
-    ("45k", 45000), ("£45k", 45000), ("45 K", 45000), ("1.5m", 1_500_000), ("10 grand", 10000),
-    ("forty five thousand", 45000), ("forty-five thousand pounds", 45000),
-    ("about 52 thousand a year", 52000), ("I earn 38,500", 38500), ("1 100", 1100),
-    ("twelve", 12), ("zero", 0), ("€ 2.000", 2), ("three hundred and fifty", 350),
-])
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("45000", 45000),
+        ("45,000", 45000),
+        ("£45,000", 45000),
+        ("$45,000.50", Decimal("45000.50")),
+        ("45k", 45000),
+        ("£45k", 45000),
+        ("45 K", 45000),
+        ("1.5m", 1_500_000),
+        ("10 grand", 10000),
+        ("forty five thousand", 45000),
+        ("forty-five thousand pounds", 45000),
+        ("about 52 thousand a year", 52000),
+        ("I earn 38,500", 38500),
+        ("1 100", 1100),
+        ("twelve", 12),
+        ("zero", 0),
+        ("€ 2.000", 2),
+        ("three hundred and fifty", 350),
+    ],
+)
 def test_amounts_as_people_write_them(said: str, value: Decimal) -> None:
     assert parse_amount(said) == Decimal(value)
 
@@ -43,12 +59,19 @@ def test_decimal_comma_locale(settings) -> None:
     assert parse_amount("€ 2.000") == Decimal(2000)
 
 
-@pytest.mark.parametrize(("said", "day"), [
-    ("23rd April 1986", dt.date(1986, 4, 23)), ("23 April 1986", dt.date(1986, 4, 23)),
-    ("April 23, 1986", dt.date(1986, 4, 23)), ("23/04/1986", dt.date(1986, 4, 23)),
-    ("1986-04-23", dt.date(1986, 4, 23)), ("23.04.1986", dt.date(1986, 4, 23)),
-    ("the 5th of May 1990", dt.date(1990, 5, 5)), ("5 may 90", dt.date(1990, 5, 5)),
-])
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("23rd April 1986", dt.date(1986, 4, 23)),
+        ("23 April 1986", dt.date(1986, 4, 23)),
+        ("April 23, 1986", dt.date(1986, 4, 23)),
+        ("23/04/1986", dt.date(1986, 4, 23)),
+        ("1986-04-23", dt.date(1986, 4, 23)),
+        ("23.04.1986", dt.date(1986, 4, 23)),
+        ("the 5th of May 1990", dt.date(1990, 5, 5)),
+        ("5 may 90", dt.date(1990, 5, 5)),
+    ],
+)
 def test_dates_day_first(said: str, day: dt.date) -> None:
     assert parse_date(said) == day
 
@@ -66,14 +89,30 @@ def test_not_a_whole_date(said: str) -> None:
     assert parse_date(said) is None
 
 
-@pytest.mark.parametrize("said", ["yes", "Yes!", "y", "yeah", "yep", "sure", "OK", "I agree",
-                                  "of course", "absolutely", "yes please", "that's right"])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "yes",
+        "Yes!",
+        "y",
+        "yeah",
+        "yep",
+        "sure",
+        "OK",
+        "I agree",
+        "of course",
+        "absolutely",
+        "yes please",
+        "that's right",
+    ],
+)
 def test_yes(said: str) -> None:
     assert parse_yes_no(said) is True
 
 
-@pytest.mark.parametrize("said", ["no", "No.", "n", "nope", "nah", "no thanks", "I don't",
-                                  "never", "not really"])
+@pytest.mark.parametrize(
+    "said", ["no", "No.", "n", "nope", "nah", "no thanks", "I don't", "never", "not really"]
+)
 def test_no(said: str) -> None:
     assert parse_yes_no(said) is False
 
@@ -83,28 +122,51 @@ def test_neither_yes_nor_no(said: str) -> None:
     assert parse_yes_no(said) is None
 
 
-@pytest.mark.parametrize(("said", "value"), [
-    ("employed_full_time", "employed_full_time"), ("Employed full-time", "employed_full_time"),
-    ("1", "employed_full_time"), ("number 3", "self_employed"), ("self employed", "self_employed"),
-    ("selfemployed", "self_employed"), ("retird", "retired"), ("I'm retired", "retired"),
-    ("student", "student"), ("contracter", "contractor"),
-])
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("employed_full_time", "employed_full_time"),
+        ("Employed full-time", "employed_full_time"),
+        ("1", "employed_full_time"),
+        ("number 3", "self_employed"),
+        ("self employed", "self_employed"),
+        ("selfemployed", "self_employed"),
+        ("retird", "retired"),
+        ("I'm retired", "retired"),
+        ("student", "student"),
+        ("contracter", "contractor"),
+    ],
+)
 def test_employment_choice(said: str, value: str) -> None:
     assert parse_choice(FIELDS["employment_status"], strip_lead_in(said)) == value
 
 
-@pytest.mark.parametrize(("said", "value"), [
-    ("36", 36), ("36 months", 36), ("3 years", 36), ("three years", 36), ("thirty six", 36),
-    ("5 years", 60), ("12 months", 12),
-])
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("36", 36),
+        ("36 months", 36),
+        ("3 years", 36),
+        ("three years", 36),
+        ("thirty six", 36),
+        ("5 years", 60),
+        ("12 months", 12),
+    ],
+)
 def test_term_in_months(said: str, value: int) -> None:
     assert parse_choice(FIELDS["term_months"], said, unit="months") == value
 
 
-@pytest.mark.parametrize(("said", "value"), [
-    ("home improvement", "home_improvement"), ("holiday", "vacation"), ("a car", "car"),
-    ("debt consolidation", "debt_consolidation"), ("weding", "wedding"),
-])
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("home improvement", "home_improvement"),
+        ("holiday", "vacation"),
+        ("a car", "car"),
+        ("debt consolidation", "debt_consolidation"),
+        ("weding", "wedding"),
+    ],
+)
 def test_purpose_choice(said: str, value: str) -> None:
     assert parse_choice(FIELDS["loan_purpose"], said) == value
 

@@ -26,14 +26,24 @@ _sids = itertools.count(1)
 
 
 def twilio_params(body: str, *, sender: str = SENDER, sid: str | None = None) -> dict[str, str]:
-    return {"ToCountry": "GB", "SmsMessageSid": sid or "", "NumMedia": "0",
-            "MessageSid": sid or f"SM{next(_sids):032x}", "AccountSid": "AC" + "0" * 32,
-            "From": sender, "To": "+447700900000", "Body": body, "NumSegments": "1",
-            "ApiVersion": "2010-04-01", "SmsStatus": "received"}
+    return {
+        "ToCountry": "GB",
+        "SmsMessageSid": sid or "",
+        "NumMedia": "0",
+        "MessageSid": sid or f"SM{next(_sids):032x}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": "+447700900000",
+        "Body": body,
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+        "SmsStatus": "received",
+    }
 
 
-def send(client: Client, params: dict[str, str], *, token: str | None = None,
-         signature: str | None = None) -> Any:
+def send(
+    client: Client, params: dict[str, str], *, token: str | None = None, signature: str | None = None
+) -> Any:
     url = "http://testserver" + reverse("twilio:sms")
     signed = RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
     headers = {} if signature == "" else {"HTTP_X_TWILIO_SIGNATURE": signature or signed}
@@ -86,8 +96,13 @@ def test_unsigned_and_wrongly_signed_requests_are_refused_and_change_nothing(cli
     assert send(client, params, signature="").status_code == 403
     assert send(client, params, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
     assert send(client, params, token="another-account-token").status_code == 403
-    tampered = send(client, {**params, "Body": "changed"}, signature=RequestValidator(
-        settings.TWILIO_AUTH_TOKEN).compute_signature("http://testserver" + reverse("twilio:sms"), params))
+    tampered = send(
+        client,
+        {**params, "Body": "changed"},
+        signature=RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
+            "http://testserver" + reverse("twilio:sms"), params
+        ),
+    )
     assert tampered.status_code == 403
     assert not Conversation.objects.exists() and not InboundMessage.objects.exists()
     assert client.get(reverse("twilio:sms")).status_code == 405
@@ -126,8 +141,17 @@ def test_one_conversation_per_number(client: Client) -> None:
 
 
 def test_bad_input_never_500(client: Client) -> None:
-    for body in ("", " ", "\x00\x01", "🙂" * 500, "a" * 5000, "%s{}[]<>&", "change to",
-                 "change my nothing to something", "?"):
+    for body in (
+        "",
+        " ",
+        "\x00\x01",
+        "🙂" * 500,
+        "a" * 5000,
+        "%s{}[]<>&",
+        "change to",
+        "change my nothing to something",
+        "?",
+    ):
         assert send(client, twilio_params(body)).status_code == 200
     assert send(client, {**twilio_params("x"), "From": ""}).status_code == 200
 
@@ -139,9 +163,15 @@ def test_long_replies_are_split_between_sentences() -> None:
 
 
 CLAIM_SAID = {
-    "policy_number": "POL123456", "claimant_name": "Sam Driver", "date_of_birth": "2 March 1980",
-    "vehicle_age_years": "five", "vehicle_value": "£18k", "claim_amount": "2,500",
-    "incident_type": "colision", "police_report": "yes", "prior_claims_3y": "none",
+    "policy_number": "POL123456",
+    "claimant_name": "Sam Driver",
+    "date_of_birth": "2 March 1980",
+    "vehicle_age_years": "five",
+    "vehicle_value": "£18k",
+    "claim_amount": "2,500",
+    "incident_type": "colision",
+    "police_report": "yes",
+    "prior_claims_3y": "none",
 }
 
 

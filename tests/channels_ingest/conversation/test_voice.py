@@ -20,11 +20,19 @@ CALLER = "+447700900555"
 
 
 def call(client: Client, query: str = "", **params: str) -> ET.Element:
-    form = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": CALLER,
-            "To": "+447700900000", "CallStatus": "in-progress", "Direction": "inbound", **params}
+    form = {
+        "CallSid": "CA" + "1" * 32,
+        "AccountSid": "AC" + "0" * 32,
+        "From": CALLER,
+        "To": "+447700900000",
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        **params,
+    }
     path = reverse("twilio:voice") + query
     signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
-        "http://testserver" + path, form)
+        "http://testserver" + path, form
+    )
     response = client.post(path, form, HTTP_X_TWILIO_SIGNATURE=signature)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
     return ET.fromstring(response.content)  # noqa: S314 (our own TwiML, in a test)
@@ -139,7 +147,8 @@ def test_the_status_callback_records_how_the_call_ended(client: Client) -> None:
     path = reverse("twilio:voice-status")
     assert client.post(path, form).status_code == 403  # unsigned
     signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
-        "http://testserver" + path, form)
+        "http://testserver" + path, form
+    )
     assert client.post(path, form, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 204
     conversation = Conversation.objects.get()
     assert conversation.last_call_status == "completed"

@@ -40,19 +40,22 @@ def people(db: Any) -> dict[str, Any]:
     from accounts.services import user_create_with_roles
 
     def make(name: str, *roles: Role) -> Any:
-        return user_create_with_roles(username=f"mail_{name}", password="pw-for-tests",
-                                      roles=list(roles))
+        return user_create_with_roles(username=f"mail_{name}", password="pw-for-tests", roles=list(roles))
 
-    return {"clerk_a": make("clerk_a", Role.CLERK), "clerk_b": make("clerk_b", Role.CLERK),
-            "supervisor": make("supervisor", Role.MAIL_SUPERVISOR),
-            "auditor": make("auditor", Role.AUDITOR)}
+    return {
+        "clerk_a": make("clerk_a", Role.CLERK),
+        "clerk_b": make("clerk_b", Role.CLERK),
+        "supervisor": make("supervisor", Role.MAIL_SUPERVISOR),
+        "auditor": make("auditor", Role.AUDITOR),
+    }
 
 
 @pytest.fixture
 def scanned_item(people: dict[str, Any], scan_store: Path) -> Any:
     from channels_ingest.mail.services import batch_open, scan_upload
 
-    batch = batch_open(number=f"T-{next(_batches)}", received_on=dt.date.today(), forms_count=2,
-                       actor=people["supervisor"])
+    batch = batch_open(
+        number=f"T-{next(_batches)}", received_on=dt.date.today(), forms_count=2, actor=people["supervisor"]
+    )
     item = batch.items.get(sequence=1)
     return scan_upload(item=item, data=PNG, actor=people["clerk_a"])

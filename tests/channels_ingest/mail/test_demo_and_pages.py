@@ -32,19 +32,20 @@ def test_the_demo_leaves_work_for_each_mail_role(settings: Any, scan_store: Any)
     items = list(MailItem.objects.order_by("batch__received_on", "sequence"))
     assert len(items) == 5 and all(i.has_scan for i in items)
     assert sum(1 for i in items if i.scan_type == "application/pdf") == 1
-    assert services.scan_read(next(i for i in items if i.scan_type == "application/pdf")
-                              ).startswith(b"%PDF")
+    assert services.scan_read(next(i for i in items if i.scan_type == "application/pdf")).startswith(b"%PDF")
     assert [i.state for i in items].count(ItemState.MISMATCH) == 1
     waiting_second = [i for i in items if i.passes.count() == 1]
     assert len(waiting_second) == 1 and waiting_second[0].passes.get().clerk.username == "clerk"
 
 
 def test_an_upload_is_judged_by_content_and_refused_with_a_message(
-        people: dict[str, Any], scan_store: Any) -> None:
+    people: dict[str, Any], scan_store: Any
+) -> None:
     import datetime as dt
 
-    batch = services.batch_open(number="P-1", received_on=dt.date.today(), forms_count=1,
-                                actor=people["supervisor"])
+    batch = services.batch_open(
+        number="P-1", received_on=dt.date.today(), forms_count=1, actor=people["supervisor"]
+    )
     item = batch.items.get()
     client = client_for(people["clerk_a"])
     fake = SimpleUploadedFile("scan.png", b"<html>not an image</html>", content_type="image/png")
@@ -66,10 +67,12 @@ def test_an_upload_is_judged_by_content_and_refused_with_a_message(
 
 
 def test_the_second_pass_never_shows_the_first_clerks_values(
-        scanned_item: Any, people: dict[str, Any]) -> None:
+    scanned_item: Any, people: dict[str, Any]
+) -> None:
     first = services.pass_start(item=scanned_item, clerk=people["clerk_a"])
-    services.pass_finish(keying=first, clerk=people["clerk_a"],
-                         raw=paper_form(full_name="Quentin Uniquename"))
+    services.pass_finish(
+        keying=first, clerk=people["clerk_a"], raw=paper_form(full_name="Quentin Uniquename")
+    )
     client = client_for(people["clerk_b"])
     response = client.post(f"/mail/forms/{scanned_item.pk}/key/")
     assert response.status_code == 302

@@ -31,38 +31,51 @@ def key_both(item: Any, people: dict[str, Any], first: dict[str, str], second: d
 
 
 def test_a_batch_has_one_item_per_form_and_only_supervisors_open_one(people: dict[str, Any]) -> None:
-    batch = services.batch_open(number="B-1", received_on=dt.date.today(), forms_count=3,
-                                actor=people["supervisor"])
+    batch = services.batch_open(
+        number="B-1", received_on=dt.date.today(), forms_count=3, actor=people["supervisor"]
+    )
     assert list(batch.items.values_list("sequence", flat=True)) == [1, 2, 3]
     assert set(batch.items.values_list("state", flat=True)) == {ItemState.AWAITING_SCAN}
     with pytest.raises(services.MailRefused, match="already open"):
-        services.batch_open(number="B-1", received_on=dt.date.today(), forms_count=1,
-                            actor=people["supervisor"])
+        services.batch_open(
+            number="B-1", received_on=dt.date.today(), forms_count=1, actor=people["supervisor"]
+        )
     with pytest.raises(services.MailRefused, match="supervisor"):
-        services.batch_open(number="B-2", received_on=dt.date.today(), forms_count=1,
-                            actor=people["clerk_a"])
+        services.batch_open(number="B-2", received_on=dt.date.today(), forms_count=1, actor=people["clerk_a"])
     with pytest.raises(services.MailRefused, match="future"):
-        services.batch_open(number="B-3", received_on=dt.date.today() + dt.timedelta(days=2),
-                            forms_count=1, actor=people["supervisor"])
+        services.batch_open(
+            number="B-3",
+            received_on=dt.date.today() + dt.timedelta(days=2),
+            forms_count=1,
+            actor=people["supervisor"],
+        )
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"%PDF-1.7\n...", "application/pdf"), (PNG, "image/png"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "image/jpeg"), (b"II*\x00" + b"\x00" * 10, "image/tiff"),
-    (b"MM\x00*" + b"\x00" * 10, "image/tiff"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.7\n...", "application/pdf"),
+        (PNG, "image/png"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "image/jpeg"),
+        (b"II*\x00" + b"\x00" * 10, "image/tiff"),
+        (b"MM\x00*" + b"\x00" * 10, "image/tiff"),
+    ],
+)
 def test_scans_are_told_by_their_content(data: bytes, kind: str) -> None:
     assert services.scan_kind(data)[0] == kind
 
 
 def test_a_scan_with_the_wrong_content_or_too_large_is_refused_and_nothing_saved(
-        people: dict[str, Any], scan_store: Any, settings: Any) -> None:
-    batch = services.batch_open(number="B-9", received_on=dt.date.today(), forms_count=1,
-                                actor=people["supervisor"])
+    people: dict[str, Any], scan_store: Any, settings: Any
+) -> None:
+    batch = services.batch_open(
+        number="B-9", received_on=dt.date.today(), forms_count=1, actor=people["supervisor"]
+    )
     item = batch.items.get()
     with pytest.raises(services.MailRefused, match="not a PDF, PNG, JPEG or TIFF"):
-        services.scan_upload(item=item, data=b"MZ\x90\x00 an executable named scan.pdf",
-                             actor=people["clerk_a"])
+        services.scan_upload(
+            item=item, data=b"MZ\x90\x00 an executable named scan.pdf", actor=people["clerk_a"]
+        )
     settings.MAIL_SCAN_MAX_BYTES = 2048
     with pytest.raises(services.MailRefused, match="largest accepted"):
         services.scan_upload(item=item, data=PNG + b"\x00" * 4096, actor=people["clerk_a"])
@@ -81,11 +94,17 @@ def test_a_scan_with_the_wrong_content_or_too_large_is_refused_and_nothing_saved
 
 
 def test_two_clerks_agreeing_submit_one_application_double_keyed_by_both(
-        scanned_item: Any, people: dict[str, Any]) -> None:
+    scanned_item: Any, people: dict[str, Any]
+) -> None:
     form = paper_form()
     # The second clerk types the same paper differently: case, spaces, number formats, dates.
-    second = {**form, "full_name": "  jane q.  EXAMPLE ", "annual_income": "54000",
-              "date_of_birth": "1986-04-23", "requested_amount": "12,000"}
+    second = {
+        **form,
+        "full_name": "  jane q.  EXAMPLE ",
+        "annual_income": "54000",
+        "date_of_birth": "1986-04-23",
+        "requested_amount": "12,000",
+    }
     item = key_both(scanned_item, people, form, second)
     assert item.state == ItemState.SUBMITTED
     application = Application.objects.get(pk=item.application_id)
@@ -100,7 +119,8 @@ def test_two_clerks_agreeing_submit_one_application_double_keyed_by_both(
 
 
 def test_a_difference_waits_for_a_supervisor_and_nothing_is_submitted(
-        scanned_item: Any, people: dict[str, Any]) -> None:
+    scanned_item: Any, people: dict[str, Any]
+) -> None:
     form = paper_form()
     item = key_both(scanned_item, people, form, {**form, "annual_income": "45,000"})
     assert item.state == ItemState.MISMATCH and item.application_id is None
@@ -111,24 +131,34 @@ def test_a_difference_waits_for_a_supervisor_and_nothing_is_submitted(
 
     # A choice is required; an "other" value is checked by the one-field service.
     assert services.item_resolve(item=item, supervisor=people["supervisor"], choices={}) == {
-        "annual_income": "Choose which value is on the form."}
-    errors = services.item_resolve(item=item, supervisor=people["supervisor"],
-                                   choices={"annual_income": ("other", "lots")})
+        "annual_income": "Choose which value is on the form."
+    }
+    errors = services.item_resolve(
+        item=item, supervisor=people["supervisor"], choices={"annual_income": ("other", "lots")}
+    )
     assert "annual_income" in errors
     assert not FieldResolution.objects.filter(item=item).exists()
 
-    assert services.item_resolve(item=item, supervisor=people["supervisor"],
-                                 choices={"annual_income": ("other", "£55,500")}) == {}
+    assert (
+        services.item_resolve(
+            item=item, supervisor=people["supervisor"], choices={"annual_income": ("other", "£55,500")}
+        )
+        == {}
+    )
     item.refresh_from_db()
     assert item.state == ItemState.SUBMITTED
     application = Application.objects.get(pk=item.application_id)
     assert application.all_answers["annual_income"] == 55500
     resolution = FieldResolution.objects.get(item=item)
     assert (resolution.field, resolution.choice, resolution.resolved_by_id) == (
-        "annual_income", "other", people["supervisor"].pk)
+        "annual_income",
+        "other",
+        people["supervisor"].pk,
+    )
     by = application.provenance["annual_income"][-1]["by"]
-    assert by == (f"user:{people['clerk_a'].pk}+user:{people['clerk_b'].pk};"
-                  f"resolved_by:user:{people['supervisor'].pk}")
+    assert by == (
+        f"user:{people['clerk_a'].pk}+user:{people['clerk_b'].pk};resolved_by:user:{people['supervisor'].pk}"
+    )
     assert application.provenance["postcode"][-1]["by"].count("user:") == 2
 
 
@@ -158,7 +188,8 @@ def test_a_clerk_never_keys_both_passes(scanned_item: Any, people: dict[str, Any
 
 
 def test_the_resolver_keyed_neither_pass_and_nobody_involved_reviews_it(
-        scanned_item: Any, people: dict[str, Any]) -> None:
+    scanned_item: Any, people: dict[str, Any]
+) -> None:
     from accounts.services import user_grant_role
 
     # A clerk who is also a supervisor keys pass 1, so may not resolve this form.
@@ -167,10 +198,8 @@ def test_the_resolver_keyed_neither_pass_and_nobody_involved_reviews_it(
     form = paper_form()
     item = key_both(scanned_item, people, form, {**form, "postcode": "EX9 9ZZ"})
     with pytest.raises(services.MailRefused, match="segregation"):
-        services.item_resolve(item=item, supervisor=people["clerk_a"],
-                              choices={"postcode": ("first", "")})
-    services.item_resolve(item=item, supervisor=people["supervisor"],
-                          choices={"postcode": ("first", "")})
+        services.item_resolve(item=item, supervisor=people["clerk_a"], choices={"postcode": ("first", "")})
+    services.item_resolve(item=item, supervisor=people["supervisor"], choices={"postcode": ("first", "")})
     item.refresh_from_db()
 
     # Both clerks and the resolver, given auditor roles, may not review the application.
@@ -179,15 +208,17 @@ def test_the_resolver_keyed_neither_pass_and_nobody_involved_reviews_it(
         people[name]._role_names = None
     for name in ("clerk_a", "clerk_b", "supervisor"):
         assert worked_on_application(people[name], item.application_id)
-        assert not can_review_application(people[name], submitted_by_id=None,
-                                          applicant_user_id=None,
-                                          application_id=item.application_id)
-    assert can_review_application(people["auditor"], submitted_by_id=None, applicant_user_id=None,
-                                  application_id=item.application_id)
+        assert not can_review_application(
+            people[name], submitted_by_id=None, applicant_user_id=None, application_id=item.application_id
+        )
+    assert can_review_application(
+        people["auditor"], submitted_by_id=None, applicant_user_id=None, application_id=item.application_id
+    )
 
 
 def test_the_review_queue_keeps_the_application_from_both_clerks_and_the_resolver(
-        scanned_item: Any, people: dict[str, Any], active_model: Any) -> None:
+    scanned_item: Any, people: dict[str, Any], active_model: Any
+) -> None:
     from accounts.services import user_grant_role
     from applicants.models import Status
     from applicants.services import application_transition
@@ -197,25 +228,25 @@ def test_the_review_queue_keeps_the_application_from_both_clerks_and_the_resolve
 
     form = paper_form()
     item = key_both(scanned_item, people, form, {**form, "postcode": "EX9 9ZZ"})
-    services.item_resolve(item=item, supervisor=people["supervisor"],
-                          choices={"postcode": ("second", "")})
+    services.item_resolve(item=item, supervisor=people["supervisor"], choices={"postcode": ("second", "")})
     item.refresh_from_db()
     score_waiting_applications()
-    application_transition(application_ids=[item.application_id], from_status=Status.SCORED,
-                           to_status=Status.IN_REVIEW, note="test: sent to review")
+    application_transition(
+        application_ids=[item.application_id],
+        from_status=Status.SCORED,
+        to_status=Status.IN_REVIEW,
+        note="test: sent to review",
+    )
     review_queue_sync()
     review = ReviewItem.objects.get(application_id=item.application_id)
     for name in ("clerk_a", "clerk_b", "supervisor"):
         user_grant_role(user=people[name], role=Role.AUDITOR)
         people[name]._role_names = None
-        assert not ReviewItem.objects.filter(pk=review.pk).exclude(
-            review_conflicts_q(people[name])).exists()
+        assert not ReviewItem.objects.filter(pk=review.pk).exclude(review_conflicts_q(people[name])).exists()
         with pytest.raises(ClaimRefused, match="segregation"):
             review_item_claim(item_id=review.pk, user=people[name])
-    assert ReviewItem.objects.filter(pk=review.pk).exclude(
-        review_conflicts_q(people["auditor"])).exists()
-    assert review_item_claim(item_id=review.pk, user=people["auditor"]).claimed_by_id == \
-        people["auditor"].pk
+    assert ReviewItem.objects.filter(pk=review.pk).exclude(review_conflicts_q(people["auditor"])).exists()
+    assert review_item_claim(item_id=review.pk, user=people["auditor"]).claimed_by_id == people["auditor"].pk
 
 
 def test_quality_counts_forms_mismatches_and_time(scanned_item: Any, people: dict[str, Any]) -> None:

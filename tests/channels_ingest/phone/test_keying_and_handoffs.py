@@ -26,12 +26,14 @@ pytestmark = pytest.mark.django_db
 
 SECTIONS = {
     "identity": {"full_name": "Paul Phone", "date_of_birth": "02/03/1980", "national_id": "PP-100200-Z"},
-    "contact": {"email": "paul@example.com", "phone": "+44 20 7000 1234",
-                "address": "2 Call Street, Ringtown", "postcode": "RT1 2AB"},
-    "employment": {"employment_status": "employed_full_time", "employer": "Dial Ltd",
-                   "years_employed": "4"},
-    "finances": {"annual_income": "48,000", "monthly_housing_cost": "900",
-                 "monthly_debt_payments": "100"},
+    "contact": {
+        "email": "paul@example.com",
+        "phone": "+44 20 7000 1234",
+        "address": "2 Call Street, Ringtown",
+        "postcode": "RT1 2AB",
+    },
+    "employment": {"employment_status": "employed_full_time", "employer": "Dial Ltd", "years_employed": "4"},
+    "finances": {"annual_income": "48,000", "monthly_housing_cost": "900", "monthly_debt_payments": "100"},
     "credit": {"existing_credit_lines": "2", "delinquencies_2y": "0", "credit_history_years": "9"},
     "loan": {"requested_amount": "5,000", "term_months": "24", "loan_purpose": "car"},
 }
@@ -92,21 +94,24 @@ def test_an_agent_keys_and_submits_a_phone_application(carol):
 def test_a_bad_answer_is_refused_with_its_message_and_nothing_moves_on(carol):
     client = logged_in(carol)
     call = new_call(client)
-    response = client.post(f"/agent/calls/{call.pk}/key/identity/",
-                           {**SECTIONS["identity"], "date_of_birth": "31/02/1980", "action": "next"})
+    response = client.post(
+        f"/agent/calls/{call.pk}/key/identity/",
+        {**SECTIONS["identity"], "date_of_birth": "31/02/1980", "action": "next"},
+    )
     assert response.status_code == 422
     assert b"aria-invalid" in response.content
     checked = client.post(f"/agent/calls/{call.pk}/answers/national_id/", {"national_id": "!"})
     assert checked.status_code == 200 and b"error-message" in checked.content
-    assert b"hx-post=\"/agent/calls/" in checked.content
+    assert b'hx-post="/agent/calls/' in checked.content
 
 
 def test_the_duplicate_warning_comes_as_soon_as_the_identity_is_keyed(carol, answers):
     application_submit(answers=answers, channel=Channel.API, idempotency_key=str(uuid.uuid4()))
     client = logged_in(carol)
     call = new_call(client)
-    checked = client.post(f"/agent/calls/{call.pk}/answers/national_id/",
-                          {"national_id": answers["national_id"].lower()})
+    checked = client.post(
+        f"/agent/calls/{call.pk}/answers/national_id/", {"national_id": answers["national_id"].lower()}
+    )
     assert b'id="duplicate-warning" hx-swap-oob="true"' in checked.content
     assert b"Possible duplicate" in checked.content
     other = client.post(f"/agent/calls/{call.pk}/answers/national_id/", {"national_id": "QQ-555555-Q"})
@@ -127,9 +132,12 @@ def test_a_web_draft_is_carried_on_after_the_check_and_stays_its_applicants(caro
     assert b"Continue this application" in listed.content
     response = client.post(f"/agent/calls/{call.pk}/draft/", {"draft": str(draft.pk)})
     assert response["Location"] == f"/agent/calls/{call.pk}/key/identity/"
-    key_all(client, Call.objects.get(), {k: v for k, v in SECTIONS.items()
-                                         if k not in ("identity", "contact")} | {
-        "identity": SECTIONS["identity"], "contact": {**SECTIONS["contact"], "phone": "+44 20 7000 9999"}})
+    key_all(
+        client,
+        Call.objects.get(),
+        {k: v for k, v in SECTIONS.items() if k not in ("identity", "contact")}
+        | {"identity": SECTIONS["identity"], "contact": {**SECTIONS["contact"], "phone": "+44 20 7000 9999"}},
+    )
     client.post(f"/agent/calls/{call.pk}/review/", {"consent": "yes", "attest": "yes"})
     application = Application.objects.get()
     assert application.owner == alice and application.submitted_by == carol
@@ -140,10 +148,15 @@ def test_a_web_draft_is_carried_on_after_the_check_and_stays_its_applicants(caro
 
 
 def make_handoff(ref="c1", **overrides):
-    answers = {"full_name": ("Vera Voice", 0.97), "date_of_birth": ("1975-05-06", 0.93),
-               "national_id": ("VV-300400-X", 0.55), "postcode": ("VO1 1CE", 0.62)}
-    handoff, results = handoff_create(conversation_ref=ref, answers={**answers, **overrides},
-                                      reason="caller asked for a person")
+    answers = {
+        "full_name": ("Vera Voice", 0.97),
+        "date_of_birth": ("1975-05-06", 0.93),
+        "national_id": ("VV-300400-X", 0.55),
+        "postcode": ("VO1 1CE", 0.62),
+    }
+    handoff, results = handoff_create(
+        conversation_ref=ref, answers={**answers, **overrides}, reason="caller asked for a person"
+    )
     assert all(r.ok for r in results.values())
     return handoff
 
@@ -156,8 +169,13 @@ def test_hand_offs_wait_oldest_first_with_their_low_confidence_answers(carol):
     assert page.content.count(b"2 low confidence") == 2
     draft = Draft.objects.get(pk=first.draft_id)
     assert draft.provenance["national_id"][-1] | {"at": None} == {
-        "value": "VV-300400-X", "channel": "voice", "method": "speech", "by": "conversation:a",
-        "at": None, "confidence": 0.55}
+        "value": "VV-300400-X",
+        "channel": "voice",
+        "method": "speech",
+        "by": "conversation:a",
+        "at": None,
+        "confidence": 0.55,
+    }
 
 
 def test_two_agents_never_take_the_same_call_and_an_expired_lease_gives_it_back(carol, make_user, settings):
@@ -172,8 +190,9 @@ def test_two_agents_never_take_the_same_call_and_an_expired_lease_gives_it_back(
     assert taken.agent == other
     # The first agent's keying now fails: their hold ran out and olga has the call.
     client = logged_in(carol)
-    response = client.post(f"/agent/calls/{call.pk}/key/identity/", {"full_name": "X Y", "action": "next"},
-                           follow=True)
+    response = client.post(
+        f"/agent/calls/{call.pk}/key/identity/", {"full_name": "X Y", "action": "next"}, follow=True
+    )
     assert b"another agent has it now" in response.content
     assert Draft.objects.get(pk=handoff.draft_id).answers["full_name"] == "Vera Voice"
 
@@ -187,9 +206,11 @@ def test_an_agent_corrects_a_low_confidence_answer_and_submits(carol):
     page = client.get(response["Location"])
     assert b"low-confidence" in page.content and b"55% sure" in page.content
     assert b"97% sure" in page.content
-    sections = {**SECTIONS, "identity": {"full_name": "Vera Voice", "date_of_birth": "06/05/1975",
-                                         "national_id": "VV-300401-X"},
-                "contact": {**SECTIONS["contact"], "postcode": "VO1 1CE"}}
+    sections = {
+        **SECTIONS,
+        "identity": {"full_name": "Vera Voice", "date_of_birth": "06/05/1975", "national_id": "VV-300401-X"},
+        "contact": {**SECTIONS["contact"], "postcode": "VO1 1CE"},
+    }
     key_all(client, call, sections)
     client.post(f"/agent/calls/{call.pk}/review/", {"consent": "yes", "attest": "yes"})
     application = Application.objects.get()

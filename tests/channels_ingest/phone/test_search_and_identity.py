@@ -28,8 +28,9 @@ def logged_in(user) -> Client:
 
 
 def submit(answers, **changes):
-    return application_submit(answers={**answers, **changes}, channel=Channel.API,
-                              idempotency_key=str(uuid.uuid4())).application
+    return application_submit(
+        answers={**answers, **changes}, channel=Channel.API, idempotency_key=str(uuid.uuid4())
+    ).application
 
 
 def test_values_are_normalised_before_hashing(settings):
@@ -48,13 +49,16 @@ def test_a_submission_is_indexed_by_hashes_never_values(answers):
         assert value not in joined
 
 
-@pytest.mark.parametrize("query,why", [
-    ("020 7946 0000", "phone number"),
-    ("+44 (0)20 7946-0000", "phone number"),
-    ("jane example", "name"),
-    ("EXAMPLE  Jane", "name"),
-    ("ab 123456 c", "national ID"),
-])
+@pytest.mark.parametrize(
+    "query,why",
+    [
+        ("020 7946 0000", "phone number"),
+        ("+44 (0)20 7946-0000", "phone number"),
+        ("jane example", "name"),
+        ("EXAMPLE  Jane", "name"),
+        ("ab 123456 c", "national ID"),
+    ],
+)
 def test_the_caller_is_found_by_phone_name_or_identity(answers, query, why):
     application = submit(answers)
     submit(answers, full_name="John Other", national_id="ZZ-999999-Z", phone="+44 161 000 1111")
@@ -88,8 +92,11 @@ def test_a_draft_begun_on_the_web_is_found_and_a_corrected_phone_moves_its_key(a
 def test_a_draft_of_a_known_person_folds_into_them(alice, answers):
     application = submit(answers)
     draft = draft_start(channel=Channel.WEB, owner_user=alice, first_section="identity")
-    draft_answer_many(draft, {"full_name": "Jane Q. Example", "national_id": answers["national_id"]},
-                      Capture.by_user(alice, channel=Channel.WEB))
+    draft_answer_many(
+        draft,
+        {"full_name": "Jane Q. Example", "national_id": answers["national_id"]},
+        Capture.by_user(alice, channel=Channel.WEB),
+    )
     found = caller_search("jane example")
     assert [(c.kind, c.id, c.drafts) for c in found] == [("applicant", application.applicant_id, 1)]
 
@@ -109,18 +116,23 @@ def test_search_shows_nothing_personal_and_records_appear_only_after_the_check(c
     # Before the check the caller page sends back to the check.
     assert client.get(f"/agent/calls/{call.pk}/")["Location"] == f"/agent/calls/{call.pk}/verify/"
 
-    wrong = client.post(f"/agent/calls/{call.pk}/verify/",
-                        {"date_of_birth": "23/04/1986", "postcode": "XX1 1XX"})
+    wrong = client.post(
+        f"/agent/calls/{call.pk}/verify/", {"date_of_birth": "23/04/1986", "postcode": "XX1 1XX"}
+    )
     assert wrong.status_code == 422 and b"do not match" in wrong.content
     assert str(application.pk).encode() not in wrong.content
 
-    right = client.post(f"/agent/calls/{call.pk}/verify/",
-                        {"date_of_birth": "23/04/1986", "postcode": "ex12mp"})
+    right = client.post(
+        f"/agent/calls/{call.pk}/verify/", {"date_of_birth": "23/04/1986", "postcode": "ex12mp"}
+    )
     assert right["Location"] == f"/agent/calls/{call.pk}/"
     records = client.get(f"/agent/calls/{call.pk}/")
     assert str(application.pk).encode() in records.content
-    checks = list(TrailEntry.objects.filter(action="phone.identity_check").order_by("id")
-                  .values_list("after", flat=True))
+    checks = list(
+        TrailEntry.objects.filter(action="phone.identity_check")
+        .order_by("id")
+        .values_list("after", flat=True)
+    )
     assert [c["passed"] for c in checks] == [False, True]
     assert "EX1" not in str(checks) and "1986" not in str(checks)
 
@@ -133,8 +145,9 @@ def test_too_many_failed_checks_lock_the_call(carol, answers, settings):
     call = Call.objects.get()
     for _ in range(2):
         client.post(f"/agent/calls/{call.pk}/verify/", {"date_of_birth": "01/01/1970", "postcode": "X"})
-    locked = client.post(f"/agent/calls/{call.pk}/verify/",
-                         {"date_of_birth": "23/04/1986", "postcode": "EX1 2MP"})
+    locked = client.post(
+        f"/agent/calls/{call.pk}/verify/", {"date_of_birth": "23/04/1986", "postcode": "EX1 2MP"}
+    )
     assert locked.status_code == 422 and b"Too many failed checks" in locked.content
     call.refresh_from_db()
     assert call.verified_at is None
@@ -156,8 +169,12 @@ def test_another_agents_call_is_a_404(carol, make_user, answers):
     call = Call.objects.get()
     client = logged_in(other)
     assert client.get(f"/agent/calls/{call.pk}/verify/").status_code == 404
-    assert client.post(f"/agent/calls/{call.pk}/verify/",
-                       {"date_of_birth": "23/04/1986", "postcode": "EX1 2MP"}).status_code == 404
+    assert (
+        client.post(
+            f"/agent/calls/{call.pk}/verify/", {"date_of_birth": "23/04/1986", "postcode": "EX1 2MP"}
+        ).status_code
+        == 404
+    )
 
 
 def test_only_agents_use_the_screen(alice, dave):

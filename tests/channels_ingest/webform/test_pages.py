@@ -19,14 +19,19 @@ from channels_ingest.webform import presenters
 pytestmark = pytest.mark.django_db
 
 STEPS = {
-    "identity": {"full_name": "Jane Q. Example", "date_of_birth": "23/04/1986",
-                 "national_id": "AB-123456-C"},
-    "contact": {"email": "jane@example.com", "phone": "+44 20 7946 0000",
-                "address": "1 Example Street, Exampletown", "postcode": "EX1 2MP"},
-    "employment": {"employment_status": "employed_full_time", "employer": "Example Ltd",
-                   "years_employed": "6"},
-    "finances": {"annual_income": "£54,000", "monthly_housing_cost": "1,100",
-                 "monthly_debt_payments": "350"},
+    "identity": {"full_name": "Jane Q. Example", "date_of_birth": "23/04/1986", "national_id": "AB-123456-C"},
+    "contact": {
+        "email": "jane@example.com",
+        "phone": "+44 20 7946 0000",
+        "address": "1 Example Street, Exampletown",
+        "postcode": "EX1 2MP",
+    },
+    "employment": {
+        "employment_status": "employed_full_time",
+        "employer": "Example Ltd",
+        "years_employed": "6",
+    },
+    "finances": {"annual_income": "£54,000", "monthly_housing_cost": "1,100", "monthly_debt_payments": "350"},
     "credit": {"existing_credit_lines": "3", "delinquencies_2y": "0", "credit_history_years": "11"},
     "loan": {"requested_amount": "12,000", "term_months": "36", "loan_purpose": "home_improvement"},
 }
@@ -62,7 +67,7 @@ def test_a_step_is_drawn_from_the_schema_with_labels_help_and_required_marks(ali
     draft = start(client)
     page = client.get(f"/apply/drafts/{draft.pk}/identity/").content.decode()
     assert "<h1>About you</h1>" in page
-    assert 'Step 1 of 7' in page  # six steps and the review
+    assert "Step 1 of 7" in page  # six steps and the review
     assert '<label class="label" for="f-full_name">Full name <span class="req">(required)</span>' in page
     assert 'id="help-date_of_birth"' in page and "For example 23/04/1986" in page
     assert 'aria-describedby="help-date_of_birth"' in page
@@ -147,8 +152,10 @@ def test_an_edit_from_the_review_returns_to_the_review(alice):
     client = logged_in(alice)
     draft = start(client)
     fill_all(client, draft)
-    response = client.post(f"/apply/drafts/{draft.pk}/finances/",
-                           {**STEPS["finances"], "annual_income": "60000", "return": "review"})
+    response = client.post(
+        f"/apply/drafts/{draft.pk}/finances/",
+        {**STEPS["finances"], "annual_income": "60000", "return": "review"},
+    )
     assert response["Location"] == f"/apply/drafts/{draft.pk}/review/"
 
 
@@ -170,12 +177,17 @@ def test_another_applicants_draft_and_application_are_404(alice, bob):
     draft = start(alice_client)
     fill_all(alice_client, draft)
     bob_client = logged_in(bob)
-    for url in (f"/apply/drafts/{draft.pk}/", f"/apply/drafts/{draft.pk}/identity/",
-                f"/apply/drafts/{draft.pk}/review/"):
+    for url in (
+        f"/apply/drafts/{draft.pk}/",
+        f"/apply/drafts/{draft.pk}/identity/",
+        f"/apply/drafts/{draft.pk}/review/",
+    ):
         assert bob_client.get(url).status_code == 404
     assert bob_client.post(f"/apply/drafts/{draft.pk}/identity/", STEPS["identity"]).status_code == 404
-    assert bob_client.post(f"/apply/drafts/{draft.pk}/answers/full_name/",
-                           {"full_name": "Bob"}).status_code == 404
+    assert (
+        bob_client.post(f"/apply/drafts/{draft.pk}/answers/full_name/", {"full_name": "Bob"}).status_code
+        == 404
+    )
     assert bob_client.post(f"/apply/drafts/{draft.pk}/review/", {"consent": "yes"}).status_code == 404
     alice_client.post(f"/apply/drafts/{draft.pk}/review/", {"consent": "yes"})
     application = Application.objects.get()
@@ -194,30 +206,37 @@ def test_pages_need_an_applicant_login(client, make_user):
 def test_the_one_field_service_answers_an_htmx_request_with_the_field(alice):
     client = logged_in(alice)
     draft = start(client)
-    bad = client.post(f"/apply/drafts/{draft.pk}/answers/annual_income/", {"annual_income": "lots"},
-                      HTTP_HX_REQUEST="true")
+    bad = client.post(
+        f"/apply/drafts/{draft.pk}/answers/annual_income/", {"annual_income": "lots"}, HTTP_HX_REQUEST="true"
+    )
     assert bad.status_code == 200
     html = bad.content.decode()
     assert html.lstrip().startswith('<div class="field has-error" id="q-annual_income"')
     assert "Annual income must be a number." in html and 'role="alert"' in html
     client.post(f"/apply/drafts/{draft.pk}/answers/annual_income/", {"annual_income": "30000"})
-    rule = client.post(f"/apply/drafts/{draft.pk}/answers/monthly_debt_payments/",
-                       {"monthly_debt_payments": "2,600"}).content.decode()
+    rule = client.post(
+        f"/apply/drafts/{draft.pk}/answers/monthly_debt_payments/", {"monthly_debt_payments": "2,600"}
+    ).content.decode()
     assert "Monthly debt payments cannot exceed monthly income." in rule
     # Lowering the income breaks the housing rule: its message is swapped in out of band.
-    client.post(f"/apply/drafts/{draft.pk}/answers/monthly_housing_cost/",
-                {"monthly_housing_cost": "2000"})
-    lowered = client.post(f"/apply/drafts/{draft.pk}/answers/annual_income/",
-                          {"annual_income": "20000"}).content.decode()
+    client.post(f"/apply/drafts/{draft.pk}/answers/monthly_housing_cost/", {"monthly_housing_cost": "2000"})
+    lowered = client.post(
+        f"/apply/drafts/{draft.pk}/answers/annual_income/", {"annual_income": "20000"}
+    ).content.decode()
     assert 'id="error-monthly_housing_cost" hx-swap-oob="true"' in lowered
     assert "Monthly housing cost cannot exceed monthly income." in lowered
     assert client.post(f"/apply/drafts/{draft.pk}/answers/nonsense/", {}).status_code == 404
 
 
 def test_sign_up_makes_an_applicant_after_email_verification(client):
-    response = client.post("/apply/account/signup/", {
-        "email": "new.person@example.com", "password1": "a-long-pass-phrase-9",
-        "password2": "a-long-pass-phrase-9"})
+    response = client.post(
+        "/apply/account/signup/",
+        {
+            "email": "new.person@example.com",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/\s]+(/apply/account/confirm-email/\S+/)", mail.outbox[0].body).group(1)
@@ -247,12 +266,15 @@ def test_a_forgotten_password_is_reset_through_a_mailed_link(client, alice):
     EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
     response = client.post("/apply/account/password/reset/", {"email": alice.email})
     assert response.status_code == 302
-    link = re.search(r"https?://[^/\s]+(/apply/account/password/reset/key/\S+/)",
-                     mail.outbox[-1].body).group(1)
+    link = re.search(r"https?://[^/\s]+(/apply/account/password/reset/key/\S+/)", mail.outbox[-1].body).group(
+        1
+    )
     form = client.get(link, follow=True)
     assert form.status_code == 200
-    done = client.post(form.redirect_chain[-1][0] if form.redirect_chain else link,
-                       {"password1": "another-long-phrase-7", "password2": "another-long-phrase-7"})
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link,
+        {"password1": "another-long-phrase-7", "password2": "another-long-phrase-7"},
+    )
     assert done.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("another-long-phrase-7")

@@ -17,11 +17,14 @@ def test_the_api_and_the_web_form_are_registered_and_mounted():
     assert resolve("/apply/account/login/").view_name == "account_login"
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    (dict(name="pigeon", title="x", methods=(), url_prefix="p/", urls="m"), "is not one of"),
-    (dict(name="sms", title="x", methods=("telepathy",), url_prefix="p/", urls="m"), "unknown capture"),
-    (dict(name="sms", title="x", methods=(), url_prefix="p", urls="m"), "must end with"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (dict(name="pigeon", title="x", methods=(), url_prefix="p/", urls="m"), "is not one of"),
+        (dict(name="sms", title="x", methods=("telepathy",), url_prefix="p/", urls="m"), "unknown capture"),
+        (dict(name="sms", title="x", methods=(), url_prefix="p", urls="m"), "must end with"),
+    ],
+)
 def test_a_bad_channel_is_refused(spec, message):
     with pytest.raises(ValueError, match=message):
         ChannelSpec(**spec)

@@ -19,19 +19,23 @@ REASONS = [
 
 
 def decision(tier: str, routed: bool = False) -> SimpleNamespace:
-    return SimpleNamespace(tier=tier, routed_to_review=routed, reasons=REASONS,
-                           prob_low=0.91, prob_medium=0.06, prob_high=0.03)
+    return SimpleNamespace(
+        tier=tier, routed_to_review=routed, reasons=REASONS, prob_low=0.91, prob_medium=0.06, prob_high=0.03
+    )
 
 
-@pytest.mark.parametrize(("status", "routed", "stage", "final"), [
-    (Status.RECEIVED, False, "received", False),
-    (Status.SCORING, False, "assessing", False),
-    (Status.SCORED, True, "review", False),
-    (Status.IN_REVIEW, True, "review", False),
-    (Status.SCORED, False, "decided", True),
-    (Status.CONFIRMED, True, "decided", True),
-    (Status.FAILED, False, "failed", True),
-])
+@pytest.mark.parametrize(
+    ("status", "routed", "stage", "final"),
+    [
+        (Status.RECEIVED, False, "received", False),
+        (Status.SCORING, False, "assessing", False),
+        (Status.SCORED, True, "review", False),
+        (Status.IN_REVIEW, True, "review", False),
+        (Status.SCORED, False, "decided", True),
+        (Status.CONFIRMED, True, "decided", True),
+        (Status.FAILED, False, "failed", True),
+    ],
+)
 def test_each_status_has_plain_words(status, routed, stage, final):
     progress = application_progress(Application(status=status), decision("low", routed))
     assert (progress.stage, progress.final) == (stage, final)

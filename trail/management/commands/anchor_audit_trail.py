@@ -9,8 +9,10 @@ from trail.services import TrailNotAnchored, trail_anchor
 
 
 class Command(BaseCommand):
-    help = ("Seal pending audit entries and write the chain head to TRAIL_ANCHOR_URL now "
-            "(beat does it every TRAIL_ANCHOR_SECONDS).")
+    help = (
+        "Seal pending audit entries and write the chain head to TRAIL_ANCHOR_URL now "
+        "(beat does it every TRAIL_ANCHOR_SECONDS)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -20,7 +22,9 @@ class Command(BaseCommand):
         if anchor is None:
             self.stdout.write("nothing new to anchor")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"anchored entry {anchor.seq} ({anchor.hash[:16]}…, key {anchor.key_id}) "
-            f"in {settings.TRAIL_ANCHOR_URL}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"anchored entry {anchor.seq} ({anchor.hash[:16]}…, key {anchor.key_id}) "
+                f"in {settings.TRAIL_ANCHOR_URL}"
+            )
+        )

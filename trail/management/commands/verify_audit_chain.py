@@ -9,12 +9,17 @@ from trail.services import trail_seal, trail_verify
 
 
 class Command(BaseCommand):
-    help = ("Seal pending audit entries, then prove the chain: every HMAC under its key, the "
-            "dates, and every anchor in TRAIL_ANCHOR_URL (exit 1 with what is wrong).")
+    help = (
+        "Seal pending audit entries, then prove the chain: every HMAC under its key, the "
+        "dates, and every anchor in TRAIL_ANCHOR_URL (exit 1 with what is wrong)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--no-anchors", action="store_true",
-                            help="skip the anchors (e.g. when their store is unreachable)")
+        parser.add_argument(
+            "--no-anchors",
+            action="store_true",
+            help="skip the anchors (e.g. when their store is unreachable)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         sealed = trail_seal(limit=10_000_000)
@@ -26,11 +31,15 @@ class Command(BaseCommand):
             anchors = "anchors not checked"
         elif report.anchors_checked:
             behind = report.checked - (report.last_anchor_seq or 0)
-            anchors = (f"{report.anchors_checked} anchors in {settings.TRAIL_ANCHOR_URL} match "
-                       f"(the last at entry {report.last_anchor_seq}; {behind} entries since)")
+            anchors = (
+                f"{report.anchors_checked} anchors in {settings.TRAIL_ANCHOR_URL} match "
+                f"(the last at entry {report.last_anchor_seq}; {behind} entries since)"
+            )
         else:
             anchors = f"no anchors yet in {settings.TRAIL_ANCHOR_URL}"
-        self.stdout.write(self.style.SUCCESS(
-            f"audit chain intact: {report.checked} entries verified{legacy} "
-            f"({sealed} sealed just now); {anchors}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"audit chain intact: {report.checked} entries verified{legacy} "
+                f"({sealed} sealed just now); {anchors}"
+            )
+        )
