@@ -1,6 +1,7 @@
 """DRF token authentication that honours the two-factor requirement (docs/accounts.md).
 
-Kept apart from accounts/api.py: DRF imports authentication classes while it loads its views.
+Kept apart from the token view (channels_ingest/api/token.py): DRF imports authentication
+classes while it loads its views.
 """
 
 from __future__ import annotations

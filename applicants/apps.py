@@ -11,3 +11,9 @@ class ApplicantsConfig(AppConfig):
         from applicants.schema import get_schema
 
         get_schema()
+
+        # /readyz: personal data can be encrypted and hashed (applicants/health.py).
+        from applicants.health import check_personal_data_keys
+        from config.health import register_check
+
+        register_check("personal_data_keys", check_personal_data_keys)

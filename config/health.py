@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
@@ -37,24 +36,8 @@ def check_broker() -> CheckResult:
         return {"ok": True, "transport": conn.transport_cls}
 
 
-def check_personal_data_keys() -> CheckResult:
-    """The keys of personal data work: a value encrypts and decrypts back (with the current
-    key), and both keyed hashes can be made and differ. Without them no submission can be
-    stored, so the process is not ready."""
-    from applicants.crypto import decrypt_json, encrypt_json, identity_hash, pseudonym
-
-    probe = {"readiness": "probe"}
-    if decrypt_json(encrypt_json(probe)) != probe:
-        return {"ok": False, "error": "encrypted data does not decrypt to what was encrypted"}
-    identity_hash("PROBE1"), pseudonym("PROBE1")  # each raises when its key is not set
-    if settings.PII_HASH_KEY == settings.PSEUDONYM_KEY:
-        return {"ok": False, "error": "PII_HASH_KEY and PSEUDONYM_KEY must differ"}
-    return {"ok": True, "encryption_keys": len(settings.PII_ENCRYPTION_KEYS)}
-
-
 register_check("database", check_database)
 register_check("broker", check_broker)
-register_check("personal_data_keys", check_personal_data_keys)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -24,8 +24,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from applicants.schema import ApplicationSchema
 from applicants.validation import ApplicationInvalid, validate_answers
-from auditing.csv_safety import csv_dict_writer
 from modelops.models import HistoricalApplication, HistoryImport
+from objectstore.csv_safety import csv_dict_writer
 from scoring.models import TIERS, Target
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
+from monitoring.agreement import cohen_kappa
 from monitoring.models import (
     ALL_CHANNELS,
     SCORE,
@@ -24,7 +25,6 @@ from monitoring.models import (
     RaterPairDaily,
     VolumeDaily,
 )
-from monitoring.services.labels import cohen_kappa
 from scoring.models import TIERS, ModelStatus, ModelVersion
 
 Z95 = 1.959964

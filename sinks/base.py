@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.core.exceptions import ImproperlyConfigured
-
 from outbox.models import OutboxMessage
 
 
@@ -36,15 +34,3 @@ class Sink(Protocol):
 
     def check(self) -> dict[str, Any]:
         """Readiness: {"ok": bool, ...details}, quickly (a short timeout)."""
-
-
-def get_sink(name: str) -> Sink:
-    if name == "dynamodb":
-        from sinks.dynamodb import DynamoDBSink
-
-        return DynamoDBSink()
-    if name == "warehouse":
-        from sinks.warehouse.sink import WarehouseSink
-
-        return WarehouseSink()
-    raise ImproperlyConfigured(f"unknown sink {name!r} (known: dynamodb, warehouse)")

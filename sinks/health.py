@@ -7,7 +7,7 @@ from django.conf import settings
 from config.health import CheckResult
 from outbox.selectors import outbox_backlog
 from outbox.services import sink_topic
-from sinks.base import get_sink
+from sinks.registry import get_sink
 
 
 def check_sinks() -> CheckResult:

@@ -24,7 +24,8 @@ from outbox.services import (
     outbox_lock_topic,
     sink_topic,
 )
-from sinks.base import Sink, SinkUnavailable, get_sink
+from sinks.base import Sink, SinkUnavailable
+from sinks.registry import get_sink
 
 logger = logging.getLogger(__name__)
 # A drain waits this long for another one's batch to finish before leaving it the sink.

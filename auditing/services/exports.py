@@ -23,10 +23,10 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from applicants.schema import get_schema
-from auditing.csv_safety import csv_writer
 from auditing.labels import LabelFilters, columns, iter_rows
 from auditing.models import ExportFormat, ExportJob
 from objectstore import store_for
+from objectstore.csv_safety import csv_writer
 from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_retry
 from trail.services import trail_record
 

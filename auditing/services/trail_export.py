@@ -10,8 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from auditing.csv_safety import csv_writer
 from auditing.selectors import TrailFilters
+from objectstore.csv_safety import csv_writer
 from trail.models import TrailEntry
 from trail.services import trail_record
 

@@ -22,7 +22,6 @@ from accounts.access import (
     can_submit_application,
     can_view_application,
 )
-from accounts.api import ObtainTokenView
 from applicants.models import Application, Channel
 from applicants.schema import get_schema
 from applicants.services import application_submit
@@ -32,6 +31,7 @@ from channels_ingest.api.serializers import (
     ApplicationSerializer,
     SubmitApplicationSerializer,
 )
+from channels_ingest.api.token import ObtainTokenView
 from scoring.selectors import application_get, applications_owned_by
 
 # Printable ASCII, no spaces, as in the IETF draft; the same pattern is in the OpenAPI schema.
@@ -42,7 +42,7 @@ UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[
 
 
 # The API's login: throttled (failing open), locked out after repeated failures, no tokens
-# for accounts that must use a second factor (accounts/api.py).
+# for accounts that must use a second factor (channels_ingest/api/token.py).
 class TokenView(ObtainTokenView):
     # ObtainAuthToken names its own parsers; these are the bounded ones of the settings.
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES

@@ -17,6 +17,7 @@ from django.utils import timezone
 from applicants.crypto import identity_hash
 from applicants.models import Applicant, Application, Channel, Draft, DraftStatus
 from applicants.provenance import Method
+from channels_ingest.phone.identity import agrees_with_check_fields
 from channels_ingest.phone.keys import query_keys
 from channels_ingest.phone.models import Call, CallerKey, Handoff, HandoffState
 
@@ -159,8 +160,6 @@ def caller_applications(call: Call) -> list[Application]:
     person may come from someone who typed the identity number)."""
     if call.verified_at is None or call.applicant_id is None:
         return []
-    from channels_ingest.phone.services import agrees_with_check_fields
-
     person = call.applicant.pii or {}
     return [
         a
@@ -186,8 +185,6 @@ def caller_drafts(call: Call) -> list[Draft]:
     ).order_by("-updated_at")
     if not call.applicant_id:
         return list(drafts)
-    from channels_ingest.phone.services import agrees_with_check_fields
-
     # Drafts found by the identity number: only those with the verified person's values.
     person = call.applicant.pii or {}
     return [

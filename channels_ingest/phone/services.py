@@ -14,14 +14,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from applicants.crypto import normalise_identifier
 from applicants.drafts import draft_start, draft_submit
 from applicants.models import Applicant, Channel, Draft, DraftOwnerKind
 from applicants.provenance import Capture, Method
-from applicants.reading import Unreadable, read_answer
-from applicants.schema import get_schema
 from applicants.services import Submission
-from applicants.validation import FieldInvalid, clean_field
+from channels_ingest.phone.identity import comparable, identity_fields
 from channels_ingest.phone.models import Call
 from channels_ingest.phone.selectors import caller_drafts
 from trail.services import trail_record
@@ -52,22 +49,6 @@ def call_start(*, agent: Any, candidate: str = "") -> Call:
     return call
 
 
-def identity_fields() -> list[Any]:
-    schema = get_schema()
-    return [schema.by_name[n] for n in settings.PHONE_IDENTITY_CHECK_FIELDS if n in schema.by_name]
-
-
-def _comparable(spec: Any, raw: Any) -> str | None:
-    if raw is None or str(raw).strip() == "":
-        return None
-    if spec.type == "date":
-        try:
-            return str(clean_field(spec, read_answer(spec, raw)))
-        except (Unreadable, FieldInvalid):
-            return None
-    return normalise_identifier(str(raw))
-
-
 def _records_on_file(call: Call) -> list[Mapping[str, Any]]:
     """The caller's answers on record to compare with: the person as first seen, or the draft
     found. Never a later application: anyone who types the identity number adds one under
@@ -78,16 +59,6 @@ def _records_on_file(call: Call) -> list[Mapping[str, Any]]:
     if call.found_draft_id:
         return [call.found_draft.answers or {}]
     return []
-
-
-def agrees_with_check_fields(record: Mapping[str, Any], verified: Mapping[str, Any]) -> bool:
-    """Whether a record carries the identity check's values of the verified person (so it is
-    theirs, not someone else's who typed the same identity number)."""
-    return all(
-        _comparable(spec, record.get(spec.name)) is not None
-        and _comparable(spec, record.get(spec.name)) == _comparable(spec, verified.get(spec.name))
-        for spec in identity_fields()
-    )
 
 
 def _failed_checks_of_subject_today(call: Call) -> int:
@@ -123,8 +94,8 @@ def call_verify(*, call: Call, stated: Mapping[str, Any]) -> bool:
             )
         records = _records_on_file(locked)
         passed = bool(records) and all(
-            (said := _comparable(spec, stated.get(spec.name))) is not None
-            and any(_comparable(spec, r.get(spec.name)) == said for r in records)
+            (said := comparable(spec, stated.get(spec.name))) is not None
+            and any(comparable(spec, r.get(spec.name)) == said for r in records)
             for spec in fields
         )
         if passed:

@@ -18,6 +18,7 @@ from accounts.access import can_take_handoff, can_use_agent_screen, can_work_cal
 from applicants.schema import get_schema
 from channels_ingest.phone import selectors as s
 from channels_ingest.phone.handoffs import HandoffTaken, handoff_claim, handoff_release
+from channels_ingest.phone.identity import identity_fields
 from channels_ingest.phone.models import Call
 from channels_ingest.phone.services import (
     CallRefused,
@@ -25,7 +26,6 @@ from channels_ingest.phone.services import (
     call_draft_new,
     call_start,
     call_verify,
-    identity_fields,
 )
 from channels_ingest.webform import presenters as p
 

@@ -80,15 +80,3 @@ def _rater_pairs(day: dt.date, item_ids: set[int]) -> list[RaterPairDaily]:
         table = tables.setdefault((a[1], b[1]), [[0] * 3 for _ in TIERS])
         table[TIERS.index(a[2])][TIERS.index(b[2])] += 1
     return [RaterPairDaily(day=day, first_label=a, second_label=b, table=t) for (a, b), t in tables.items()]
-
-
-def cohen_kappa(table: list[list[int]]) -> float | None:
-    """Agreement beyond chance between two raters from their square table of counts."""
-    n = sum(map(sum, table))
-    if not n:
-        return None
-    observed = sum(table[i][i] for i in range(len(table))) / n
-    rows = [sum(r) / n for r in table]
-    cols = [sum(table[i][j] for i in range(len(table))) / n for j in range(len(table))]
-    expected = sum(r * c for r, c in zip(rows, cols, strict=True))
-    return 1.0 if expected >= 1 else (observed - expected) / (1 - expected)

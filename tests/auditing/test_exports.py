@@ -210,13 +210,13 @@ def test_the_trail_export_neutralises_an_override_reason_written_as_a_formula(ro
     ],
 )
 def test_csv_safe_prefixes_text_that_a_spreadsheet_would_run_and_nothing_else(value, written):
-    from auditing.csv_safety import csv_safe
+    from objectstore.csv_safety import csv_safe
 
     assert csv_safe(value) == written
 
 
 def test_every_csv_writer_in_the_platform_goes_through_the_safe_helper():
-    """A new `csv.writer`/`DictWriter` outside auditing/csv_safety.py fails this test."""
+    """A new `csv.writer`/`DictWriter` outside objectstore/csv_safety.py fails this test."""
     root = Path(__file__).resolve().parents[2]
     offenders = []
     # The project's own files only (not var/'s virtual environments or node_modules).
@@ -224,7 +224,7 @@ def test_every_csv_writer_in_the_platform_goes_through_the_safe_helper():
         ["git", "ls-files", "*.py"], cwd=root, capture_output=True, text=True, check=True
     ).stdout.split()
     for relative in tracked:
-        if relative.startswith("tests/") or relative == "auditing/csv_safety.py":
+        if relative.startswith("tests/") or relative == "objectstore/csv_safety.py":
             continue
         text = (root / relative).read_text(encoding="utf-8", errors="replace")
         if "csv.writer(" in text or "csv.DictWriter(" in text:

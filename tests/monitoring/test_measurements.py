@@ -10,9 +10,10 @@ import pytest
 from scipy.stats import norm
 
 from monitoring import psi, selectors
+from monitoring.agreement import cohen_kappa
 from monitoring.models import ALL_CHANNELS, SCORE, DriftDaily, FairnessDaily, ModelBaseline, QualityWeekly
 from monitoring.services.fairness import age_band, rollup_fairness
-from monitoring.services.labels import cohen_kappa, rollup_labels
+from monitoring.services.labels import rollup_labels
 from monitoring.services.quality import quality_figures, review_probability, rollup_quality
 from monitoring.services.rollups import rollup_drift_and_volume
 

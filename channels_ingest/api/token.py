@@ -21,6 +21,7 @@ from accounts.access import can_use_api_token
 from accounts.authentication import SECOND_FACTOR_DETAIL
 from accounts.lockout import lockout_problem, lockout_seconds_left, login_name
 from accounts.throttling import FailOpenScopedRateThrottle
+from channels_ingest.api.problems import PROBLEM_CONTENT_TYPE, ProblemException
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -39,8 +40,6 @@ class ObtainTokenView(ObtainAuthToken):
         },
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        from channels_ingest.api.problems import PROBLEM_CONTENT_TYPE, ProblemException
-
         serializer = self.get_serializer(data=request.data)
         valid = serializer.is_valid()
         # axes marks the request it was given (DRF's, not Django's) when the pair is locked.
