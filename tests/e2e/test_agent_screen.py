@@ -60,7 +60,17 @@ def key_field(page: Any, name: str, value: str, *, select: bool = False) -> None
         page.keyboard.press("Tab")
     assert focused(page) == name, f"Tab never reached {name}"
     if select:
-        page.keyboard.type(value)  # a closed select picks the option its label starts with
+        # One key: type-ahead restarts its search when keystrokes come more than a second apart
+        # (a loaded machine), so a typed word can land on another option. The first letter
+        # picks the first option starting with it; arrows walk on from there if needed, each
+        # one a change the page checks, so the fewer the better.
+        page.keyboard.type(value[0])
+        for _ in range(30):
+            label = page.eval_on_selector(f"#f-{name}", "s => s.options[s.selectedIndex].text")
+            if label.strip().startswith(value):
+                break
+            page.keyboard.press("ArrowDown")
+        assert label.strip().startswith(value), f"no option of {name} starts with {value!r}"
     else:
         page.keyboard.press("Control+A")
         page.keyboard.type(value)
