@@ -21,6 +21,7 @@ from applicants.models import Application, Channel, Draft, Status
 from applicants.services import application_submit
 from channels_ingest.phone.handoffs import handoff_create
 from scoring.services import score_waiting_applications
+from tests.e2e.keyboard import choose_option
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,17 +61,7 @@ def key_field(page: Any, name: str, value: str, *, select: bool = False) -> None
         page.keyboard.press("Tab")
     assert focused(page) == name, f"Tab never reached {name}"
     if select:
-        # One key: type-ahead restarts its search when keystrokes come more than a second apart
-        # (a loaded machine), so a typed word can land on another option. The first letter
-        # picks the first option starting with it; arrows walk on from there if needed, each
-        # one a change the page checks, so the fewer the better.
-        page.keyboard.type(value[0])
-        for _ in range(30):
-            label = page.eval_on_selector(f"#f-{name}", "s => s.options[s.selectedIndex].text")
-            if label.strip().startswith(value):
-                break
-            page.keyboard.press("ArrowDown")
-        assert label.strip().startswith(value), f"no option of {name} starts with {value!r}"
+        choose_option(page, f"#f-{name}", value)
     else:
         page.keyboard.press("Control+A")
         page.keyboard.type(value)

@@ -20,6 +20,7 @@ from accounts.roles import Role
 from applicants.models import Application, Status
 from applicants.schema import get_schema
 from channels_ingest.webform import presenters
+from tests.e2e.keyboard import choose_option
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -77,7 +78,7 @@ def key_whole_form(page: Any, typed: dict[str, str]) -> None:
             if typed.get(spec.name) == "yes":
                 page.keyboard.press("Space")
         elif spec.type == "choice":
-            page.keyboard.type(typed[spec.name])
+            choose_option(page, f"[name={spec.name}]", typed[spec.name])
         else:
             page.keyboard.press("Control+A")
             page.keyboard.type(typed.get(spec.name, ""))
