@@ -65,6 +65,12 @@ def can_see_duplicate_flags(user: Any) -> bool:
     return is_staff_member(user)
 
 
+def can_see_model_figures(user: Any) -> bool:
+    """The model's own tier, probabilities and reason weights, and internal failure reasons:
+    staff only. An applicant is told the final outcome in words (applicants.outcome)."""
+    return is_staff_member(user)
+
+
 def can_see_pii(user: Any) -> bool:
     """Who may read personal answers unmasked (every unmasking is audited by the caller)."""
     return has_role(user, Role.AGENT, Role.CLERK, Role.AUDITOR_LEAD, Role.ADMIN)

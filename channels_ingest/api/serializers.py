@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from accounts.access import can_see_duplicate_flags
+from accounts.access import can_see_duplicate_flags, can_see_model_figures
 from applicants.models import Application
+from applicants.outcome import applicant_view
 from scoring.selectors import current_decision
 
 
@@ -33,9 +34,31 @@ class DecisionSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(source="created_at")
 
 
+class OutcomeSerializer(serializers.Serializer):
+    """What the applicant is told (applicants.outcome): never a probability."""
+
+    stage = serializers.ChoiceField(choices=["received", "assessing", "review", "decided", "failed"])
+    headline = serializers.CharField()
+    text = serializers.CharField()
+    final = serializers.BooleanField(help_text="Nothing will change any more.")
+    next_steps = serializers.CharField(help_text="What happens next, in plain words.")
+    tier = serializers.CharField(
+        allow_blank=True,
+        help_text="The final tier once decided: the one a reviewer settled on, else the model's "
+        "(blank before, and where the lender does not show outcomes).",
+    )
+    outcome = serializers.CharField(allow_blank=True, help_text="The tier in the lender's words.")
+    reviewed = serializers.BooleanField(help_text="A member of staff checked this outcome.")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="The main reasons, in words.")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     link = serializers.SerializerMethodField()
-    decision = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
+    decision = serializers.SerializerMethodField(
+        help_text="Staff only: the model's decision with its probabilities and reason weights."
+    )
     possible_duplicate = serializers.BooleanField(
         required=False, help_text="Staff only: the same person applied within the window."
     )
@@ -50,6 +73,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "updated_at",
             "possible_duplicate",
             "failure_reason",
+            "final_tier",
+            "outcome",
             "decision",
             "link",
         ]
@@ -58,15 +83,26 @@ class ApplicationSerializer(serializers.ModelSerializer):
     def to_representation(self, application: Application) -> dict[str, Any]:
         data = super().to_representation(application)
         request = self.context.get("request")
-        if not can_see_duplicate_flags(getattr(request, "user", None)):
+        user = getattr(request, "user", None)
+        if not can_see_duplicate_flags(user):
             data.pop("possible_duplicate", None)
+        if not can_see_model_figures(user):
+            for staff_only in ("decision", "failure_reason", "final_tier"):
+                data.pop(staff_only, None)
         return data
 
     def get_link(self, application: Application) -> str:
         return reverse("api:application-detail", args=[application.pk], request=self.context.get("request"))
 
+    @extend_schema_field(OutcomeSerializer)
+    def get_outcome(self, application: Application) -> dict[str, Any]:
+        return dict(OutcomeSerializer(applicant_view(application, current_decision(application))).data)
+
     @extend_schema_field(DecisionSerializer(allow_null=True))
     def get_decision(self, application: Application) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        if not can_see_model_figures(getattr(request, "user", None)):
+            return None  # dropped in to_representation: no model figures for applicants
         decision = current_decision(application)
         return DecisionSerializer(decision).data if decision else None
 

@@ -120,7 +120,8 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=ApplicationSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        """An application's status and, once scored, its tier, probabilities and reasons."""
+        """An application's status and, once decided, its outcome in words (after review, when a
+        person checked it) and what happens next; staff also get the model's decision."""
         application = application_get(uuid.UUID(pk))
         if application is None or not can_view_application(request.user, application):
             # The same answer for "missing" and "not yours": ids are not an oracle.

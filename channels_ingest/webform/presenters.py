@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-from applicants.models import Application, Status
+from applicants.outcome import ApplicantView, applicant_view, main_reasons  # noqa: F401 (re-exported)
 from applicants.reading import date_example
 from applicants.schema import ApplicationSchema, Field, Section
 
@@ -246,82 +246,9 @@ def steps_done(schema: ApplicationSchema, answers: Mapping[str, Any]) -> int:
 
 
 # --- the status page ---------------------------------------------------------------------------
-
-
-@dataclass
-class Progress:
-    stage: str  # received | assessing | review | decided | failed
-    headline: str
-    text: str
-    final: bool
-    outcome: str = ""
-    reasons: list[str] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-
-
-_TIMELINE = (("received", "Received"), ("assessing", "Being assessed"), ("decided", "Decided"))
-
-
-def application_progress(application: Application, decision: Any) -> Progress:
-    """Where an application stands, in plain words, and once decided the outcome and its
-    main reasons as far as the lender's policy allows. Never a probability."""
-    status = application.status
-    if status == Status.FAILED:
-        progress = Progress(
-            "failed",
-            "We need to look at this ourselves",
-            "We could not assess your application automatically. A member of "
-            "our team will look at it and contact you.",
-            final=True,
-        )
-    elif status == Status.RECEIVED:
-        progress = Progress(
-            "received", "Received", "We have your application and will assess it in a moment.", final=False
-        )
-    elif status == Status.SCORING:
-        progress = Progress(
-            "assessing", "Being assessed", "We are assessing your application now.", final=False
-        )
-    elif status == Status.IN_REVIEW or (
-        status == Status.SCORED and decision is not None and decision.routed_to_review
-    ):
-        progress = Progress(
-            "review",
-            "Under review",
-            "A member of our team is checking your application. We will let you know the outcome.",
-            final=False,
-        )
-    else:  # scored (not routed), confirmed, overridden
-        tier = application.final_tier or (decision.tier if decision else "")
-        progress = Progress("decided", "Decided", "Your application has been assessed.", final=True)
-        if settings.APPLICANT_SEES_OUTCOME and tier:
-            progress.outcome = settings.APPLICANT_TIER_WORDING.get(tier, "")
-        if settings.APPLICANT_SEES_REASONS and decision is not None and decision.tier == tier:
-            progress.reasons = main_reasons(decision.reasons, tier)
-    reached = {"received": 1, "assessing": 2, "review": 2, "decided": 3, "failed": 2}[progress.stage]
-    progress.timeline = [
-        {
-            "label": label if not (key == "assessing" and progress.stage == "review") else "Under review",
-            "done": index < reached,
-            "current": index == reached - 1,
-        }
-        for index, (key, label) in enumerate(_TIMELINE)
-    ]
-    return progress
-
-
-def main_reasons(reasons: list[dict[str, Any]], tier: str) -> list[str]:
-    """The statements that most support the outcome: what raised the risk for medium and
-    high, what lowered it for low; the largest effects first."""
-    wanted = "decreases_risk" if tier == "low" else "increases_risk"
-    ranked = sorted(reasons or [], key=lambda r: abs(float(r.get("contribution") or 0)), reverse=True)
-    chosen = [r for r in ranked if r.get("direction") == wanted] or ranked
-    statements: list[str] = []
-    for reason in chosen:
-        statement = str(reason.get("statement") or "")
-        if statement and statement not in statements:
-            statements.append(statement)
-    return statements[: settings.APPLICANT_REASONS_SHOWN]
+# One selector tells an applicant where an application stands, on every channel (the API too).
+Progress = ApplicantView
+application_progress = applicant_view
 
 
 def step_errors(current: Step, results: dict[str, Any]) -> dict[str, str]:

@@ -102,3 +102,22 @@ def review_worker(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory
     worker = start_test_worker(tmp_path_factory.mktemp("review-worker"))
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def overridden(routed: Callable[..., Any], risky: dict[str, Any], make_user: Any) -> Callable[..., Any]:
+    """`overridden(applicant)`: the applicant's own application, which the model scores high,
+    overridden by an auditor to medium (one tier: no second auditor). Returns the application."""
+    from applicants.models import Application
+    from auditing.services.queue import review_item_claim
+    from auditing.services.reviews import review_record
+
+    def make(applicant: Any, *, final_tier: str = "medium") -> Any:
+        item = routed(risky)
+        Application.objects.filter(pk=item.application_id).update(owner=applicant, submitted_by=applicant)
+        auditor = make_user(f"auditor-of-{applicant.username}", Role.AUDITOR)
+        review_item_claim(item_id=item.pk, user=auditor)
+        review_record(item_id=item.pk, auditor=auditor, final_tier=final_tier, reason_code="affordability")
+        return Application.objects.get(pk=item.application_id)
+
+    return make

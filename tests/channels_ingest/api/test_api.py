@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.roles import Role
 from applicants.models import Application
 from scoring.services import score_waiting_applications
 from tests.conftest import token_client
@@ -32,7 +33,7 @@ def test_bad_credentials_are_a_problem_document(alice):
     assert "Unable to log in" in str(response.json()["errors"])
 
 
-def test_submitting_answers_202_with_a_link_then_the_scored_decision(alice, answers, active_model):
+def test_submitting_answers_202_with_a_link_then_the_scored_decision(alice, answers, active_model, make_user):
     client = token_client(alice)
     response = post(client, answers)
     assert response.status_code == 202
@@ -42,7 +43,14 @@ def test_submitting_answers_202_with_a_link_then_the_scored_decision(alice, answ
     score_waiting_applications()
     detail = client.get(body["link"]).json()
     assert detail["status"] in ("scored", "in_review")
-    decision = detail["decision"]
+    outcome = detail["outcome"]  # the applicant's view (applicants.outcome): no model figures
+    assert outcome["stage"] in ("decided", "review") and outcome["next_steps"]
+    assert outcome["stage"] == "review" or outcome["tier"] in ("low", "medium", "high")
+    assert outcome["stage"] == "review" or outcome["reasons"][0]
+    assert "decision" not in detail
+
+    agent = token_client(make_user("agent-ann", Role.AGENT))  # staff keep the model's decision
+    decision = agent.get(body["link"]).json()["decision"]
     assert decision["tier"] in ("low", "medium", "high")
     assert set(decision["probabilities"]) == {"low", "medium", "high"}
     assert decision["model_version"] == active_model.version
