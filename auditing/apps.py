@@ -17,7 +17,8 @@ class AuditingConfig(AppConfig):
 
         # Exports and retraining runs are jobs: the one job re-drive recovers them.
         from auditing.models import ExportJob, RetrainRun
-        from auditing.services.exports import MAX_ATTEMPTS, publish_export
+        from auditing.services.exports import MAX_ATTEMPTS
+        from auditing.tasks import publish_export
         from outbox.jobs import JobKind, register_job
 
         register_job(JobKind(model=ExportJob, publish=publish_export, max_attempts=MAX_ATTEMPTS))

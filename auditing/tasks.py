@@ -36,6 +36,15 @@ def run_label_export(job_id: int) -> int | None:
     return job.rows_done if job else None
 
 
+def publish_export(job_id: int) -> None:
+    """How a new or re-driven export reaches a worker (registered in AuditingConfig); a broker
+    that is down loses nothing: the job waits for the re-drive."""
+    try:
+        run_label_export.delay(job_id)
+    except Exception:
+        logger.warning("broker unavailable; export %s will be re-driven", job_id, exc_info=True)
+
+
 @shared_task(time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def retrain_from_labels_if_due() -> int | None:
     """Periodic: train a candidate from new labels when enough arrived, then tell approvers."""

@@ -11,16 +11,16 @@ class ModelopsConfig(AppConfig):
         # Training runs and Celery rescoring chunks are jobs: one re-drive recovers them.
         from django.db.models import Q
 
+        # Their Celery tasks are named here, so services publish through outbox.jobs.job_publish.
         from modelops.models import RescoreChunk, RescoreMode, RunStatus, TrainingRun
-        from modelops.rescoring import publish_chunk
-        from modelops.services import publish_training
+        from modelops.tasks import rescore_chunk, train_model
         from outbox.jobs import JobKind, register_job
 
-        register_job(JobKind(model=TrainingRun, publish=publish_training))
+        register_job(JobKind(model=TrainingRun, publish=train_model.delay))
         register_job(
             JobKind(
                 model=RescoreChunk,
-                publish=publish_chunk,
+                publish=rescore_chunk.delay,
                 publishable=Q(
                     run__mode=RescoreMode.CELERY, run__status__in=[RunStatus.PENDING, RunStatus.RUNNING]
                 ),

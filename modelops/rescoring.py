@@ -36,7 +36,7 @@ from applicants.schema import ApplicationSchema, Feature, get_schema
 from applicants.services import application_transition
 from modelops.models import RescoreChunk, RescoreMode, RescoreRun, RunStatus
 from modelops.registry import LifecycleError
-from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_retry
+from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
 from outbox.registry import DECISIONS_STORED, outbox_emit
 from outbox.services import outbox_fan_out
 from scoring.errors import ScoringError
@@ -85,10 +85,6 @@ def rescore_start(
 ) -> RescoreRun:
     """Plan a run: its chunks (id ranges of the filtered open applications), then hand them
     to Celery workers as a group once committed (dispatch=False: the caller runs them)."""
-    from celery import group
-
-    from modelops.tasks import rescore_chunk
-
     schema = get_schema()
     if model_version is None:
         model = active_model(schema)
@@ -136,9 +132,7 @@ def rescore_start(
         if dispatch and chunks and mode == RescoreMode.CELERY:
             chunk_ids = [c.pk for c in chunks]
             # robust: with the broker down the chunks stay pending for the job re-drive.
-            transaction.on_commit(
-                lambda: group(rescore_chunk.s(pk) for pk in chunk_ids).apply_async(), robust=True
-            )
+            transaction.on_commit(lambda: [job_publish(RescoreChunk, pk) for pk in chunk_ids], robust=True)
     return run
 
 
@@ -511,10 +505,3 @@ def _load_chunk_copy(schema: ApplicationSchema, run: RescoreRun, chunk: RescoreC
 
 
 # --- re-drive and reads -----------------------------------------------------------------------
-
-
-def publish_chunk(chunk_id: Any) -> None:
-    """The job re-drive's way to hand a chunk out again (registered in ModelopsConfig)."""
-    from modelops.tasks import rescore_chunk
-
-    rescore_chunk.delay(chunk_id)

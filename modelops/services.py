@@ -17,7 +17,7 @@ from modelops.evaluation import evaluate
 from modelops.models import TrainingRun
 from modelops.registry import model_version_register
 from modelops.training import TrainedModel, fit, search_params, split_by_time
-from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat
+from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_publish
 from scoring.artifact_store import load_booster
 from scoring.models import ModelStatus, ModelVersion
 from scoring.probabilities import adjust_for_class_weights
@@ -153,15 +153,8 @@ def training_run_request(*, requested_by: Any) -> TrainingRun:
         run = TrainingRun.objects.create(requested_by=requested_by, stage="waiting for a worker")
         # robust: a broker that is down must not fail the request; the run stays pending and
         # the job re-drive (outbox.jobs) hands it out later.
-        transaction.on_commit(lambda: publish_training(run.pk), robust=True)
+        transaction.on_commit(lambda: job_publish(TrainingRun, run.pk), robust=True)
     return run
-
-
-def publish_training(run_id: Any) -> None:
-    """How the job re-drive hands a training run out (registered in ModelopsConfig)."""
-    from modelops.tasks import train_model
-
-    train_model.delay(run_id)
 
 
 def training_run_execute(*, run_id: int) -> TrainingRun | None:

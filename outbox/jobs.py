@@ -12,6 +12,8 @@ FAILED: each table keeps its own words). Then:
   that lost its lease (paused past it, then woke up) cannot overwrite its successor.
 - `job_finish` / `job_retry` end an attempt: done, failed, or waiting again after a backoff
   (outbox.backoff) until JOB_MAX_ATTEMPTS.
+- `job_publish` hands a new job to its worker through the `publish` its app registered
+  (`register_job`, in `AppConfig.ready()`, names the Celery task).
 - `jobs_redrive` (one periodic task for every kind, `register_job`) recovers running jobs
   whose lease expired (their worker died: waiting again, or failed when out of attempts)
   and publishes waiting jobs whose `next_attempt_at` came (a message lost with the broker,
@@ -31,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from outbox.backoff import backoff
@@ -67,6 +69,13 @@ class LeasedJob(models.Model):
         abstract = True
 
 
+def _jobs(model: type[LeasedJob]) -> QuerySet[Any]:
+    """Every row of one job table. Typed as rows of any model: `status` is each job model's
+    own field, which the abstract LeasedJob does not declare (so the type checker would refuse
+    lookups on it)."""
+    return model._default_manager.all()
+
+
 def _lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
 
@@ -74,7 +83,7 @@ def _lease() -> dt.timedelta:
 def job_claim(model: type[LeasedJob], pk: Any, **changes: Any) -> uuid.UUID | None:
     """Take a waiting job; the claim token, or None when it is done or held elsewhere."""
     now, claim = timezone.now(), uuid.uuid4()
-    changed = model.objects.filter(pk=pk, status=model.WAITING).update(
+    changed = _jobs(model).filter(pk=pk, status=model.WAITING).update(
         status=model.RUNNING,
         claim=claim,
         claimed_at=now,
@@ -89,7 +98,7 @@ def job_start(model: type[LeasedJob], **fields: Any) -> tuple[LeasedJob, uuid.UU
     """Create a job already running under a new claim (a periodic task that runs its work
     at once, like retraining)."""
     now, claim = timezone.now(), uuid.uuid4()
-    job = model.objects.create(
+    job = _jobs(model).create(
         status=model.RUNNING,
         claim=claim,
         claimed_at=now,
@@ -101,9 +110,9 @@ def job_start(model: type[LeasedJob], **fields: Any) -> tuple[LeasedJob, uuid.UU
     return job, claim
 
 
-def held(model: type[LeasedJob], pk: Any, claim: uuid.UUID) -> Any:
+def held(model: type[LeasedJob], pk: Any, claim: uuid.UUID) -> QuerySet[Any]:
     """The job, as a queryset, only while this claim holds it."""
-    return model.objects.filter(pk=pk, claim=claim, status=model.RUNNING)
+    return _jobs(model).filter(pk=pk, claim=claim, status=model.RUNNING)
 
 
 def job_heartbeat(model: type[LeasedJob], pk: Any, claim: uuid.UUID) -> bool:
@@ -237,6 +246,12 @@ def registered_jobs() -> dict[str, JobKind]:
     return dict(_kinds)
 
 
+def job_publish(model: type[LeasedJob], pk: Any) -> None:
+    """Hand a job to its worker now, the way the re-drive does: through the `publish` its app
+    registered (so a service never imports its own app's Celery tasks)."""
+    _kinds[model._meta.label].publish(pk)
+
+
 @dataclass
 class RedriveResult:
     recovered: int = 0
@@ -246,7 +261,7 @@ class RedriveResult:
 
 def job_kind_redrive(kind: JobKind, *, limit: int = 100) -> RedriveResult:
     model, result, now = kind.model, RedriveResult(), timezone.now()
-    expired = model.objects.filter(status=model.RUNNING, lease_expires_at__lt=now)
+    expired = _jobs(model).filter(status=model.RUNNING, lease_expires_at__lt=now)
     if kind.publishable is not None:
         expired = expired.filter(kind.publishable)
     limit_attempts = kind.max_attempts or settings.JOB_MAX_ATTEMPTS
@@ -270,13 +285,13 @@ def job_kind_redrive(kind: JobKind, *, limit: int = 100) -> RedriveResult:
         result.failed = expired.update(
             status=model.FAILED, claim=None, lease_expires_at=None, next_attempt_at=None, error=lost
         )
-    due = model.objects.filter(status=model.WAITING, next_attempt_at__lte=now)
+    due = _jobs(model).filter(status=model.WAITING, next_attempt_at__lte=now)
     if kind.publishable is not None:
         due = due.filter(kind.publishable)
     pks = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     if pks:
         # Publish again only if it still waits after another while (a lost message).
-        model.objects.filter(pk__in=pks, status=model.WAITING).update(next_attempt_at=redrive_later())
+        _jobs(model).filter(pk__in=pks, status=model.WAITING).update(next_attempt_at=redrive_later())
         for pk in pks:
             try:
                 kind.publish(pk)

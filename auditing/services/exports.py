@@ -27,7 +27,7 @@ from auditing.labels import LabelFilters, columns, iter_rows
 from auditing.models import ExportFormat, ExportJob
 from objectstore import store_for
 from objectstore.csv_safety import csv_writer
-from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_retry
+from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_publish, job_retry
 from trail.services import trail_record
 
 logger = logging.getLogger(__name__)
@@ -190,17 +190,8 @@ def export_job_create(*, requested_by: Any, format: str, filters: dict[str, Any]
             format=format,
             filters=parsed.as_dict(),
         )
-        transaction.on_commit(lambda: publish_export(job.pk))
+        transaction.on_commit(lambda: job_publish(ExportJob, job.pk))
     return job
-
-
-def publish_export(job_id: Any) -> None:
-    from auditing.tasks import run_label_export
-
-    try:
-        run_label_export.delay(job_id)
-    except Exception:
-        logger.warning("broker unavailable; export %s will be re-driven", job_id, exc_info=True)
 
 
 def export_job_run(*, job_id: Any) -> ExportJob | None:
