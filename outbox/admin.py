@@ -32,7 +32,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="event")
     def event(self, message: OutboxMessage) -> str:
-        return (message.payload or {}).get("event", "")
+        event: str = (message.payload or {}).get("event", "")
+        return event
 
     @admin.display(description="last error")
     def short_error(self, message: OutboxMessage) -> str:

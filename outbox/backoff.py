@@ -15,8 +15,8 @@ import random
 def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Seconds to wait before try number `attempt + 1` (after `attempt` failures, >= 1):
     uniform in [0, min(cap, base * 2 ** (attempt - 1))]."""
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
-    return ceiling * (rng or random).random()
+    ceiling = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    return ceiling * (rng.random() if rng is not None else random.random())
 
 
 def backoff(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> dt.timedelta:

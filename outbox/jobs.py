@@ -83,13 +83,17 @@ def _lease() -> dt.timedelta:
 def job_claim(model: type[LeasedJob], pk: Any, **changes: Any) -> uuid.UUID | None:
     """Take a waiting job; the claim token, or None when it is done or held elsewhere."""
     now, claim = timezone.now(), uuid.uuid4()
-    changed = _jobs(model).filter(pk=pk, status=model.WAITING).update(
-        status=model.RUNNING,
-        claim=claim,
-        claimed_at=now,
-        lease_expires_at=now + _lease(),
-        attempts=F("attempts") + 1,
-        **changes,
+    changed = (
+        _jobs(model)
+        .filter(pk=pk, status=model.WAITING)
+        .update(
+            status=model.RUNNING,
+            claim=claim,
+            claimed_at=now,
+            lease_expires_at=now + _lease(),
+            attempts=F("attempts") + 1,
+            **changes,
+        )
     )
     return claim if changed == 1 else None
 

@@ -50,9 +50,9 @@ def outbox_keys_backing_off(*, topic: str) -> set[str]:
     )
 
 
-def outbox_latest_payloads(*, topic: str, keys: list[str], event: str) -> dict[str, dict]:
+def outbox_latest_payloads(*, topic: str, keys: list[str], event: str) -> dict[str, dict[str, Any]]:
     """The newest payload of `event` per key (e.g. each application's latest review)."""
-    latest: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
     rows = (
         OutboxMessage.objects.filter(topic=topic, key__in=keys, payload__event=event)
         .order_by("key", "-id")
@@ -76,7 +76,7 @@ def outbox_ids_for_keys(*, topic: str, keys: list[str], status: str) -> list[int
     )
 
 
-def outbox_events(*, topic: str, event: str) -> list[tuple[str, dict]]:
+def outbox_events(*, topic: str, event: str) -> list[tuple[str, dict[str, Any]]]:
     """(key, payload) of every message of one event kind still in the outbox, oldest first."""
     return list(
         OutboxMessage.objects.filter(topic=topic, payload__event=event)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import random
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -20,7 +21,7 @@ from outbox.registry import outbox_wake, outbox_wake_on_commit
 SINK_PREFIX = "sink:"
 
 
-def outbox_add(*, topic: str, key: str, payload: dict | None = None) -> OutboxMessage:
+def outbox_add(*, topic: str, key: str, payload: dict[str, Any] | None = None) -> OutboxMessage:
     return OutboxMessage.objects.create(topic=topic, key=key, payload=payload or {})
 
 
@@ -28,7 +29,7 @@ def sink_topic(sink: str) -> str:
     return f"{SINK_PREFIX}{sink}"
 
 
-def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict]]) -> int:
+def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
     """One row per configured sink (settings.SINKS) per item: `(key, payload)`, where key is
     the application id. Call in the transaction that creates what the sinks must receive;
     once it commits, the consumer of each sink's topic (its drain, registered by the sinks
@@ -86,7 +87,8 @@ def outbox_back_off(*, topic: str, keys: Iterable[str], error: str, base: float,
     keys = list(keys)
     if not keys:
         return 0
-    now, by_attempts = timezone.now(), {}
+    now = timezone.now()
+    by_attempts: dict[int, list[int]] = {}
     for pk, attempts in OutboxMessage.objects.filter(
         topic=topic, key__in=keys, status=OutboxStatus.PENDING
     ).values_list("id", "attempts"):
@@ -178,7 +180,8 @@ def outbox_failed(*, messages: Iterable[OutboxMessage], error: str, permanent: b
         return 0
     now = timezone.now()
     error = error[:4000]
-    dead_ids, by_delay = [], {}
+    dead_ids: list[int] = []
+    by_delay: dict[int, list[int]] = {}
     for message in messages:
         attempts = message.attempts + 1
         if permanent or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
@@ -215,7 +218,7 @@ def outbox_requeue(*, ids: Iterable[int]) -> int:
     )
 
 
-def outbox_resend(*, topic: str, items: Iterable[tuple[str, dict]]) -> int:
+def outbox_resend(*, topic: str, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
     """New pending messages for one topic, `(key, payload)` each (a repair by reconcile)."""
     rows = [OutboxMessage(topic=topic, key=key, payload=payload) for key, payload in items]
     OutboxMessage.objects.bulk_create(rows)
