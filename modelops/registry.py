@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -183,8 +184,30 @@ def _name(actor: Any) -> str:
     return actor.get_username() if getattr(actor, "pk", None) else "someone"
 
 
-def model_version_approve(*, model: ModelVersion, actor: Any, note: str = "") -> ModelVersion:
-    """candidate → approved, by an approver who did not train it (two people)."""
+# --- approval gates --------------------------------------------------------------------------
+# Checks an app above modelops adds to approval (governance's evidence pack) without modelops
+# importing it: the app registers a gate from its AppConfig.ready(). A gate gets the locked
+# candidate, the approver and what the approver sent with the approval (e.g. a written
+# justification), and returns the reasons it refuses (empty: it passes). Approval runs every
+# gate inside its transaction; any reason refuses it.
+ApprovalGate = Callable[[ModelVersion, Any, Mapping[str, Any]], list[str]]
+_approval_gates: dict[str, ApprovalGate] = {}
+
+
+def register_approval_gate(name: str, gate: ApprovalGate) -> None:
+    """Called from the owning app's `AppConfig.ready()`; a second call under a name replaces it."""
+    _approval_gates[name] = gate
+
+
+def approval_gates() -> dict[str, ApprovalGate]:
+    return dict(_approval_gates)
+
+
+def model_version_approve(
+    *, model: ModelVersion, actor: Any, note: str = "", evidence: Mapping[str, Any] | None = None
+) -> ModelVersion:
+    """candidate → approved, by an approver who did not train it (two people), once every
+    registered approval gate passes (`evidence`: what the approver sent along for them)."""
     from accounts.access import can_approve_model, has_role
     from accounts.roles import Role
 
@@ -199,6 +222,11 @@ def model_version_approve(*, model: ModelVersion, actor: Any, note: str = "") ->
                     "it: a second approver must"
                 )
             raise LifecycleError(f"{_name(actor)} may not approve models (approver role needed)")
+        refusals = [
+            reason for gate in _approval_gates.values() for reason in gate(model, actor, evidence or {})
+        ]
+        if refusals:
+            raise LifecycleError(f"v{model.version} cannot be approved: " + "; ".join(refusals))
         _move(
             model,
             ModelStatus.APPROVED,
