@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from trail.models import TrailEntry
 
@@ -10,11 +11,11 @@ class TrailEntryAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "actor_label"]
     readonly_fields = [f.name for f in TrailEntry._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: TrailEntry | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: TrailEntry | None = None) -> bool:
         return False

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 
-class TrailEntryQuerySet(models.QuerySet):
+class TrailEntryQuerySet(models.QuerySet["TrailEntry"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit trail is append-only")
 
@@ -56,12 +58,12 @@ class TrailEntry(models.Model):
             f"{self.object_type}:{self.object_id}"
         )
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("audit trail entries cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit trail is append-only")
 
 

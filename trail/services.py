@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,6 +17,9 @@ from trail.hashing import GENESIS, keyed_hash
 from trail.keys import keyring
 from trail.models import TrailEntry, TrailHead
 from trail.verification import ChainReport, trail_verify, trail_verify_since
+
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
 
 __all__ = [
     "ChainReport",
@@ -33,10 +36,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _actor_fields(actor: Any) -> dict[str, Any]:
-    if getattr(actor, "pk", None):
+def _actor_fields(actor: AnyUser | str | None) -> dict[str, Any]:
+    """A signed-in user is linked; a name (a system job) is only a label; nobody is neither."""
+    if isinstance(actor, str):
+        return {"actor": None, "actor_label": actor}
+    if actor is not None and actor.pk:
         return {"actor": actor, "actor_label": actor.get_username()}
-    return {"actor": None, "actor_label": str(actor) if isinstance(actor, str) else ""}
+    return {"actor": None, "actor_label": ""}
 
 
 def trail_entry(
@@ -44,9 +50,9 @@ def trail_entry(
     action: str,
     object_type: str,
     object_id: Any,
-    actor: Any = None,
-    before: dict | None = None,
-    after: dict | None = None,
+    actor: AnyUser | str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     note: str = "",
 ) -> TrailEntry:
     """An unsaved entry, for callers that record many at once with trail_record_many."""
@@ -157,7 +163,7 @@ def trail_anchor() -> Anchor | None:
     head = (
         TrailEntry.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash", "key_id").first()
     )
-    if head is None:
+    if head is None or head["seq"] is None:  # (seq is never None here: the filter says so)
         return None
     store = anchor_store()
     hint = TrailHead.objects.filter(pk=1).values_list("anchored_seq", flat=True).first() or 0

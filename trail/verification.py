@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 
@@ -110,15 +109,16 @@ class _Walk:
         self.legacy += 0 if entry.key_id else 1
         if self.latest_at is None or entry.at > self.latest_at:
             self.latest_at, self.latest_seq = entry.at, entry.seq
-        self._match_anchors(entry)
+        self._match_anchors(entry, entry.seq)
         return ""
 
-    def _match_anchors(self, entry: TrailEntry) -> None:
-        while self.anchor_index < len(self.anchors) and self.anchors[self.anchor_index].seq <= entry.seq:
+    def _match_anchors(self, entry: TrailEntry, seq: int) -> None:
+        """`seq` is the entry's (checked above to be the expected one, so never None)."""
+        while self.anchor_index < len(self.anchors) and self.anchors[self.anchor_index].seq <= seq:
             anchor = self.anchors[self.anchor_index]
             self.anchor_index += 1
             self.anchors_checked += 1
-            if anchor.seq < entry.seq:  # only before the first entry checked: seq 0 or less
+            if anchor.seq < seq:  # only before the first entry checked: seq 0 or less
                 self.anchor_problems.append(f"{_name(anchor)} names entry {anchor.seq}, which cannot exist")
             elif (anchor.hash, anchor.key_id) != (entry.hash, entry.key_id):
                 self.anchor_problems.append(
@@ -206,13 +206,11 @@ def trail_verify_since(anchor: Anchor | None, *, chunk: int = 5000) -> ChainRepo
     vouches for a new head only when this passes."""
     walk = _walk([])
     if anchor is not None:
-        row: dict[str, Any] | None = (
-            TrailEntry.objects.filter(seq=anchor.seq).values("pk", "hash", "key_id", "at").first()
-        )
+        row = TrailEntry.objects.filter(seq=anchor.seq).values("pk", "hash", "key_id", "at").first()
         if row is None or (row["hash"], row["key_id"]) != (anchor.hash, anchor.key_id):
             walk.broken = (
                 anchor.seq,
-                row and row["pk"],
+                row["pk"] if row is not None else None,
                 f"the last anchor ({anchor.where}) does not match entry {anchor.seq}",
             )
             return _report(walk, head_check=False)
