@@ -93,6 +93,35 @@ class TrailSearchForm(forms.Form):
         )
 
 
+class QualityForm(forms.Form):
+    """The label-quality period: 1 day to 10 years (a date cannot go back much further)."""
+
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        label="Days",
+        error_messages={
+            "invalid": "Enter the period as a whole number of days, e.g. 30.",
+            "min_value": "The period is at least 1 day.",
+            "max_value": "The period is at most 3650 days (10 years).",
+        },
+    )
+
+    DEFAULT_DAYS = 30
+
+    def period_days(self) -> int:
+        if self.is_bound and self.is_valid() and self.cleaned_data.get("days"):
+            return int(self.cleaned_data["days"])
+        return self.DEFAULT_DAYS
+
+
+class TrailPageForm(forms.Form):
+    """Which page of the trail: entries older than `before` (the link "Older entries")."""
+
+    before = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.CSV)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

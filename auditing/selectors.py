@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,7 +188,22 @@ def trail_search(
 
 
 def trail_actions() -> list[str]:
-    return sorted(TrailEntry.objects.values_list("action", flat=True).distinct())
+    """Each action once. order_by() first: TrailEntry's default ordering would otherwise put
+    `at` and `id` into the SELECT DISTINCT and repeat every action once per entry."""
+    return sorted(TrailEntry.objects.order_by().values_list("action", flat=True).distinct())
+
+
+def review_items_of(application_ids: Any) -> dict[str, int]:
+    """Application id (as the trail writes it) → its review item's id, for those that have one."""
+    ids = {str(i) for i in application_ids}
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    rows = ReviewItem.objects.filter(application_id__in=valid).values_list("application_id", "pk")
+    return {str(application_id): pk for application_id, pk in rows}
 
 
 # --- exports ---------------------------------------------------------------------------------

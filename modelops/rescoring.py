@@ -73,6 +73,13 @@ def _filtered(filters: dict[str, Any]) -> QuerySet[Application]:
     return query
 
 
+def rescore_candidates_count(filters: dict[str, Any] | None = None) -> int:
+    """How many open applications a run with these filters would score again (what the
+    confirmation step shows before a run changes many decisions)."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    return _filtered(filters).values("pk").distinct().count()
+
+
 def rescore_start(
     *,
     model_version: int | None = None,

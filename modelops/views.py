@@ -20,8 +20,8 @@ from accounts.access import (
     can_train_model,
     can_view_models,
 )
-from applicants.models import Channel
 from modelops import selectors
+from modelops.forms import RescoreForm
 from modelops.models import TrainingRun
 from modelops.registry import (
     LifecycleError,
@@ -33,6 +33,7 @@ from modelops.registry import (
     rollback_target,
 )
 from modelops.report import comparison_rows
+from modelops.rescoring import rescore_candidates_count
 from scoring.models import TIERS, ModelStatus
 from scoring.selectors import NoUsableModel
 
@@ -225,34 +226,42 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rescoring(request: HttpRequest) -> HttpResponse:
     _viewer(request)
+    # Only approved models may write decisions (rescore_start refuses the others).
+    versions = list(
+        selectors.model_versions().filter(
+            status__in=[ModelStatus.ACTIVE, ModelStatus.APPROVED], approved_at__isnull=False
+        )
+    )
+    form = RescoreForm(request.POST if request.method == "POST" else None, versions=versions)
+    preview: dict[str, Any] | None = None
     if request.method == "POST":
-        return _rescore_start(request)
+        if not can_activate_model(request.user):
+            raise PermissionDenied("Rescoring is for approvers and administrators.")
+        if form.is_valid():
+            if form.cleaned_data["confirm"]:
+                return _rescore_start(request, form)
+            # A run changes many decisions: say how many, and ask first.
+            preview = {"count": rescore_candidates_count(form.filters()), "what": form.describe()}
     return render(
         request,
         "modelops/rescoring.html",
         {
             "runs": selectors.rescore_runs(),
-            # Only approved models may write decisions (rescore_start refuses the others).
-            "versions": selectors.model_versions().filter(
-                status__in=[ModelStatus.ACTIVE, ModelStatus.APPROVED], approved_at__isnull=False
-            ),
-            "channels": Channel.choices,
+            "form": form,
+            "preview": preview,
             "can_start": can_activate_model(request.user),
         },
+        status=400 if form.errors else 200,
     )
 
 
-def _rescore_start(request: HttpRequest) -> HttpResponse:
+def _rescore_start(request: HttpRequest, form: RescoreForm) -> HttpResponse:
     from modelops.rescoring import rescore_start
 
-    if not can_activate_model(request.user):
-        raise PermissionDenied("Rescoring is for approvers and administrators.")
-    raw_version = request.POST.get("model_version", "")
-    channel = request.POST.get("channel", "")
     try:
         run = rescore_start(
-            model_version=int(raw_version) if raw_version.isdigit() else None,
-            filters={"channels": [channel] if channel in Channel.values else None},
+            model_version=form.cleaned_data["model_version"],
+            filters=form.filters(),
             started_by=request.user,
         )
     except (LifecycleError, NoUsableModel) as exc:

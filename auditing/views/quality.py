@@ -11,24 +11,19 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import can_search_trail
 from auditing import selectors
+from auditing.forms import QualityForm
 from auditing.views import allowed
-
-MAX_DAYS = 3650  # a typed `days` beyond what a date can go back to was a 500
 
 
 @require_GET
 @allowed(can_search_trail)
 def quality(request: HttpRequest) -> HttpResponse:
-    try:
-        days = min(max(int(request.GET.get("days", "30")), 1), MAX_DAYS)
-    except ValueError:
-        days = 30
+    form = QualityForm(request.GET or None)
+    days = form.period_days()  # the default period when what was typed is refused (the form says why)
     since = timezone.now() - dt.timedelta(days=days)
     return render(
         request,
         "auditing/quality.html",
-        {
-            "rows": selectors.label_quality(since=since),
-            "days": days,
-        },
+        {"form": form, "rows": selectors.label_quality(since=since), "days": days},
+        status=400 if form.errors else 200,
     )

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import can_search_trail
 from auditing import selectors
-from auditing.forms import TrailSearchForm
+from auditing.forms import TrailPageForm, TrailSearchForm
 from auditing.services.trail_export import TrailExportTooLarge, trail_export_csv
 from auditing.views import allowed
 
@@ -19,28 +19,31 @@ PAGE = 100
 @require_GET
 @allowed(can_search_trail)
 def trail(request: HttpRequest) -> HttpResponse:
-    form = TrailSearchForm(request.GET or None)
-    entries, before = [], None
-    if not form.is_bound or form.is_valid():
-        filters = form.filters() if form.is_bound else selectors.TrailFilters()
-        try:
-            before = int(request.GET.get("before", "") or 0) or None
-        except ValueError:
-            before = None
-        entries = selectors.trail_search(filters, before_id=before, limit=PAGE)
     query = request.GET.copy()
     query.pop("before", None)
+    form = TrailSearchForm(query or None)
+    page = TrailPageForm(request.GET)
+    entries = []
+    page_ok = page.is_valid()
+    if page_ok and (not form.is_bound or form.is_valid()):
+        filters = form.filters() if form.is_bound else selectors.TrailFilters()
+        entries = selectors.trail_search(filters, before_id=page.cleaned_data.get("before"), limit=PAGE)
+    page_error = "" if page_ok else "That page of the trail does not exist: 'before' must be an entry number."
     return render(
         request,
         "auditing/trail.html",
         {
             "form": form,
+            "page_error": page_error,
             "entries": entries,
             "query": query.urlencode(),
             "older": entries[-1].pk if len(entries) == PAGE else None,
             "actions": selectors.trail_actions(),
+            "review_items": selectors.review_items_of(
+                e.object_id for e in entries if e.object_type == "application"
+            ),
         },
-        status=200 if not form.errors else 400,
+        status=400 if form.errors or page_error else 200,
     )
 
 

@@ -388,7 +388,8 @@ MATRIX: list[Row] = [
     Row("modelops:training-start", "POST", "login 403 403 403 403 403 302 302 302 403"),
     Row("modelops:training-detail", "GET", MODEL_VIEWERS.format("200"), {"pk": "training_run"}),
     Row("modelops:rescoring", "GET", MODEL_VIEWERS.format("200")),
-    Row("modelops:rescoring", "POST", "login 403 403 403 403 403 302 403 302 403"),
+    # Without confirm a POST is the preview (how many would be rescored): 200.
+    Row("modelops:rescoring", "POST", "login 403 403 403 403 403 200 403 200 403"),
     # --- monitoring: dashboard and alerts (acting on alerts: analysts, auditor leads, admins) ----
     Row("monitoring:dashboard", "GET", MODEL_VIEWERS.format("200")),
     Row("monitoring:alerts", "GET", MODEL_VIEWERS.format("200")),

@@ -39,10 +39,15 @@ def test_pages_ask_the_access_functions(request, url, allowed, refused):
         assert client_for(request.getfixturevalue(name)).get(reverse(url)).status_code == 403, name
 
 
-def test_label_quality_takes_any_number_of_days_without_failing(grace):
+def test_label_quality_refuses_a_bad_number_of_days_with_a_message(grace):
     client = client_for(grace)
-    for days in ("99999999999", "-5", "x", "30"):
-        assert client.get(reverse("auditing:quality"), {"days": days}).status_code == 200, days
+    for days, message in (("99999999999", "at most 3650"), ("-5", "at least 1"), ("x", "whole number")):
+        response = client.get(reverse("auditing:quality"), {"days": days})
+        assert response.status_code == 400, days
+        assert (
+            message in response.content.decode() and "Showing the last 30 days" in response.content.decode()
+        )
+    assert client.get(reverse("auditing:quality"), {"days": "30"}).status_code == 200
 
 
 def test_the_queue_page_counts_what_waits_and_lists_it_by_priority(routed, answers, risky, dave):

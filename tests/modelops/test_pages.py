@@ -98,11 +98,44 @@ def test_training_from_the_page_records_progress_and_the_new_version(erin, tmp_p
     assert f'Registered <a href="/models/{run.model_version.version}/">' in page
 
 
-def test_rescoring_page_starts_a_run(erin, active_model):
+def test_rescoring_page_asks_to_confirm_with_the_count_then_starts_a_run(erin, active_model, answers):
+    from applicants.services import application_submit
+    from modelops.models import RescoreRun
+    from scoring.services import score_waiting_applications
+
+    for i in range(3):
+        application_submit(answers={**answers, "national_id": f"RS{i:05d}Q"}, channel="web")
+    score_waiting_applications()
     client = logged_in(erin)
-    response = client.post("/models/rescoring/", {"model_version": "", "channel": ""}, follow=True)
-    assert "Rescore run" in response.content.decode()
+    preview = client.post("/models/rescoring/", {"model_version": "", "channel": ""})
+    page = preview.content.decode()
+    assert preview.status_code == 200 and 'id="rescore-confirm"' in page
+    assert '<strong id="rescore-count">3</strong>' in page
+    assert not RescoreRun.objects.exists()  # nothing until confirmed
+    response = client.post(
+        "/models/rescoring/", {"model_version": "", "channel": "", "confirm": "on"}, follow=True
+    )
+    assert "Rescore run" in response.content.decode() and RescoreRun.objects.get().total == 3
     assert "No rescoring run yet" not in client.get("/models/rescoring/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("channel", "carrier-pigeon", "carrier-pigeon is not a channel"),
+        ("model_version", "999", "Model 999 may not rescore"),
+        ("model_version", "v1; drop", "may not rescore"),
+    ],
+)
+def test_a_tampered_rescoring_form_is_refused_not_read_as_all(erin, active_model, field, value, message):
+    from modelops.models import RescoreRun
+
+    data = {"model_version": "", "channel": "", "confirm": "on", field: value}
+    response = logged_in(erin).post("/models/rescoring/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was rescored" in page and message in page
+    assert not RescoreRun.objects.exists()
 
 
 def test_the_registry_is_in_the_navigation_of_those_who_may_open_it(erin, alice):
