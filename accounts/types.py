@@ -2,7 +2,9 @@
 
 The project keeps Django's own user model (AUTH_USER_MODEL is not set), so `User` is
 `django.contrib.auth.models.User`; code that takes a user imports it from here, so a custom
-user model later changes one line. A request's user may also be anonymous: `AnyUser`.
+user model later changes one line. A request's user may also be anonymous: `AnyUser`. Who
+did something, as services and the audit trail take it, is an `Actor`: a user (an anonymous
+one counts as nobody), a system job's name, or nobody.
 Import these under `if TYPE_CHECKING:` in modules loaded before the app registry is ready.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 
-__all__ = ["AnyUser", "User"]
+__all__ = ["Actor", "AnyUser", "User"]
 
 AnyUser = User | AnonymousUser
+Actor = User | AnonymousUser | str | None

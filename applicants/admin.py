@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from applicants.models import Applicant, Application
 
@@ -33,10 +34,10 @@ class ApplicationAdmin(admin.ModelAdmin):
     ]
     exclude = ["pii", "scoring_claim", "scoring_started_at", "request_fingerprint"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # applications arrive through channels, never typed into the admin
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Application | None = None) -> bool:
         return False  # kept for audit (decisions cascade); erasure anonymises (privacy)
 
 
@@ -46,8 +47,8 @@ class ApplicantAdmin(admin.ModelAdmin):
     exclude = ["pii"]
     readonly_fields = ["id", "identity_hash", "created_at", "updated_at"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Applicant | None = None) -> bool:
         return False  # erasure anonymises a person through the privacy app, recorded

@@ -11,10 +11,11 @@ in the draft's provenance; an answer that fails keeps the earlier one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,6 +27,9 @@ from applicants.reading import Unreadable, read_answer
 from applicants.schema import ApplicationSchema, get_schema
 from applicants.services import Submission, application_submit
 from applicants.validation import FieldInvalid, broken_rules, clean_field
+
+if TYPE_CHECKING:
+    from accounts.types import Actor, User
 
 # Idempotency keys of draft submissions live in their own scope: a draft's id is unique
 # whoever submits it (the applicant, or an agent finishing it for them).
@@ -52,7 +56,7 @@ class AnswerResult:
     value: Any
     error: str = ""
     saved: bool = False
-    rule_errors: dict[str, list[str]] = field(default_factory=dict)
+    rule_errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +70,7 @@ def draft_expiry(now: dt.datetime | None = None) -> dt.datetime:
 def draft_start(
     *,
     channel: str,
-    owner_user: Any = None,
+    owner_user: User | None = None,
     owner_kind: str = DraftOwnerKind.USER,
     owner_ref: str = "",
     first_section: str = "",
@@ -197,15 +201,16 @@ def draft_set_section(*, draft: Draft, section: str) -> None:
     draft.current_section = section
 
 
-def draft_submit(*, draft: Draft, actor: Any, applicant_user: Any = None) -> Submission:
+def draft_submit(*, draft: Draft, actor: Actor, applicant_user: Actor = None) -> Submission:
     """Submit the draft through the one ingestion service. Submitting it again (a double
     click, a retry, a second tab) returns the same application. Raises ApplicationInvalid
     with every problem (nothing is saved), or DraftClosed when it has expired."""
     schema = get_schema()
     with transaction.atomic():
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
-        if locked.application_id is not None:
-            return Submission(application=locked.application, created=False)
+        submitted = locked.application  # (None without a query when there is none)
+        if submitted is not None:
+            return Submission(application=submitted, created=False)
         _check_open(locked)
         # Answers to fields the schema no longer has (it changed meanwhile) are left behind.
         answers = {k: v for k, v in (locked.answers or {}).items() if k in schema.by_name}

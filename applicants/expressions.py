@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class Expression:
                 self._eval(node.left, values), self._eval(node.comparators[0], values)
             )
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(cast(float, node.value))  # a number: the parse admits no other constant
         assert isinstance(node, ast.Name)
         value = values.get(node.id)
         return np.nan if value is None else value

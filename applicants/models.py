@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -117,7 +118,7 @@ class Application(models.Model):
         return f"Application {self.id} ({self.status})"
 
     @property
-    def all_answers(self) -> dict:
+    def all_answers(self) -> dict[str, Any]:
         """Every answer, personal ones decrypted. Only for people allowed to see them."""
         return {**self.answers, **(self.pii or {})}
 

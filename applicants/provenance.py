@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from applicants.models import Channel
+
+if TYPE_CHECKING:
+    from accounts.types import Actor
 
 
 class Method:
@@ -31,7 +34,7 @@ class Method:
 
 
 # How answers arrive on each channel when a caller says nothing more precise.
-DEFAULT_METHOD = {
+DEFAULT_METHOD: dict[str, str] = {
     Channel.API: Method.API,
     Channel.WEB: Method.TYPED,
     Channel.CHATBOT: Method.TYPED,
@@ -65,11 +68,11 @@ class Capture:
             raise ProvenanceError("confidence must be between 0 and 1")
 
     @classmethod
-    def by_user(cls, user: Any, *, channel: str, method: str | None = None) -> Capture:
+    def by_user(cls, user: Actor, *, channel: str, method: str | None = None) -> Capture:
         return cls(
             channel=channel,
             method=method or DEFAULT_METHOD[channel],
-            by=f"user:{user.pk}" if getattr(user, "pk", None) else "",
+            by=_by(user),
         )
 
     def version(self, value: Any) -> dict[str, Any]:
@@ -123,13 +126,15 @@ def uniform(answered: Iterable[str], capture: Capture) -> dict[str, list[dict[st
     return {name: [dict(entry)] for name in answered}
 
 
-def received_at_once(answered: Iterable[str], *, channel: str, actor: Any) -> dict[str, list[dict[str, Any]]]:
+def received_at_once(
+    answered: Iterable[str], *, channel: str, actor: Actor
+) -> dict[str, list[dict[str, Any]]]:
     """Provenance of a submission that did not come from a draft: every answer captured at
     once by the channel's usual method (the API's: `api`), by the acting account."""
     entry = {
         "channel": str(channel),
         "method": DEFAULT_METHOD.get(channel, Method.IMPORTED),
-        "by": f"user:{actor.pk}" if getattr(actor, "pk", None) else "",
+        "by": _by(actor),
         "at": timezone.now().isoformat(),
     }
     return {name: [dict(entry)] for name in answered}
@@ -226,3 +231,9 @@ def summary(provenance: Mapping[str, list[Mapping[str, Any]]] | None) -> dict[st
         "corrected": corrected,
         "lowest_confidence": min(confidences) if confidences else None,
     }
+
+
+def _by(actor: Actor) -> str:
+    """`user:<pk>` for a saved account; empty for an anonymous visitor, a job's name or nobody."""
+    pk = getattr(actor, "pk", None)
+    return f"user:{pk}" if pk else ""

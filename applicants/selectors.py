@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from applicants.models import Draft, DraftOwnerKind, DraftStatus
 
+if TYPE_CHECKING:
+    from accounts.types import User
 
-def drafts_open_of_user(user: Any) -> QuerySet[Draft]:
+
+def drafts_open_of_user(user: User) -> QuerySet[Draft]:
     """An account's drafts still in progress and not expired, the latest first."""
     return Draft.objects.filter(
         owner_kind=DraftOwnerKind.USER,

@@ -9,10 +9,10 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from applicants.crypto import identity_hash
@@ -25,6 +25,9 @@ from outbox.models import Topic
 from outbox.registry import outbox_wake
 from outbox.services import outbox_add
 from trail.services import trail_entry, trail_record, trail_record_many
+
+if TYPE_CHECKING:
+    from accounts.types import Actor, User
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +55,10 @@ def application_submit(
     *,
     answers: Any,
     channel: str,
-    actor: Any = None,
+    actor: Actor = None,
     idempotency_key: str | None = None,
     idempotency_scope: str | None = None,
-    applicant_user: Any = None,
+    applicant_user: Actor = None,
     provenance: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Submission:
     """Validate, store the application with its scoring request in one transaction, and
@@ -104,10 +107,10 @@ def application_submit(
 def _create_application(
     *,
     schema: ApplicationSchema,
-    clean: dict,
+    clean: dict[str, Any],
     channel: str,
-    actor: Any,
-    applicant_user: Any,
+    actor: Actor,
+    applicant_user: Actor,
     scope: str,
     idempotency_key: str | None,
     fingerprint: str,
@@ -126,8 +129,8 @@ def _create_application(
         answers=plain,
         pii=pii,
         channel=channel,
-        submitted_by=actor if getattr(actor, "pk", None) else None,
-        owner=applicant_user if getattr(applicant_user, "pk", None) else None,
+        submitted_by=_account(actor),
+        owner=_account(applicant_user),
         idempotency_scope=scope,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
@@ -167,7 +170,7 @@ _APPLICANT_UPSERT_SQL = """
 """
 
 
-def _applicant_for(schema: ApplicationSchema, pii: dict) -> tuple[Any, bool]:
+def _applicant_for(schema: ApplicationSchema, pii: dict[str, Any]) -> tuple[Any, bool]:
     """The id of the person behind these answers, found by the keyed hash of the identity
     field; True when they are new (so they cannot have an earlier application).
 
@@ -184,14 +187,18 @@ def _applicant_for(schema: ApplicationSchema, pii: dict) -> tuple[Any, bool]:
         "created_at": now,
         "updated_at": now,
     }
-    params = [
-        Applicant._meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
-    ]
+    params = [_column(name).get_db_prep_save(value, connection) for name, value in values.items()]
     table = connection.ops.quote_name(Applicant._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(_APPLICANT_UPSERT_SQL.format(table=table), params)
         stored_id = Applicant._meta.pk.to_python(cursor.fetchone()[0])
     return stored_id, stored_id == new_id
+
+
+def _column(name: str) -> models.Field[Any, Any]:
+    field = Applicant._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a column, not a reverse relation
+    return field
 
 
 def _recent_application_of(applicant_id: Any) -> Application | None:
@@ -215,8 +222,14 @@ def _replay(scope: str, key: str, fingerprint: str) -> Submission | None:
     return Submission(application=original, created=False)
 
 
-def _default_scope(actor: Any, channel: str) -> str:
-    return f"user:{actor.pk}" if getattr(actor, "pk", None) else f"channel:{channel}"
+def _account(actor: Actor) -> User | None:
+    """The saved account acting, or None (an anonymous visitor, a system job's name, nobody)."""
+    return cast("User", actor) if getattr(actor, "pk", None) else None
+
+
+def _default_scope(actor: Actor, channel: str) -> str:
+    account = _account(actor)
+    return f"user:{account.pk}" if account is not None else f"channel:{channel}"
 
 
 def _fingerprint(answers: Any) -> str:
@@ -232,7 +245,7 @@ def application_transition(
     application_ids: Iterable[Any],
     from_status: str,
     to_status: str,
-    actor: Any = None,
+    actor: Actor = None,
     note: str = "",
     only_if: dict[str, Any] | None = None,
     **changes: Any,
@@ -278,7 +291,7 @@ def application_label(
     to_status: str,
     final_tier: str,
     labelled_at: dt.datetime,
-    actor: Any = None,
+    actor: Actor = None,
     note: str = "",
 ) -> bool:
     """Record a review's label: the application leaves review for `to_status` (confirmed or
@@ -299,7 +312,7 @@ def application_label(
 
 
 def application_transition_one(
-    *, application: Application, to_status: str, actor: Any = None, note: str = "", **changes: Any
+    *, application: Application, to_status: str, actor: Actor = None, note: str = "", **changes: Any
 ) -> Application:
     """Move one application, refusing an illegal move or one that lost a race."""
     moved = application_transition(
