@@ -35,6 +35,9 @@ _handlers: dict[str, list[Callable[..., Any]]] = {}
 # Decisions were stored for `application_ids` (scoring, rescoring); the review queue adds or
 # refreshes the items of those routed to review.
 DECISIONS_STORED = "decisions.stored"
+# An erasure owes the sinks messages (privacy); its follow-up watches them arrive once the
+# erasure commits.
+ERASURE_OWED = "erasure.owed"
 
 
 class NoConsumer(LookupError):

@@ -30,3 +30,16 @@ def test_every_local_app_and_the_endpoint_are_packaged_and_tests_are_not():
     assert {"scoring", "modelops", "demo", "sinks", "auditing"} <= local_apps
     assert local_apps | {"endpoint", "config"} <= found
     assert not {name for name in found if name.split(".")[0] in {"tests", "bench"}}
+
+
+def test_every_folder_of_python_code_in_a_package_is_packaged():
+    """A folder of modules without __init__.py (a namespace package) is silently left out of
+    the wheel (namespaces = false), and import-linter does not see it either."""
+    found = packaged()
+    tops = {name.split(".")[0] for name in found}
+    folders = {
+        ".".join(path.relative_to(ROOT).parent.parts)
+        for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).parts[0] in tops and "__pycache__" not in path.parts
+    }
+    assert sorted(folders - found) == []

@@ -46,6 +46,7 @@ from applicants.models import Applicant, Application
 from applicants.schema import get_schema
 from auditing.models import Review, ReviewItem
 from outbox.models import OutboxMessage, OutboxStatus
+from outbox.registry import ERASURE_OWED, outbox_emit
 from outbox.services import outbox_fan_out, outbox_requeue, publish_drains
 from privacy.matching import PersonalValues
 from privacy.models import ErasureRequest, ErasureStatus, SubjectKind
@@ -97,7 +98,7 @@ def erasure_request(
             if people and is_tombstone(people[0]):
                 earlier = ErasureRequest.objects.filter(tombstone_applicant_id=people[0].pk).first()
                 if earlier is not None:
-                    transaction.on_commit(lambda: publish_follow_up(earlier.pk))
+                    outbox_emit(ERASURE_OWED, request_id=earlier.pk)
                     return earlier
         else:
             kind = SubjectKind.IDENTITY
@@ -131,7 +132,7 @@ def erasure_request(
             },
         )
     if owed:
-        transaction.on_commit(lambda: publish_follow_up(request.pk))
+        outbox_emit(ERASURE_OWED, request_id=request.pk)
     logger.info(
         "erasure %s: %d applications of %d people erased in the database; %d sink messages owed",
         request.pk,
@@ -282,15 +283,6 @@ def _owe_sinks(request: ErasureRequest) -> int:
 
 
 # --- following the sinks -----------------------------------------------------------------------
-
-
-def publish_follow_up(request_id: Any, *, countdown: float = 5.0) -> None:
-    from privacy.tasks import follow_up_erasure
-
-    try:
-        follow_up_erasure.apply_async((str(request_id),), countdown=countdown)
-    except Exception:  # the periodic follow-up (or the command) catches up
-        logger.warning("broker unavailable; erasure %s will be followed up later", request_id, exc_info=True)
 
 
 def _erasure_messages(request: ErasureRequest) -> models.QuerySet[OutboxMessage]:

@@ -1,0 +1,1 @@
+"""Writes of the personal-data lifecycle: key rotation (rotation.py) and erasure (erasure.py)."""
