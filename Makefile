@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DEMO_ROWS ?= 20000
 
-.PHONY: run test install services services-stop bench lint migrate clean
+.PHONY: run test check install services services-stop bench lint migrate clean
 
 # `make run` installs the platform only; `make test` adds the test tools (browser driver,
 # AWS emulator, linters).
@@ -33,10 +33,18 @@ run: $(STAMP)
 	$(PY) manage.py demo_mail
 	$(PY) manage.py runplatform
 
-## make test: the whole suite against PostgreSQL and Redis on 127.0.0.1
-test: $(TEST_STAMP)
+## make test: `make check`, then the whole suite against PostgreSQL and Redis on 127.0.0.1
+test: check
 	$(PY) -m ops.services_up
 	$(PY) -m pytest
+
+## make check: lint, format, the import contracts (docs/architecture.md, "Layers") and types;
+## the same hooks run before each commit with pre-commit (README, "Contributing").
+check: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 ## make services: the full local stack beside `make run`'s pieces: PostgreSQL and Redis
 ## answering, the DynamoDB stand-in (dynalite, 127.0.0.1:4567, data in var/dynalite) and the
