@@ -1,33 +1,33 @@
-"""The application schema: a YAML file, named in settings, that declares every field.
-
-Forms, API validation, the chatbot and voice prompts, the ETL and the model's feature list
-all derive from it, so a deployment changes its application by editing data, not code.
-A schema is checked strictly when loaded; a mistake raises SchemaError (an
-ImproperlyConfigured) naming the file and the field, at start-up.
-"""
+"""Loading a schema from YAML, checked strictly: an unknown key, a bad name, a wrong type, an
+expression naming a missing field, a protected attribute used as a feature... raises
+SchemaError naming the file and the field, at start-up."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 from applicants.expressions import Expression, ExpressionError
+from applicants.schema.application import ApplicationSchema
+from applicants.schema.elements import (
+    FEATURE_TYPES,
+    FIELD_TYPES,
+    WIDGETS,
+    Choice,
+    Derived,
+    Field,
+    ReasonText,
+    Rule,
+    SchemaError,
+    is_numeric,
+)
+from applicants.schema.sections import default_title
 
-FIELD_TYPES = ("string", "integer", "number", "date", "boolean", "choice", "email", "phone")
-NUMERIC_TYPES = ("integer", "number")
-# Types a model can use directly; text, dates and contact details need a derived feature.
-FEATURE_TYPES = ("integer", "number", "boolean", "choice")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _FIELD_KEYS = {
@@ -78,244 +78,6 @@ _SCHEMA_KEYS = {
     "sections",
 }
 _SECTION_KEYS = {"name", "title", "help"}
-# Optional hints for channels that draw a form; a channel without forms ignores them.
-WIDGETS = ("radio", "select", "text", "textarea")
-# Fields without a section form one step named after the schema.
-DEFAULT_SECTION = "application"
-
-
-class SchemaError(ImproperlyConfigured):
-    pass
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str | int
-    label: str
-
-
-@dataclass(frozen=True)
-class ReasonText:
-    increases_risk: str
-    decreases_risk: str
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    type: str
-    required: bool = False
-    help: str = ""
-    prompt: str = ""
-    section: str = ""
-    pii: bool = False
-    protected: bool = False
-    feature: bool = False
-    min: float | None = None
-    max: float | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str | None = None
-    choices: tuple[Choice, ...] = ()
-    min_age: int | None = None
-    max_age: int | None = None
-    must_be_true: bool = False
-    reason: ReasonText | None = None
-    synthetic: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    example: Any = None
-    widget: str = ""
-
-    @property
-    def choice_values(self) -> tuple[str | int, ...]:
-        return tuple(choice.value for choice in self.choices)
-
-
-@dataclass(frozen=True)
-class Derived:
-    """A value computed from answers: an arithmetic expression, or an age from a date."""
-
-    name: str
-    label: str
-    expression: Expression | None
-    age_of: str | None
-    feature: bool
-    protected: bool
-    reason: ReasonText | None
-    help: str = ""
-
-    @property
-    def inputs(self) -> frozenset[str]:
-        if self.expression is not None:
-            return self.expression.names
-        return frozenset({self.age_of}) if self.age_of else frozenset()
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    check: Expression
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """A group of fields asked together (one step of a form, one topic of a conversation)."""
-
-    name: str
-    title: str
-    help: str
-    fields: tuple[Field, ...]
-
-
-@dataclass(frozen=True)
-class Feature:
-    """One column of the model's input, in order. `kind` says how the ETL encodes it."""
-
-    name: str
-    label: str
-    kind: str  # numeric | boolean | choice | derived
-    reason: ReasonText
-    choices: tuple[str | int, ...] = ()
-
-
-@dataclass(frozen=True)
-class ApplicationSchema:
-    name: str
-    title: str
-    version: int
-    description: str
-    identity_field: str | None
-    fields: tuple[Field, ...]
-    derived: tuple[Derived, ...]
-    rules: tuple[Rule, ...]
-    source_hash: str
-    path: Path
-    section_titles: tuple[tuple[str, str, str], ...] = ()  # (name, title, help) as declared
-
-    @functools.cached_property
-    def by_name(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
-
-    @functools.cached_property
-    def sections(self) -> tuple[Section, ...]:
-        """Sections in order: those declared under `sections`, then any other a field names,
-        in the order of their first field. Empty sections are left out."""
-        declared = {name: (title, help_) for name, title, help_ in self.section_titles}
-        order = [name for name, _, _ in self.section_titles]
-        for f in self.fields:
-            name = f.section or DEFAULT_SECTION
-            if name not in order:
-                order.append(name)
-        result = []
-        for name in order:
-            members = tuple(f for f in self.fields if (f.section or DEFAULT_SECTION) == name)
-            if not members:
-                continue
-            default_title = self.title if name == DEFAULT_SECTION else name.replace("_", " ").capitalize()
-            title, help_ = declared.get(name, (default_title, ""))
-            result.append(Section(name=name, title=title, help=help_, fields=members))
-        return tuple(result)
-
-    def section_of(self, field_name: str) -> str:
-        f = self.by_name[field_name]
-        return f.section or DEFAULT_SECTION
-
-    @functools.cached_property
-    def pii_fields(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields if f.pii)
-
-    @functools.cached_property
-    def features(self) -> tuple[Feature, ...]:
-        columns = [
-            Feature(
-                name=f.name,
-                label=f.label,
-                kind="numeric" if f.type in NUMERIC_TYPES else f.type,
-                reason=f.reason or _default_reason(f.label),
-                choices=f.choice_values,
-            )
-            for f in self.fields
-            if f.feature
-        ]
-        columns += [
-            Feature(name=d.name, label=d.label, kind="derived", reason=d.reason or _default_reason(d.label))
-            for d in self.derived
-            if d.feature
-        ]
-        return tuple(columns)
-
-    @functools.cached_property
-    def feature_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.features)
-
-    @functools.cached_property
-    def feature_spec_hash(self) -> str:
-        """What a trained model depends on: the columns, their order and their encoding.
-        Help text or prompts may change without retraining; this hash may not."""
-        spec = [{"name": f.name, "kind": f.kind, "choices": list(f.choices)} for f in self.features] + [
-            {"derived": d.name, "expression": d.expression.source if d.expression else None}
-            for d in self.derived
-            if d.feature
-        ]
-        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-
-    def public_description(self) -> dict[str, Any]:
-        """The schema as a client needs it to build a form (API, chatbot, voice)."""
-        return {
-            "name": self.name,
-            "title": self.title,
-            "version": self.version,
-            "description": self.description,
-            "fields": [
-                {
-                    "name": f.name,
-                    "label": f.label,
-                    "type": f.type,
-                    "required": f.required,
-                    "help": f.help,
-                    "prompt": f.prompt,
-                    "section": f.section,
-                    "pii": f.pii,
-                    **({"widget": f.widget} if f.widget else {}),
-                    **{
-                        key: getattr(f, key)
-                        for key in ("min", "max", "min_length", "max_length", "pattern", "min_age", "max_age")
-                        if getattr(f, key) is not None
-                    },
-                    **({"must_be_true": True} if f.must_be_true else {}),
-                    **(
-                        {"choices": [{"value": c.value, "label": c.label} for c in f.choices]}
-                        if f.choices
-                        else {}
-                    ),
-                }
-                for f in self.fields
-            ],
-            "rules": [{"name": r.name, "field": r.field, "message": r.message} for r in self.rules],
-            "sections": [
-                {"name": s.name, "title": s.title, "help": s.help, "fields": [f.name for f in s.fields]}
-                for s in self.sections
-            ],
-        }
-
-
-def is_numeric(f: Field) -> bool:
-    """Whether expressions may use the field's value as a number (integer choices count)."""
-    if f.type == "choice":
-        return all(isinstance(c.value, int) for c in f.choices)
-    return f.type in NUMERIC_TYPES or f.type == "boolean"
-
-
-def _default_reason(label: str) -> ReasonText:
-    return ReasonText(
-        increases_risk=f"{label} increases the assessed risk",
-        decreases_risk=f"{label} lowers the assessed risk",
-    )
-
-
-# --- loading -------------------------------------------------------------------------------
 
 
 def load_schema(path: Path | str) -> ApplicationSchema:
@@ -394,7 +156,7 @@ def _build_section(raw: Any) -> tuple[str, str, str]:
     _reject_unknown(raw, _SECTION_KEYS, f"section {name!r}")
     if not _NAME.match(str(name)):
         raise SchemaError(f"section {name!r}: names must be lower_snake_case identifiers")
-    return str(name), str(raw.get("title") or name.replace("_", " ").capitalize()), str(raw.get("help") or "")
+    return str(name), str(raw.get("title") or default_title(name)), str(raw.get("help") or "")
 
 
 def _build_field(raw: Any) -> Field:
@@ -534,44 +296,20 @@ def _build_reason(raw: Any, where: str) -> ReasonText | None:
     return ReasonText(str(raw["increases_risk"]), str(raw["decreases_risk"]))
 
 
-def _require(raw: dict, key: str, where: str) -> Any:
+def _require(raw: dict[str, Any], key: str, where: str) -> Any:
     if raw.get(key) in (None, ""):
         raise SchemaError(f"{where} needs '{key}'")
     return raw[key]
 
 
-def _number(raw: dict, key: str, where: str) -> Any:
+def _number(raw: dict[str, Any], key: str, where: str) -> Any:
     value = raw.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise SchemaError(f"{where}: {key} must be a number, got {value!r}")
     return value
 
 
-def _reject_unknown(raw: dict, allowed: set[str], where: str) -> None:
+def _reject_unknown(raw: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = set(raw) - allowed
     if unknown:
         raise SchemaError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
-
-
-# --- the configured schema ------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8)
-def _cached(path: str, mtime_ns: int) -> ApplicationSchema:
-    return load_schema(path)
-
-
-def get_schema() -> ApplicationSchema:
-    """The schema named by settings.APPLICATION_SCHEMA (re-read if the file changes)."""
-    path = Path(settings.APPLICATION_SCHEMA)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise SchemaError(f"APPLICATION_SCHEMA={path} cannot be read: {exc}") from exc
-    return _cached(str(path), mtime)
-
-
-@receiver(setting_changed)
-def _forget_schema(*, setting: str, **kwargs: Any) -> None:
-    if setting == "APPLICATION_SCHEMA":
-        _cached.cache_clear()
