@@ -9,8 +9,9 @@ from django.core.validators import RegexValidator
 class CodeField(forms.CharField):
     """Spaces removed first: apps show codes as "123 456"."""
 
-    def to_python(self, value: Any) -> str:
-        return super().to_python(value).replace(" ", "")
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace(" ", "") if text is not None else text
 
 
 class CodeForm(forms.Form):

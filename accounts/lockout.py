@@ -19,10 +19,10 @@ from django.utils import timezone
 PROBLEM_TYPE = "https://riskscore.readthedocs.io/problems/too-many-login-attempts"
 
 
-def login_name(request: Any, credentials: dict | None) -> str | None:
+def login_name(request: Any, credentials: dict[str, Any] | None) -> str | None:
     """AXES_USERNAME_CALLABLE: the name a login was tried with, whichever form sent it."""
     sources = [credentials, getattr(request, "POST", None)]
-    for source in (s for s in sources if hasattr(s, "get")):
+    for source in (s for s in sources if s is not None and hasattr(s, "get")):
         for field in ("username", "email", "login"):
             value = source.get(field)
             if value:

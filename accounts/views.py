@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +23,16 @@ from accounts.two_factor import (
 )
 
 
+class _OTPUser(Protocol):
+    def is_verified(self) -> bool: ...
+
+
+def _verified(request: HttpRequest) -> bool:
+    """Whether this session gave its second factor. django_otp's OTPMiddleware gives the
+    request's user is_verified(), which the user model's type does not declare."""
+    return cast(_OTPUser, request.user).is_verified()
+
+
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -37,7 +49,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     if not can_enrol_second_factor(request.user):
         raise PermissionDenied
     if has_second_factor(request.user):
-        if not request.user.is_verified():
+        if not _verified(request):
             return redirect(second_factor_page(request.user, _next_url(request)))
         return render(request, "accounts/two_factor_enrolled.html")
     enrolment = totp_enrolment_start(user=request.user)
@@ -63,7 +75,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified():
+    if _verified(request):
         return redirect(_next_url(request))
     if not has_second_factor(request.user):
         return redirect(second_factor_page(request.user, _next_url(request)))

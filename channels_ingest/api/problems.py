@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -48,7 +48,14 @@ def problem_json_response(*, status_code: int, slug: str, title: str, detail: st
     return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
-SERVER_ERROR = {
+class Problem(TypedDict):
+    status_code: int
+    slug: str
+    title: str
+    detail: str
+
+
+SERVER_ERROR: Problem = {
     "status_code": 500,
     "slug": "server-error",
     "title": "Internal server error",
@@ -132,8 +139,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         415: "Unsupported media type",
         429: "Too many requests",
     }.get(response.status_code, "Error")
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        extra["retry_after_seconds"] = int(exc.wait)
+    # Throttled sets `wait` in __init__; djangorestframework-stubs does not declare it.
+    wait = exc.wait if isinstance(exc, exceptions.Throttled) else None  # type: ignore[attr-defined]
+    if wait is not None:
+        extra["retry_after_seconds"] = int(wait)
     return problem_response(
         status_code=response.status_code,
         slug=getattr(exc, "default_code", "error").replace("_", "-"),

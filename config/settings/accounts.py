@@ -50,10 +50,10 @@ OTP_TOTP_ISSUER = "riskscore"
 CACHE_OUTAGE_RETRY_SECONDS = env_float("CACHE_OUTAGE_RETRY_SECONDS", 5.0, minimum=0.0)
 
 try:  # other settings modules imported before this one may have named backends already
-    from config.settings.base import AUTHENTICATION_BACKENDS as _BACKENDS  # type: ignore[attr-defined]
+    from config.settings.base import AUTHENTICATION_BACKENDS as _BACKENDS
 except ImportError:
     _BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-AUTHENTICATION_BACKENDS = [
+AUTHENTICATION_BACKENDS: list[str] = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password
     *[backend for backend in _BACKENDS if backend != "axes.backends.AxesStandaloneBackend"],
 ]

@@ -6,17 +6,19 @@ local.py (the embedded default), test.py and production.py refine this module.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from config.env import env, env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = Path(env_str("RISKSCORE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR: Path = Path(env_str("RISKSCORE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-INSTALLED_APPS = [
+# The lists and dicts below are typed: the settings modules imported at the end extend them.
+INSTALLED_APPS: list[str] = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -41,9 +43,10 @@ INSTALLED_APPS = [
     "auditing",
     "privacy",
     "monitoring",
+    "governance",
 ]
 
-MIDDLEWARE = [
+MIDDLEWARE: list[str] = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,7 +60,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -169,7 +172,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     # Unacknowledged messages come back after this long if their worker vanished.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
 }
@@ -178,7 +181,7 @@ from config.settings.jobs import JOBS_BEAT_SCHEDULE  # noqa: E402
 from config.settings.lifecycle import LIFECYCLE_BEAT_SCHEDULE  # noqa: E402
 from config.settings.review import REVIEW_BEAT_SCHEDULE  # noqa: E402
 
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Scoring, every job kind, the outbox purge (config/settings/jobs.py).
     **JOBS_BEAT_SCHEDULE,
     "seal-audit-trail": {"task": "trail.tasks.seal_trail", "schedule": 5.0},
@@ -191,7 +194,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- API -------------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -227,7 +230,7 @@ SPECTACULAR_SETTINGS = {
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "riskscore-demo")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
@@ -250,3 +253,4 @@ from config.settings.privacy import *  # noqa: E402, F403
 from config.settings.monitoring import *  # noqa: E402, F403
 from config.settings.conversation import *  # noqa: E402, F403
 from config.settings.mail import *  # noqa: E402, F403
+from config.settings.governance import *  # noqa: E402, F403

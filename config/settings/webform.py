@@ -103,10 +103,10 @@ if env_str("EMAIL_URL", ""):
     globals().update(env.email_url("EMAIL_URL"))
 
 try:  # base.py names the backends only when login lockout is configured
-    from config.settings.base import AUTHENTICATION_BACKENDS as _BACKENDS  # type: ignore[attr-defined]
+    from config.settings.base import AUTHENTICATION_BACKENDS as _BACKENDS
 except ImportError:
     _BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-AUTHENTICATION_BACKENDS = [
+AUTHENTICATION_BACKENDS: list[str] = [
     *_BACKENDS,
     *[b for b in ["allauth.account.auth_backends.AuthenticationBackend"] if b not in _BACKENDS],
 ]
