@@ -20,8 +20,13 @@ _CHANNEL_CHOICES = [("", "any channel"), *Channel.choices]
 class QueueFilterForm(forms.Form):
     tier = forms.ChoiceField(choices=_TIER_CHOICES, required=False)
     channel = forms.ChoiceField(choices=_CHANNEL_CHOICES, required=False)
-    model_version = forms.IntegerField(required=False, min_value=1, label="Model version")
-    older_than_hours = forms.FloatField(required=False, min_value=0, label="Waiting over (hours)")
+    model_version = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, label="Model version"
+    )
+    # At most ten years: a larger number of hours overflowed the date arithmetic (a 500).
+    older_than_hours = forms.FloatField(
+        required=False, min_value=0, max_value=24 * 3650, label="Waiting over (hours)"
+    )
     duplicates = forms.BooleanField(required=False, label="Possible duplicates only")
 
     def __init__(self, *args: Any, versions: list[int] | None = None, **kwargs: Any):
@@ -128,4 +133,6 @@ class ExportForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     channel = forms.ChoiceField(choices=_CHANNEL_CHOICES, required=False)
     tier = forms.ChoiceField(choices=_TIER_CHOICES, required=False, label="Final tier")
-    model_version = forms.IntegerField(required=False, min_value=1, label="Model version")
+    model_version = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, label="Model version"
+    )

@@ -54,6 +54,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "second_opinions": selectors.second_opinions_for(request.user),
             "now": timezone.now(),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -64,7 +65,10 @@ def _queue_url(filters_query: str = "") -> str:
 def _next_or_queue(request: HttpRequest, *, filters_query: str = "", skip: Any = None) -> HttpResponse:
     """The next item, one keystroke after the last: claimed and opened, or the queue when
     nothing is left."""
-    form = QueueFilterForm(QueryDict(filters_query))
+    form = QueueFilterForm(QueryDict(filters_query), versions=selectors.model_versions_in_queue())
+    if filters_query and not form.is_valid():
+        messages.error(request, "Those filters cannot be used; nothing was claimed. Fix them below.")
+        return redirect(_queue_url(filters_query))
     item = review_item_claim_next(user=request.user, filters=form.filters(), skip=skip)
     if item is None:
         messages.info(

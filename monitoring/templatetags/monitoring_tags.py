@@ -20,9 +20,10 @@ def monitoring_nav_links(user: Any) -> list[dict[str, str]]:
 
 @register.filter
 def percent(value: float | None, digits: int = 0) -> str:
-    return "n/a" if value is None else f"{value:.{digits}%}"
+    # A missing variable reaches a filter as "" (string_if_invalid): n/a, not a 500.
+    return "n/a" if value is None or isinstance(value, str) else f"{value:.{digits}%}"
 
 
 @register.filter
 def number(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:,.{digits}f}"
+    return "n/a" if value is None or isinstance(value, str) else f"{value:,.{digits}f}"
