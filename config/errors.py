@@ -12,7 +12,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 
 from channels_ingest.api.problems import SERVER_ERROR, problem_json_response
@@ -49,12 +53,57 @@ class ApiProblemMiddleware:
         return problem_json_response(**SERVER_ERROR)
 
 
+def _same_site_referer(request: HttpRequest) -> str:
+    """Where the visitor came from, when it was a page of this site (a way back)."""
+    referer = request.headers.get("Referer", "")
+    if not referer:
+        return ""
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the 400 for a bad Host header itself
+        return ""
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={host}, require_https=request.is_secure()):
+        return referer if referer != request.build_absolute_uri() else ""
+    return ""
+
+
+def _page(request: HttpRequest, *, status: int, title: str, reason: str) -> HttpResponse:
+    """A branded error page inside the app's layout, with the reason and a way back."""
+    if not hasattr(request, "user"):  # refused before the authentication middleware ran (a bad Host)
+        request.user = AnonymousUser()
+    return render(
+        request,
+        f"{status}.html",
+        {
+            "error_code": status,
+            "error_title": title,
+            "error_reason": reason,
+            "back_url": _same_site_referer(request),
+        },
+        status=status,
+    )
+
+
+def _said(exception: Exception) -> str:
+    """The reason a view gave when it refused (PermissionDenied("...") texts are written for
+    the person reading them); Django's own exceptions carry dicts or nothing."""
+    if exception.args and isinstance(exception.args[0], str):
+        return exception.args[0].strip()
+    return ""
+
+
 def bad_request(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
     if is_api_request(request):
         return problem_json_response(
             status_code=400, slug="bad-request", title="Bad request", detail="The request could not be read."
         )
-    return defaults.bad_request(request, exception, **kwargs)
+    return _page(
+        request,
+        status=400,
+        title="This request could not be read",
+        reason="Something in the address or the form sent was not valid (for example a link that was "
+        "cut short, or a form sent from another site). Go back and try again.",
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
@@ -65,7 +114,11 @@ def permission_denied(request: HttpRequest, exception: Exception, **kwargs: Any)
             title="Forbidden",
             detail="You do not have permission to do this.",
         )
-    return defaults.permission_denied(request, exception, **kwargs)
+    said = _said(exception)
+    reason = said[:1].upper() + said[1:] if said else "Your roles do not allow this page."
+    if not reason.endswith("."):
+        reason += "."
+    return _page(request, status=403, title="You cannot open this page", reason=reason)
 
 
 def page_not_found(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
@@ -73,10 +126,17 @@ def page_not_found(request: HttpRequest, exception: Exception, **kwargs: Any) ->
         return problem_json_response(
             status_code=404, slug="not-found", title="Not found", detail="No resource at this address."
         )
-    return defaults.page_not_found(request, exception, **kwargs)
+    return _page(
+        request,
+        status=404,
+        title="Nothing here",
+        reason="There is no page at this address, or what it names does not exist (any more) or is "
+        "not visible to you. Check the address, or start again from the start page.",
+    )
 
 
 def server_error(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     if is_api_request(request):
         return problem_json_response(**SERVER_ERROR)
+    # Without the request's context: whatever failed (the database, a template) may fail again.
     return defaults.server_error(request, **kwargs)

@@ -236,7 +236,12 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {"client_errors": {"()": "config.log_filters.ExpectedClientErrorsWithoutTraceback"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # An expected 403/404 is one line, not a traceback (5xx keep theirs).
+        "django.request": {"filters": ["client_errors"]},
+    },
 }
 
 # --- Settings by concern, each module owned by the app that needs it -------------------------
