@@ -223,7 +223,7 @@ def main() -> None:
             cpu=True,
         )
 
-        # DESIGN.md chose depth 3 partly because exact contributions cost far more at depth 6.
+        # The model has depth 3 partly because exact contributions cost far more at depth 6.
         log("training a depth-6 model for comparison")
         deep = train(schema, store, max_depth=6)
         deep_booster = load_booster(deep.artifact_uri)

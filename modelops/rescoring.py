@@ -2,7 +2,7 @@
 filtered set) scored again with the active or a named model, in chunks spread over Celery
 workers, writing a new decision only where it changed, each marked with its run.
 
-What costs time at a million rows (DESIGN.md): loading answers as JSON into Python (~17 s)
+What costs time at a million rows (measured on the prototype): loading answers as JSON into Python (~17 s)
 and rewriting every decision (~25 s). So on PostgreSQL a chunk's features are projected in
 SQL and read with a binary COPY into a NumPy array (fixed-width records, no per-row Python),
 and only decisions whose tier changed, or whose probabilities moved by at least

@@ -1,9 +1,9 @@
 """Coalesced wake-ups: at most one queued message per consumer, however many commits ask.
 
-DESIGN.md measured the cost of one Celery message per request: the worker spends its time
-on messages that find nothing left to do. Here a commit publishes only when no wake-up of
-the consumer is waiting, or the waiting one was asked more than `every_seconds` ago (it may
-sit behind a long queue; one more, further up, keeps the lag short).
+With one Celery message per request, the worker spends its time on messages that find
+nothing left to do. Here a commit publishes only when no wake-up of the consumer is
+waiting, or the waiting one was asked more than `every_seconds` ago (it may sit behind a
+long queue; one more, further up, keeps the lag short).
 """
 
 from __future__ import annotations

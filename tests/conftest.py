@@ -29,9 +29,9 @@ from scoring.features import build_matrix
 # Fixture modules by area; each area's team owns its module.
 pytest_plugins = [
     "tests.plugins.aws",
-    "tests.plugins.lifecycle",
-    "tests.plugins.persistence",
-    "tests.plugins.review",
+    "tests.plugins.modelops",
+    "tests.plugins.sinks",
+    "tests.plugins.auditing",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]

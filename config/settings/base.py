@@ -82,7 +82,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'r
 def tune_database(database: dict) -> dict:
     """SQLite: WAL and immediate transactions so the web process and the worker share it.
     PostgreSQL: a connection pool, so Celery's close-after-task costs a pool return,
-    not a new server connection (~15 ms each, the main cost in DESIGN.md's prototype)."""
+    not a new server connection (~15 ms each, the main cost measured on the prototype)."""
     options = database.setdefault("OPTIONS", {})
     if database["ENGINE"].endswith("sqlite3"):
         options.setdefault("timeout", 30)
@@ -177,9 +177,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+from config.settings.auditing import REVIEW_BEAT_SCHEDULE  # noqa: E402
 from config.settings.jobs import JOBS_BEAT_SCHEDULE  # noqa: E402
-from config.settings.lifecycle import LIFECYCLE_BEAT_SCHEDULE  # noqa: E402
-from config.settings.review import REVIEW_BEAT_SCHEDULE  # noqa: E402
+from config.settings.modelops import LIFECYCLE_BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Scoring, every job kind, the outbox purge (config/settings/jobs.py).
@@ -187,9 +187,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "seal-audit-trail": {"task": "trail.tasks.seal_trail", "schedule": 5.0},
     # Sinks: ask again for drains of undelivered outbox messages.
     "redrive-sinks": {"task": "sinks.tasks.redrive_sinks", "schedule": 10.0},
-    # The review queue, labelled exports and retraining (config/settings/review.py).
+    # The review queue, labelled exports and retraining (config/settings/auditing.py).
     **REVIEW_BEAT_SCHEDULE,
-    # Batch rescoring: hand out again chunks whose worker vanished (config/settings/lifecycle.py).
+    # Batch rescoring: hand out again chunks whose worker vanished (config/settings/modelops.py).
     **LIFECYCLE_BEAT_SCHEDULE,
 }
 
@@ -245,10 +245,10 @@ LOGGING: dict[str, Any] = {
 }
 
 # --- Settings by concern, each module owned by the app that needs it -------------------------
-from config.settings.lifecycle import *  # noqa: E402, F403, I001 (order matters: each extends the lists)
+from config.settings.modelops import *  # noqa: E402, F403, I001 (order matters: each extends the lists)
 from config.settings.jobs import *  # noqa: E402, F403
-from config.settings.persistence import *  # noqa: E402, F403
-from config.settings.review import *  # noqa: E402, F403
+from config.settings.sinks import *  # noqa: E402, F403
+from config.settings.auditing import *  # noqa: E402, F403
 from config.settings.webform import *  # noqa: E402, F403
 from config.settings.phone import *  # noqa: E402, F403
 from config.settings.security import *  # noqa: E402, F403

@@ -17,7 +17,7 @@ from scoring.tasks import redrive_scoring
 from sinks.reconcile import reconcile
 from sinks.tasks import redrive_sinks
 from tests.conftest import token_client
-from tests.plugins.persistence import RedisServer, Sinks, use_broker
+from tests.plugins.sinks import RedisServer, Sinks, use_broker
 
 
 @dataclass

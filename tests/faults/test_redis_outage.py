@@ -21,7 +21,7 @@ from accounts import throttling
 from scoring.models import Decision
 from scoring.services import score_waiting_applications
 from tests.conftest import token_client
-from tests.plugins.persistence import RedisServer, use_broker
+from tests.plugins.sinks import RedisServer, use_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

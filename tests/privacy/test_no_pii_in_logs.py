@@ -35,7 +35,7 @@ from scoring.models import Decision
 from scoring.tasks import redrive_scoring
 from sinks.tasks import redrive_sinks
 from tests.conftest import ROOT, WorkerProcess, _wait_for, token_client
-from tests.plugins.persistence import use_broker
+from tests.plugins.sinks import use_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -165,7 +165,7 @@ def test_many_submissions_wake_the_scorer_once_and_one_task_scores_them_all(
 
     from outbox.models import WakeUp
     from scoring.tasks import SCORER_WAKE_UP, score_waiting
-    from tests.plugins.persistence import use_broker
+    from tests.plugins.sinks import use_broker
 
     settings.SCORING_ASK_EVERY_SECONDS = 60
     settings.SCORING_BATCH_SIZE = 2

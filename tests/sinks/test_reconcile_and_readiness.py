@@ -14,7 +14,7 @@ from outbox.services import outbox_fan_out, sink_topic
 from scoring.models import Decision
 from sinks.services import sink_drain
 from sinks.tasks import redrive_sinks
-from tests.plugins.persistence import use_broker
+from tests.plugins.sinks import use_broker
 from tests.sinks.helpers import review_payload, scored_applications
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Settings of persistence: the sinks (DynamoDB, the warehouse) and the outbox drain.
+"""Settings of the sinks (app `sinks`: DynamoDB, the warehouse) and the outbox drain.
 
 See docs/persistence.md for what each one changes.
 """

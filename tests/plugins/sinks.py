@@ -1,4 +1,4 @@
-"""Fixtures shared by the persistence tests (see docs/persistence.md).
+"""Fixtures shared by the sink tests (app `sinks`; see docs/persistence.md).
 
 Real components on 127.0.0.1, each started (and stopped) by the tests themselves:
 - `dynalite`: the DynamoDB stand-in (npm `dynalite`, installed here from package-lock.json
