@@ -27,7 +27,8 @@ class ErasureForm(forms.Form):
     confirm = forms.BooleanField(label="I understand this cannot be undone")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("application_id")) == bool((data.get("national_id") or "").strip()):
             raise forms.ValidationError(
                 "Name the person by an application id or by an identity number (one of the two)."

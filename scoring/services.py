@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,7 +237,7 @@ def _decision(
     )
 
 
-def _store(decisions: list[Decision], claim: uuid.UUID, shadows: list[ShadowScore] = ()) -> list[Any]:
+def _store(decisions: list[Decision], claim: uuid.UUID, shadows: Sequence[ShadowScore] = ()) -> list[Any]:
     """One transaction: decisions, state changes, the scoring request marked done.
     Only applications still held by this claim are written, so a re-run never doubles."""
     by_id = {d.application_id: d for d in decisions}
@@ -271,7 +271,7 @@ def _store(decisions: list[Decision], claim: uuid.UUID, shadows: list[ShadowScor
     return scored
 
 
-def _release(applications: list[Application], claim: uuid.UUID, error: str) -> BatchResult:
+def _release(applications: list[Application], claim: uuid.UUID | None, error: str) -> BatchResult:
     """Give claimed applications back to wait; those out of attempts fail with the reason."""
     out_of_tries = [a.pk for a in applications if a.scoring_attempts >= settings.SCORING_MAX_ATTEMPTS]
     result = BatchResult(

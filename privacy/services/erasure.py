@@ -236,7 +236,7 @@ def _empty_related(application_ids: list[Any]) -> int:
             if isinstance(f, models.ForeignKey) and f.related_model is Application
         ]
         for link in links:
-            emptied += column.model.objects.filter(**{f"{link.name}__in": application_ids}).update(
+            emptied += column.model._default_manager.filter(**{f"{link.name}__in": application_ids}).update(
                 **{column.field.name: column.field.get_default()}
             )
     return emptied

@@ -52,7 +52,10 @@ class EncryptedColumn:
     @property
     def sql_names(self) -> tuple[str, str, str]:
         quote = connection.ops.quote_name
-        return (quote(self.model._meta.db_table), quote(self.model._meta.pk.column), quote(self.field.column))
+        pk = self.model._meta.pk
+        pk_column, column = pk.column if pk else None, self.field.column
+        assert pk_column is not None and column is not None  # concrete columns of a concrete model
+        return (quote(self.model._meta.db_table), quote(pk_column), quote(column))
 
 
 def encrypted_columns() -> list[EncryptedColumn]:

@@ -175,11 +175,18 @@ class WarehouseSink:
         # max() of the keys, not COUNT(*): an index (PostgreSQL) or zone maps (Redshift)
         # answer it at once however big the tables grow.
         with warehouse_connect() as conn:
-            decision = conn.execute("SELECT max(decision_id) FROM fact_decision").fetchone()[0]
-            review = conn.execute("SELECT max(review_id) FROM fact_review").fetchone()[0]
+            decision = _one(conn, "SELECT max(decision_id) FROM fact_decision")
+            review = _one(conn, "SELECT max(review_id) FROM fact_review")
         return {
             "ok": True,
             "dialect": settings.WAREHOUSE_DIALECT,
             "latest_decision_id": decision,
             "latest_review_id": review,
         }
+
+
+def _one(conn: psycopg.Connection[Any], query: str) -> Any:
+    """The one value of an aggregate query (which always answers one row)."""
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return row[0]

@@ -60,7 +60,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("0 differences"))
 
     def _print(self, comparison: SinkComparison, limit: int) -> None:
-        counts = {}
+        counts: dict[str, int] = {}
         for difference in comparison.differences:
             counts[difference.kind] = counts.get(difference.kind, 0) + 1
         summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no differences"
