@@ -76,10 +76,6 @@ def can_see_pii(user: Any) -> bool:
     return has_role(user, Role.AGENT, Role.CLERK, Role.AUDITOR_LEAD, Role.ADMIN)
 
 
-def can_manage_models(user: Any) -> bool:
-    return has_role(user, Role.APPROVER, Role.ADMIN)
-
-
 def can_view_models(user: Any) -> bool:
     """The model registry pages: those who judge models and those who work with their data."""
     return has_role(user, Role.APPROVER, Role.ADMIN, Role.ANALYST, Role.AUDITOR_LEAD)

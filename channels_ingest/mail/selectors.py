@@ -81,12 +81,6 @@ def mismatches_waiting(user: Any) -> list[MailItem]:
     )
 
 
-def pass_values(keying: KeyingPass | None) -> dict[str, Any]:
-    if keying is None or keying.draft_id is None:
-        return {}
-    return dict(keying.draft.answers or {})
-
-
 def clerk_quality() -> list[dict[str, Any]]:
     """Per clerk: forms keyed (finished passes), fields compared and how many differed from
     the other clerk, the share of forms with any difference, and the mean time per form."""
