@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from applicants.models import Draft, DraftOwnerKind, DraftStatus
@@ -112,19 +113,25 @@ def draft_answer_many(
     for name in raw_answers:
         if name not in schema.by_name:
             raise UnknownField(str(name))
-    outermost = not connection.in_atomic_block
+    # Reading and checking the answers needs no database: done before any lock is taken.
+    staged, errors, cleared = _stage(schema, raw_answers, today)
+    if not staged and not cleared and section in (None, draft.current_section):
+        return _refused(schema, draft, raw_answers, errors)
+
+    queryset = Draft.objects.select_for_update()
+    if not connection.in_atomic_block and connection.vendor == "postgresql":
+        # A draft's answer is work in progress: a database crash may lose the last fraction
+        # of a second of answers (retyped on resume), never corrupt anything; not waiting for
+        # the WAL flush halves the one-field service's time. Set by the locking read itself
+        # (set_config(..., is_local => true) is SET LOCAL), which saves a round trip.
+        queryset = queryset.annotate(
+            _async_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ())
+        )
     with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            # A draft's answer is work in progress: a database crash may lose the last
-            # fraction of a second of answers (retyped on resume), never corrupt anything;
-            # not waiting for the WAL flush halves the one-field service's time.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        locked = queryset.get(pk=draft.pk)
         _check_open(locked)
         answers = dict(locked.answers or {})
         versions = {name: list(history) for name, history in (locked.provenance or {}).items()}
-        staged, errors, cleared = _stage(schema, raw_answers, today)
 
         # A rule that names a field answered now refuses that answer; a rule that names
         # another field is reported against that field (its answer stands until submission).
@@ -168,6 +175,20 @@ def draft_answer_many(
             saved=name in staged or (name in cleared and name not in errors),
             rule_errors=rule_errors,
         )
+        for name in raw_answers
+    }
+
+
+def _refused(
+    schema: ApplicationSchema, draft: Draft, raw_answers: Mapping[str, Any], errors: dict[str, str]
+) -> dict[str, AnswerResult]:
+    """Every answer refused on its own: nothing to write, so no lock and no transaction; the
+    draft as it stands only says which cross-field rules its answers break."""
+    _check_open(draft)
+    answers = draft.answers or {}  # (one read of the answers if the caller deferred them)
+    rule_errors = broken_rules(schema, answers)
+    return {
+        name: AnswerResult(field=name, value=None, error=errors[name], rule_errors=rule_errors)
         for name in raw_answers
     }
 

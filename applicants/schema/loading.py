@@ -193,6 +193,10 @@ def _build_field(raw: Any) -> Field:
         raise SchemaError(f"{where}: widget {widget!r} is not one of {', '.join(WIDGETS)}")
     if widget in ("radio", "select") and type_ not in ("choice", "boolean"):
         raise SchemaError(f"{where}: a {widget} widget needs a choice or boolean field")
+    section = str(raw.get("section") or "")
+    if section and not _NAME.match(section):
+        # A section is addressed by name (a form step's URL, a conversation's topic).
+        raise SchemaError(f"{where}: section {section!r} must be a lower_snake_case name")
     pattern = raw.get("pattern")
     if pattern is not None:
         try:
@@ -206,7 +210,7 @@ def _build_field(raw: Any) -> Field:
         required=bool(raw.get("required", False)),
         help=str(raw.get("help") or ""),
         prompt=str(raw.get("prompt") or raw.get("label") or name),
-        section=str(raw.get("section") or ""),
+        section=section,
         pii=bool(raw.get("pii", False)),
         protected=protected,
         feature=feature,

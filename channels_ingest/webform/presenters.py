@@ -20,7 +20,12 @@ from applicants.reading import date_example
 from applicants.schema import ApplicationSchema, Field, Section
 
 RADIO_MAX_CHOICES = 5  # more choices than this render as a select
-REVIEW = "review"
+# Where a draft's owner is once past the last step (the review page), as the draft records
+# it in current_section: not a possible section name (those are lower_snake_case), so a
+# schema may name a section `review`.
+REVIEW = ":review"
+# The query parameter value of a step opened from the review page's Change links.
+RETURN_TO_REVIEW = "review"
 
 
 @dataclass(frozen=True)

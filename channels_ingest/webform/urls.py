@@ -10,6 +10,8 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/", views.resume, name="resume"),
     path("drafts/<uuid:draft_id>/review/", views.review, name="review"),
     path("drafts/<uuid:draft_id>/answers/<str:name>/", views.check_field, name="check-field"),
-    path("drafts/<uuid:draft_id>/<slug:section>/", views.step, name="step"),
+    # Steps have a prefix of their own: a section may be named like any other page of a
+    # draft (`review`, `answers`) without one shadowing the other.
+    path("drafts/<uuid:draft_id>/steps/<slug:section>/", views.step, name="step"),
     path("applications/<uuid:application_id>/", views.status, name="status"),
 ]

@@ -13,8 +13,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.access import can_edit_draft, can_start_draft, can_view_application
 from applicants.drafts import (
@@ -80,8 +81,8 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def resume(request: HttpRequest, draft_id: UUID) -> HttpResponse:
     draft = _own_draft(request, draft_id)
-    if draft.application_id:
-        return redirect("webform:status", application_id=draft.application_id)
+    if closed := _closed(request, draft):
+        return closed
     schema = get_schema()
     if draft.current_section == p.REVIEW:
         return redirect("webform:review", draft_id=draft.pk)
@@ -96,13 +97,13 @@ def resume(request: HttpRequest, draft_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, draft_id: UUID, section: str) -> HttpResponse:
     draft = _own_draft(request, draft_id)
-    if not draft.is_open:
-        return redirect("webform:status", application_id=draft.application_id)
+    if closed := _closed(request, draft):
+        return closed
     schema = get_schema()
     current = p.step_get(schema, section)
     if current is None:
         raise Http404("No such step")
-    returning = request.POST.get("return", request.GET.get("return", "")) == p.REVIEW
+    returning = request.POST.get("return", request.GET.get("return", "")) == p.RETURN_TO_REVIEW
     if request.method == "GET":
         return _render_step(
             request, draft, current, p.field_views(current.fields, draft.answers), returning=returning
@@ -112,9 +113,8 @@ def step(request: HttpRequest, draft_id: UUID, section: str) -> HttpResponse:
     raw = {f.name: request.POST.get(f.name, "") for f in current.fields}
     try:
         results = draft_answer_many(draft, raw, _capture(request), section=current.name)
-    except DraftClosed as exc:
-        messages.error(request, str(exc))
-        return redirect("webform:home")
+    except DraftClosed:  # it expired, or was sent from another tab, meanwhile
+        return redirect("webform:resume", draft_id=draft.pk)
     errors = p.step_errors(current, results)
     if action == "save":
         messages.success(request, _saved_message(draft, errors))
@@ -171,13 +171,16 @@ def check_field(request: HttpRequest, draft_id: UUID, name: str) -> HttpResponse
     draft = _own_draft(request, draft_id, with_answers=False)
     schema = get_schema()
     spec = schema.by_name.get(name)
-    if spec is None or not draft.is_open:
+    if spec is None:
         raise Http404("No such question")
+    if not draft.is_open or is_expired(draft):
+        # The page behind the form says why (expired, or sent from another tab).
+        return HttpResponseClientRedirect(reverse("webform:resume", kwargs={"draft_id": draft.pk}))
     raw = request.POST.get(name, "")
     try:
         result = draft_answer(draft, name, raw, _capture(request))
-    except DraftClosed as exc:
-        return HttpResponse(str(exc), status=409)
+    except DraftClosed:
+        return HttpResponseClientRedirect(reverse("webform:resume", kwargs={"draft_id": draft.pk}))
     error = result.error
     if not error and result.rule_errors.get(name):
         error = result.rule_errors[name][0]
@@ -201,8 +204,8 @@ def check_field(request: HttpRequest, draft_id: UUID, name: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, draft_id: UUID) -> HttpResponse:
     draft = _own_draft(request, draft_id)
-    if not draft.is_open:
-        return redirect("webform:status", application_id=draft.application_id)
+    if closed := _closed(request, draft):
+        return closed
     schema = get_schema()
     consents = p.consent_fields(schema)
     if request.method == "GET":
@@ -219,11 +222,8 @@ def review(request: HttpRequest, draft_id: UUID) -> HttpResponse:
                     request, draft, p.field_views(consents, draft.answers, raw=raw, errors=errors)
                 )
         submission = draft_submit(draft=draft, actor=request.user, applicant_user=request.user)
-    except DraftClosed as exc:
-        if draft.application_id:
-            return redirect("webform:status", application_id=draft.application_id)
-        messages.error(request, str(exc))
-        return redirect("webform:home")
+    except DraftClosed:
+        return redirect("webform:resume", draft_id=draft.pk)
     except ApplicationInvalid as exc:
         return _render_review(request, draft, p.field_views(consents, draft.answers), problems=exc.errors)
     return redirect("webform:status", application_id=submission.application.pk)
@@ -284,9 +284,30 @@ def _own_draft(request: HttpRequest, draft_id: UUID, *, with_answers: bool = Tru
     draft = draft_get(draft_id, with_answers=with_answers)
     if draft is None or not can_edit_draft(request.user, draft):
         raise Http404("No draft with this id is yours")
-    if is_expired(draft):
-        raise Http404("This draft has expired")
     return draft
+
+
+def _closed(request: HttpRequest, draft: Draft) -> HttpResponse | None:
+    """What the owner sees of a draft that takes no more answers: a sent one's status page
+    (saying it was sent), or a page saying it expired with a way to start again. None while
+    the draft is open."""
+    if draft.is_open and not is_expired(draft):
+        return None
+    if draft.application_id is not None:
+        sent = draft.submitted_at.strftime("%d %B %Y") if draft.submitted_at else "earlier"
+        messages.info(request, f"You sent this application on {sent}; it can no longer be changed.")
+        return redirect("webform:status", application_id=draft.application_id)
+    return render(
+        request,
+        "webform/draft_closed.html",
+        {
+            "draft": draft,
+            "submitted": not draft.is_open,
+            "ttl_days": settings.DRAFT_TTL_DAYS,
+            "may_apply": can_start_draft(request.user),
+        },
+        status=410,
+    )
 
 
 def _capture(request: HttpRequest) -> Capture:

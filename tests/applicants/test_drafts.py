@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from applicants.drafts import (
     DraftClosed,
@@ -305,7 +306,14 @@ def test_an_api_submission_records_api_provenance(alice, answers):
 
 def test_a_refused_or_repeated_answer_writes_nothing(draft, typed, django_assert_num_queries):
     answer(draft, "annual_income", "54000", typed)
+    # A refused answer needs no lock and no transaction: the draft in hand has its answers.
+    with django_assert_num_queries(0):
+        result = answer(draft, "annual_income", "lots", typed)
+    assert result.error and draft.answers["annual_income"] == 54000
     with django_assert_num_queries(3):  # savepoint, the locked read, release: no UPDATE
-        answer(draft, "annual_income", "lots", typed)
-    with django_assert_num_queries(3):
         answer(draft, "annual_income", "54,000", typed)
+    # The lock is taken again as soon as one answer of several is good.
+    with CaptureQueriesContext(connection) as queries:
+        draft_answer_many(draft, {"annual_income": "lots", "monthly_housing_cost": "900"}, typed)
+    on_drafts = [q["sql"].split()[0] for q in queries.captured_queries if '"applicants_draft"' in q["sql"]]
+    assert on_drafts == ["SELECT", "UPDATE"] and "FOR UPDATE" in queries.captured_queries[1]["sql"]

@@ -93,3 +93,13 @@ def test_bad_widget_hints_are_refused_at_load(tmp_path, widget, field_type, mess
     data["fields"][2] = {"name": "note", "type": field_type, "widget": widget}
     with pytest.raises(SchemaError, match=message):
         load_schema(write(tmp_path, data))
+
+
+@pytest.mark.parametrize("section", ["Loan details", "loan-details", "2nd"])
+def test_a_field_section_that_cannot_be_a_name_is_refused_at_load(tmp_path, section):
+    """Fields name their section too (it need not be declared): the same rule applies, since
+    a step's URL and a conversation's topic address a section by its name."""
+    data = base()
+    data["fields"][2] = {"name": "note", "type": "string", "section": section}
+    with pytest.raises(SchemaError, match=rf"field 'note': section '{section}' must be a lower_snake_case"):
+        load_schema(write(tmp_path, data))

@@ -47,12 +47,12 @@ def start(client: Client) -> Draft:
     response = client.post("/apply/new/")
     assert response.status_code == 302
     draft = Draft.objects.latest("created_at")
-    assert response["Location"] == f"/apply/drafts/{draft.pk}/identity/"
+    assert response["Location"] == f"/apply/drafts/{draft.pk}/steps/identity/"
     return draft
 
 
 def post_step(client, draft, section, data, action="next"):
-    return client.post(f"/apply/drafts/{draft.pk}/{section}/", {**data, "action": action})
+    return client.post(f"/apply/drafts/{draft.pk}/steps/{section}/", {**data, "action": action})
 
 
 def test_the_welcome_page_invites_to_sign_up(client):
@@ -65,7 +65,7 @@ def test_the_welcome_page_invites_to_sign_up(client):
 def test_a_step_is_drawn_from_the_schema_with_labels_help_and_required_marks(alice):
     client = logged_in(alice)
     draft = start(client)
-    page = client.get(f"/apply/drafts/{draft.pk}/identity/").content.decode()
+    page = client.get(f"/apply/drafts/{draft.pk}/steps/identity/").content.decode()
     assert "<h1>About you</h1>" in page
     assert "Step 1 of 7" in page  # six steps and the review
     assert '<label class="label" for="f-full_name">Full name <span class="req">(required)</span>' in page
@@ -74,9 +74,9 @@ def test_a_step_is_drawn_from_the_schema_with_labels_help_and_required_marks(ali
     assert 'name="csrfmiddlewaretoken"' in page
     # No inline script, style or event handler: the Content-Security-Policy allows none.
     assert "<script>" not in page and " style=" not in page and not re.search(r" on\w+=", page)
-    employment = client.get(f"/apply/drafts/{draft.pk}/employment/").content.decode()
+    employment = client.get(f"/apply/drafts/{draft.pk}/steps/employment/").content.decode()
     assert '<select name="employment_status"' in employment  # eight choices: a select
-    loan = client.get(f"/apply/drafts/{draft.pk}/loan/").content.decode()
+    loan = client.get(f"/apply/drafts/{draft.pk}/steps/loan/").content.decode()
     assert '<select name="term_months"' in loan and '<select name="loan_purpose"' in loan
 
 
@@ -95,7 +95,7 @@ def test_a_wrong_answer_is_shown_next_to_its_field_with_focus_and_fixed(alice):
     assert Draft.objects.get(pk=draft.pk).answers["full_name"] == "Jane Q. Example"
 
     fixed = post_step(client, draft, "identity", STEPS["identity"])
-    assert fixed["Location"] == f"/apply/drafts/{draft.pk}/contact/"
+    assert fixed["Location"] == f"/apply/drafts/{draft.pk}/steps/contact/"
     assert Draft.objects.get(pk=draft.pk).answers["date_of_birth"] == "1986-04-23"
 
 
@@ -110,7 +110,7 @@ def test_leaving_and_coming_back_resumes_where_the_applicant_stopped(alice):
 
     other_device = logged_in(alice)
     resumed = other_device.get(f"/apply/drafts/{draft.pk}/")
-    assert resumed["Location"] == f"/apply/drafts/{draft.pk}/contact/"
+    assert resumed["Location"] == f"/apply/drafts/{draft.pk}/steps/contact/"
     page = other_device.get(resumed["Location"]).content.decode()
     assert 'value="jane@example.com"' in page
 
@@ -128,7 +128,7 @@ def test_review_shows_every_answer_with_edit_links_and_submits_once(alice):
     review = client.get(f"/apply/drafts/{draft.pk}/review/").content.decode()
     assert "Check your answers before sending" in review
     assert "54,000" in review and "23/04/1986" in review and "Home improvement" in review
-    assert f'href="/apply/drafts/{draft.pk}/finances/?return=review"' in review
+    assert f'href="/apply/drafts/{draft.pk}/steps/finances/?return=review"' in review
     assert 'type="checkbox" name="consent"' in review
 
     refused = client.post(f"/apply/drafts/{draft.pk}/review/", {})
@@ -153,7 +153,7 @@ def test_an_edit_from_the_review_returns_to_the_review(alice):
     draft = start(client)
     fill_all(client, draft)
     response = client.post(
-        f"/apply/drafts/{draft.pk}/finances/",
+        f"/apply/drafts/{draft.pk}/steps/finances/",
         {**STEPS["finances"], "annual_income": "60000", "return": "review"},
     )
     assert response["Location"] == f"/apply/drafts/{draft.pk}/review/"
@@ -179,11 +179,11 @@ def test_another_applicants_draft_and_application_are_404(alice, bob):
     bob_client = logged_in(bob)
     for url in (
         f"/apply/drafts/{draft.pk}/",
-        f"/apply/drafts/{draft.pk}/identity/",
+        f"/apply/drafts/{draft.pk}/steps/identity/",
         f"/apply/drafts/{draft.pk}/review/",
     ):
         assert bob_client.get(url).status_code == 404
-    assert bob_client.post(f"/apply/drafts/{draft.pk}/identity/", STEPS["identity"]).status_code == 404
+    assert bob_client.post(f"/apply/drafts/{draft.pk}/steps/identity/", STEPS["identity"]).status_code == 404
     assert (
         bob_client.post(f"/apply/drafts/{draft.pk}/answers/full_name/", {"full_name": "Bob"}).status_code
         == 404
