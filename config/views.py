@@ -1,7 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import roles_of
+from accounts.access import can_use_admin_site, roles_of
 from accounts.roles import ROLE_DESCRIPTIONS
 from scoring.selectors import model_version_active
 
@@ -14,5 +14,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "roles": sorted(roles_of(request.user)),
             "role_descriptions": ROLE_DESCRIPTIONS,
             "active_model": model_version_active(),
+            "can_use_admin": can_use_admin_site(request.user),
         },
     )
