@@ -4,10 +4,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
     PYTHONPATH=/app STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone: a change to the code reuses this layer.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && pip install --no-cache-dir -r /tmp/requirements.txt
+# Dependencies first, from the run lock alone (every package pinned with its hashes, made by
+# `make lock`): a change to the code reuses this layer.
+COPY requirements/run.lock requirements/run.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements/run.lock
 
 COPY . .
 # Static files with hashed names and their manifest, built into the image: production's

@@ -6,21 +6,35 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DEMO_ROWS ?= 20000
 
-.PHONY: run test check install services services-stop bench lint migrate clean
+.PHONY: run test check install lock services services-stop bench lint migrate clean
 
 # `make run` installs the platform only; `make test` adds the test tools (browser driver,
-# AWS emulator, linters).
-$(STAMP): pyproject.toml
+# AWS emulator, linters). Both install every package from a lock file with its hashes
+# (requirements/*.lock, made from pyproject.toml by `make lock`), then the project itself
+# without dependencies (setuptools comes from the lock too: no build isolation).
+$(STAMP): pyproject.toml requirements/run.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes -r requirements/run.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-$(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
+$(TEST_STAMP): $(STAMP) requirements/test.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements/test.lock
 	@touch $(TEST_STAMP)
 
 install: $(TEST_STAMP)
+
+## make lock: requirements/run.lock (pyproject's dependencies) and requirements/test.lock
+## (those and the `test` extra, at the run lock's versions): every transitive dependency with
+## its hashes, for Python 3.11 on Linux x86_64, resolved against PyPI alone (not this
+## machine's pip configuration). Run it after changing a pin in pyproject.toml;
+## LOCK_FLAGS=--upgrade moves the unpinned transitive dependencies to their latest versions.
+LOCK_FLAGS ?=
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	--strip-extras --allow-unsafe --build-deps-for editable --no-emit-index-url --no-emit-find-links $(LOCK_FLAGS)
+lock: $(TEST_STAMP)
+	$(PIP_COMPILE) --output-file requirements/run.lock pyproject.toml
+	$(PIP_COMPILE) --extra test --constraint requirements/run.lock --output-file requirements/test.lock pyproject.toml
 
 ## make run: the embedded default (SQLite, Celery over a folder, in-process XGBoost)
 run: $(STAMP)

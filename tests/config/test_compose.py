@@ -74,7 +74,11 @@ def test_the_image_installs_dependencies_before_copying_the_code():
     install = next(i for i, s in enumerate(steps) if "pip install" in s)
     copy_code = steps.index("COPY . .")
     assert install < copy_code
-    assert all(not s.startswith("COPY") or "pyproject.toml" in s for s in steps[:install])
+    assert "--require-hashes -r requirements/run.lock" in steps[install]
+    assert all(
+        not s.startswith("COPY") or s == "COPY requirements/run.lock requirements/run.lock"
+        for s in steps[:install]
+    )
 
 
 def test_the_image_collects_static_files_after_copying_the_code():
