@@ -24,7 +24,7 @@ from applicants.models import Application, Channel, Draft, DraftOwnerKind, Draft
 from applicants.provenance import Capture, Method, ProvenanceError, summary
 from applicants.tasks import purge_expired_drafts
 from applicants.validation import ApplicationInvalid
-from tests.conftest import token_client
+from tests.conftest import CAR_SCHEMA, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,20 @@ def test_a_bad_answer_gets_a_specific_message_and_is_not_kept(draft, typed, fiel
     assert not result.ok and not result.saved
     assert message in result.error
     assert field not in Draft.objects.get(pk=draft.pk).answers
+
+
+def test_a_yes_or_no_question_of_another_schema_takes_a_no(settings, alice, typed):
+    """A boolean that need not be true (the car-insurance claim's police report): "No" is an
+    answer like "Yes", kept as False; anything else is refused in words."""
+    settings.APPLICATION_SCHEMA = CAR_SCHEMA
+    car_draft = draft_start(channel=Channel.WEB, owner_user=alice)
+    assert answer(car_draft, "police_report", "No", typed).value is False
+    assert answer(car_draft, "police_report", "yes", typed).value is True
+    refused = answer(car_draft, "police_report", "maybe", typed)
+    assert refused.error == "Police report filed must be yes or no."
+    stored = Draft.objects.get(pk=car_draft.pk)
+    assert stored.answers == {"police_report": True}
+    assert [v["value"] for v in stored.provenance["police_report"]] == [False, True]
 
 
 def test_a_bad_correction_keeps_the_earlier_good_answer(draft, typed):
