@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -90,7 +92,7 @@ class ReviewItem(models.Model):
     def __str__(self) -> str:
         return f"review of {self.application_id} ({self.state})"
 
-    def held_by(self, user: object, *, now: object = None) -> bool:
+    def held_by(self, user: object, *, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return (
             self.claimed_by_id is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Avg, Count, Min, Q, QuerySet
@@ -17,6 +17,9 @@ from auditing.models import ExportJob, ItemState, Review, ReviewItem, ReviewStat
 from scoring.models import TIERS
 from trail.models import TrailEntry
 from trail.selectors import trail_for_object
+
+if TYPE_CHECKING:
+    from accounts.types import User
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def queue_page(queryset: QuerySet[ReviewItem], *, limit: int) -> list[ReviewItem
     return list(queryset.select_related("claimed_by").order_by("-priority", "enqueued_at")[:limit])
 
 
-def second_opinions_for(user: Any) -> list[ReviewItem]:
+def second_opinions_for(user: User) -> list[ReviewItem]:
     """Overrides waiting for a second auditor that this user may give."""
     return list(
         ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND)
@@ -209,7 +212,7 @@ def review_items_of(application_ids: Any) -> dict[str, int]:
 # --- exports ---------------------------------------------------------------------------------
 
 
-def export_jobs_visible_to(user: Any, *, is_admin: bool) -> QuerySet[ExportJob]:
+def export_jobs_visible_to(user: User, *, is_admin: bool) -> QuerySet[ExportJob]:
     jobs = ExportJob.objects.all()
     return jobs if is_admin else jobs.filter(requested_by=user)
 

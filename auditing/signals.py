@@ -6,7 +6,7 @@ future single sign-on backend), which is why this is a receiver and not a view's
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
@@ -15,6 +15,9 @@ from django.dispatch import receiver
 from accounts.access import is_staff_member
 from accounts.client_ip import client_ip
 from trail.services import trail_record
+
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
 
 
 def _client(request: Any) -> dict[str, str]:
@@ -25,7 +28,7 @@ def _client(request: Any) -> dict[str, str]:
 
 
 @receiver(user_logged_in, dispatch_uid="auditing.staff_login")
-def record_staff_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def record_staff_login(sender: Any, request: Any, user: AnyUser, **kwargs: Any) -> None:
     if is_staff_member(user):
         trail_record(
             action="login", object_type="user", object_id=user.pk, actor=user, after=_client(request)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -168,9 +169,12 @@ class BenchDatabase:
         self._recreate(create=False)
 
 
+Answer = TypeVar("Answer")
+
+
 def timed_calls(
-    call: Callable[[int], object],
-    check: Callable[[object], bool],
+    call: Callable[[int], Answer],
+    check: Callable[[Answer], bool],
     *,
     requests: int,
     warmup: int,

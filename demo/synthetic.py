@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from applicants.schema import ApplicationSchema, Field
 
@@ -137,7 +138,9 @@ def _consumer_credit(
         "unemployed": 9_000,
     }
     career = np.clip(1 + 0.012 * (np.minimum(age, 55) - 35), 0.75, 1.3)
-    income = np.array([income_base[s] for s in status]) * career * rng.lognormal(0, 0.38, n)
+    income: npt.NDArray[np.floating[Any]] = (
+        np.array([income_base[s] for s in status]) * career * rng.lognormal(0, 0.38, n)
+    )
     income *= np.exp(-0.08 * stress)
     income = np.round(np.clip(income, 3_000, 2_000_000), -2)
 
@@ -155,7 +158,9 @@ def _consumer_credit(
     credit_lines = np.clip(rng.poisson(0.6 + history / 5 + 0.4 * np.maximum(stress, 0), n), 0, 40)
     delinquencies = np.clip(rng.poisson(np.exp(-1.9 + 0.85 * stress), n), 0, 20)
 
-    requested = income * np.clip(rng.lognormal(np.log(0.22), 0.6, n), 0.02, 2.5)
+    requested: npt.NDArray[np.floating[Any]] = income * np.clip(
+        rng.lognormal(np.log(0.22), 0.6, n), 0.02, 2.5
+    )
     requested = np.round(np.clip(requested, 500, 100_000), -2)
     terms = np.array([12, 24, 36, 48, 60, 72, 84])
     term_idx = np.clip(
@@ -286,7 +291,7 @@ def _generic(
 
 def _draw(field: Field, n: int, rng: np.random.Generator, today: dt.date) -> tuple[list[Any], np.ndarray]:
     hints = field.synthetic
-    risk = np.zeros(n)
+    risk: npt.NDArray[np.floating[Any]] = np.zeros(n)
     if field.type in ("integer", "number"):
         low = hints.get("min", field.min if field.min is not None else 0)
         high = hints.get("max", field.max if field.max is not None else low + 100)

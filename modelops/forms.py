@@ -3,7 +3,7 @@ never read as "all") and turn it into service arguments."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -31,7 +31,7 @@ class RescoreForm(forms.Form):
 
     def __init__(self, *args: Any, versions: list[Any], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["model_version"].choices = [("", "the active model")] + [
+        cast(forms.ChoiceField, self.fields["model_version"]).choices = [("", "the active model")] + [
             (m.version, f"v{m.version} ({m.status})") for m in versions
         ]
 

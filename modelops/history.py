@@ -189,6 +189,7 @@ def history_import(
         if reasons:
             report.rejected.append(Rejected(line, row, reasons))
             continue
+        assert when is not None  # (else a reason was given above and the row skipped)
         external = (row.get(id_column) or "").strip() if id_column else ""
         key_source = (
             f"id:{external}"

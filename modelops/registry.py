@@ -175,9 +175,8 @@ def model_version_bootstrap(*, model: ModelVersion, note: str) -> ModelVersion:
 
 
 def _locked(model: ModelVersion | int) -> ModelVersion:
-    pk = model.pk if isinstance(model, ModelVersion) else None
     query = ModelVersion.objects.select_for_update()
-    return query.get(pk=pk) if pk is not None else query.get(version=model)
+    return query.get(pk=model.pk) if isinstance(model, ModelVersion) else query.get(version=model)
 
 
 def _name(actor: Any) -> str:

@@ -52,7 +52,7 @@ from trail.services import trail_record
 logger = logging.getLogger(__name__)
 
 OPEN = (Status.SCORED, Status.IN_REVIEW)
-_STATUS_CODES = {Status.SCORED: 0, Status.IN_REVIEW: 1}
+_STATUS_CODES: dict[str, int] = {Status.SCORED: 0, Status.IN_REVIEW: 1}
 
 
 # --- starting a run --------------------------------------------------------------------------
@@ -96,9 +96,10 @@ def rescore_start(
     if model_version is None:
         model = active_model(schema)
     else:
-        model = ModelVersion.objects.filter(version=model_version).first()
-        if model is None:
+        found = ModelVersion.objects.filter(version=model_version).first()
+        if found is None:
             raise LifecycleError(f"there is no model v{model_version}")
+        model = found
         if model.feature_spec_hash != schema.feature_spec_hash:
             raise NoUsableModel(f"v{model.version} was trained for other features than {schema.name}")
         if model.approved_at is None:
@@ -139,7 +140,12 @@ def rescore_start(
         if dispatch and chunks and mode == RescoreMode.CELERY:
             chunk_ids = [c.pk for c in chunks]
             # robust: with the broker down the chunks stay pending for the job re-drive.
-            transaction.on_commit(lambda: [job_publish(RescoreChunk, pk) for pk in chunk_ids], robust=True)
+
+            def publish() -> None:
+                for pk in chunk_ids:
+                    job_publish(RescoreChunk, pk)
+
+            transaction.on_commit(publish, robust=True)
     return run
 
 

@@ -25,7 +25,7 @@ def shadow_agreement(model: ModelVersion) -> dict[str, Any]:
         .values("active_tier")
         .annotate(total=Count("id"), agree=Count("id", filter=Q(tier=F("active_tier"))))
     )
-    per_tier = {tier: {"rows": 0, "agree": 0, "share": None} for tier in TIERS}
+    per_tier: dict[str, dict[str, Any]] = {tier: {"rows": 0, "agree": 0, "share": None} for tier in TIERS}
     for row in rows:
         per_tier[row["active_tier"]] = {
             "rows": row["total"],

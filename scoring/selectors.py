@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from applicants.models import Application
 from applicants.schema import ApplicationSchema
 from scoring.models import Decision, ModelStatus, ModelVersion
+
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
 
 
 def _with_current_decision(queryset: QuerySet[Application]) -> QuerySet[Application]:
@@ -28,7 +31,7 @@ def current_decision(application: Application) -> Decision | None:
     return application.decisions.filter(is_current=True).select_related("model_version").first()
 
 
-def applications_owned_by(user: Any) -> QuerySet[Application]:
+def applications_owned_by(user: AnyUser) -> QuerySet[Application]:
     """The applications an account submitted or owns (see accounts.access), never those
     that merely share an identity number with them."""
     return _with_current_decision(

@@ -19,7 +19,7 @@ from trail.models import TrailEntry, TrailHead
 from trail.verification import ChainReport, trail_verify, trail_verify_since
 
 if TYPE_CHECKING:
-    from accounts.types import AnyUser
+    from accounts.types import Actor
 
 __all__ = [
     "ChainReport",
@@ -36,7 +36,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _actor_fields(actor: AnyUser | str | None) -> dict[str, Any]:
+def _actor_fields(actor: Actor) -> dict[str, Any]:
     """A signed-in user is linked; a name (a system job) is only a label; nobody is neither."""
     if isinstance(actor, str):
         return {"actor": None, "actor_label": actor}
@@ -50,7 +50,7 @@ def trail_entry(
     action: str,
     object_type: str,
     object_id: Any,
-    actor: AnyUser | str | None = None,
+    actor: Actor = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str = "",

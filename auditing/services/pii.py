@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -13,6 +13,9 @@ from applicants.models import Application
 from applicants.schema import get_schema
 from auditing.masking import mask_value
 from trail.services import trail_record
+
+if TYPE_CHECKING:
+    from accounts.types import User
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def application_answers(application: Application, *, unmasked: bool = False) -> 
     return answers
 
 
-def pii_unmask(*, application: Application, user: Any, purpose: str) -> list[Answer]:
+def pii_unmask(*, application: Application, user: User, purpose: str) -> list[Answer]:
     """Unmask an application's personal answers for a user whose role allows it, recording
     who, when, which fields and why in the audit trail before anything is shown."""
     if not can_see_pii(user):

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +21,9 @@ from accounts.access import can_give_second_opinion, can_review_application, rev
 from applicants.models import Application, Status
 from auditing.models import ItemState, ReviewItem, ReviewStatus
 from scoring.models import Decision
+
+if TYPE_CHECKING:
+    from accounts.types import User
 
 OPEN_STATES = (ItemState.WAITING, ItemState.AWAITING_SECOND)
 
@@ -148,7 +151,7 @@ def _free(now: dt.datetime) -> Q:
     return Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)
 
 
-def _take(item_id: Any, user: Any, now: dt.datetime) -> bool:
+def _take(item_id: Any, user: User, now: dt.datetime) -> bool:
     """The conditional UPDATE: take the lease only if nobody else holds it right now.
     Renewing one's own lease keeps `claimed_at`, the start of the time the item is open."""
     with transaction.atomic():
@@ -172,7 +175,7 @@ def _take(item_id: Any, user: Any, now: dt.datetime) -> bool:
     return changed == 1
 
 
-def _check_may_claim(item: ReviewItem, user: Any) -> None:
+def _check_may_claim(item: ReviewItem, user: User) -> None:
     if item.state == ItemState.DONE:
         raise ClaimRefused("This application has already been reviewed.")
     if item.state == ItemState.AWAITING_SECOND:
@@ -200,7 +203,7 @@ def _check_may_claim(item: ReviewItem, user: Any) -> None:
         )
 
 
-def review_item_claim(*, item_id: Any, user: Any) -> ReviewItem:
+def review_item_claim(*, item_id: Any, user: User) -> ReviewItem:
     """Claim (or re-open one's own claim on) an item. Raises ClaimRefused with the reason."""
     item = ReviewItem.objects.filter(pk=item_id).select_related("claimed_by").first()
     if item is None:
@@ -218,7 +221,7 @@ def review_item_claim(*, item_id: Any, user: Any) -> ReviewItem:
     return item
 
 
-def review_item_renew(*, item_id: Any, user: Any) -> dt.datetime | None:
+def review_item_renew(*, item_id: Any, user: User) -> dt.datetime | None:
     """Extend one's own lease while the page is open; None when it was lost to someone else
     (possible only after it expired) or the item was reviewed."""
     expires = timezone.now() + _lease()
@@ -228,7 +231,7 @@ def review_item_renew(*, item_id: Any, user: Any) -> dt.datetime | None:
     return expires if changed == 1 else None
 
 
-def review_item_release(*, item_id: Any, user: Any) -> bool:
+def review_item_release(*, item_id: Any, user: User) -> bool:
     """Give an item back to the queue (the auditor skipped it)."""
     return (
         ReviewItem.objects.filter(pk=item_id, claimed_by=user).update(
@@ -270,7 +273,7 @@ class QueueFilters:
 
 
 def review_item_claim_next(
-    *, user: Any, filters: QueueFilters | None = None, skip: Any = None
+    *, user: User, filters: QueueFilters | None = None, skip: Any = None
 ) -> ReviewItem | None:
     """Claim the most urgent item this user may review: second opinions first (they hold a
     label back), then the queue by priority and age. Another auditor taking the same item at

@@ -7,7 +7,7 @@ event through the outbox — all in one transaction, so none of it exists withou
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,9 @@ from auditing.models import ItemState, Outcome, Review, ReviewItem, ReviewStatus
 from outbox.services import outbox_fan_out
 from scoring.models import TIERS
 from trail.services import trail_record
+
+if TYPE_CHECKING:
+    from accounts.types import User
 
 # The reason recorded when an auditor who saw the model's tier simply agrees with it.
 CONFIRM_REASON = "agrees_with_model"
@@ -62,12 +65,16 @@ def _locked_item(item_id: Any) -> ReviewItem:
     return item
 
 
-def _check_holds_claim(item: ReviewItem, user: Any) -> None:
+def _check_holds_claim(item: ReviewItem, user: User) -> None:
     """The auditor must hold the item. A lease that ran out still counts while nobody else
     took it: the auditor was slow, not displaced."""
     if item.claimed_by_id == user.pk:
         return
-    if item.claimed_by_id is not None and item.claim_expires_at > timezone.now():
+    if (
+        item.claimed_by_id is not None
+        and item.claim_expires_at is not None
+        and item.claim_expires_at > timezone.now()
+    ):
         raise ReviewRefused("Another auditor holds this item now; your claim ran out. Nothing was recorded.")
     raise ReviewRefused("You do not hold this item; open it from the queue to claim it first.")
 
@@ -226,7 +233,7 @@ def _take_effect(*, item: ReviewItem, review: Review, actor: Any, now: Any) -> N
             "review_id": review.pk,
             "blind": review.blind,
             "seconds_open": round(review.seconds_open, 1),
-            **({"second_auditor": review.second_auditor.get_username()} if review.second_auditor_id else {}),
+            **({"second_auditor": review.second_auditor.get_username()} if review.second_auditor else {}),
         },
         note=review.note,
     )

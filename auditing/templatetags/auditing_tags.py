@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.urls import reverse
@@ -9,11 +9,14 @@ from django.utils.html import format_html
 
 from accounts.access import can_export_labels, can_search_trail, can_work_review_queue
 
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
+
 register = template.Library()
 
 
 @register.simple_tag
-def review_nav_links(user: Any) -> list[dict[str, str]]:
+def review_nav_links(user: AnyUser) -> list[dict[str, str]]:
     """The auditing pages this user may open (the access functions decide)."""
     links = []
     if can_work_review_queue(user):

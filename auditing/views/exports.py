@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,10 +19,13 @@ from auditing.models import ExportJob, JobStatus
 from auditing.services.exports import ExportRefused, export_file, export_job_create
 from auditing.views import allowed
 
+if TYPE_CHECKING:
+    from accounts.types import AuthenticatedHttpRequest
+
 
 @require_http_methods(["GET", "POST"])
 @allowed(can_export_labels)
-def exports(request: HttpRequest) -> HttpResponse:
+def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ExportForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -45,7 +50,7 @@ def exports(request: HttpRequest) -> HttpResponse:
     return render(request, "auditing/exports.html", {"form": form, "jobs": jobs[:50]}, status=status)
 
 
-def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
+def _job_for(request: AuthenticatedHttpRequest, job_id: int) -> ExportJob:
     job = ExportJob.objects.filter(pk=job_id).first()
     if job is None or not can_download_export(request.user, requested_by_id=job.requested_by_id):
         raise Http404("no such export")  # another analyst's export does not exist for you
@@ -54,7 +59,7 @@ def _job_for(request: HttpRequest, job_id: int) -> ExportJob:
 
 @require_GET
 @allowed(can_export_labels)
-def export_status(request: HttpRequest, job_id: int) -> JsonResponse:
+def export_status(request: AuthenticatedHttpRequest, job_id: int) -> JsonResponse:
     job = _job_for(request, job_id)
     return JsonResponse(
         {
@@ -74,7 +79,7 @@ def export_status(request: HttpRequest, job_id: int) -> JsonResponse:
 
 @require_GET
 @allowed(can_export_labels)
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_download(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
     if job.status != JobStatus.DONE:
         return HttpResponse(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -35,10 +35,13 @@ from auditing.services.queue import (
 from auditing.services.reviews import ReviewRefused, review_record, review_second_opinion
 from auditing.views import allowed
 
+if TYPE_CHECKING:
+    from accounts.types import AuthenticatedHttpRequest
+
 
 @require_GET
 @allowed(can_work_review_queue)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     versions = selectors.model_versions_in_queue()
     form = QueueFilterForm(request.GET or None, versions=versions)
     filters = form.filters()
@@ -62,7 +65,9 @@ def _queue_url(filters_query: str = "") -> str:
     return reverse("auditing:queue") + (f"?{filters_query}" if filters_query else "")
 
 
-def _next_or_queue(request: HttpRequest, *, filters_query: str = "", skip: Any = None) -> HttpResponse:
+def _next_or_queue(
+    request: AuthenticatedHttpRequest, *, filters_query: str = "", skip: Any = None
+) -> HttpResponse:
     """The next item, one keystroke after the last: claimed and opened, or the queue when
     nothing is left."""
     form = QueueFilterForm(QueryDict(filters_query), versions=selectors.model_versions_in_queue())
@@ -85,13 +90,13 @@ def _item_url(item_id: Any, filters_query: str = "") -> str:
 
 @require_POST
 @allowed(can_work_review_queue)
-def claim_next(request: HttpRequest) -> HttpResponse:
+def claim_next(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _next_or_queue(request, filters_query=request.POST.get("q", ""))
 
 
 @require_POST
 @allowed(can_work_review_queue)
-def claim(request: HttpRequest, item_id: int) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     try:
         review_item_claim(item_id=item_id, user=request.user)
     except ClaimRefused as exc:
@@ -101,7 +106,7 @@ def claim(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_POST
 @allowed(can_work_review_queue)
-def renew(request: HttpRequest, item_id: int) -> JsonResponse:
+def renew(request: AuthenticatedHttpRequest, item_id: int) -> JsonResponse:
     expires = review_item_renew(item_id=item_id, user=request.user)
     if expires is None:
         return JsonResponse(
@@ -116,7 +121,7 @@ def renew(request: HttpRequest, item_id: int) -> JsonResponse:
 
 @require_POST
 @allowed(can_work_review_queue)
-def release(request: HttpRequest, item_id: int) -> HttpResponse:
+def release(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     if review_item_release(item_id=item_id, user=request.user):
         messages.info(request, "The item is back in the queue.")
     return redirect(_queue_url(request.POST.get("q", "")))
@@ -124,20 +129,20 @@ def release(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_POST
 @allowed(can_work_review_queue)
-def skip(request: HttpRequest, item_id: int) -> HttpResponse:
+def skip(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     review_item_release(item_id=item_id, user=request.user)
     return _next_or_queue(request, filters_query=request.POST.get("q", ""), skip=item_id)
 
 
 @require_GET
 @allowed(can_work_review_queue)
-def item(request: HttpRequest, item_id: int) -> HttpResponse:
+def item(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     return _render_item(request, item_id)
 
 
 @require_POST
 @allowed(can_work_review_queue)
-def review(request: HttpRequest, item_id: int) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     form = ReviewForm(request.POST)
     filters_query = request.POST.get("q", "")
     if not form.is_valid():
@@ -167,7 +172,7 @@ def review(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_POST
 @allowed(can_work_review_queue)
-def second_opinion(request: HttpRequest, item_id: int) -> HttpResponse:
+def second_opinion(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     form = SecondOpinionForm(request.POST)
     if not form.is_valid():
         return _render_item(request, item_id, second_form=form, status=400)
@@ -188,7 +193,7 @@ def second_opinion(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_POST
 @allowed(can_work_review_queue)
-def unmask(request: HttpRequest, item_id: int) -> HttpResponse:
+def unmask(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     """Show personal answers to a role that may read them; the unmasking is recorded first."""
     found = selectors.item_for_page(item_id)
     if found is None:

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django import template
 from django.urls import reverse
 
 from accounts.access import can_view_monitoring
 
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
+
 register = template.Library()
 
 
 @register.simple_tag
-def monitoring_nav_links(user: Any) -> list[dict[str, str]]:
+def monitoring_nav_links(user: AnyUser) -> list[dict[str, str]]:
     """The dashboard's link, for those who may open it."""
     if not can_view_monitoring(user):
         return []
