@@ -21,7 +21,7 @@ import sys
 import uuid
 from collections.abc import Callable
 
-from _common import BenchDatabase, Report, log, percentile, pick, timed_calls
+from _common import BenchDatabase, Report, log, percentile, pick, timed_calls, warn_if_busy
 
 DATABASE = BenchDatabase("webform")
 
@@ -49,7 +49,9 @@ def main() -> int:
     report = Report()
     try:
         call_command("migrate", verbosity=0)
+        from django.db import connection
         from django.test import Client
+        from django.test.utils import CaptureQueriesContext
 
         from accounts.roles import Role
         from accounts.services import user_create_with_roles
@@ -73,6 +75,7 @@ def main() -> int:
             return f"/apply/drafts/{fresh[i // CALLS_PER_DRAFT]}/answers/annual_income/"
 
         log(f"{REQUESTS} requests each, after {WARMUP} to warm up")
+        warn_if_busy()
 
         report.section("server time per request (Django test client, in process)", "webform")
         trivial = timed(lambda i: client.get("/healthz"), lambda r: r.status_code == 200, "trivial")
@@ -104,6 +107,7 @@ def main() -> int:
         refused = timed(
             lambda i: client.post(field_url(i), {"annual_income": "lots"}, HTTP_HX_REQUEST="true"),
             lambda r: r.status_code == 200 and b"must be a number" in r.content,
+            "refused",
         )
         report.record("POST one-field validation (refused): p50", percentile(refused, 50), "ms")
         report.record("POST one-field validation (refused): p99", percentile(refused, 99), "ms")
@@ -129,8 +133,37 @@ def main() -> int:
             ("trivial", "GET /healthz"),
             ("step", "GET form step page"),
             ("field", "POST one-field validation (saves)"),
+            ("refused", "POST one-field validation (refused)"),
         ):
             report.record(f"{label}: p50", percentile(CPU[name], 50), "ms")
+
+        # On a loaded machine every statement waits for the database's turn on a core: how
+        # many a request sends says more than its time there.
+        report.section("SQL statements per request (BEGIN and COMMIT included)", "webform sql")
+        last = fresh[-1]
+        for label, call in (
+            ("GET /healthz", lambda: client.get("/healthz")),
+            ("GET form step page", lambda: client.get(step_url)),
+            (
+                "POST one-field validation (saves)",
+                lambda: client.post(
+                    f"/apply/drafts/{last}/answers/annual_income/",
+                    {"annual_income": f"{uuid.uuid4().int % 90000 + 1000}"},
+                    HTTP_HX_REQUEST="true",
+                ),
+            ),
+            (
+                "POST one-field validation (refused)",
+                lambda: client.post(
+                    f"/apply/drafts/{last}/answers/annual_income/",
+                    {"annual_income": "lots"},
+                    HTTP_HX_REQUEST="true",
+                ),
+            ),
+        ):
+            with CaptureQueriesContext(connection) as statements:
+                call()
+            report.record(label, len(statements.captured_queries), "statements")
     finally:
         DATABASE.drop()
     report.print_table()

@@ -9,13 +9,17 @@ WEBFORM_SCREENSHOTS=<folder> for another place) for a person to look at.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from applicants.drafts import draft_start
+from applicants.models import Channel, Draft
 from scoring.services import score_waiting_applications
 from tests.e2e.test_apply_in_browser import (  # noqa: F401 (fixtures)
     STEPS,
@@ -142,4 +146,11 @@ def test_the_form_reads_well_on_a_desktop_and_a_phone(device, request, live_serv
     score_waiting_applications()
     page.wait_for_selector("#outcome", timeout=10_000)
     looks_right(page, device, "07-status-decided")
+
+    # A draft left past its expiry: a page that says so, with a way to start again.
+    stale = draft_start(channel=Channel.WEB, owner_user=user, first_section="identity")
+    Draft.objects.filter(pk=stale.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    page.goto(f"{live_server.url}/apply/drafts/{stale.pk}/")
+    assert page.inner_text("h1") == "This application has expired"
+    looks_right(page, device, "08-draft-expired")
     assert page.console_problems == []
