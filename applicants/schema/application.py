@@ -35,6 +35,7 @@ class ApplicationSchema:
     source_hash: str
     path: Path
     section_titles: tuple[tuple[str, str, str], ...] = ()  # (name, title, help) as declared
+    currency: str = ""  # ISO 4217 code of the money fields (display: money), e.g. GBP
 
     @functools.cached_property
     def by_name(self) -> dict[str, Field]:

@@ -17,6 +17,9 @@ NUMERIC_TYPES = ("integer", "number")
 FEATURE_TYPES = ("integer", "number", "boolean", "choice")
 # Optional hints for channels that draw a form; a channel without forms ignores them.
 WIDGETS = ("radio", "select", "text", "textarea")
+# How pages show a number (applicants/templatetags/readable.py): an amount of the schema's
+# currency, or a ratio as a percentage. Display only: never part of validation or features.
+DISPLAYS = ("money", "percent")
 
 
 class SchemaError(ImproperlyConfigured):
@@ -60,6 +63,7 @@ class Field:
     synthetic: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     example: Any = None
     widget: str = ""
+    display: str = ""  # "", or one of DISPLAYS
 
     @property
     def choice_values(self) -> tuple[str | int, ...]:
@@ -78,6 +82,7 @@ class Derived:
     protected: bool
     reason: ReasonText | None
     help: str = ""
+    display: str = ""  # "", or one of DISPLAYS
 
     @property
     def inputs(self) -> frozenset[str]:

@@ -15,6 +15,7 @@ import yaml
 from applicants.expressions import Expression, ExpressionError
 from applicants.schema.application import ApplicationSchema
 from applicants.schema.elements import (
+    DISPLAYS,
     FEATURE_TYPES,
     FIELD_TYPES,
     WIDGETS,
@@ -54,6 +55,7 @@ _FIELD_KEYS = {
     "synthetic",
     "example",
     "widget",
+    "display",
 }
 _DERIVED_KEYS = {
     "name",
@@ -64,6 +66,7 @@ _DERIVED_KEYS = {
     "protected",
     "reason",
     "help",
+    "display",
 }
 _RULE_KEYS = {"name", "check", "field", "message"}
 _SCHEMA_KEYS = {
@@ -76,6 +79,7 @@ _SCHEMA_KEYS = {
     "derived",
     "rules",
     "sections",
+    "currency",
 }
 _SECTION_KEYS = {"name", "title", "help"}
 
@@ -146,7 +150,28 @@ def _build(data: Any, path: Path) -> ApplicationSchema:
         source_hash=hashlib.sha256(canonical).hexdigest(),
         path=path,
         section_titles=section_titles,
+        currency=_currency(data.get("currency")),
     )
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _currency(raw: Any) -> str:
+    if raw in (None, ""):
+        return ""
+    if not _CURRENCY.match(str(raw)):
+        raise SchemaError(f"currency {raw!r} must be an ISO 4217 code such as GBP, EUR or USD")
+    return str(raw)
+
+
+def _display(raw: dict, where: str, *, numeric: bool) -> str:
+    display = str(raw.get("display") or "")
+    if display and display not in DISPLAYS:
+        raise SchemaError(f"{where}: display {display!r} is not one of {', '.join(DISPLAYS)}")
+    if display and not numeric:
+        raise SchemaError(f"{where}: display {display!r} needs a number")
+    return display
 
 
 def _build_section(raw: Any) -> tuple[str, str, str]:
@@ -227,6 +252,7 @@ def _build_field(raw: Any) -> Field:
         synthetic=dict(raw.get("synthetic") or {}),
         example=raw.get("example"),
         widget=widget,
+        display=_display(raw, where, numeric=type_ in ("integer", "number")),
     )
 
 
@@ -276,6 +302,7 @@ def _build_derived(raw: Any, by_name: dict[str, Field], numeric: set[str], names
         protected=protected,
         reason=_build_reason(raw.get("reason"), where),
         help=str(raw.get("help") or ""),
+        display=_display(raw, where, numeric=True),
     )
 
 

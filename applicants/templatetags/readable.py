@@ -1,8 +1,9 @@
 """Values as people read them, for every staff and applicant page: `{% load readable %}`.
 
 One place for it, so a page never shows `employed_full_time`, `0.514286`, `True` or a
-Python dict: choice codes as the schema's labels, money with the currency, ratios as
-percentages, booleans as Yes/No, records as key: value lists.
+Python dict: `value|answer:"field_name"` (the schema decides: choice label, money, percent,
+Yes/No), `value|money`, `ratio|percent`, `flag|yes_no`, `code|channel`, `value|plain`, and
+`record|pairs` for key: value lists. The formatting itself is applicants/display.py.
 """
 
 from __future__ import annotations
@@ -12,37 +13,16 @@ from typing import Any
 
 from django import template
 
+from applicants import display
+
 register = template.Library()
 
-EMPTY = "—"
-
-
-@register.filter
-def yes_no(value: Any) -> str:
-    """True → Yes, False → No, None → —."""
-    if value is None or value == "":
-        return EMPTY
-    return "Yes" if value else "No"
-
-
-@register.filter
-def plain(value: Any) -> str:
-    """Any stored value in words: booleans Yes/No, lists joined, records as key: value."""
-    if value is None or value == "":
-        return EMPTY
-    if isinstance(value, bool):
-        return yes_no(value)
-    if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    if isinstance(value, list | tuple):
-        return ", ".join(plain(v) for v in value) or EMPTY
-    if isinstance(value, dict):
-        return "; ".join(f"{humanize_key(k)}: {plain(v)}" for k, v in value.items()) or EMPTY
-    return str(value)
-
-
-def humanize_key(key: Any) -> str:
-    return str(key).replace("_", " ")
+register.filter("answer", display.answer)
+register.filter("money", display.money)
+register.filter("percent", display.percent)
+register.filter("yes_no", display.yes_no)
+register.filter("channel", display.channel)
+register.filter("plain", display.plain)
 
 
 @register.filter
@@ -57,8 +37,8 @@ def pairs(record: Any) -> list[tuple[str, str]]:
         except ValueError:
             return [("", record)]
     if not isinstance(record, dict):
-        return [("", plain(record))]
-    return [(humanize_key(k), plain(v)) for k, v in record.items()]
+        return [("", display.plain(record))]
+    return [(display.humanize_key(k), display.plain(v)) for k, v in record.items()]
 
 
 @register.filter

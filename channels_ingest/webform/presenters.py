@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
+from applicants import display
 from applicants.outcome import ApplicantView, applicant_view, main_reasons  # noqa: F401 (re-exported)
 from applicants.reading import date_example
 from applicants.schema import ApplicationSchema, Field, Section
@@ -209,6 +210,8 @@ def display_value(spec: Field, value: Any) -> str:
         return next((c.label for c in spec.choices if c.value == value), str(value))
     if spec.type == "date":
         return format_date(str(value))
+    if spec.display:  # money in the schema's currency, ratios as percentages (applicants.display)
+        return display.answer(value, spec.name)
     if spec.type in ("integer", "number") and isinstance(value, (int, float)):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     return str(value)
