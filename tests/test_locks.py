@@ -27,7 +27,7 @@ def locked(name: str) -> dict[str, str]:
 
 
 def pins(requirements: list[str]) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for line in requirements:
         req = Requirement(line)
         (spec,) = req.specifier  # every dependency of the project is pinned exactly

@@ -112,9 +112,9 @@ def test_bad_filters_are_refused_with_a_message(db, tmp_path):
 def test_an_export_job_stores_its_file_in_s3(labelled, heidi, s3_bucket, settings, aws_stand_in):
     settings.LABEL_EXPORT_STORAGE_URL = f"s3://{s3_bucket}/exports"
     job = export_job_create(requested_by=heidi, format="parquet", filters={"tier": "medium"})
-    job = export_job_run(job_id=job.pk)
-    assert job.status == JobStatus.DONE and job.rows_done == job.rows_total == 1
-    assert job.file_url.startswith(f"s3://{s3_bucket}/exports/labels/")
+    done = export_job_run(job_id=job.pk)
+    assert done.status == JobStatus.DONE and done.rows_done == done.rows_total == 1
+    assert done.file_url.startswith(f"s3://{s3_bucket}/exports/labels/")
     keys = [
         o["Key"]
         for o in boto3.client("s3", endpoint_url=aws_stand_in).list_objects_v2(Bucket=s3_bucket)["Contents"]

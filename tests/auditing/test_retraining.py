@@ -86,7 +86,7 @@ def test_enough_new_labels_train_a_candidate_and_email_the_approvers(
 
     assert run.notified == 1 and len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == [erin.email] and f"v{candidate.version}" in message.subject
+    assert message.to == [erin.email] and f"v{candidate.version}" in str(message.subject)
     assert "90 new auditor labels" in message.body and "approval" in message.body
     assert TrailEntry.objects.filter(
         action="model.retrain_candidate", object_id=str(candidate.version)

@@ -119,7 +119,7 @@ class Server:
         https: bool = True,
         body: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> http.client.HTTPResponse:
+    ) -> Any:  # an http.client.HTTPResponse, its body read into `.text`
         connection_ = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         all_headers = {"Host": HOST, **({"X-Forwarded-Proto": "https"} if https else {}), **(headers or {})}
         connection_.request(method, path, body=body, headers=all_headers)

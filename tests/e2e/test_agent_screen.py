@@ -39,11 +39,14 @@ def watch_console(page: Any) -> list[str]:
     """Script errors and policy violations; a page answered 422 on purpose (a refused
     identity check) is not one."""
     problems: list[str] = []
+
+    def on_console(m: Any) -> None:
+        if m.type == "error" and "status of 422" not in m.text:
+            problems.append(f"{page.url}: {m.text}")
+
     page.on(
         "console",
-        lambda m: (
-            m.type == "error" and "status of 422" not in m.text and problems.append(f"{page.url}: {m.text}")
-        ),
+        on_console,
     )
     return problems
 

@@ -35,7 +35,12 @@ def shot(page: Any, name: str) -> None:
 
 def watch_console(page: Any) -> list[str]:
     problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
+
+    def on_console(m: Any) -> None:
+        if m.type == "error":
+            problems.append(f"{page.url}: {m.text}")
+
+    page.on("console", on_console)
     return problems
 
 

@@ -64,10 +64,10 @@ def test_a_worker_killed_in_the_middle_of_scoring(fault_stage):
         ids = fault_stage.submit(12)
 
         def worker_blocked_mid_scoring() -> bool:
-            waiting = blocker.execute(
+            (waiting,) = blocker.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
                 [settings_dict["NAME"]],
-            ).fetchone()[0]
+            ).fetchone() or (None,)
             return waiting > 0 and Application.objects.filter(status=Status.SCORING).exists()
 
         wait_until(worker_blocked_mid_scoring, 30, "the worker to be mid-way through scoring")

@@ -48,7 +48,7 @@ def redis_cache(settings, private_redis: RedisServer, monkeypatch):
         private_redis.start()
 
 
-def submit(client: APIClient, answers: dict, n: int) -> int:
+def submit(client: APIClient, answers: dict, n: int) -> str:
     response = client.post(
         "/api/v1/applications/",
         {"answers": {**answers, "national_id": f"RDS{n:07d}"}},

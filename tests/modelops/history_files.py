@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ def write_history(
     seed: int = 3,
     binary: bool = False,
     with_pii: bool = False,
-    extra: list[dict[str, Any]] = (),
+    extra: Sequence[dict[str, Any]] = (),
 ) -> Path:
     """A CSV of past applications: feature fields, `label` and `decided_at` (one a day back
     from 2026-06-01). Binary files label tier high (and a fifth of medium) as defaulted."""

@@ -47,7 +47,7 @@ def get_loaded_booster(model_dir: str) -> xgb.Booster:
     ]
     booster = xgb.Booster()
     booster.load_model(paths[0])
-    booster.set_param("nthread", 1)
+    booster.set_param("nthread", 1)  # type: ignore[arg-type]  # (xgboost's hints say str; it takes any value)
     return booster
 
 

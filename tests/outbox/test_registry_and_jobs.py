@@ -138,11 +138,13 @@ def test_a_transient_failure_backs_off_then_fails_when_out_of_attempts(settings)
     settings.JOB_RETRY_BASE_SECONDS, settings.JOB_RETRY_MAX_SECONDS = 10, 10
     run = TrainingRun.objects.create()
     claim = job_claim(TrainingRun, run.pk)
+    assert claim is not None
     assert job_retry(TrainingRun, run.pk, claim, error="the store was away", max_attempts=2)
     run.refresh_from_db()
     assert run.status == RunStatus.PENDING and run.claim is None
     assert timezone.now() <= run.next_attempt_at <= timezone.now() + dt.timedelta(seconds=10)
     claim = job_claim(TrainingRun, run.pk)
+    assert claim is not None
     assert not job_retry(TrainingRun, run.pk, claim, error="still away", max_attempts=2)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "after 2 attempts" in run.error

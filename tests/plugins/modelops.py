@@ -191,7 +191,7 @@ def _chromium() -> str:
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
+        quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
         subprocess.run(["apt-get", "update"], **quiet)
         subprocess.run(
             ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import pytest
@@ -305,11 +305,11 @@ class TcpProxy:
                 with contextlib.suppress(ValueError, KeyError, OSError):
                     ready.register(sock, selectors.EVENT_READ)
             for key, _ in ready.select(timeout=0.05):
-                sock = key.fileobj
-                if sock is self.listener:
+                ready_sock = cast(socket.socket, key.fileobj)  # one of those registered above
+                if ready_sock is self.listener:
                     self._accept()
                 else:
-                    self._forward(sock)  # type: ignore[arg-type]
+                    self._forward(ready_sock)
             ready.close()
 
     def _accept(self) -> None:

@@ -25,7 +25,8 @@ def reconcile_output(*args: str) -> tuple[int, str]:
     try:
         call_command("reconcile", *args, stdout=out)
     except SystemExit as exc:
-        return int(exc.code), out.getvalue()
+        assert isinstance(exc.code, int)
+        return exc.code, out.getvalue()
     return 0, out.getvalue()
 
 

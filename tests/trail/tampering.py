@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db import connection
 
@@ -10,7 +11,7 @@ from trail.hashing import GENESIS, legacy_hash
 from trail.models import TrailEntry
 
 
-def sql(statement: str, *params: object) -> None:
+def sql(statement: str, *params: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, list(params))
 
@@ -24,6 +25,7 @@ def recompute_unkeyed(*, from_seq: int = 1, to_seq: int | None = None, strip_key
     last_seq = from_seq - 1
     rows = TrailEntry.objects.filter(seq__gte=from_seq).order_by("seq")
     for entry in rows.filter(seq__lte=to_seq) if to_seq else rows:
+        assert entry.seq is not None  # (sealed entries only)
         digest = legacy_hash(entry, prev, entry.seq)
         key_id = "" if strip_keys else entry.key_id
         sql(

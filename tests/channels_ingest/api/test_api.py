@@ -17,7 +17,7 @@ URL = "/api/v1/applications/"
 
 
 def post(client: APIClient, answers: dict[str, Any], key: str | None = "k-1") -> Any:
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     return client.post(URL, {"answers": answers}, format="json", **headers)
 
 

@@ -58,14 +58,15 @@ def _keep_the_test_connection() -> Any:
 
 @pytest.fixture
 def applicant_headers(alice: Any) -> dict[str, str]:
-    return {"Authorization": token_client(alice)._credentials["HTTP_AUTHORIZATION"]}
+    # (_credentials is where APIClient keeps what credentials() set; not in the stubs)
+    return {"Authorization": token_client(alice)._credentials["HTTP_AUTHORIZATION"]}  # type: ignore[attr-defined]
 
 
 @schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # alice's token only
 def test_api_as_an_applicant(case: Case, applicant_headers: dict[str, str]) -> None:
     cache.clear()  # throttling is tested elsewhere; here it would hide the rest behind 429s
-    headers = {**applicant_headers, **(case.headers or {})}
+    headers = {**applicant_headers, **dict(case.headers or {})}
     case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
 
 

@@ -153,6 +153,7 @@ def test_back_help_summary_start_over(conv: Conversation) -> None:
     reply = say(conv, "summary")
     assert "Full name: Jane Other." in reply.text and reply.field == "date_of_birth"
     draft_id = conv.draft_id
+    assert draft_id is not None
     reply = say(conv, "start over")
     assert reply.field == "full_name" and "Starting again" in reply.text
     assert not Draft.objects.filter(pk=draft_id).exists()

@@ -46,7 +46,7 @@ def send(
 ) -> Any:
     url = "http://testserver" + reverse("twilio:sms")
     signed = RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
-    headers = {} if signature == "" else {"HTTP_X_TWILIO_SIGNATURE": signature or signed}
+    headers: dict[str, Any] = {} if signature == "" else {"HTTP_X_TWILIO_SIGNATURE": signature or signed}
     return client.post(reverse("twilio:sms"), params, **headers)
 
 

@@ -106,7 +106,7 @@ def test_two_clerks_agreeing_submit_one_application_double_keyed_by_both(
         "requested_amount": "12,000",
     }
     item = key_both(scanned_item, people, form, second)
-    assert item.state == ItemState.SUBMITTED
+    assert item.state == ItemState.SUBMITTED and item.application_id is not None
     application = Application.objects.get(pk=item.application_id)
     assert application.channel == Channel.MAIL
     assert application.submitted_by_id == people["clerk_b"].pk
@@ -146,7 +146,7 @@ def test_a_difference_waits_for_a_supervisor_and_nothing_is_submitted(
         == {}
     )
     item.refresh_from_db()
-    assert item.state == ItemState.SUBMITTED
+    assert item.state == ItemState.SUBMITTED and item.application_id is not None
     application = Application.objects.get(pk=item.application_id)
     assert application.all_answers["annual_income"] == 55500
     resolution = FieldResolution.objects.get(item=item)

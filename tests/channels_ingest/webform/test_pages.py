@@ -6,6 +6,7 @@ double submit, the status page, and access (another applicant's draft or applica
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from django.core import mail
@@ -239,7 +240,9 @@ def test_sign_up_makes_an_applicant_after_email_verification(client):
     )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    link = re.search(r"https?://[^/\s]+(/apply/account/confirm-email/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https?://[^/\s]+(/apply/account/confirm-email/\S+/)", str(mail.outbox[0].body)).group(
+        1
+    )
     confirm = client.post(link)
     assert confirm.status_code == 302
     home = client.get("/apply/")
@@ -266,9 +269,9 @@ def test_a_forgotten_password_is_reset_through_a_mailed_link(client, alice):
     EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
     response = client.post("/apply/account/password/reset/", {"email": alice.email})
     assert response.status_code == 302
-    link = re.search(r"https?://[^/\s]+(/apply/account/password/reset/key/\S+/)", mail.outbox[-1].body).group(
-        1
-    )
+    link = re.search(
+        r"https?://[^/\s]+(/apply/account/password/reset/key/\S+/)", str(mail.outbox[-1].body)
+    ).group(1)
     form = client.get(link, follow=True)
     assert form.status_code == 200
     done = client.post(
@@ -278,3 +281,26 @@ def test_a_forgotten_password_is_reset_through_a_mailed_link(client, alice):
     assert done.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("another-long-phrase-7")
+
+
+def test_sign_up_is_throttled_per_address(settings):
+    """Sign-ups from one address beyond the limit are refused (429) and make no account."""
+    from django.contrib.auth import get_user_model
+
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "3/m/ip"}
+    address = f"203.0.113.{uuid.uuid4().int % 250 + 1}"  # counts are kept in the cache, per address
+    answers = []
+    for n in range(4):
+        client = Client(REMOTE_ADDR=address)
+        answers.append(
+            client.post(
+                "/apply/account/signup/",
+                {
+                    "email": f"many{n}@example.com",
+                    "password1": "a-long-pass-phrase-9",
+                    "password2": "a-long-pass-phrase-9",
+                },
+            ).status_code
+        )
+    assert answers == [302, 302, 302, 429]
+    assert not get_user_model().objects.filter(email="many3@example.com").exists()
