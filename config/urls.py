@@ -23,6 +23,7 @@ urlpatterns = [
     path("models/", include("modelops.urls")),
     path("privacy/", include("privacy.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("governance/", include("governance.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="api-docs"),
 ]

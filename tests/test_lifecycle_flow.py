@@ -12,6 +12,8 @@ from accounts.roles import Role
 from applicants.models import Channel
 from applicants.schema import get_schema
 from applicants.services import application_submit
+from governance.evidence import evidence_pack_assemble
+from governance.replay import replay_run_inline, replay_start, replay_window
 from modelops.services import model_train_from_labels
 from scoring.models import Decision, ModelStatus, ModelVersion
 from scoring.services import score_waiting_applications
@@ -34,6 +36,12 @@ def test_history_to_active_model_in_the_browser_then_scored_through_the_endpoint
     make_user("erin", Role.APPROVER)
     model = model_train_from_labels(trained_by=analyst)
     assert model.target == "binary" and model.status == ModelStatus.CANDIDATE
+    # The evidence approval checks (governance): a replay of the recent window (no decisions
+    # yet), then the pack (no active model to compare with; the drift baseline from history).
+    settings.GOVERNANCE_REPLAY_STORAGE_URL = f"file://{tmp_path / 'replays'}"
+    since, until = replay_window()
+    replay_run_inline(replay_start(model=model, since=since, until=until, dispatch=False))
+    assert all(g["passed"] for g in evidence_pack_assemble(model=model, actor=analyst).gates)
 
     page = lifecycle_page
     page.on("dialog", lambda dialog: dialog.accept())

@@ -23,6 +23,13 @@ from tests.modelops.history_files import write_history
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _without_evidence_gates(settings):
+    """These tests check approval's own rules (statuses, two people, what follows approval);
+    the evidence gates approval also runs are tested in tests/governance."""
+    settings.GOVERNANCE_GATES_ENABLED = False
+
+
 def test_rescoring_chunks_and_training_run_on_the_worker(
     celery_worker_process, active_model, alice, make_user, wait_for, tmp_path
 ):

@@ -408,6 +408,33 @@ MATRIX: list[Row] = [
         {"alert_id": "missing_id"},
         note="no such alert",
     ),
+    # --- governance: replays, evidence and model cards (running them: approvers, analysts, admins)
+    Row("governance:replays", "GET", MODEL_VIEWERS.format("200")),
+    Row("governance:replays", "POST", "login 403 403 403 403 403 400 400 400 403", note="no model chosen"),
+    Row("governance:replay-detail", "GET", MODEL_VIEWERS.format("200"), {"pk": "replay"}),
+    Row("governance:replay-download", "GET", MODEL_VIEWERS.format("200"), {"pk": "replay"}),
+    Row("governance:evidence", "GET", MODEL_VIEWERS.format("200"), {"version": "model"}),
+    Row(
+        "governance:evidence-replay",
+        "POST",
+        "login 403 403 403 403 403 302 302 302 403",
+        {"version": "model"},
+    ),
+    Row(
+        "governance:evidence-assemble",
+        "POST",
+        "login 403 403 403 403 403 302 302 302 403",
+        {"version": "model"},
+    ),
+    Row(
+        "governance:approve",
+        "POST",
+        "login 403 403 403 403 403 302 403 403 403",
+        {"version": "model"},
+        note="the active model: refused back to the evidence page",
+    ),
+    Row("governance:card", "GET", MODEL_VIEWERS.format("200"), {"version": "model"}),
+    Row("governance:card-download", "GET", MODEL_VIEWERS.format("200"), {"version": "model"}),
     # --- erasure requests (privacy): administrators only --------------------------------------
     Row("privacy:erasures", "GET", "login 403 403 403 403 403 403 403 200 403"),
     Row("privacy:erasures", "POST", "login 403 403 403 403 403 403 403 400 403", note="empty form"),
@@ -619,11 +646,24 @@ def _build_world(trained: Any) -> dict[str, Any]:
         "admin_app": "auth",
         "admin_catch_all": "/admin/no-such-page/",
         "view_on_site": f"/admin/r/0/{own.pk}/",
+        "replay": _governance_world(model),
     }
     world["tokens"] = {role: Token.objects.get_or_create(user=user)[0].key for role, user in users.items()}
     world.update(_admin_objects(users, colleague, model))
     world["sessions"] = {role: _session_of(user) for role, user in users.items()}
     return world
+
+
+def _governance_world(model: Any) -> int:
+    """A finished replay of the active model over the world's decisions, and its evidence pack
+    (the card and its download)."""
+    from governance.evidence import evidence_pack_assemble
+    from governance.replay import replay_run_inline, replay_start, replay_window
+
+    since, until = replay_window()
+    run = replay_run_inline(replay_start(model=model, since=since, until=until, dispatch=False))
+    evidence_pack_assemble(model=model, actor=None)
+    return run.pk
 
 
 def _mail_world(users: dict[Role, Any], *, applicant_answers: Any) -> dict[str, Any]:
@@ -746,6 +786,7 @@ def world(
         MODEL_STORAGE_URL=f"file://{storage / 'models'}",
         LABEL_EXPORT_STORAGE_URL=f"file://{storage / 'exports'}",
         MAIL_SCAN_STORAGE_URL=f"file://{storage / 'scans'}",
+        GOVERNANCE_REPLAY_STORAGE_URL=f"file://{storage / 'replays'}",
     )
     overrides.enable()
     with django_db_blocker.unblock():

@@ -17,6 +17,13 @@ from tests.e2e.conftest import browser_as, chromium, playwright_driver  # noqa: 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _without_evidence_gates(settings):
+    """These tests check approval's own rules (statuses, two people, what follows approval);
+    the evidence gates approval also runs are tested in tests/governance."""
+    settings.GOVERNANCE_GATES_ENABLED = False
+
+
 def watch_for_violations(page: Any) -> list[str]:
     violations: list[str] = []
     page.on(

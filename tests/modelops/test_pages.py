@@ -16,6 +16,13 @@ from trail.models import TrailEntry
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _without_evidence_gates(settings):
+    """These tests check approval's own rules (statuses, two people, what follows approval);
+    the evidence gates approval also runs are tested in tests/governance."""
+    settings.GOVERNANCE_GATES_ENABLED = False
+
+
 def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)

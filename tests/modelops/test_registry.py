@@ -19,6 +19,13 @@ from trail.models import TrailEntry
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _without_evidence_gates(settings):
+    """These tests check approval's own rules (statuses, two people, what follows approval);
+    the evidence gates approval also runs are tested in tests/governance."""
+    settings.GOVERNANCE_GATES_ENABLED = False
+
+
 @pytest.fixture
 def candidate(trained_default, make_user):
     trainer = make_user("tom", Role.ANALYST)

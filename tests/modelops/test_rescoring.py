@@ -25,6 +25,13 @@ from scoring.services import score_waiting_applications
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _without_evidence_gates(settings):
+    """These tests check approval's own rules (statuses, two people, what follows approval);
+    the evidence gates approval also runs are tested in tests/governance."""
+    settings.GOVERNANCE_GATES_ENABLED = False
+
+
 def submit(user, n: int, *, channel=Channel.API, seed: int = 17) -> list[Application]:
     answers, _ = synthetic.generate(get_schema(), n, seed=seed)
     return [

@@ -1,0 +1,456 @@
+"""Decision replay: a candidate model over the frozen feature rows of a period's stored
+decisions, counting who would move tier. It writes no decision.
+
+The path is batch rescoring's (modelops.rescoring): decision-id ranges as chunks, each chunk a
+job (outbox.jobs: claimed by a lease, re-driven when its worker dies), rows read with one
+binary COPY into a NumPy record array, the scorer's batch predict, tiers from the model's
+thresholds. What differs: the rows are the features each decision stored
+(`Decision.feature_snapshot`, what the deciding model saw), every period's decisions count
+(not only open applications), reasons are never computed (only tiers are needed), and the
+result is counts, not decisions: a 3x3 migration matrix (stored tier x replayed tier) overall,
+per channel and per protected group (monitoring's groups: age bands from the date of birth,
+protected choices by their answer), the review workload before and after, and a CSV list of
+the applications that move (objectstore, one file per chunk).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from applicants.crypto import decrypt_json
+from applicants.models import Channel
+from applicants.schema import ApplicationSchema, get_schema
+from governance.models import ReplayChunk, ReplayRun, ReplayStatus
+from monitoring.services.fairness import protected_groups
+from objectstore import store_for
+from objectstore.csv_safety import csv_writer
+from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
+from scoring.errors import ScoringError
+from scoring.models import TIERS, Decision, ModelVersion
+from scoring.probabilities import tier_probabilities, tiers_from_probabilities
+from scoring.scorers import InProcessScorer
+from trail.services import trail_record
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = list(Channel.values)
+LIST_COLUMNS = [
+    "application_id",
+    "decision_id",
+    "channel",
+    "decided_at",
+    "stored_tier",
+    "replayed_tier",
+    "stored_p_high",
+    "replayed_p_high",
+]
+
+
+class ReplayError(Exception):
+    """A replay that cannot be run as asked (unknown model, other features, bad period)."""
+
+
+# --- starting a run --------------------------------------------------------------------------
+
+
+def replay_decisions(model: ModelVersion, since: dt.datetime, until: dt.datetime, channel: str) -> QuerySet:
+    """The stored decisions a replay covers: current ones made in [since, until) on the
+    configured schema by a model with the candidate's features."""
+    query = Decision.objects.filter(
+        is_current=True,
+        created_at__gte=since,
+        created_at__lt=until,
+        application__schema_name=get_schema().name,
+        model_version__feature_spec_hash=model.feature_spec_hash,
+    )
+    return query.filter(application__channel=channel) if channel else query
+
+
+def replay_start(
+    *,
+    model: ModelVersion,
+    since: dt.datetime,
+    until: dt.datetime,
+    channel: str = "",
+    started_by: Any = None,
+    chunk_size: int | None = None,
+    dispatch: bool = True,
+) -> ReplayRun:
+    """Plan a replay (chunks of decision ids) and hand its chunks to the workers once committed
+    (dispatch=False: the caller runs them, e.g. replay_run_inline)."""
+    schema = get_schema()
+    if model.feature_spec_hash != schema.feature_spec_hash:
+        raise ReplayError(f"v{model.version} was trained for other features than {schema.name}")
+    if since >= until:
+        raise ReplayError("the period's start must come before its end")
+    if channel and channel not in CHANNELS:
+        raise ReplayError(f"unknown channel {channel!r}")
+    size = chunk_size or settings.GOVERNANCE_REPLAY_CHUNK_SIZE
+    ranges = _id_ranges(replay_decisions(model, since, until, channel), size)
+    total = sum(r[2] for r in ranges)
+    with transaction.atomic():
+        run = ReplayRun.objects.create(
+            model_version=model,
+            since=since,
+            until=until,
+            channel=channel,
+            total=total,
+            started_by=started_by if getattr(started_by, "pk", None) else None,
+            status=ReplayStatus.PENDING if ranges else ReplayStatus.FINISHED,
+            finished_at=None if ranges else timezone.now(),
+            results={} if ranges else _results(model, []),
+        )
+        run.list_prefix = f"{settings.GOVERNANCE_REPLAY_STORAGE_URL.rstrip('/')}/run-{run.pk}"
+        run.save(update_fields=["list_prefix"])
+        chunks = ReplayChunk.objects.bulk_create(
+            ReplayChunk(run=run, seq=i, first_id=first, last_id=last, size=n)
+            for i, (first, last, n) in enumerate(ranges)
+        )
+        trail_record(
+            action="model.replay",
+            object_type="replay_run",
+            object_id=run.pk,
+            actor=started_by,
+            after={
+                "model_version": model.version,
+                "decisions": total,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "channel": channel,
+            },
+        )
+        if dispatch and chunks:
+            chunk_ids = [c.pk for c in chunks]
+            transaction.on_commit(lambda: [job_publish(ReplayChunk, pk) for pk in chunk_ids], robust=True)
+    return run
+
+
+def _id_ranges(decisions: QuerySet, size: int) -> list[tuple[int, int, int]]:
+    """(first id, last id, count) per `size` decisions, computed in the database."""
+    ids_sql, params = decisions.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(d), max(d), count(*) FROM ("  # noqa: S608 (our own query, bound params)
+            f"SELECT ids.d, (row_number() OVER (ORDER BY ids.d) - 1) / %s AS bucket FROM ({ids_sql}) ids(d)"
+            ") numbered GROUP BY bucket ORDER BY bucket",
+            [size, *params],
+        )
+        return [(int(a), int(b), int(n)) for a, b, n in cursor.fetchall()]
+
+
+def replay_run_inline(run: ReplayRun) -> ReplayRun:
+    """Run every pending chunk in this process (tests, demo, bench)."""
+    for chunk_id in run.chunks.filter(status=ReplayStatus.PENDING).values_list("pk", flat=True):
+        replay_chunk_execute(chunk_id=chunk_id)
+    run.refresh_from_db()
+    return run
+
+
+# --- one chunk -------------------------------------------------------------------------------
+
+
+def replay_chunk_execute(*, chunk_id: int) -> int:
+    """Claim a chunk, replay it, keep its counts; returns how many decisions would move."""
+    claim = job_claim(ReplayChunk, chunk_id)
+    if claim is None:
+        return 0
+    chunk = ReplayChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
+    run = chunk.run
+    ReplayRun.objects.filter(pk=run.pk, status=ReplayStatus.PENDING).update(status=ReplayStatus.RUNNING)
+    try:
+        with Heartbeat(lambda: job_heartbeat(ReplayChunk, chunk_id, claim)):
+            counts = replay_chunk_counts(run, chunk)
+    except Exception as exc:
+        if isinstance(exc, ScoringError) and exc.permanent:
+            _fail(chunk, str(exc))
+            return 0
+        logger.exception("replay %s chunk %s failed", run.pk, chunk.seq)
+        if not job_retry(ReplayChunk, chunk_id, claim, error=f"{type(exc).__name__}: {exc}"):
+            _fail(chunk, f"{type(exc).__name__}: {exc}")
+        return 0
+    with transaction.atomic():
+        ReplayChunk.objects.filter(pk=chunk.pk, claim=claim).update(
+            status=ReplayStatus.FINISHED,
+            counts=counts,
+            claim=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+        )
+        ReplayRun.objects.filter(pk=run.pk).update(
+            processed=F("processed") + counts["rows"], moved=F("moved") + counts["moved"]
+        )
+    _close_if_last(run)
+    return int(counts["moved"])
+
+
+def _fail(chunk: ReplayChunk, error: str) -> None:
+    with transaction.atomic():
+        ReplayChunk.objects.filter(pk=chunk.pk).update(
+            status=ReplayStatus.FAILED, error=error[:2000], claim=None, lease_expires_at=None
+        )
+        ReplayRun.objects.filter(pk=chunk.run_id).exclude(status=ReplayStatus.FAILED).update(
+            status=ReplayStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+        )
+
+
+def _close_if_last(run: ReplayRun) -> None:
+    """The chunk that finds every chunk finished closes the run (once: a conditional update)
+    and adds the chunks' counts up."""
+    if ReplayChunk.objects.filter(run=run).exclude(status=ReplayStatus.FINISHED).exists():
+        return
+    with transaction.atomic():
+        if not ReplayRun.objects.filter(pk=run.pk, status=ReplayStatus.RUNNING).update(
+            status=ReplayStatus.FINISHED, finished_at=timezone.now()
+        ):
+            return
+        counts = list(ReplayChunk.objects.filter(run=run).values_list("counts", flat=True))
+        ReplayRun.objects.filter(pk=run.pk).update(results=_results(run.model_version, counts))
+
+
+def replay_chunk_counts(run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
+    """Score the chunk's stored feature rows with the candidate; count and list the moves."""
+    schema = get_schema()
+    model = run.model_version
+    rows = _load(schema, run, chunk)
+    n = len(rows["decision"])
+    if n:
+        probs = tier_probabilities(model, InProcessScorer().predict_proba(model, rows["matrix"]))
+        new = tiers_from_probabilities(probs, model.thresholds).astype(np.int64)
+    else:
+        probs, new = np.empty((0, 3)), np.empty(0, dtype=np.int64)
+    old = rows["tier"]
+    cell = old * 3 + new
+    counts: dict[str, Any] = {
+        "rows": n,
+        "moved": int((old != new).sum()),
+        "routed": int(rows["routed"].sum()),
+        "overall": np.bincount(cell, minlength=9).tolist(),
+        "channel": {},
+        "groups": {},
+    }
+    by_channel = np.bincount(rows["channel"] * 9 + cell, minlength=9 * len(CHANNELS)).reshape(-1, 9)
+    counts["channel"] = {c: by_channel[i].tolist() for i, c in enumerate(CHANNELS) if by_channel[i].any()}
+    for attribute, (names, codes) in _groups(schema, run, chunk, n).items():
+        table = np.bincount(codes * 9 + cell, minlength=9 * len(names)).reshape(-1, 9)
+        counts["groups"][attribute] = {name: table[i].tolist() for i, name in enumerate(names)}
+    _write_list(run, chunk, rows, probs, new)
+    return counts
+
+
+def _write_list(
+    run: ReplayRun, chunk: ReplayChunk, rows: dict[str, Any], probs: np.ndarray, new: Any
+) -> None:
+    moved = np.flatnonzero(rows["tier"] != new)
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    for i in moved:
+        writer.writerow(
+            [
+                str(uuid.UUID(bytes=bytes(rows["application"][i]))),
+                int(rows["decision"][i]),
+                CHANNELS[int(rows["channel"][i])],
+                dt.datetime.fromtimestamp(float(rows["at"][i]), tz=dt.UTC).isoformat(timespec="seconds"),
+                TIERS[int(rows["tier"][i])],
+                TIERS[int(new[i])],
+                round(float(rows["p_high"][i]), 4),
+                round(float(probs[i][2]), 4),
+            ]
+        )
+    store_for(run.list_prefix).put(f"chunk-{chunk.seq:05d}.csv", buffer.getvalue().encode())
+
+
+# --- reading a chunk -------------------------------------------------------------------------
+
+
+def _chunk_ids_sql(run: ReplayRun, chunk: ReplayChunk) -> str:
+    query = replay_decisions(run.model_version, run.since, run.until, run.channel).filter(
+        pk__gte=chunk.first_id, pk__lte=chunk.last_id
+    )
+    ids_sql, params = query.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        return cursor.cursor.mogrify(ids_sql, params)  # Django's psycopg 3 client-side cursor
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _feature_columns(schema: ApplicationSchema) -> list[str]:
+    """Each feature as the decision stored it (snapshot: choices by value, numbers as numbers,
+    derived values already computed), NaN when missing: the model's row, as it saw it."""
+    columns = []
+    for feature in schema.features:  # names are checked by the schema loader (lower_snake_case)
+        if feature.kind == "choice":
+            cases = " ".join(f"WHEN {_quote(str(v))} THEN {i}::float8" for i, v in enumerate(feature.choices))
+            expression = f"CASE d.feature_snapshot->>'{feature.name}' {cases} END"
+        else:
+            value = f"d.feature_snapshot->'{feature.name}'"
+            expression = (
+                f"CASE jsonb_typeof({value}) WHEN 'number' THEN ({value})::float8 "
+                f"WHEN 'boolean' THEN ({value})::boolean::int::float8 END"
+            )
+        columns.append(f"COALESCE(({expression}), 'NaN')::float8")
+    return columns
+
+
+def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
+    """The chunk's decisions with one COPY … TO STDOUT (FORMAT BINARY): every column fixed
+    width, so the stream parses as one NumPy record array (no per-row Python)."""
+    channel_cases = " ".join(f"WHEN {_quote(c)} THEN {i}" for i, c in enumerate(CHANNELS))
+    columns = [
+        "d.id::int8",
+        "CASE d.tier WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END::int8",
+        "d.routed_to_review::int::int8",
+        f"COALESCE(CASE a.channel {channel_cases} END, 0)::int8",
+        "a.id",
+        "d.prob_high::float8",
+        "extract(epoch FROM d.created_at)::float8",
+        *_feature_columns(schema),
+    ]
+    sql = (
+        f"COPY (SELECT {', '.join(columns)} FROM {Decision._meta.db_table} d "  # noqa: S608 (ours)
+        f"JOIN applicants_application a ON a.id = d.application_id "
+        f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id) TO STDOUT (FORMAT BINARY)"
+    )
+    names = [("decision", ">i8"), ("tier", ">i8"), ("routed", ">i8"), ("channel", ">i8")]
+    names += [("application", "V16"), ("p_high", ">f8"), ("at", ">f8")]
+    names += [(f"f{i}", ">f8") for i in range(len(schema.features))]
+    fields: list[tuple[str, str]] = [("n", ">i2")]
+    for name, kind in names:
+        fields += [(f"l_{name}", ">i4"), (name, kind)]
+    record = np.dtype(fields)
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        data = b"".join(bytes(block) for block in copy)
+    header = 11 + 4 + 4 + int.from_bytes(data[15:19], "big")
+    count = (len(data) - header - 2) // record.itemsize
+    table = np.frombuffer(data, dtype=record, count=count, offset=header)
+    matrix = np.empty((count, len(schema.features)), dtype=np.float32)
+    for i in range(len(schema.features)):
+        matrix[:, i] = table[f"f{i}"]
+    out: dict[str, Any] = {
+        name: table[name].astype(np.int64) for name in ("decision", "tier", "routed", "channel")
+    }
+    out.update(
+        application=table["application"],
+        p_high=table["p_high"].astype(np.float64),
+        at=table["at"].astype(np.float64),
+        matrix=matrix,
+    )
+    return out
+
+
+def _groups(
+    schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk, n: int
+) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Per protected attribute: group names and each row's group code, in decision-id order.
+    Monitoring's grouping (monitoring.services.fairness.protected_groups) on each decision's
+    day; personal answers are decrypted here and never kept, only counted."""
+    personal = any(f.protected and f.pii for f in schema.by_name.values()) or any(
+        d.protected and d.age_of and schema.by_name[d.age_of].pii for d in schema.derived
+    )
+    clear = [f.name for f in schema.by_name.values() if f.protected and not f.pii]
+    clear += [
+        d.age_of for d in schema.derived if d.protected and d.age_of and not schema.by_name[d.age_of].pii
+    ]
+    if not n or not (personal or clear):
+        return {}
+    pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
+    sql = (
+        f"SELECT {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
+        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'}, d.created_at::date "
+        f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
+        f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id"
+    )
+    codes: dict[str, dict[str, int]] = defaultdict(dict)
+    columns: dict[str, list[int]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        for pii, answers, day in cursor.fetchall():
+            values = {**(answers or {}), **(decrypt_json(pii) if pii else {})}
+            for attribute, group in protected_groups(schema, values, day).items():
+                known = codes[attribute]
+                columns[attribute].append(known.setdefault(group, len(known)))
+    return {
+        attribute: (list(codes[attribute]), np.asarray(columns[attribute], dtype=np.int64))
+        for attribute in codes
+        if len(columns[attribute]) == n
+    }
+
+
+# --- the run's results -----------------------------------------------------------------------
+
+
+def _add(into: list[int], more: list[int]) -> list[int]:
+    return [a + b for a, b in zip(into, more, strict=True)] if into else list(more)
+
+
+def _results(model: ModelVersion, chunk_counts: list[dict[str, Any]]) -> dict[str, Any]:
+    overall: list[int] = [0] * 9
+    channel: dict[str, list[int]] = {}
+    groups: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    routed = 0
+    for counts in chunk_counts:
+        overall = _add(overall, counts["overall"])
+        routed += counts["routed"]
+        for name, cells in counts["channel"].items():
+            channel[name] = _add(channel.get(name, []), cells)
+        for attribute, by_group in counts["groups"].items():
+            for group, cells in by_group.items():
+                groups[attribute][group] = _add(groups[attribute].get(group, []), cells)
+    return {
+        "overall": overall,
+        "channel": dict(sorted(channel.items())),
+        "groups": {a: dict(sorted(g.items())) for a, g in sorted(groups.items())},
+        "review": review_workload(overall, routed, model.review_policy or {}),
+    }
+
+
+def review_workload(cells: list[int], routed: int, policy: dict[str, Any]) -> dict[str, Any]:
+    """Reviews before (as routed when decided) and expected after, under the candidate's
+    review policy (its review tiers always, low at its sample rate), and the expected figure
+    of the stored tiers under that same policy, like for like."""
+    review_tiers = set(policy.get("review_tiers", ["medium", "high"]))
+    rate = float(policy.get("low_sample_rate", 0.0))
+    stored = [sum(cells[i * 3 : i * 3 + 3]) for i in range(3)]
+    replayed = [sum(cells[j::3]) for j in range(3)]
+
+    def expected(per_tier: list[int]) -> float:
+        return sum(n if TIERS[i] in review_tiers else n * rate for i, n in enumerate(per_tier))
+
+    before, after = expected(stored), expected(replayed)
+    return {
+        "routed": routed,
+        "expected_before": round(before, 1),
+        "expected_after": round(after, 1),
+        "change": round(after - before, 1),
+        "change_share": round((after - before) / before, 4) if before else None,
+        "stored_per_tier": stored,
+        "replayed_per_tier": replayed,
+    }
+
+
+def replay_list_csv(run: ReplayRun) -> Any:
+    """The applications that would move tier, as CSV text pieces (header, then each chunk)."""
+    buffer = io.StringIO()
+    csv_writer(buffer).writerow(LIST_COLUMNS)
+    yield buffer.getvalue()
+    store = store_for(run.list_prefix)
+    for seq in run.chunks.filter(status=ReplayStatus.FINISHED).order_by("seq").values_list("seq", flat=True):
+        yield store.get(f"{run.list_prefix}/chunk-{seq:05d}.csv").decode()
+
+
+def replay_window(days: int | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The recent window evidence packs replay: the last GOVERNANCE_REPLAY_WINDOW_DAYS days."""
+    until = timezone.now()
+    return until - dt.timedelta(days=days or settings.GOVERNANCE_REPLAY_WINDOW_DAYS), until
