@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Self
 
 import psycopg
 import redis
@@ -77,7 +78,7 @@ class Stack:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> Stack:
+    def __enter__(self) -> Self:
         # A `kill` of the bench should clean up like a Ctrl-C does.
         self._old_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
         return self

@@ -17,9 +17,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
-from _common import BenchDatabase, Report, log, percentile, pick, timed_calls
+from _common import Answer, BenchDatabase, Report, log, percentile, pick, timed_calls
 
 DATABASE = BenchDatabase("agent")
 
@@ -58,7 +59,7 @@ FIRST = [
 LAST = [f"{a}{b}son" for a in "bcdfghklmnprstvw" for b in ("al", "en", "ir", "or", "un")]
 
 
-def timed(call: Callable[[int], object], check: Callable[[object], bool]) -> list[float]:
+def timed(call: Callable[[int], Answer], check: Callable[[Answer], bool]) -> list[float]:
     return timed_calls(call, check, requests=REQUESTS, warmup=WARMUP)
 
 
@@ -145,7 +146,7 @@ def main() -> int:
         trivial = timed(lambda i: client.get("/healthz"), lambda r: r.status_code == 200)
         report.record("GET /healthz (trivial view): p50", percentile(trivial, 50), "ms")
 
-        def found(r: object) -> bool:
+        def found(r: Any) -> bool:
             return r.status_code == 200 and b"possible caller" in r.content
 
         searches = {
@@ -155,7 +156,11 @@ def main() -> int:
             "reference (first 8)": lambda i: str(rng.choice(references))[:8],
         }
         for what, query in searches.items():
-            page = timed(lambda i, q=query: client.get("/agent/", {"q": q(i)}), found)
+
+            def search(i: int, q: Callable[[int], str] = query) -> Any:
+                return client.get("/agent/", {"q": q(i)})
+
+            page = timed(search, found)
             report.record(f"GET search page by {what}: p50", percentile(page, 50), "ms", "target <= 50 ms")
             report.record(f"GET search page by {what}: p99", percentile(page, 99), "ms")
         service = timed(lambda i: caller_search(rng.choice(people)["full_name"]), bool)

@@ -128,9 +128,10 @@ def wait_until_drained(stack: Stack, timeout: float) -> dict[str, float]:
     with stack.connect() as db:
 
         def waiting() -> int:
-            return db.execute(
+            (count,) = db.execute(
                 "SELECT count(*) FROM applicants_application WHERE status IN ('received', 'scoring')"
-            ).fetchone()[0]
+            ).fetchone() or (0,)
+            return int(count)
 
         began = time.perf_counter()
         found = {"applications": waiting(), "messages": broker.llen("celery")}
@@ -179,10 +180,10 @@ def follow_decisions(stack: Stack, sent: list[Sent], timeout: float) -> dict[str
     last_answer = max(s.sent_at + s.latency for s in sent)
     with stack.connect() as db:
         while True:
-            done = db.execute(
+            (done,) = db.execute(
                 "SELECT count(*) FROM scoring_decision WHERE is_current AND application_id = ANY(%s::uuid[])",
                 [ids],
-            ).fetchone()[0]
+            ).fetchone() or (None,)
             if done == len(ids) or time.time() - last_answer > timeout:
                 break
             time.sleep(0.02)
@@ -192,7 +193,7 @@ def follow_decisions(stack: Stack, sent: list[Sent], timeout: float) -> dict[str
             "FROM scoring_decision WHERE is_current AND application_id = ANY(%s::uuid[])",
             [ids],
         ).fetchall()
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             db.execute(
                 "SELECT status, count(*) FROM applicants_application "
                 "WHERE id = ANY(%s::uuid[]) GROUP BY status",

@@ -14,8 +14,9 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
-from _common import BenchDatabase, Report, log, percentile, pick, timed_calls
+from _common import Answer, BenchDatabase, Report, log, percentile, pick, timed_calls
 
 DATABASE = BenchDatabase("conversation")
 
@@ -23,7 +24,7 @@ REQUESTS = int(pick(400, 80))
 WARMUP = 20
 
 
-def timed(call: Callable[[int], object], check: Callable[[object], bool]) -> list[float]:
+def timed(call: Callable[[int], Answer], check: Callable[[Answer], bool]) -> list[float]:
     return timed_calls(call, check, requests=REQUESTS, warmup=WARMUP)
 
 
@@ -83,7 +84,7 @@ def main() -> int:
         url = "http://testserver/hooks/twilio/sms/"
         validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
 
-        def text(i: int) -> object:
+        def text(i: int) -> Any:
             params = {
                 "MessageSid": f"SM{i:032x}",
                 "From": "+447700900123",

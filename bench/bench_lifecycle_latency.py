@@ -100,7 +100,7 @@ def main() -> None:
             build_matrix(schema, answers), tiers, feature_names=list(schema.feature_names), seed=7, nthread=2
         )
         uri = save_artifacts(base_url=f"file://{tmp}", version=1, booster=trained.booster, metadata={})
-        model = SimpleNamespace(
+        model: Any = SimpleNamespace(  # a model version-like object: what the scorers read
             version=1,
             artifact_uri=uri,
             feature_names=list(schema.feature_names),

@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from _common import ROOT, Report, log, pick, quick
@@ -111,7 +112,7 @@ from scoring.probabilities import tier_probabilities, tiers_from_probabilities  
 from scoring.scorers import InProcessScorer  # noqa: E402
 
 
-def train_models() -> tuple[object, object]:
+def train_models() -> tuple[Any, Any]:
     schema = get_schema()
     answers, tiers = synthetic.generate(schema, 5000, seed=7)
     matrix = build_matrix(schema, answers)
@@ -141,7 +142,7 @@ def train_models() -> tuple[object, object]:
     return a, b
 
 
-def seed(n: int, model: object, start: int) -> float:
+def seed(n: int, model: Any, start: int) -> float:
     """n scored applications with model A's current decisions, by COPY. Returns seconds."""
     schema = get_schema()
     began = time.perf_counter()
@@ -282,10 +283,11 @@ def run_with_progress(model_version: int, label: str) -> RescoreRun:
     return current
 
 
-def breakdown(report: Report, b: object) -> None:
+def breakdown(report: Report, b: Any) -> None:
     schema = get_schema()
     run = rescore_start(model_version=b.version, dispatch=False, chunk_size=5000)
     chunk = run.chunks.order_by("seq").first()
+    assert chunk is not None
     reps = int(pick(5, 2))
     for name, loader in (
         ("read 5,000 rows: SQL projection + binary COPY", _load_chunk_copy),
@@ -328,6 +330,7 @@ def main() -> None:
             seeded = size
             log(f"seeded to {size:,} in {took:.0f} s")
             first = run_with_progress(b.version, f"rescoring {size:,} with v{b.version}")
+            assert first.finished_at is not None
             seconds = (first.finished_at - first.created_at).total_seconds()
             report.record(
                 "rescore with a new model: rows per second",
@@ -342,6 +345,7 @@ def main() -> None:
                 f"{first.changed / max(first.processed, 1):.0%} of the rows",
             )
             second = run_with_progress(b.version, f"again with v{b.version}")
+            assert second.finished_at is not None
             seconds = (second.finished_at - second.created_at).total_seconds()
             report.record(
                 "rescore again, nothing changed: rows per second",

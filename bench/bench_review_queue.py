@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from typing import Any
 
 import psycopg
 from _common import Report, log, percentile, pick
@@ -49,7 +50,7 @@ def drop_database() -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
-def seed() -> tuple[float, object, list[object]]:
+def seed() -> tuple[float, Any, list[Any]]:
     """Applications, decisions and review items as the pipeline leaves them (bulk, fast)."""
     from django.utils import timezone
 
@@ -138,7 +139,7 @@ def seed() -> tuple[float, object, list[object]]:
     return sync_seconds, auditors[0], auditors[1:]
 
 
-def time_page(client: object, query: dict[str, str]) -> list[float]:
+def time_page(client: Any, query: dict[str, str]) -> list[float]:
     samples = []
     for i in range(REQUESTS + 5):
         started = time.perf_counter()
@@ -199,7 +200,7 @@ def main() -> int:
         taken: list[tuple[int, int]] = []
         lock = threading.Lock()
 
-        def work(user: object) -> None:
+        def work(user: Any) -> None:
             from django.db import connection as conn
 
             try:

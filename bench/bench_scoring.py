@@ -61,7 +61,7 @@ def timed_us(fn: Callable[[], Any], reps: int) -> tuple[list[float], float]:
     return samples, (time.process_time() - cpu_began) * 1e6 / reps
 
 
-def train(schema: Any, store: str, *, max_depth: int) -> SimpleNamespace:
+def train(schema: Any, store: str, *, max_depth: int) -> Any:
     """A model version-like object: what risk_contributions and the scorer read from one."""
     answers, tiers = synthetic.generate(schema, TRAIN_ROWS, seed=7)
     trained = fit(

@@ -114,13 +114,13 @@ def follow(stack: SinkStack, ids: list[str]) -> dict[str, Any]:
     deadline = time.monotonic() + SETTLE_TIMEOUT
     with stack.connect() as db:
         while True:
-            pending = db.execute(
+            (pending,) = db.execute(
                 "SELECT count(*) FROM outbox_outboxmessage WHERE topic LIKE 'sink:%%' "
                 "AND status <> 'delivered'"
-            ).fetchone()[0]
-            decided = db.execute(
+            ).fetchone() or (None,)
+            (decided,) = db.execute(
                 "SELECT count(*) FROM scoring_decision WHERE is_current AND application_id = ANY(%s)", [ids]
-            ).fetchone()[0]
+            ).fetchone() or (None,)
             if (decided == len(ids) and not pending) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -162,7 +162,7 @@ def follow(stack: SinkStack, ids: list[str]) -> dict[str, Any]:
     for page in dynamo.get_paginator("scan").paginate(TableName=TABLE, ProjectionExpression="application_id"):
         items |= {row["application_id"]["S"] for row in page["Items"]}
     with psycopg.connect(stack.warehouse_url) as warehouse:
-        rows = dict(
+        rows: dict[str, int] = dict(
             warehouse.execute(
                 "SELECT application_id, count(*) FROM fact_decision GROUP BY application_id"
             ).fetchall()

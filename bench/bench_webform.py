@@ -21,7 +21,7 @@ import sys
 import uuid
 from collections.abc import Callable
 
-from _common import BenchDatabase, Report, log, percentile, pick, timed_calls, warn_if_busy
+from _common import Answer, BenchDatabase, Report, log, percentile, pick, timed_calls, warn_if_busy
 
 DATABASE = BenchDatabase("webform")
 
@@ -34,8 +34,8 @@ CALLS_PER_DRAFT = 8
 CPU: dict[str, list[float]] = {}
 
 
-def timed(call: Callable[[int], object], check: Callable[[object], bool], name: str = "") -> list[float]:
-    CPU[name] = cpu = []
+def timed(call: Callable[[int], Answer], check: Callable[[Answer], bool], name: str = "") -> list[float]:
+    CPU[name] = cpu = list[float]()
     return timed_calls(call, check, requests=REQUESTS, warmup=WARMUP, cpu=cpu)
 
 
