@@ -109,7 +109,7 @@ def answer(value: Any, name: str) -> str:
         return percent(value)
     kind = getattr(spec, "type", "number")
     if kind == "choice":
-        labels = {str(c.value): c.label for c in spec.choices}
+        labels: dict[str, str] = {str(c.value): c.label for c in spec.choices}
         return labels.get(str(value), str(value))
     if kind == "boolean" or isinstance(value, bool):
         return yes_no(value)

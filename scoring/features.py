@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from applicants.expressions import Expression
 from applicants.schema import ApplicationSchema, Feature, is_numeric
 from applicants.validation import age_on
 
@@ -83,6 +84,14 @@ def assemble_matrix(
     return matrix
 
 
+def _expression_of(schema: ApplicationSchema, name: str) -> Expression:
+    """A derived feature's expression (the other kind, an age, is of a date of birth, which is
+    protected, so never a feature)."""
+    expression = next(d for d in schema.derived if d.name == name).expression
+    assert expression is not None
+    return expression
+
+
 def numeric_inputs(schema: ApplicationSchema) -> list[str]:
     """Fields whose numeric value the matrix needs (plain numeric features and the inputs
     of derived features), in a stable order."""
@@ -91,7 +100,7 @@ def numeric_inputs(schema: ApplicationSchema) -> list[str]:
         wanted = (
             [feature.name]
             if feature.kind in ("numeric", "boolean")
-            else sorted(next(d for d in schema.derived if d.name == feature.name).expression.names)
+            else sorted(_expression_of(schema, feature.name).names)
             if feature.kind == "derived"
             else []
         )
