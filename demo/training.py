@@ -11,7 +11,7 @@ from applicants.validation import validate_answers
 from demo import synthetic
 from modelops.registry import model_version_register
 from modelops.services import Progress, measure_beside
-from modelops.training import fit, split_stratified
+from modelops.training import fit
 from scoring.features import build_matrix
 from scoring.models import ModelVersion
 
@@ -31,17 +31,15 @@ def model_train_synthetic(
     for row in answers[:200]:
         validate_answers(schema, row)
     matrix = build_matrix(schema, answers)
-    split = split_stratified(tiers, seed)
     trained = fit(
         matrix,
         tiers,
         feature_names=list(schema.feature_names),
         seed=seed,
         progress=progress,
-        split=split,
         nthread=settings.LIFECYCLE_TRAIN_THREADS,
     )
-    measure_beside(trained, schema, matrix, tiers, split)
+    measure_beside(trained, schema, matrix, tiers)
     return model_version_register(
         trained=trained,
         schema=schema,

@@ -40,6 +40,11 @@ class TrainingSet:
     row_keys_hash: str = ""
 
     @property
+    def has_dates(self) -> bool:
+        """Rows spread over time (an out-of-time check means something), not one import date."""
+        return len(np.unique(self.times)) > 1
+
+    @property
     def source(self) -> str:
         parts = [f"{n:,} {what}" for what, n in self.counts.items() if n]
         return "labels+history: " + (", ".join(parts) or "no rows")

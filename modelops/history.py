@@ -48,6 +48,7 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     label_values: dict[str, int] = field(default_factory=dict)
+    dated: bool = True
 
 
 def history_schema(schema: ApplicationSchema) -> ApplicationSchema:
@@ -79,6 +80,55 @@ def _parse_when(raw: str) -> dt.datetime | None:
     return when
 
 
+DEFAULT_DATE_COLUMN = "decided_at"
+MISSING_VALUES = ("", "NA", "N/A", "null", "NULL", "None", "NaN", "-")
+
+
+def _find(header: list[str], name: str) -> str | None:
+    """The header's column called `name`, ignoring case and surrounding spaces."""
+    wanted = _normal(name)
+    return next((column for column in header if _normal(column) == wanted), None)
+
+
+def _field_columns(
+    schema: ApplicationSchema, header: list[str], mapping: dict[str, str], path: Path
+) -> dict[str, str]:
+    """Schema field → CSV column: the mapping given, else the column of the same name."""
+    unknown = sorted(set(mapping) - set(schema.by_name))
+    if unknown:
+        raise HistoryFileError(
+            f"--columns names fields {schema.name} does not have: {', '.join(unknown)}; "
+            f"its fields are: {', '.join(schema.by_name)}"
+        )
+    found = {}
+    for name in schema.by_name:
+        column = _find(header, mapping.get(name, name))
+        if column is None and name in mapping:
+            raise HistoryFileError(
+                f"{path.name} has no column {mapping[name]!r} (--columns {name}={mapping[name]}); "
+                f"its columns are: {', '.join(header)}"
+            )
+        if column is not None:
+            found[name] = column
+    return found
+
+
+def _renamed(
+    row: dict[str, str], fields: dict[str, str], found: dict[str, str], missing: set[str]
+) -> dict[str, str]:
+    """A row keyed by schema field names (and by the label/date/id option names), with the
+    missing-value spellings blanked."""
+
+    def cell(column: str) -> str:
+        value = row.get(column)
+        return "" if value is None or _normal(value) in missing else value
+
+    return {
+        **{name: cell(column) for name, column in fields.items()},
+        **{option: cell(column) for option, column in found.items()},
+    }
+
+
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -102,25 +152,40 @@ def history_import(
     schema: ApplicationSchema,
     path: Path,
     label_column: str = "label",
-    date_column: str = "decided_at",
+    date_column: str | None = None,
     label_kind: str = "auto",
     adverse_value: str | None = None,
     good_value: str | None = None,
     id_column: str | None = None,
     rejects_path: Path | None = None,
     imported_by: str = "",
+    columns: dict[str, str] | None = None,
+    missing_values: tuple[str, ...] = MISSING_VALUES,
 ) -> ImportReport:
+    """Import a history file. Columns match schema fields by name, ignoring case; `columns`
+    maps the others (schema field → CSV column). Without a date column (none named, and no
+    `decided_at`), rows get the import's time and training says no out-of-time check is
+    possible. Cells spelled as in `missing_values` (NA, N/A, null, empty...) are missing."""
     kind = _label_kind(label_kind, adverse_value)
-    header, rows = _read(path)
+    header, raw_rows = _read(path)
+    if date_column is None:
+        date_column = DEFAULT_DATE_COLUMN if _find(header, DEFAULT_DATE_COLUMN) else ""
+    found: dict[str, str] = {}
     for column, option in (
         (label_column, "--label-column"),
         (date_column, "--date-column"),
         (id_column, "--id-column"),
     ):
-        if column and column not in header:
-            raise HistoryFileError(
-                f"{path.name} has no column {column!r} ({option}); its columns are: {', '.join(header)}"
-            )
+        if column:
+            match = _find(header, column)
+            if match is None:
+                raise HistoryFileError(
+                    f"{path.name} has no column {column!r} ({option}); its columns are: {', '.join(header)}"
+                )
+            found[column] = match
+    field_columns = _field_columns(schema, header, columns or {}, path)
+    missing = {_normal(value) for value in missing_values}
+    rows = [_renamed(row, field_columns, found, missing) for row in raw_rows]
     labels_seen = Counter(_normal(row.get(label_column)) for row in rows)
     adverse, good = _normal(adverse_value), _normal(good_value)
     if kind == Target.BINARY:
@@ -140,7 +205,7 @@ def history_import(
             good = next(iter(others), "")
 
     relaxed = history_schema(schema)
-    known = set(schema.by_name) | {label_column, date_column, id_column}
+    known = set(field_columns.values()) | set(found.values())
     report = ImportReport(
         history_import=HistoryImport(
             file_name=str(path),
@@ -152,10 +217,13 @@ def history_import(
             rows_read=len(rows),
         ),
         ignored_columns=[c for c in header if c not in known],
+        dated=bool(date_column),
         label_values=dict(labels_seen),
     )
     valid: list[HistoricalApplication] = []
-    for line, row in enumerate(rows, start=2):  # line 1 is the header
+    imported_at = timezone.now()
+    seen: Counter[str] = Counter()
+    for line, (row, raw) in enumerate(zip(rows, raw_rows, strict=True), start=2):  # 1 is the header
         reasons: list[str] = []
         answers = {
             name: value
@@ -167,7 +235,7 @@ def history_import(
         except ApplicationInvalid as exc:
             clean = {}
             reasons += [f"{name}: {' '.join(messages)}" for name, messages in exc.errors.items()]
-        when = _parse_when(row.get(date_column, ""))
+        when = _parse_when(row.get(date_column, "")) if date_column else imported_at
         if when is None:
             reasons.append(f"{date_column}: {row.get(date_column)!r} is not a date (use YYYY-MM-DD)")
         value = _normal(row.get(label_column))
@@ -187,15 +255,22 @@ def history_import(
                 f"{adverse_value!r} (adverse) nor {good!r}"
             )
         if reasons:
-            report.rejected.append(Rejected(line, row, reasons))
+            report.rejected.append(Rejected(line, raw, reasons))
             continue
         assert when is not None  # (else a reason was given above and the row skipped)
         external = (row.get(id_column) or "").strip() if id_column else ""
-        key_source = (
-            f"id:{external}"
-            if external
-            else json.dumps({"answers": clean, "label": value, "at": when.isoformat()}, sort_keys=True)
-        )
+        if external:
+            key_source = f"id:{external}"
+        else:
+            # Two identical rows are two applications: the n-th copy in the file has its own key,
+            # so importing the same file again still adds nothing.
+            content = json.dumps(
+                {"answers": clean, "label": value, "at": when.isoformat() if date_column else ""},
+                sort_keys=True,
+                default=str,
+            )
+            seen[content] += 1
+            key_source = f"{content}#{seen[content]}"
         valid.append(
             HistoricalApplication(
                 schema_name=schema.name,
@@ -218,7 +293,7 @@ def history_import(
 
 
 def _store(report: ImportReport, valid: list[HistoricalApplication]) -> None:
-    unique = {row.row_key: row for row in valid}  # a file repeating a row imports it once
+    unique = {row.row_key: row for row in valid}  # the same id twice in a file imports once
     with transaction.atomic():
         existing = set()
         keys = list(unique)

@@ -48,9 +48,10 @@ def training_report(model: ModelVersion) -> str:
     lines = [
         "",
         f"Model v{model.version} ({model.target}) on {model.training_source}",
-        f"  split: {metrics.get('split')}  train {metrics.get('train_rows'):,} / validation "
-        f"{metrics.get('validation_rows'):,} / evaluation {metrics.get('evaluation_rows'):,} rows; "
+        f"  {metrics.get('split')}: {metrics.get('train_rows') or 0:,} rows, "
+        f"{metrics.get('trees_per_class')} trees per class chosen by cross-validation; "
         f"class weights {(model.params or {}).get('class_weights') or 'none'}",
+        f"  figures: {metrics.get('evaluation') or 'held-out rows'}",
         "",
         f"  {'figure':<26} {'XGBoost':>9} {'log. reg.':>9} "
         f"{'active v' + str(comparison.get('version', '-')):>10}",
@@ -95,6 +96,31 @@ def training_report(model: ModelVersion) -> str:
             f"{b['predicted']:.2f}→{b['observed']:.2f} ({b['rows']})" for b in reliability.get("bins", [])
         )
     )
+    shares = metrics.get("tier_shares") or {}
+    if shares.get("out_of_fold"):
+        planned = shares.get("planned")
+        lines.append(
+            "  tier shares low / medium / high out-of-fold: "
+            + " / ".join(f"{s:.0%}" for s in shares["out_of_fold"])
+            + (f" (planned {' / '.join(f'{s:.0%}' for s in planned)})" if planned else "")
+        )
+    out_of_time = metrics.get("out_of_time")
+    if out_of_time:
+        lines.append(
+            f"  out-of-time check (fit on the oldest {out_of_time['train_rows']:,} rows, judged on the "
+            f"newest {out_of_time['evaluation_rows']:,}): "
+            f"ROC AUC {_fmt(out_of_time.get('roc_auc_high_vs_rest'))}, "
+            f"log loss {_fmt(out_of_time.get('log_loss'))}"
+        )
+    elif metrics.get("split"):
+        lines.append("  no out-of-time check: the rows carry no dates of their own")
+    searched = (model.params or {}).get("searched")
+    if searched:
+        chosen = searched.get("chosen") or {}
+        lines.append(
+            f"  search: {searched.get('tried')} candidates by cross-validated log loss; chosen "
+            + ", ".join(f"{k} {v}" for k, v in chosen.items())
+        )
     for note in metrics.get("training_notes", []):
         lines.append(f"  note: {note}")
     lines.append("")

@@ -16,7 +16,7 @@ from modelops.datasets import assemble_training_set, check_trainable
 from modelops.evaluation import evaluate
 from modelops.models import TrainingRun
 from modelops.registry import model_version_register
-from modelops.training import TrainedModel, fit, search_params, split_by_time
+from modelops.training import TrainedModel, data_fingerprint, fit, search_params
 from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_publish
 from scoring.artifact_store import load_booster
 from scoring.models import ModelStatus, ModelVersion
@@ -33,8 +33,11 @@ def model_train_from_labels(
     target: str = "auto",
     search: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    on_candidate: Callable[[dict[str, Any]], None] | None = None,
+    search_seconds: float | None = None,
 ) -> ModelVersion:
-    """Train on auditor labels plus imported history, split by time, and register a candidate.
+    """Train on auditor labels plus imported history (k-fold cross-validated, refitted on every
+    row, checked out-of-time where rows have dates) and register a candidate.
 
     Raises datasets.NotEnoughData when there are too few labelled rows or a class is missing.
     """
@@ -43,24 +46,24 @@ def model_train_from_labels(
     stage("assembling labels and history")
     data = assemble_training_set(schema, target=target)
     check_trainable(data, settings.LIFECYCLE_MIN_TRAINING_ROWS)
-    split = split_by_time(data.times)
     params: dict[str, Any] = {}
     searched: dict[str, Any] | None = None
     if search:
-        stage("searching hyperparameters (time-boxed)")
+        seconds = search_seconds or settings.LIFECYCLE_SEARCH_SECONDS
+        stage(f"searching hyperparameters (at most {seconds:.0f} s)")
         searched = search_params(
             data.matrix,
             data.labels,
-            split,
             target=data.target,
             seed=seed,
             nthread=settings.LIFECYCLE_TRAIN_THREADS,
-            seconds=settings.LIFECYCLE_SEARCH_SECONDS,
+            seconds=seconds,
             imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
             on_step=progress,
+            on_candidate=on_candidate,
         )
         params = searched["params"]
-    stage(f"boosting on {len(split.train):,} rows, stopping early on {len(split.valid):,}")
+    stage(f"cross-validating and boosting on {len(data.labels):,} rows")
     trained = fit(
         data.matrix,
         data.labels,
@@ -70,18 +73,20 @@ def model_train_from_labels(
         progress=progress,
         nthread=settings.LIFECYCLE_TRAIN_THREADS,
         target=data.target,
-        split=split,
+        times=data.times if data.has_dates else None,
         imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
         binary_shares=settings.LIFECYCLE_BINARY_TIER_SHARES,
     )
     # The fingerprint covers which rows, in which order, as well as their values.
-    from modelops.training import data_fingerprint
-
     trained.fingerprint = data_fingerprint(data.matrix, data.labels, data.row_keys_hash.encode())
     if searched:
-        trained.params["searched"] = {"tried": searched["tried"], "chosen": searched["params"]}
-    stage("measuring the baseline and the active model on the evaluation rows")
-    measure_beside(trained, schema, data.matrix, data.labels, split)
+        trained.params["searched"] = {
+            "tried": searched["tried"],
+            "chosen": searched["chosen"],
+            "scores": searched["scores"],
+        }
+    stage("measuring the baseline and the active model on the same rows")
+    measure_beside(trained, schema, data.matrix, data.labels)
     trained.metrics["training_notes"] = data.notes
     trained.metrics["rows_by_source"] = data.counts
     return model_version_register(
@@ -90,14 +95,14 @@ def model_train_from_labels(
 
 
 def measure_beside(
-    trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray, labels: np.ndarray, split: Any
+    trained: TrainedModel, schema: ApplicationSchema, matrix: np.ndarray, labels: np.ndarray
 ) -> None:
-    """Add the logistic-regression baseline and the active model, on the same rows."""
+    """Add the logistic-regression baseline (same folds) and the active model (same rows)."""
     choice_columns = [i for i, f in enumerate(schema.features) if f.kind == "choice"]
     trained.metrics["baseline_logistic_regression"] = baseline_metrics(
         matrix,
         labels,
-        split,
+        trained.folds,
         target=trained.target,
         thresholds=trained.thresholds,
         class_weights=trained.params.get("class_weights"),
@@ -105,7 +110,11 @@ def measure_beside(
     )
     baseline = trained.metrics["baseline_logistic_regression"]
     # Boosting has to earn its place: say so when the plain regression did better.
-    trained.metrics["baseline_better"] = bool(baseline["log_loss"] < trained.metrics["log_loss"] - 0.005)
+    auc, baseline_auc = trained.metrics.get("roc_auc_high_vs_rest"), baseline.get("roc_auc_high_vs_rest")
+    trained.metrics["baseline_better"] = bool(
+        baseline["log_loss"] < trained.metrics["log_loss"] - 0.005
+        or (auc is not None and baseline_auc is not None and baseline_auc > auc + 0.005)
+    )
     trained.metrics["comparison_with_active"] = compare_with_active(trained, schema)
 
 
@@ -126,6 +135,8 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
             "reason": f"the active v{active.version} predicts {active.target}, this model {trained.target}",
         }
     assert trained.eval_matrix is not None and trained.eval_labels is not None
+    assert trained.eval_probs is not None
+    ours = evaluate(trained.eval_labels, trained.eval_probs, trained.thresholds, target=trained.target)
     booster = load_booster(active.artifact_uri)
     probs = adjust_for_class_weights(
         np.asarray(booster.inplace_predict(trained.eval_matrix)), (active.params or {}).get("class_weights")
@@ -133,12 +144,13 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
     theirs = evaluate(trained.eval_labels, probs, active.thresholds, target=active.target)
     delta = {}
     for key in ("roc_auc_high_vs_rest", "log_loss", "accuracy"):
-        if trained.metrics.get(key) is not None and theirs.get(key) is not None:
-            delta[key] = round(trained.metrics[key] - theirs[key], 4)
+        if ours.get(key) is not None and theirs.get(key) is not None:
+            delta[key] = round(ours[key] - theirs[key], 4)
     return {
         "available": True,
         "version": active.version,
         "metrics": theirs,
+        "candidate": ours,
         "delta": delta,
         "rows": len(trained.eval_labels),
     }

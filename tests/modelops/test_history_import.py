@@ -73,3 +73,38 @@ def test_an_id_column_recognises_rows_imported_before_even_when_corrected(tmp_pa
     call_command("import_history", str(path), "--id-column", "ref")
     assert "Imported 0 rows; 1 were already imported." in capsys.readouterr().out
     assert HistoricalApplication.objects.get().answers["annual_income"] == 40000
+
+
+HEADER = (
+    "Employment_Status,ANNUAL_INCOME,housing,monthly_debt_payments,existing_credit_lines,"
+    "delinquencies_2y,credit_history_years,requested_amount,term_months,loan_purpose,Label"
+)
+ROW = "employed_full_time,40000,900,200,2,0,{history},5000,36,car,low"
+
+
+def test_columns_match_in_any_case_or_by_mapping_and_na_reads_as_missing(tmp_path, capsys):
+    path = tmp_path / "theirs.csv"
+    path.write_text("\n".join([HEADER, ROW.format(history="NA"), ROW.format(history="7")]))
+    call_command("import_history", str(path), "--columns", "monthly_housing_cost=housing")
+    out = capsys.readouterr().out
+    assert "Imported 2 rows" in out and "Rejected" not in out
+    answers = sorted((r.answers for r in HistoricalApplication.objects.all()), key=str)
+    assert {a["annual_income"] for a in answers} == {40000}
+    assert {a["monthly_housing_cost"] for a in answers} == {900}
+    # "NA" is missing, not the text "NA": the optional field is absent, not rejected.
+    assert sorted(str(a.get("credit_history_years")) for a in answers) == ["7.0", "None"]
+    with pytest.raises(CommandError, match="does not have: housing_cost"):
+        call_command("import_history", str(path), "--columns", "housing_cost=housing")
+
+
+def test_identical_rows_are_two_applications_and_a_file_without_dates_imports(tmp_path, capsys):
+    path = tmp_path / "twins.csv"
+    same = ROW.format(history="3")
+    path.write_text("\n".join([HEADER, same, same]))
+    call_command("import_history", str(path), "--columns", "monthly_housing_cost=housing")
+    out = capsys.readouterr().out
+    assert "Imported 2 rows; 0 were already imported." in out
+    assert "no out-of-time check" in out
+    call_command("import_history", str(path), "--columns", "monthly_housing_cost=housing")
+    assert "Imported 0 rows; 2 were already imported." in capsys.readouterr().out
+    assert HistoricalApplication.objects.count() == 2

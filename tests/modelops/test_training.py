@@ -48,3 +48,53 @@ def test_the_artifact_is_what_sagemaker_xgboost_loads(trained_default):
     assert np.array_equal(
         unpack_model(archive).inplace_predict(matrix), trained_default.booster.inplace_predict(matrix)
     )
+
+
+def test_every_row_trains_the_model_and_the_figures_are_out_of_fold():
+    answers, tiers = synthetic.generate(SCHEMA, 1500, seed=8)
+    matrix = build_matrix(SCHEMA, answers)
+    trained = fit(matrix, tiers, feature_names=list(SCHEMA.feature_names), seed=8, nthread=1)
+    assert trained.metrics["train_rows"] == trained.metrics["evaluation_rows"] == 1500
+    assert trained.metrics["cv_folds"] == 5
+    # The registered model is refitted on every row with the number of trees the folds chose.
+    assert trained.booster.num_boosted_rounds() == trained.metrics["trees_per_class"]
+    held_out = np.concatenate([test for _train, test in trained.folds])
+    assert sorted(held_out.tolist()) == list(range(1500))
+    # Out-of-fold figures are below what the final model scores on rows it trained on.
+    from modelops.evaluation import evaluate
+
+    on_seen_rows = evaluate(np.asarray(tiers), trained.booster.inplace_predict(matrix), trained.thresholds)
+    assert trained.metrics["log_loss"] > on_seen_rows["log_loss"]
+
+
+def test_binary_cut_offs_give_the_planned_shares_out_of_fold():
+    rng = np.random.default_rng(4)
+    answers, tiers = synthetic.generate(SCHEMA, 3000, seed=4)
+    matrix = build_matrix(SCHEMA, answers)
+    # An adverse outcome for about 15 % of rows, more likely the higher the tier.
+    adverse = (rng.random(len(tiers)) < np.asarray([0.05, 0.25, 0.6])[np.asarray(tiers)]).astype(int)
+    planned = [0.60, 0.28, 0.12]
+    trained = fit(
+        matrix,
+        adverse,
+        feature_names=list(SCHEMA.feature_names),
+        seed=4,
+        nthread=1,
+        target="binary",
+        binary_shares=planned,
+    )
+    shares = trained.metrics["tier_shares"]
+    assert shares["planned"] == planned
+    assert np.allclose(shares["out_of_fold"], planned, atol=0.02), shares
+
+
+def test_an_out_of_time_check_is_reported_when_rows_have_dates():
+    answers, tiers = synthetic.generate(SCHEMA, 1200, seed=6)
+    matrix = build_matrix(SCHEMA, answers)
+    times = np.arange(1200, dtype=np.float64)
+    trained = fit(matrix, tiers, feature_names=list(SCHEMA.feature_names), seed=6, nthread=1, times=times)
+    check = trained.metrics["out_of_time"]
+    assert (check["train_rows"], check["evaluation_rows"]) == (1020, 180)
+    assert check["roc_auc_high_vs_rest"] > 0.8
+    # The active model is compared on the newest rows, with this model's out-of-time figures.
+    assert trained.eval_labels is not None and len(trained.eval_labels) == 180

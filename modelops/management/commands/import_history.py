@@ -6,15 +6,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from applicants.schema import get_schema
-from modelops.history import HistoryFileError, history_import
+from modelops.history import MISSING_VALUES, HistoryFileError, history_import
 
 
 class Command(BaseCommand):
     help = (
         "Import historical applications with their final decision (a tier) or outcome "
-        "(binary: --adverse-value) from a CSV file whose columns are schema field names, "
-        "a label column and a date column. Rejected rows are reported and written to a "
-        "rejects file; importing the same rows again adds nothing."
+        "(binary: --adverse-value) from a CSV file whose columns are schema field names "
+        "(any letter case; --columns maps others), a label column and optionally a date "
+        "column. Rejected rows are reported and written to a rejects file; importing the same "
+        "file again adds nothing."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -24,9 +25,24 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--date-column",
-            default="decided_at",
-            help="column with the date of the decision, YYYY-MM-DD or ISO 8601 "
-            "(default: decided_at); training splits by it",
+            default=None,
+            help="column with the date of the decision, YYYY-MM-DD or ISO 8601 (default: "
+            "decided_at when the file has it); training checks the newest rows out-of-time by it. "
+            "Without one, no out-of-time check is possible",
+        )
+        parser.add_argument(
+            "--columns",
+            nargs="+",
+            default=[],
+            metavar="FIELD=COLUMN",
+            help="schema fields whose CSV column has another name, e.g. annual_income=income",
+        )
+        parser.add_argument(
+            "--missing-values",
+            nargs="+",
+            default=list(MISSING_VALUES),
+            metavar="TEXT",
+            help="cell values that mean missing (default: empty, NA, N/A, null, None, NaN, -)",
         )
         parser.add_argument(
             "--label-kind",
@@ -51,6 +67,12 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path} does not exist or is not a file")
+        mapping = {}
+        for pair in options["columns"]:
+            field_name, sep, column = pair.partition("=")
+            if not sep or not field_name.strip() or not column.strip():
+                raise CommandError(f"--columns takes FIELD=COLUMN pairs; {pair!r} is not one")
+            mapping[field_name.strip()] = column.strip()
         try:
             report = history_import(
                 schema=get_schema(),
@@ -63,6 +85,8 @@ class Command(BaseCommand):
                 id_column=options["id_column"],
                 rejects_path=options["rejects"],
                 imported_by="manage.py import_history",
+                columns=mapping,
+                missing_values=tuple(options["missing_values"]),
             )
         except HistoryFileError as exc:
             raise CommandError(str(exc)) from exc
@@ -74,6 +98,11 @@ class Command(BaseCommand):
         if report.ignored_columns:
             self.stdout.write(
                 f"Ignored columns (not fields of {record.schema_name}): {', '.join(report.ignored_columns)}"
+            )
+        if not report.dated:
+            self.stdout.write(
+                "No date column: the rows get today's date, and training can check the model only "
+                "by cross-validation, not on the newest rows (no out-of-time check)."
             )
         for item in report.rejected[:20]:
             self.stdout.write(self.style.WARNING(f"  line {item.line}: {'; '.join(item.reasons)}"))

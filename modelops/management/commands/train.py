@@ -36,6 +36,12 @@ class Command(BaseCommand):
             help="choose depth, min_child_weight and learning rate by a small "
             "time-boxed cross-validated search instead of the defaults",
         )
+        parser.add_argument(
+            "--search-minutes",
+            type=float,
+            default=None,
+            help="the search's time box (default: LIFECYCLE_SEARCH_SECONDS)",
+        )
 
     @staticmethod
     def add_training_arguments(parser: Any) -> None:
@@ -59,11 +65,17 @@ class Command(BaseCommand):
                 progress=progress,
                 seed=options["seed"],
                 target=options["target"],
-                search=options["search"],
+                search=options["search"] or options["search_minutes"] is not None,
+                search_seconds=None if options["search_minutes"] is None else options["search_minutes"] * 60,
                 on_stage=on_stage,
+                on_candidate=self.print_candidate,
             )
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from exc
+
+    def print_candidate(self, score: dict[str, Any]) -> None:
+        settings_text = ", ".join(f"{k} {v}" for k, v in score.items() if k != "log_loss")
+        self.stdout.write(f"  candidate {settings_text}: cross-validated log loss {score['log_loss']:.5f}")
 
     def handle(self, *args: Any, **options: Any) -> None:
         schema = get_schema()
@@ -95,7 +107,12 @@ class Command(BaseCommand):
                 f"Registered model v{model.version}: {metrics['trees_per_class']} trees per class, "
                 f"ROC AUC {'adverse' if model.target == Target.BINARY else 'high'} vs rest "
                 f"{auc if auc is None else format(auc, '.3f')}, log loss {metrics['log_loss']:.3f}, "
-                f"accuracy {metrics['accuracy']:.3f} on {metrics['evaluation_rows']:,} held-out rows"
+                f"accuracy {metrics['accuracy']:.3f} "
+                + (
+                    f"out-of-fold over {metrics['evaluation_rows']:,} rows"
+                    if metrics.get("cv_folds")
+                    else f"on {metrics['evaluation_rows']:,} held-out rows"
+                )
             )
         )
         if options["bootstrap"]:
