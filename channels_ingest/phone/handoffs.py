@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from applicants.drafts import AnswerResult, draft_answer_many, draft_start
 from applicants.models import Channel, DraftOwnerKind
-from applicants.provenance import Capture, Method
+from applicants.provenance import DEFAULT_METHOD, Capture
 from applicants.schema import get_schema
 from channels_ingest.phone.models import Call, Handoff, HandoffState
 from channels_ingest.phone.selectors import handoff_free_q
@@ -35,28 +35,43 @@ def _lease() -> dt.timedelta:
 
 
 def handoff_create(
-    *, conversation_ref: str, answers: Mapping[str, tuple[Any, float | None]], reason: str = ""
+    *,
+    conversation_ref: str,
+    answers: Mapping[str, tuple[Any, float | None]],
+    reason: str = "",
+    channel: str = Channel.VOICE,
+    methods: Mapping[str, str] | None = None,
 ) -> tuple[Handoff, dict[str, AnswerResult]]:
-    """A hand-off with what the bot collected: {field: (what it heard, confidence)}. Each
-    answer goes through the one-field service with `speech` provenance; refused ones are
-    left for the agent (the results say why)."""
+    """A hand-off with what the bot collected: {field: (what it heard or read, confidence)},
+    on the channel the conversation came by (voice, SMS, web chat). Each answer goes through
+    the one-field service with its capture method (`methods[field]`, else the channel's usual
+    one: speech for voice, typed for chat and SMS) and confidence; refused ones are left for
+    the agent (the results say why)."""
     ref = f"conversation:{conversation_ref}"
     schema = get_schema()
     results: dict[str, AnswerResult] = {}
     with transaction.atomic():
         draft = draft_start(
-            channel=Channel.VOICE,
+            channel=channel,
             owner_kind=DraftOwnerKind.CONVERSATION,
             owner_ref=ref,
             first_section=schema.sections[0].name,
         )
         for name, (heard, confidence) in answers.items():
-            capture = Capture(channel=Channel.VOICE, method=Method.SPEECH, by=ref, confidence=confidence)
+            method = (methods or {}).get(name) or DEFAULT_METHOD[channel]
+            capture = Capture(channel=channel, method=method, by=ref, confidence=confidence)
             results.update(draft_answer_many(draft, {name: heard}, capture))
         handoff = Handoff.objects.create(
             draft=draft, conversation_ref=conversation_ref[:120], reason=reason[:200]
         )
     return handoff, results
+
+
+def handoff_waiting(conversation_ref: str) -> bool:
+    """Whether this conversation already waits in the queue (asking twice queues it once)."""
+    return Handoff.objects.filter(
+        conversation_ref=conversation_ref[:120], state=HandoffState.WAITING
+    ).exists()
 
 
 def handoff_claim(*, handoff_id: Any, agent: Any, now: dt.datetime | None = None) -> Call:

@@ -30,6 +30,12 @@ CONVERSATION_SPEECH_CONFIRM_BELOW = env_float(
     "CONVERSATION_SPEECH_CONFIRM_BELOW", 0.6, minimum=0.0, maximum=1.0
 )
 
+# Voice: this many answers in a row not understood or not accepted hands the call to a person.
+VOICE_MAX_MISSES = env_int("VOICE_MAX_MISSES", 3, minimum=1, maximum=9)
+# Scoring's routing rule (scoring/policy.py): a decision one of whose top reasons rests on a
+# speech answer heard with less confidence than this (0-1) goes to review, saying so.
+REVIEW_SPEECH_CONFIDENCE_BELOW = env_float("REVIEW_SPEECH_CONFIDENCE_BELOW", 0.7, minimum=0.0, maximum=1.0)
+
 # --- Twilio webhooks -----------------------------------------------------------------------
 # The auth token of the Twilio account whose numbers post here: every webhook request is
 # checked against it (X-Twilio-Signature). The default only signs local and test requests

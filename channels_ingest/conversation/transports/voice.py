@@ -8,6 +8,8 @@ hang-up keeps the draft and calling again carries on.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -42,25 +44,56 @@ def inbound_call(request: HttpRequest) -> HttpResponse:
     conversation = conversation_for(transport=Transport.VOICE, key=sender_key(caller))
     speech = request.POST.get("SpeechResult", "").strip()
     digits = request.POST.get("Digits", "").strip()
-    silent = min(int(request.GET["silent"]), 9) if request.GET.get("silent", "").isdigit() else 0
+    silent = _counter(request, "silent")
+    misses = _counter(request, "misses")
+    delivery = _delivery_id(request, speech, digits)
     if digits == "0":
         speech, digits = "agent", ""
     if speech:
         confidence = _confidence(request.POST.get("Confidence", ""))
-        reply = conversation_turn(
-            conversation, TurnInput(text=speech[:500], method=Method.SPEECH, confidence=confidence)
-        )
+        said = TurnInput(text=speech[:500], method=Method.SPEECH, confidence=confidence, message_sid=delivery)
+        reply = conversation_turn(conversation, said)
     elif digits:
-        reply = conversation_turn(conversation, TurnInput(text=digits[:40], method=Method.KEYPAD))
+        reply = conversation_turn(
+            conversation, TurnInput(text=digits[:40], method=Method.KEYPAD, message_sid=delivery)
+        )
     elif silent >= 2:
-        reply = conversation_turn(conversation, TurnInput(text="agent"))
+        reply = conversation_turn(conversation, TurnInput(text="agent", message_sid=delivery))
     else:
         reply = conversation_opening(conversation)
         if silent:
             reply.messages.insert(0, NO_INPUT)
     if reply.duplicate:
-        reply = conversation_opening(conversation)
-    return _twiml(_respond(request, reply, silent))
+        # Twilio sent this request again: the turn was taken; ask what is pending now.
+        return _twiml(_respond(conversation_opening(conversation), conversation, silent=0, misses=misses))
+    misses = misses + 1 if reply.kind in MISSED else 0
+    if misses >= settings.VOICE_MAX_MISSES and not reply.handoff:
+        reply = conversation_turn(conversation, TurnInput(text="agent"))
+        reply.messages.insert(0, NOT_GETTING_IT)
+    return _twiml(_respond(reply, conversation, silent=silent, misses=misses))
+
+
+# Replies that mean the answer was not understood or not accepted (the question is asked again).
+MISSED = frozenset({"reask", "unread"})
+NOT_GETTING_IT = "I'm sorry, I'm not getting this right."
+
+
+def _counter(request: HttpRequest, name: str) -> int:
+    raw = request.GET.get(name, "")
+    return min(int(raw), 9) if raw.isdigit() else 0
+
+
+def _delivery_id(request: HttpRequest, speech: str, digits: str) -> str:
+    """An id for this delivery, so a request Twilio sends again is taken once: the call, the
+    question it answers (the `step` our own Gather put in its action URL) and what was said.
+    Without a step (not a reply to one of our Gathers) there is nothing to dedupe on."""
+    step = request.GET.get("step", "")
+    call_sid = request.POST.get("CallSid", "")
+    if not step.isdigit() or not call_sid:
+        return ""
+    silent = request.GET.get("silent", "")
+    raw = "\x1f".join((call_sid, step, silent, speech, digits))
+    return "voice:" + hashlib.sha256(raw.encode()).hexdigest()[:58]
 
 
 CALL_STATUSES = frozenset(
@@ -84,7 +117,7 @@ def call_status(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _respond(request: HttpRequest, reply: Reply, silent: int) -> VoiceResponse:
+def _respond(reply: Reply, conversation: Conversation, *, silent: int, misses: int) -> VoiceResponse:
     response = VoiceResponse()
     if reply.handoff:
         response.say(" ".join(reply.messages))
@@ -92,7 +125,10 @@ def _respond(request: HttpRequest, reply: Reply, silent: int) -> VoiceResponse:
         return response
     if reply.kind in ("stopped", "submitted", "status"):
         return _hangup(" ".join(reply.messages))
-    action = reverse("twilio:voice")
+    # The step (how many turns the conversation has taken) makes each question's answer a
+    # distinct delivery: the same request sent again by Twilio carries the same step.
+    base = f"{reverse('twilio:voice')}?step={conversation.turns}"
+    action = base + (f"&misses={misses}" if misses else "")
     gather = response.gather(
         input="speech dtmf",
         action=action,
@@ -104,7 +140,7 @@ def _respond(request: HttpRequest, reply: Reply, silent: int) -> VoiceResponse:
     )
     gather.say(" ".join(reply.messages))
     # No answer: Twilio goes on to the next verb, which asks again (then offers a person).
-    response.redirect(f"{action}?silent={silent + 1}", method="POST")
+    response.redirect(f"{base}&silent={silent + 1}", method="POST")
     return response
 
 
