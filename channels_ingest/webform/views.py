@@ -6,6 +6,7 @@ itself. Views parse and answer; applicants.drafts decides.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
@@ -34,6 +35,9 @@ from applicants.selectors import draft_get, drafts_open_of_user
 from applicants.validation import ApplicationInvalid
 from channels_ingest.webform import presenters as p
 from scoring.selectors import application_get, applications_owned_by, current_decision
+
+if TYPE_CHECKING:
+    from accounts.types import AuthenticatedHttpRequest, HtmxHttpRequest
 
 applicant_login_required = login_required(login_url=reverse_lazy("account_login"))
 
@@ -68,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @applicant_login_required
 @require_POST
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_start_draft(request.user):
         return _forbidden(request)
     schema = get_schema()
@@ -258,7 +262,7 @@ def _render_review(
 
 @applicant_login_required
 @require_GET
-def status(request: HttpRequest, application_id: UUID) -> HttpResponse:
+def status(request: HtmxHttpRequest, application_id: UUID) -> HttpResponse:
     application = application_get(application_id)
     if application is None or not can_view_application(request.user, application):
         raise Http404("No application with this id is visible to you")
