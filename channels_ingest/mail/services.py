@@ -181,7 +181,9 @@ def pass_save(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> dict
     """Keep what the clerk keyed (good answers saved; refused ones keep their earlier value).
     Returns the messages by field."""
     _check_own_open_pass(keying, clerk)
-    results = draft_answer_many(keying.draft, dict(raw), _capture(clerk))
+    draft = keying.draft
+    assert draft is not None  # an open pass has its draft
+    results = draft_answer_many(draft, dict(raw), _capture(clerk))
     return _errors(results)
 
 
@@ -191,7 +193,7 @@ def pass_finish(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> di
     errors = pass_save(keying=keying, clerk=clerk, raw=raw)
     if errors:
         return errors
-    draft = Draft.objects.filter(pk=keying.draft_id).first()
+    draft = Draft.objects.filter(pk=keying.draft_id).first() if keying.draft_id is not None else None
     if draft is None:
         raise MailRefused("This pass expired unfinished (drafts live DRAFT_TTL_DAYS).")
     try:
@@ -269,6 +271,7 @@ def _joint_by(passes: list[KeyingPass]) -> str:
 def _compare(item: MailItem, passes: list[KeyingPass], *, actor: Any) -> None:
     """Inside the caller's transaction, the item locked: compare, then submit or wait."""
     first, second = sorted(passes, key=lambda p: p.number)
+    assert first.draft is not None and second.draft is not None  # both passes just closed
     a, b = dict(first.draft.answers or {}), dict(second.draft.answers or {})
     differing = differing_fields(a, b)
     compared = len(set(a) | set(b))
@@ -334,6 +337,7 @@ def item_resolve(
             )
         if locked.state != ItemState.MISMATCH:
             raise MailRefused("This form has no differences waiting to be resolved.")
+        assert passes[0].draft is not None and passes[1].draft is not None  # kept until resolved
         a, b = dict(passes[0].draft.answers or {}), dict(passes[1].draft.answers or {})
         differing = differing_fields(a, b)
         errors: dict[str, str] = {}
@@ -352,6 +356,7 @@ def item_resolve(
             return errors
         by = f"{_joint_by(passes)};resolved_by:user:{supervisor.pk}"
         capture = Capture(channel=Channel.MAIL, method=Method.DOUBLE_KEYED, by=by)
+        assert locked.final_draft_id is not None  # made with the item
         final = Draft.objects.get(pk=locked.final_draft_id)
         sid = transaction.savepoint()
         results = draft_answer_many(final, raw, capture)
@@ -383,6 +388,7 @@ def item_resolve(
 def _submit(item: MailItem, *, actor: Any) -> None:
     """Submit the final draft through the one ingestion service (idempotent by its id; both
     passes were complete and valid, so the answers are too)."""
+    assert item.final_draft_id is not None  # made with the item
     final = Draft.objects.get(pk=item.final_draft_id)
     submission = draft_submit(draft=final, actor=actor, applicant_user=None)
     item.application = submission.application

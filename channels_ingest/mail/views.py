@@ -122,7 +122,8 @@ def scan_upload_view(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_GET
 @never_cache
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": [SELF]})
+# (django-csp's decorator types take views of the request alone; this one has an argument too.)
+@csp_replace({"frame-ancestors": [SELF]})  # type: ignore[arg-type]
 def scan(request: HttpRequest, item_id: int) -> HttpResponse:
     """The scan itself, to clerks and supervisors only (never a public static URL); shown in
     the keying and comparison pages' frame, so framing by our own pages is allowed here."""
@@ -166,7 +167,7 @@ def _groups(
     """The whole paper form on one screen: one group per section (the web form's steps),
     then the signed consents; inputs drawn by the web form's presenters."""
     schema = get_schema()
-    groups = [
+    groups: list[dict[str, Any]] = [
         {
             "title": s.title,
             "name": s.name,
@@ -228,7 +229,7 @@ def key(request: HttpRequest, pass_id: int) -> HttpResponse:
     if keying.is_finished:
         messages.info(request, f"Form {keying.item} is keyed; thank you.")
         return redirect("mail:home")
-    draft = Draft.objects.filter(pk=keying.draft_id).first()
+    draft = Draft.objects.filter(pk=keying.draft_id).first() if keying.draft_id is not None else None
     if draft is None:  # purged after DRAFT_TTL_DAYS without being finished
         messages.error(
             request,
