@@ -8,7 +8,7 @@ api/test_fuzz.py) see them in the contract.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -24,7 +24,9 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="Per field, what is wrong.")
+    # A declared field: the serializer's metaclass takes it out of the class attributes, so it
+    # does not replace Serializer.errors (the stubs cannot see that).
+    errors = serializers.DictField(required=False, help_text="Per field, what is wrong.")  # type: ignore[assignment]
 
 
 def problem(description: str) -> OpenApiResponse:
@@ -45,7 +47,7 @@ NOT_FOUND = "No such resource visible to you (or a page past the last)."
 
 
 class ProblemAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +55,7 @@ def read_bounded(stream: Any) -> bytes:
 
 class BoundedJSONParser(JSONParser):
     def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
         raw = read_bounded(stream)
         limit = settings.API_JSON_MAX_DEPTH
@@ -71,6 +72,6 @@ class BoundedJSONParser(JSONParser):
 
 class BoundedFormParser(FormParser):
     def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
         return super().parse(io.BytesIO(read_bounded(stream)), media_type, parser_context)

@@ -18,7 +18,9 @@ class SubmitApplicationSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     feature = serializers.CharField()
-    label = serializers.CharField()
+    # A declared field: the serializer's metaclass takes it out of the class attributes, so it
+    # does not replace Field.label (the stubs cannot see that).
+    label = serializers.CharField()  # type: ignore[assignment]
     statement = serializers.CharField(help_text="The reason in plain language.")
     direction = serializers.ChoiceField(choices=["increases_risk", "decreases_risk"])
     contribution = serializers.FloatField(help_text="Effect on the risk log-odds.")

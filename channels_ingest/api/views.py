@@ -45,7 +45,8 @@ UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[
 # for accounts that must use a second factor (channels_ingest/api/token.py).
 class TokenView(ObtainTokenView):
     # ObtainAuthToken names its own parsers; these are the bounded ones of the settings.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    # (api_settings turns the dotted paths into classes; the stubs type them as the strings.)
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -109,11 +110,11 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         headers = {"Location": link}
         if not submission.created:
             headers["Idempotent-Replayed"] = "true"
-        body = {"id": str(application.pk), "status": application.status, "link": link}
+        accepted: dict[str, Any] = {"id": str(application.pk), "status": application.status, "link": link}
         if can_see_duplicate_flags(request.user):
-            body["possible_duplicate"] = application.possible_duplicate
+            accepted["possible_duplicate"] = application.possible_duplicate
         return Response(
-            body,
+            accepted,
             status=status.HTTP_202_ACCEPTED,
             headers=headers,
         )

@@ -87,7 +87,7 @@ class Asking:
     # --- the draft ----------------------------------------------------------------------------
 
     def _answers(self) -> dict[str, Any]:
-        return dict(self.c.draft.answers or {}) if self.c.draft_id else {}
+        return dict(self.c.draft.answers or {}) if self.c.draft is not None else {}
 
     def _draft(self) -> Any:
         if not self.c.draft_id:

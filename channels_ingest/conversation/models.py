@@ -22,7 +22,7 @@ class Transport(models.TextChoices):
 
 
 # The channel the applications of each transport carry.
-TRANSPORT_CHANNEL = {
+TRANSPORT_CHANNEL: dict[str, str] = {
     Transport.CHAT: Channel.CHATBOT,
     Transport.SMS: Channel.SMS,
     Transport.VOICE: Channel.VOICE,

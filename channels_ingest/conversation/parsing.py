@@ -273,8 +273,8 @@ def raw_for_field(field: Field, text: str, *, unit: str = "") -> Any:
         value = parse_amount(cleaned)
         return str(value) if value is not None else cleaned
     if field.type == "date":
-        value = parse_date(strip_lead_in(cleaned))
-        return value.isoformat() if value else cleaned
+        day = parse_date(strip_lead_in(cleaned))
+        return day.isoformat() if day else cleaned
     if field.type == "boolean":
         answer = parse_yes_no(cleaned)
         return cleaned if answer is None else ("yes" if answer else "no")

@@ -6,7 +6,7 @@ this agent, channel phone_agent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -28,6 +28,9 @@ from channels_ingest.webform import presenters as p
 
 # Private to the web form's views (one step's errors, rule errors included); shared as is.
 from scoring.selectors import application_get, current_decision
+
+if TYPE_CHECKING:
+    from accounts.types import HtmxHttpRequest
 
 
 def _open_draft(call: Call) -> Draft:
@@ -233,11 +236,12 @@ def _render_review(
 
 @agent_only()
 @require_GET
-def done(request: HttpRequest, call_id: UUID) -> HttpResponse:
+def done(request: HtmxHttpRequest, call_id: UUID) -> HttpResponse:
     call = own_call(request, call_id)
     if not call.application_id:
         return redirect("phone:home")
     application = application_get(call.application_id)
+    assert application is not None  # a submitted call's application stays
     decision = current_decision(application)
     context = {
         "call": call,

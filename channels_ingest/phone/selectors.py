@@ -158,12 +158,13 @@ def caller_applications(call: Call) -> list[Application]:
     """The verified caller's applications: those under the person found whose own answers
     carry the values the caller was checked against (another application under the same
     person may come from someone who typed the identity number)."""
-    if call.verified_at is None or call.applicant_id is None:
+    applicant = call.applicant if call.verified_at is not None else None
+    if applicant is None:
         return []
-    person = call.applicant.pii or {}
+    person = applicant.pii or {}
     return [
         a
-        for a in Application.objects.filter(applicant_id=call.applicant_id).order_by("-created_at")
+        for a in Application.objects.filter(applicant_id=applicant.pk).order_by("-created_at")
         if agrees_with_check_fields(a.pii or {}, person)
     ]
 
@@ -183,7 +184,7 @@ def caller_drafts(call: Call) -> list[Draft]:
     drafts = Draft.objects.filter(
         pk__in=ids, status=DraftStatus.OPEN, handoff__isnull=True, expires_at__gt=timezone.now()
     ).order_by("-updated_at")
-    if not call.applicant_id:
+    if call.applicant is None:
         return list(drafts)
     # Drafts found by the identity number: only those with the verified person's values.
     person = call.applicant.pii or {}

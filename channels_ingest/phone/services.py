@@ -54,9 +54,9 @@ def _records_on_file(call: Call) -> list[Mapping[str, Any]]:
     found. Never a later application: anyone who types the identity number adds one under
     this person, with their own date of birth and postcode (a moved caller is checked some
     other way)."""
-    if call.applicant_id:
+    if call.applicant is not None:
         return [call.applicant.pii or {}]
-    if call.found_draft_id:
+    if call.found_draft is not None:
         return [call.found_draft.answers or {}]
     return []
 
@@ -156,7 +156,7 @@ def call_submit(*, call: Call, consent_attested: bool) -> Submission:
     keying for someone never makes it the agent's."""
     if not consent_attested:
         raise CallRefused("Confirm that the caller gave their consent before submitting.")
-    if call.application_id:  # submitted already (a double key press, a second tab)
+    if call.application is not None:  # submitted already (a double key press, a second tab)
         return Submission(application=call.application, created=False)
     draft = call.draft
     if draft is None:

@@ -198,6 +198,7 @@ def handoff_take(request: HttpRequest, handoff_id: UUID) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("phone:handoffs")
     schema = get_schema()
+    assert call.draft is not None  # a handed-off call carries its draft
     section = p.step_get(schema, call.draft.current_section) or p.steps(schema)[0]
     return redirect("phone:key", call_id=call.pk, section=section.name)
 

@@ -1,12 +1,17 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django import template
 
 from accounts.access import can_use_agent_screen
 
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
+
 register = template.Library()
 
 
 @register.simple_tag
-def agent_screen_allowed(user: Any) -> bool:
+def agent_screen_allowed(user: AnyUser) -> bool:
     return can_use_agent_screen(user)
