@@ -348,6 +348,7 @@ class _Turn(Asking):
         if self.c.mode == Mode.CONFIRMING:
             self.c.mode, position = Mode.ASKING, len(order)
         if position == 0:
+            assert pending is not None  # (position 0 is the pending field's)
             return self._ask(pending, [texts.AT_START], kind="prompt")
         previous = self.schema.by_name[order[position - 1]]
         lead = [texts.GOING_BACK]
@@ -364,8 +365,8 @@ class _Turn(Asking):
         return self._ask_next(lead, kind="help")
 
     def _cmd_start_over(self) -> Reply:
-        if self.c.draft_id:
-            old = self.c.draft
+        old = self.c.draft
+        if old is not None:
             self.c.draft = None
             self.c.save(update_fields=["draft"])
             old.delete()  # the answers go with it; nothing else refers to an open draft
