@@ -3,15 +3,18 @@ comparison, and the clerks' quality figures."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from channels_ingest.mail.models import ItemState, KeyingPass, MailBatch, MailItem
 
+if TYPE_CHECKING:
+    from accounts.types import AnyUser
 
-def applications_worked_on_by(user: Any) -> QuerySet:
+
+def applications_worked_on_by(user: AnyUser) -> QuerySet:
     """Ids of the applications from forms `user` keyed (either pass) or resolved: they may
     not review them (accounts.access.review_conflicts_q). Never NULL: `NOT IN` a list with a
     NULL excludes everything."""
@@ -47,7 +50,7 @@ def batch_items(batch: MailBatch) -> list[MailItem]:
     return list(batch.items.prefetch_related("passes__clerk").order_by("sequence"))
 
 
-def work_for_clerk(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
+def work_for_clerk(user: AnyUser, *, limit: int = 50) -> list[dict[str, Any]]:
     """Forms a clerk may key now: scanned, still being keyed, and either their own open pass
     or a pass nobody has taken, never the second pass of a form they keyed first."""
     items = (
@@ -71,7 +74,7 @@ def work_for_clerk(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
     return work
 
 
-def mismatches_waiting(user: Any) -> list[MailItem]:
+def mismatches_waiting(user: AnyUser) -> list[MailItem]:
     """Forms whose clerks disagree, oldest first, that `user` did not key."""
     return list(
         MailItem.objects.filter(state=ItemState.MISMATCH)
