@@ -62,6 +62,20 @@ def check_distinct(named_keys: dict[str, Sequence[str]]) -> None:
             seen[value] = name
 
 
+LOCAL_TWILIO_TOKEN = "local-twilio-auth-token-not-a-secret"  # noqa: S105 (the public local default)
+TWILIO_TOKEN_MIN_LENGTH = 32  # Twilio's auth tokens are 32 hex digits
+
+
+def check_twilio_auth_token(token: str) -> None:
+    """The Twilio webhooks (SMS, voice) trust what this token signs: the repository's local
+    default would let anyone sign requests."""
+    if token == LOCAL_TWILIO_TOKEN or len(token) < TWILIO_TOKEN_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            "TWILIO_AUTH_TOKEN must be the auth token of the Twilio account whose numbers post to "
+            "the webhooks (Twilio Console, Account info: 32 characters), not the local default"
+        )
+
+
 def check_database(database: dict[str, Any]) -> None:
     if not database.get("ENGINE", "").endswith(("postgresql", "postgis")):
         raise ImproperlyConfigured(

@@ -5,7 +5,7 @@ required variables are set (see README, "Deploying").
 """
 
 from config.env import env, env_bool, env_int, env_list, env_str
-from config.production_checks import check_production_settings
+from config.production_checks import check_production_settings, check_twilio_auth_token
 from config.settings.base import *  # noqa: F403
 from config.settings.base import tune_database
 from config.settings.trail import require_trail_hmac_keys
@@ -25,6 +25,9 @@ check_production_settings(
     pseudonym_key=PSEUDONYM_KEY,
     database=DATABASES["default"],
 )
+# The Twilio webhooks check every request's signature against it (no local default here).
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+check_twilio_auth_token(TWILIO_AUTH_TOKEN)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
 

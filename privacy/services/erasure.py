@@ -45,6 +45,7 @@ from applicants.crypto import identity_hash
 from applicants.models import Applicant, Application
 from applicants.schema import get_schema
 from auditing.models import Review, ReviewItem
+from channels_ingest.conversation.erasure import conversations_erase
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import ERASURE_OWED, outbox_emit
 from outbox.services import outbox_fan_out, outbox_requeue, publish_drains
@@ -194,6 +195,7 @@ def _erase_in_database(request: ErasureRequest, people: list[Applicant]) -> None
             updated_at=now,
         )
     changes = {"applications": len(ids), "related_encrypted_rows": _empty_related(ids)}
+    changes.update(conversations_erase(ids))  # drafts, phone-number hash, links (kept: the transcript)
     ReviewItem.objects.filter(application_id__in=ids).update(applicant_user=None)
     ReviewItem.objects.filter(application_id__in=ids, submitted_by_id__in=owners).update(submitted_by=None)
     changes["review_notes_scrubbed"] = _scrub_review_notes(ids, values)
