@@ -132,7 +132,12 @@ def replay_start(
         )
         if dispatch and chunks:
             chunk_ids = [c.pk for c in chunks]
-            transaction.on_commit(lambda: [job_publish(ReplayChunk, pk) for pk in chunk_ids], robust=True)
+
+            def publish() -> None:
+                for pk in chunk_ids:
+                    job_publish(ReplayChunk, pk)
+
+            transaction.on_commit(publish, robust=True)
     return run
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -126,7 +127,7 @@ def replay_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def replay_download(request: HttpRequest, pk: int) -> HttpResponse:
+def replay_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     _viewer(request)
     run = get_object_or_404(ReplayRun, pk=pk)
     if run.status != ReplayStatus.FINISHED:
@@ -148,7 +149,7 @@ def evidence(request: HttpRequest, version: int) -> HttpResponse:
     _viewer(request)
     model = _model(version)
     pack = latest_pack(model)
-    fairness_failed = bool(pack) and not pack.gate("fairness").get("passed", True)
+    fairness_failed = pack is not None and not pack.gate("fairness").get("passed", True)
     return render(
         request,
         "governance/evidence.html",

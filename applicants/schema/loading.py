@@ -165,7 +165,7 @@ def _currency(raw: Any) -> str:
     return str(raw)
 
 
-def _display(raw: dict, where: str, *, numeric: bool) -> str:
+def _display(raw: dict[str, Any], where: str, *, numeric: bool) -> str:
     display = str(raw.get("display") or "")
     if display and display not in DISPLAYS:
         raise SchemaError(f"{where}: display {display!r} is not one of {', '.join(DISPLAYS)}")

@@ -118,7 +118,7 @@ class FieldView:
 
 
 def steps(schema: ApplicationSchema) -> list[Step]:
-    result = []
+    result: list[Step] = []
     for section in schema.sections:
         asked = tuple(f for f in section.fields if not f.must_be_true)
         if asked:
