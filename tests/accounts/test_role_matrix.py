@@ -820,10 +820,10 @@ def _url(row: Row, world: dict[str, Any]) -> str:
 
 def _client(row: Row, persona: str, world: dict[str, Any]) -> Client:
     if row.api:
-        client = APIClient()
+        api = APIClient()
         if persona != "anon":
-            client.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens'][persona]}")
-        return client
+            api.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens'][persona]}")
+        return api
     client = Client()
     if persona != "anon":
         client.cookies[settings.SESSION_COOKIE_NAME] = world["sessions"][persona]
