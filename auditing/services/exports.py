@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -29,6 +29,9 @@ from objectstore import store_for
 from objectstore.csv_safety import csv_writer
 from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_publish, job_retry
 from trail.services import trail_record
+
+if TYPE_CHECKING:
+    from accounts.types import Actor, User
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +156,7 @@ def labels_write(
 
 def record_export(
     *,
-    actor: Any,
+    actor: Actor,
     filters: LabelFilters,
     format: str,
     result: ExportResult,
@@ -178,7 +181,7 @@ def record_export(
 # --- background jobs -------------------------------------------------------------------------
 
 
-def export_job_create(*, requested_by: Any, format: str, filters: dict[str, Any]) -> ExportJob:
+def export_job_create(*, requested_by: User, format: str, filters: dict[str, Any]) -> ExportJob:
     """Validate (FiltersInvalid / ExportRefused) and queue an export; the worker runs it."""
     if format not in ExportFormat.values:
         raise ExportRefused(f"unknown format {format!r}; use csv or parquet")

@@ -22,7 +22,7 @@ from scoring.models import TIERS
 from trail.services import trail_record
 
 if TYPE_CHECKING:
-    from accounts.types import User
+    from accounts.types import Actor, User
 
 # The reason recorded when an auditor who saw the model's tier simply agrees with it.
 CONFIRM_REASON = "agrees_with_model"
@@ -80,7 +80,7 @@ def _check_holds_claim(item: ReviewItem, user: User) -> None:
 
 
 def review_record(
-    *, item_id: Any, auditor: Any, final_tier: str, reason_code: str = "", note: str = ""
+    *, item_id: Any, auditor: User, final_tier: str, reason_code: str = "", note: str = ""
 ) -> Review:
     """Record the auditor's tier for a claimed item. The same tier as the model's is a
     confirmation; another is an override, which needs a reason code. An override from high
@@ -151,7 +151,7 @@ def review_record(
         return review
 
 
-def review_second_opinion(*, item_id: Any, auditor: Any, agree: bool, note: str = "") -> Review:
+def review_second_opinion(*, item_id: Any, auditor: User, agree: bool, note: str = "") -> Review:
     """A second auditor agrees to a proposed override (it takes effect) or refuses it (the
     item returns to the queue, still held by this auditor, to be reviewed afresh)."""
     note = note.strip()
@@ -200,7 +200,7 @@ def review_second_opinion(*, item_id: Any, auditor: Any, agree: bool, note: str 
         return proposal
 
 
-def _take_effect(*, item: ReviewItem, review: Review, actor: Any, now: Any) -> None:
+def _take_effect(*, item: ReviewItem, review: Review, actor: Actor, now: Any) -> None:
     """Inside the caller's transaction: the label, the state change, the trail, the outbox."""
     to_status = Status.CONFIRMED if review.outcome == Outcome.CONFIRMED else Status.OVERRIDDEN
     moved = application_label(

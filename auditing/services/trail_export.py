@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +14,9 @@ from auditing.selectors import TrailFilters
 from objectstore.csv_safety import csv_writer
 from trail.models import TrailEntry
 from trail.services import trail_record
+
+if TYPE_CHECKING:
+    from accounts.types import Actor
 
 HEADER = [
     "seq",
@@ -35,7 +38,7 @@ class TrailExportTooLarge(Exception):
     pass
 
 
-def trail_export_csv(*, filters: TrailFilters, actor: Any) -> tuple[bytes, int, str]:
+def trail_export_csv(*, filters: TrailFilters, actor: Actor) -> tuple[bytes, int, str]:
     """The matching entries, oldest first, as CSV bytes; (data, rows, fingerprint).
     Refuses more than TRAIL_EXPORT_MAX_ROWS entries: narrow the filters instead."""
     entries = filters.apply(TrailEntry.objects.all()).order_by("id")
