@@ -322,6 +322,15 @@ def can_post_twilio_webhook(*, signed: bool) -> bool:
     return bool(signed)
 
 
+def can_use_phone_simulator(user: AnyUser) -> bool:
+    """The phone simulator (/dev/phone/) signs webhook requests with the local Twilio auth
+    token: a development tool, there for anyone only while DEBUG is on, and for nobody (404)
+    otherwise."""
+    from django.conf import settings
+
+    return bool(settings.DEBUG)
+
+
 def can_chat(user: AnyUser) -> bool:
     """The web chat is open to anyone, logged in or not: it answers questions and collects
     answers; sending an application needs can_submit_by_chat."""

@@ -95,7 +95,11 @@ register(
         url_prefix="chat/",
         urls="channels_ingest.conversation.urls",
         # Twilio's webhooks for SMS and voice (anonymous, signature-checked)
-        extra_urls=(("hooks/twilio/", "channels_ingest.conversation.transports.urls"),),
+        extra_urls=(
+            ("hooks/twilio/", "channels_ingest.conversation.transports.urls"),
+            # the phone simulator: plays SMS and voice against those webhooks (DEBUG only, 404 otherwise)
+            ("dev/phone/", "channels_ingest.conversation.simulator.urls"),
+        ),
     )
 )
 

@@ -193,6 +193,9 @@ MATRIX: list[Row] = [
     Row("twilio:sms", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
     Row("twilio:voice", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
     Row("twilio:voice-status", "POST", " ".join(["403"] * len(PERSONAS)), note="unsigned"),
+    # the phone simulator exists only under DEBUG (the tests run without it): 404 for everyone
+    Row("simulator:phone", "GET", " ".join(["404"] * len(PERSONAS)), note="DEBUG off"),
+    Row("simulator:phone", "POST", " ".join(["404"] * len(PERSONAS)), note="DEBUG off"),
     # --- the web form (channels_ingest/webform) -----------------------------------------------
     Row("webform:home", "GET", everyone("200")),
     Row("webform:start", "POST", "applogin 302 403 403 403 403 403 403 403 403"),

@@ -88,7 +88,13 @@ class Command(BaseCommand):
                 f"    web            {url}\n"
                 f"    API docs       {url}api/docs/\n"
                 f"    admin          {url}admin/\n"
-                f"    log in as      {users}\n"
+                f"    chat           {url}chat/\n"
+                + (
+                    f"    phone sim      {url}dev/phone/   (SMS and voice, no Twilio account)\n"
+                    if settings.DEBUG
+                    else ""
+                )
+                + f"    log in as      {users}\n"
                 f"    password       the DEMO_PASSWORD setting (default: riskscore-demo)\n"
                 "    Ctrl-C stops everything.\n"
             )
