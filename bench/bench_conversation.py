@@ -70,6 +70,14 @@ def main() -> int:
             "target <= 15 ms",
         )
         report.record("chat turn: p99", percentile(turns, 99), "ms")
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            chat.post(
+                "/chat/turn/", '{"text": "change my income to 54,321"}', content_type="application/json"
+            )
+        report.record("chat turn: SQL statements (with BEGIN/COMMIT/SAVEPOINT)", len(queries), "")
         report.record("chat turns per second (one client)", (WARMUP + REQUESTS) / elapsed, "/s")
 
         faq = timed(

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from applicants.drafts import DraftClosed, draft_answer_many, draft_submit
@@ -61,11 +62,13 @@ def conversation_turn(
 ) -> Reply:
     """Take one message and answer it. The conversation row is locked for the whole turn."""
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked = _locked(conversation.pk)
         if said.message_sid and not _first_delivery(locked, said.message_sid):
             return Reply(messages=[], kind="duplicate", duplicate=True)
         turn = _Turn(locked, said, submitter or _anonymous_submitter)
         reply = turn.run()
+        if reply.kind in DURABLE_REPLIES:
+            _commit_durably()
         locked.turns += 1
         locked.save()
         Turn.objects.create(
@@ -85,12 +88,38 @@ def conversation_turn(
 def conversation_opening(conversation: Conversation) -> Reply:
     """What the conversation says first (or on coming back): the question now pending."""
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked = _locked(conversation.pk)
         turn = _Turn(locked, TurnInput(text=""), _anonymous_submitter)
         reply = turn.opening()
         locked.save()
     _copy_state(locked, conversation)
     return reply
+
+
+# Turns whose outcome must survive a database crash once the person is told: an application
+# sent, a hand-off queued. Every other turn is work in progress, like a draft's answer.
+DURABLE_REPLIES = frozenset({"submitted", "handoff"})
+
+
+def _locked(pk: Any) -> Conversation:
+    """The conversation locked for the turn. The turn's transaction does not wait for the WAL
+    flush at commit (set by the locking read itself, as the one-field service does for a
+    draft's answer): a crash may lose the last fraction of a second of a conversation, which
+    the person simply says again, never corrupt it. The draft is read after the lock, not
+    joined to it: a row waited for is read again as the other turn left it, but a joined draft
+    would come back as it was before (PostgreSQL re-checks only the locked row)."""
+    queryset = Conversation.objects.select_for_update()
+    if connection.vendor == "postgresql":
+        queryset = queryset.annotate(
+            _async_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ())
+        )
+    return queryset.get(pk=pk)
+
+
+def _commit_durably() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('synchronous_commit', 'on', true)")
 
 
 def _copy_state(source: Conversation, target: Conversation) -> None:

@@ -116,7 +116,8 @@ def _conversation(request: HttpRequest) -> Conversation:
         # Logging in is the verified step that makes the conversation this account's.
         Conversation.objects.filter(pk=conversation.pk, user__isnull=True).update(user=user)
         conversation.refresh_from_db()
-    request.session[SESSION_KEY] = str(conversation.pk)
+    if session_id != str(conversation.pk):  # setting it unchanged would rewrite the session row
+        request.session[SESSION_KEY] = str(conversation.pk)
     return conversation
 
 
