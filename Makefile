@@ -43,6 +43,7 @@ run: $(STAMP)
 	$(PY) manage.py train_demo_model $(DEMO_ROWS) --bootstrap --if-no-active-model
 	$(PY) manage.py demo_applications --if-empty
 	$(PY) manage.py demo_monitoring --if-empty
+	$(PY) manage.py demo_governance --if-empty
 	$(PY) manage.py demo_handoffs --if-empty
 	$(PY) manage.py demo_mail
 	$(PY) manage.py runplatform

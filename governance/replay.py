@@ -20,6 +20,7 @@ import io
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -143,6 +144,12 @@ def replay_start(
 
 def _id_ranges(decisions: QuerySet, size: int) -> list[tuple[int, int, int]]:
     """(first id, last id, count) per `size` decisions, computed in the database."""
+    if connection.vendor != "postgresql":  # SQLite (make run): the ids in Python
+        ids = list(decisions.order_by("pk").values_list("pk", flat=True))
+        return [
+            (ids[i], ids[min(i + size, len(ids)) - 1], len(ids[i : i + size]))
+            for i in range(0, len(ids), size)
+        ]
     ids_sql, params = decisions.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -278,11 +285,14 @@ def _write_list(
 # --- reading a chunk -------------------------------------------------------------------------
 
 
-def _chunk_ids_sql(run: ReplayRun, chunk: ReplayChunk) -> str:
-    query = replay_decisions(run.model_version, run.since, run.until, run.channel).filter(
+def _chunk_query(run: ReplayRun, chunk: ReplayChunk) -> QuerySet:
+    return replay_decisions(run.model_version, run.since, run.until, run.channel).filter(
         pk__gte=chunk.first_id, pk__lte=chunk.last_id
     )
-    ids_sql, params = query.order_by().values("pk").query.sql_with_params()
+
+
+def _chunk_ids_sql(run: ReplayRun, chunk: ReplayChunk) -> str:
+    ids_sql, params = _chunk_query(run, chunk).order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         return cursor.cursor.mogrify(ids_sql, params)  # Django's psycopg 3 client-side cursor
 
@@ -312,6 +322,8 @@ def _feature_columns(schema: ApplicationSchema) -> list[str]:
 def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
     """The chunk's decisions with one COPY … TO STDOUT (FORMAT BINARY): every column fixed
     width, so the stream parses as one NumPy record array (no per-row Python)."""
+    if connection.vendor != "postgresql":
+        return _load_orm(schema, run, chunk)
     channel_cases = " ".join(f"WHEN {_quote(c)} THEN {i}" for i, c in enumerate(CHANNELS))
     columns = [
         "d.id::int8",
@@ -355,6 +367,76 @@ def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict
     return out
 
 
+def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
+    """The same rows through the ORM, for SQLite (make run's embedded database)."""
+    rows = list(
+        _chunk_query(run, chunk)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "tier",
+            "routed_to_review",
+            "application__channel",
+            "application_id",
+            "prob_high",
+            "created_at",
+        )
+    )
+    snapshots = dict(_chunk_query(run, chunk).values_list("pk", "feature_snapshot"))
+    matrix = np.full((len(rows), len(schema.features)), np.nan, dtype=np.float32)
+    for r, row in enumerate(rows):
+        snapshot = snapshots[row[0]] or {}
+        for c, feature in enumerate(schema.features):
+            value = snapshot.get(feature.name)
+            if feature.kind == "choice":
+                names = [str(v) for v in feature.choices]
+                matrix[r, c] = (
+                    names.index(str(value)) if value is not None and str(value) in names else np.nan
+                )
+            elif isinstance(value, int | float):
+                matrix[r, c] = float(value)
+    return {
+        "decision": np.asarray([row[0] for row in rows], dtype=np.int64),
+        "tier": np.asarray([TIERS.index(row[1]) for row in rows], dtype=np.int64),
+        "routed": np.asarray([int(row[2]) for row in rows], dtype=np.int64),
+        "channel": np.asarray(
+            [CHANNELS.index(row[3]) if row[3] in CHANNELS else 0 for row in rows], dtype=np.int64
+        ),
+        "application": [row[4].bytes for row in rows],
+        "p_high": np.asarray([row[5] for row in rows], dtype=np.float64),
+        "at": np.asarray([row[6].timestamp() for row in rows], dtype=np.float64),
+        "matrix": matrix,
+    }
+
+
+def _group_rows(
+    run: ReplayRun, chunk: ReplayChunk, personal: bool, clear: list[str]
+) -> Iterator[tuple[dict[str, Any], dt.date]]:
+    """Each decision's protected answers (personal ones decrypted) and its day, in id order."""
+    if connection.vendor != "postgresql":
+        for answers, pii, at in (
+            _chunk_query(run, chunk)
+            .order_by("pk")
+            .values_list("application__answers", "application__pii", "created_at")
+        ):
+            yield (
+                {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})},
+                at.date(),
+            )
+        return
+    pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
+    sql = (
+        f"SELECT {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
+        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'}, d.created_at::date "
+        f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
+        f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        for pii, answers, day in cursor.fetchall():
+            yield {**(answers or {}), **(decrypt_json(pii) if pii else {})}, day
+
+
 def _groups(
     schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk, n: int
 ) -> dict[str, tuple[list[str], np.ndarray]]:
@@ -370,22 +452,12 @@ def _groups(
     ]
     if not n or not (personal or clear):
         return {}
-    pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
-    sql = (
-        f"SELECT {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
-        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'}, d.created_at::date "
-        f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
-        f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id"
-    )
     codes: dict[str, dict[str, int]] = defaultdict(dict)
     columns: dict[str, list[int]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        for pii, answers, day in cursor.fetchall():
-            values = {**(answers or {}), **(decrypt_json(pii) if pii else {})}
-            for attribute, group in protected_groups(schema, values, day).items():
-                known = codes[attribute]
-                columns[attribute].append(known.setdefault(group, len(known)))
+    for values, day in _group_rows(run, chunk, personal, clear):
+        for attribute, group in protected_groups(schema, values, day).items():
+            known = codes[attribute]
+            columns[attribute].append(known.setdefault(group, len(known)))
     return {
         attribute: (list(codes[attribute]), np.asarray(columns[attribute], dtype=np.int64))
         for attribute in codes
