@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from applicants.drafts import DraftClosed, draft_answer_many, draft_submit
+from applicants.models import Draft
 from applicants.provenance import Method
 from applicants.schema import NUMERIC_TYPES, ApplicationSchema, Field, get_schema
 from applicants.validation import ApplicationInvalid
@@ -113,7 +114,13 @@ def _locked(pk: Any) -> Conversation:
         queryset = queryset.annotate(
             _async_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ())
         )
-    return queryset.get(pk=pk)
+    conversation = queryset.get(pk=pk)
+    if conversation.draft_id:
+        # The draft as a stand-in whose columns load only when read: a turn that saves an
+        # answer gets them from the one-field service's own locked read (it hands back the
+        # answers and provenance), so the encrypted draft is not read and decrypted twice.
+        conversation.draft = Draft.from_db(connection.alias, ["id"], [conversation.draft_id])
+    return conversation
 
 
 def _commit_durably() -> None:
