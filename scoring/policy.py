@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from applicants.provenance import Method
 from scoring.models import TIERS
 
 
@@ -32,3 +34,63 @@ def review_route(application_id: Any, tier: str, policy: dict[str, Any]) -> tupl
     if draw < rate:
         return True, "random sample of low risk"
     return False, ""
+
+
+def answers_behind(schema: Any, feature: str) -> frozenset[str]:
+    """The answers a feature is computed from: itself for a field, the inputs of a derived
+    value (an age from its date, a ratio from both its terms)."""
+    for derived in schema.derived:
+        if derived.name == feature:
+            return frozenset(derived.inputs)
+    return frozenset({feature}) if feature in schema.by_name else frozenset()
+
+
+def doubtful_speech_answers(
+    schema: Any,
+    reasons: list[dict[str, Any]],
+    provenance: Mapping[str, Sequence[Mapping[str, Any]]] | None,
+    *,
+    below: float,
+) -> list[str]:
+    """The rule on how answers were captured (applicants.provenance): the answers behind the
+    decision's top reasons that were recognised from speech with less confidence than
+    `below`, as "annual income (45%)". Such a decision goes to review: what most moved the
+    risk may be a misheard word."""
+    doubts: list[str] = []
+    for reason in reasons:
+        for name in sorted(answers_behind(schema, str(reason.get("feature", "")))):
+            history = (provenance or {}).get(name) or []
+            current = history[-1] if history else {}
+            confidence = current.get("confidence")
+            if current.get("method") != Method.SPEECH or confidence is None or float(confidence) >= below:
+                continue
+            label = schema.by_name[name].label.lower()
+            text = f"{label} ({round(float(confidence) * 100)}%)"
+            if text not in doubts:
+                doubts.append(text)
+    return doubts
+
+
+# Decision.routing_reason's length.
+ROUTING_REASON_MAX = 100
+
+
+def route_with_provenance(
+    application_id: Any,
+    tier: str,
+    policy: dict[str, Any],
+    *,
+    schema: Any,
+    reasons: list[dict[str, Any]],
+    provenance: Mapping[str, Sequence[Mapping[str, Any]]] | None,
+    speech_below: float,
+) -> tuple[bool, str]:
+    """review_route, then the provenance rule: a top reason resting on a low-confidence
+    speech answer sends the decision to review, and the routing reason names the answer."""
+    to_review, why = review_route(application_id, tier, policy)
+    doubts = doubtful_speech_answers(schema, reasons, provenance, below=speech_below)
+    if not doubts:
+        return to_review, why
+    rule = "top reason rests on unsure speech: " + ", ".join(doubts)
+    text = f"{why}; {rule}" if to_review else rule
+    return True, text if len(text) <= ROUTING_REASON_MAX else text[: ROUTING_REASON_MAX - 1] + "…"

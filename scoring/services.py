@@ -49,7 +49,7 @@ from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
-from scoring.policy import review_route, tier_for
+from scoring.policy import route_with_provenance, tier_for
 from scoring.probabilities import finish_probabilities, tier_probabilities
 from scoring.scorers import get_scorer
 from scoring.selectors import active_model
@@ -119,7 +119,7 @@ def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
 def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list[Any]) -> BatchResult:
     applications = list(
         Application.objects.filter(pk__in=ids, scoring_claim=claim, status=Status.SCORING)
-        .only("id", "answers", "created_at", "scoring_attempts")
+        .only("id", "answers", "provenance", "created_at", "scoring_attempts")
         .order_by("created_at")
     )
     try:
@@ -220,7 +220,16 @@ def _decision(
     probs = [float(p) for p in probabilities]
     tier = tier_for(probs, model.thresholds)
     snapshot = feature_snapshot(schema, row)
-    to_review, why = review_route(application.pk, tier, model.review_policy)
+    reasons = top_reasons(schema, contributions, snapshot, limit=settings.TOP_REASONS)
+    to_review, why = route_with_provenance(
+        application.pk,
+        tier,
+        model.review_policy,
+        schema=schema,
+        reasons=reasons,
+        provenance=application.provenance,
+        speech_below=settings.REVIEW_SPEECH_CONFIDENCE_BELOW,
+    )
     latency = (timezone.now() - application.created_at) / dt.timedelta(milliseconds=1)
     return Decision(
         application_id=application.pk,
@@ -229,7 +238,7 @@ def _decision(
         prob_low=probs[0],
         prob_medium=probs[1],
         prob_high=probs[2],
-        reasons=top_reasons(schema, contributions, snapshot, limit=settings.TOP_REASONS),
+        reasons=reasons,
         feature_snapshot=snapshot,
         routed_to_review=to_review,
         routing_reason=why,
