@@ -15,6 +15,7 @@ the applications that move (objectstore, one file per chunk).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -33,7 +34,7 @@ from applicants.crypto import decrypt_json
 from applicants.models import Channel
 from applicants.schema import ApplicationSchema, get_schema
 from governance.models import ReplayChunk, ReplayRun, ReplayStatus
-from monitoring.services.fairness import protected_groups
+from monitoring.services.fairness import UNKNOWN, age_band
 from objectstore import store_for
 from objectstore.csv_safety import csv_writer
 from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
@@ -253,7 +254,7 @@ def replay_chunk_counts(run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
     }
     by_channel = np.bincount(rows["channel"] * 9 + cell, minlength=9 * len(CHANNELS)).reshape(-1, 9)
     counts["channel"] = {c: by_channel[i].tolist() for i, c in enumerate(CHANNELS) if by_channel[i].any()}
-    for attribute, (names, codes) in _groups(schema, run, chunk, n).items():
+    for attribute, (names, codes) in _groups(schema, run, chunk, rows["at"]).items():
         table = np.bincount(codes * 9 + cell, minlength=9 * len(names)).reshape(-1, 9)
         counts["groups"][attribute] = {name: table[i].tolist() for i, name in enumerate(names)}
     _write_list(run, chunk, rows, probs, new)
@@ -309,12 +310,8 @@ def _feature_columns(schema: ApplicationSchema) -> list[str]:
         if feature.kind == "choice":
             cases = " ".join(f"WHEN {_quote(str(v))} THEN {i}::float8" for i, v in enumerate(feature.choices))
             expression = f"CASE d.feature_snapshot->>'{feature.name}' {cases} END"
-        else:
-            value = f"d.feature_snapshot->'{feature.name}'"
-            expression = (
-                f"CASE jsonb_typeof({value}) WHEN 'number' THEN ({value})::float8 "
-                f"WHEN 'boolean' THEN ({value})::boolean::int::float8 END"
-            )
+        else:  # the snapshot holds numbers (booleans as 0/1) or null, written by feature_snapshot
+            expression = f"(d.feature_snapshot->>'{feature.name}')::float8"
         columns.append(f"COALESCE(({expression}), 'NaN')::float8")
     return columns
 
@@ -411,58 +408,90 @@ def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> 
 
 def _group_rows(
     run: ReplayRun, chunk: ReplayChunk, personal: bool, clear: list[str]
-) -> Iterator[tuple[dict[str, Any], dt.date]]:
-    """Each decision's protected answers (personal ones decrypted) and its day, in id order."""
+) -> Iterator[dict[str, Any]]:
+    """Each decision's protected answers (personal ones decrypted), in decision-id order."""
     if connection.vendor != "postgresql":
-        for answers, pii, at in (
-            _chunk_query(run, chunk)
-            .order_by("pk")
-            .values_list("application__answers", "application__pii", "created_at")
+        for answers, pii in (
+            _chunk_query(run, chunk).order_by("pk").values_list("application__answers", "application__pii")
         ):
-            yield (
-                {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})},
-                at.date(),
-            )
+            yield {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})}
         return
     pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
     sql = (
         f"SELECT {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
-        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'}, d.created_at::date "
+        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'} "
         f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
         f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        for pii, answers, day in cursor.fetchall():
-            yield {**(answers or {}), **(decrypt_json(pii) if pii else {})}, day
+        for pii, answers in cursor.fetchall():
+            yield {**(answers or {}), **(decrypt_json(pii) if pii else {})}
 
 
 def _groups(
-    schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk, n: int
+    schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk, at: np.ndarray
 ) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Per protected attribute: group names and each row's group code, in decision-id order.
-    Monitoring's grouping (monitoring.services.fairness.protected_groups) on each decision's
-    day; personal answers are decrypted here and never kept, only counted."""
-    personal = any(f.protected and f.pii for f in schema.by_name.values()) or any(
-        d.protected and d.age_of and schema.by_name[d.age_of].pii for d in schema.derived
-    )
-    clear = [f.name for f in schema.by_name.values() if f.protected and not f.pii]
-    clear += [
-        d.age_of for d in schema.derived if d.protected and d.age_of and not schema.by_name[d.age_of].pii
-    ]
-    if not n or not (personal or clear):
+    """Per protected attribute: group names and each row's group code, in decision-id order,
+    as monitoring forms the groups (monitoring.services.fairness: age bands of
+    MONITORING_AGE_BANDS on the decision's day, named by its `age_band`; protected choices by
+    their answer), with the ages computed for the whole chunk at once. Personal answers are
+    decrypted here and never kept, only counted."""
+    ages = [d for d in schema.derived if d.protected and d.age_of]
+    choices = [f for f in schema.by_name.values() if f.protected and f.type in ("choice", "boolean")]
+    needed = [d.age_of for d in ages if d.age_of] + [f.name for f in choices]
+    personal = any(schema.by_name[name].pii for name in needed)
+    clear = [name for name in needed if not schema.by_name[name].pii]
+    if not len(at) or not needed:
         return {}
-    codes: dict[str, dict[str, int]] = defaultdict(dict)
-    columns: dict[str, list[int]] = defaultdict(list)
-    for values, day in _group_rows(run, chunk, personal, clear):
-        for attribute, group in protected_groups(schema, values, day).items():
-            known = codes[attribute]
-            columns[attribute].append(known.setdefault(group, len(known)))
-    return {
-        attribute: (list(codes[attribute]), np.asarray(columns[attribute], dtype=np.int64))
-        for attribute in codes
-        if len(columns[attribute]) == n
-    }
+    born: dict[str, list[Any]] = {d.name: [] for d in ages}
+    picked: dict[str, list[str]] = {f.name: [] for f in choices}
+    for values in _group_rows(run, chunk, personal, clear):
+        for d in ages:
+            born[d.name].append(values.get(d.age_of or ""))
+        for f in choices:
+            value = values.get(f.name)
+            picked[f.name].append(UNKNOWN if value is None else str(value))
+    days = (at // 86400).astype("int64").astype("datetime64[D]")
+    out = {d.name: age_groups(born[d.name], days) for d in ages}
+    for name, column in picked.items():
+        names, codes = np.unique(np.asarray(column, dtype=object).astype(str), return_inverse=True)
+        out[name] = ([str(n) for n in names], codes.astype(np.int64))
+    return out
+
+
+def _dates(values: list[Any]) -> np.ndarray:
+    """Dates of birth as datetime64[D] (NaT when missing or not a date)."""
+    try:
+        return np.array([v if isinstance(v, str) and v else "NaT" for v in values], dtype="datetime64[D]")
+    except ValueError:  # one bad value: each on its own
+        out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
+        for i, v in enumerate(values):
+            with contextlib.suppress(TypeError, ValueError):  # stays NaT: an unknown age
+                out[i] = np.datetime64(dt.date.fromisoformat(v), "D")
+        return out
+
+
+def _year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    months = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    return year, months.astype(np.int64) % 12 + 1, (days - months).astype(np.int64) + 1
+
+
+def age_groups(born_values: list[Any], on: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Age bands of many people at once: age_on's arithmetic (birthdays not yet reached this
+    year take one off), bands and names from monitoring (MONITORING_AGE_BANDS, age_band)."""
+    born = _dates(born_values)
+    known = ~np.isnat(born)
+    by, bm, bd = _year_month_day(np.where(known, born, on))
+    oy, om, od = _year_month_day(on)
+    age = oy - by - ((om < bm) | ((om == bm) & (od < bd)))
+    bands = list(settings.MONITORING_AGE_BANDS)
+    index = np.searchsorted(np.asarray(bands), age, side="right") - 1  # -1: under the first band
+    index = np.where(known, index, len(bands))  # len(bands): unknown
+    names = [age_band(bands[i] if i >= 0 else bands[0] - 1, bands) for i in range(-1, len(bands))] + [UNKNOWN]
+    used, codes = np.unique(index + 1, return_inverse=True)
+    return [names[u] for u in used], codes.astype(np.int64)
 
 
 # --- the run's results -----------------------------------------------------------------------

@@ -145,3 +145,27 @@ def test_a_replay_refuses_a_period_that_ends_before_it_starts(active_model, make
         replay_start(model=active_model, since=until, until=since, started_by=make_user("tom", Role.ANALYST))
     with pytest.raises(ReplayError, match="unknown channel"):
         replay_start(model=active_model, since=since, until=until, channel="pigeon")
+
+
+def test_age_bands_for_a_whole_chunk_match_monitorings_one_by_one(settings):
+    """The replay bands ages with NumPy; monitoring (whose groups it reuses) one at a time."""
+    import datetime as dt
+
+    import numpy as np
+
+    from applicants.validation import age_on
+    from governance.replay import age_groups
+    from monitoring.services.fairness import UNKNOWN, age_band
+
+    rng = np.random.default_rng(1)
+    born = [dt.date(1930, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 31000, 3000)]
+    on = [dt.date(2026, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 366, 3000)]
+    born += [dt.date(2000, 2, 29), dt.date(2000, 3, 1), dt.date(2008, 6, 2)]  # leap day, birthdays
+    on += [dt.date(2026, 2, 28), dt.date(2025, 3, 1), dt.date(2026, 6, 1)]
+    values = [b.isoformat() for b in born] + [None, "not a date"]
+    on += [dt.date(2026, 1, 1)] * 2
+    names, codes = age_groups(values, np.array(on, dtype="datetime64[D]"))
+    bands = settings.MONITORING_AGE_BANDS
+    expected = [age_band(age_on(b, o), bands) for b, o in zip(born, on, strict=False)] + [UNKNOWN, UNKNOWN]
+    assert [names[c] for c in codes] == expected
+    assert "under 18" in names and "65+" in names
