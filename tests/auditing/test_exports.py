@@ -119,8 +119,8 @@ def test_an_export_job_stores_its_file_in_s3(labelled, heidi, s3_bucket, setting
         o["Key"]
         for o in boto3.client("s3", endpoint_url=aws_stand_in).list_objects_v2(Bucket=s3_bucket)["Contents"]
     ]
-    assert keys == [job.file_url.split(f"{s3_bucket}/", 1)[1]]
-    assert pq.read_table(io.BytesIO(export_file(job))).num_rows == 1
+    assert keys == [done.file_url.split(f"{s3_bucket}/", 1)[1]]
+    assert pq.read_table(io.BytesIO(export_file(done))).num_rows == 1
     assert export_job_run(job_id=job.pk) is None  # a second delivery finds nothing to do
 
 
