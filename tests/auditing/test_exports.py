@@ -113,7 +113,7 @@ def test_an_export_job_stores_its_file_in_s3(labelled, heidi, s3_bucket, setting
     settings.LABEL_EXPORT_STORAGE_URL = f"s3://{s3_bucket}/exports"
     job = export_job_create(requested_by=heidi, format="parquet", filters={"tier": "medium"})
     done = export_job_run(job_id=job.pk)
-    assert done.status == JobStatus.DONE and done.rows_done == done.rows_total == 1
+    assert done is not None and done.status == JobStatus.DONE and done.rows_done == done.rows_total == 1
     assert done.file_url.startswith(f"s3://{s3_bucket}/exports/labels/")
     keys = [
         o["Key"]
