@@ -177,7 +177,7 @@ def test_the_agent_queue_page_says_how_each_person_asked(client: Client, carol: 
     agent = Client()
     agent.force_login(carol)
     page = agent.get(reverse("phone:handoffs")).content.decode()
-    assert "asked for a person by SMS" in page
+    assert "asked for a person by SMS" in page and "<td>SMS</td>" in page
 
 
 # --- Twilio sending the same request again -------------------------------------------------------
