@@ -67,13 +67,12 @@ class ReplayError(Exception):
 
 
 def replay_decisions(model: ModelVersion, since: dt.datetime, until: dt.datetime, channel: str) -> QuerySet:
-    """The stored decisions a replay covers: current ones made in [since, until) on the
-    configured schema by a model with the candidate's features."""
+    """The stored decisions a replay covers: current ones made in [since, until) by a model
+    with the candidate's features (so of the configured schema's features)."""
     query = Decision.objects.filter(
         is_current=True,
         created_at__gte=since,
         created_at__lt=until,
-        application__schema_name=get_schema().name,
         model_version__feature_spec_hash=model.feature_spec_hash,
     )
     return query.filter(application__channel=channel) if channel else query
@@ -193,13 +192,15 @@ def replay_chunk_execute(*, chunk_id: int) -> int:
             _fail(chunk, f"{type(exc).__name__}: {exc}")
         return 0
     with transaction.atomic():
-        ReplayChunk.objects.filter(pk=chunk.pk, claim=claim).update(
+        # Only while this claim holds the chunk: a worker that lost its lease counts nothing.
+        if not ReplayChunk.objects.filter(pk=chunk.pk, claim=claim, status=ReplayStatus.RUNNING).update(
             status=ReplayStatus.FINISHED,
             counts=counts,
             claim=None,
             lease_expires_at=None,
             next_attempt_at=None,
-        )
+        ):
+            return 0
         ReplayRun.objects.filter(pk=run.pk).update(
             processed=F("processed") + counts["rows"], moved=F("moved") + counts["moved"]
         )
@@ -254,7 +255,7 @@ def replay_chunk_counts(run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
     }
     by_channel = np.bincount(rows["channel"] * 9 + cell, minlength=9 * len(CHANNELS)).reshape(-1, 9)
     counts["channel"] = {c: by_channel[i].tolist() for i, c in enumerate(CHANNELS) if by_channel[i].any()}
-    for attribute, (names, codes) in _groups(schema, run, chunk, rows["at"]).items():
+    for attribute, (names, codes) in _groups(schema, rows["people"], rows["at"]).items():
         table = np.bincount(codes * 9 + cell, minlength=9 * len(names)).reshape(-1, 9)
         counts["groups"][attribute] = {name: table[i].tolist() for i, name in enumerate(names)}
     _write_list(run, chunk, rows, probs, new)
@@ -292,52 +293,70 @@ def _chunk_query(run: ReplayRun, chunk: ReplayChunk) -> QuerySet:
     )
 
 
-def _chunk_ids_sql(run: ReplayRun, chunk: ReplayChunk) -> str:
-    ids_sql, params = _chunk_query(run, chunk).order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        return cursor.cursor.mogrify(ids_sql, params)  # Django's psycopg 3 client-side cursor
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _feature_columns(schema: ApplicationSchema) -> list[str]:
+def _feature_columns(schema: ApplicationSchema) -> tuple[list[str], str]:
     """Each feature as the decision stored it (snapshot: choices by value, numbers as numbers,
-    derived values already computed), NaN when missing: the model's row, as it saw it."""
-    columns = []
+    booleans as 0/1, derived values already computed), NaN when missing: the model's row, as
+    it saw it. The snapshot is parsed once per row (jsonb_to_record), not once per feature."""
+    columns, record = [], []
     for feature in schema.features:  # names are checked by the schema loader (lower_snake_case)
+        column = f'f."{feature.name}"'
         if feature.kind == "choice":
-            cases = " ".join(f"WHEN {_quote(str(v))} THEN {i}::float8" for i, v in enumerate(feature.choices))
-            expression = f"CASE d.feature_snapshot->>'{feature.name}' {cases} END"
-        else:  # the snapshot holds numbers (booleans as 0/1) or null, written by feature_snapshot
-            expression = f"(d.feature_snapshot->>'{feature.name}')::float8"
-        columns.append(f"COALESCE(({expression}), 'NaN')::float8")
-    return columns
+            cases = " ".join(f"WHEN {_quote(str(v))} THEN {j}::float8" for j, v in enumerate(feature.choices))
+            columns.append(f"COALESCE((CASE {column} {cases} END), 'NaN')::float8")
+            record.append(f'"{feature.name}" text')
+        else:
+            columns.append(f"COALESCE({column}, 'NaN')::float8")
+            record.append(f'"{feature.name}" float8')
+    return columns, f"jsonb_to_record(d.feature_snapshot) AS f({', '.join(record)})"
+
+
+def _where(run: ReplayRun, chunk: ReplayChunk) -> str:
+    """replay_decisions' conditions for one chunk, written on the decision row itself (the
+    models with the candidate's features by id), so each query joins applications once."""
+    models = list(
+        ModelVersion.objects.filter(feature_spec_hash=run.model_version.feature_spec_hash).values_list(
+            "pk", flat=True
+        )
+    )
+    sql = (
+        "d.id BETWEEN %s AND %s AND d.is_current AND d.created_at >= %s AND d.created_at < %s "
+        "AND d.model_version_id = ANY(%s)"
+    )
+    params: list[Any] = [chunk.first_id, chunk.last_id, run.since, run.until, models]
+    if run.channel:
+        sql += " AND a.channel = %s"
+        params.append(run.channel)
+    with connection.cursor() as cursor:
+        return str(cursor.cursor.mogrify(sql, params))  # Django's psycopg 3 client-side cursor
 
 
 def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
     """The chunk's decisions with one COPY … TO STDOUT (FORMAT BINARY): every column fixed
-    width, so the stream parses as one NumPy record array (no per-row Python)."""
+    width, so the stream parses as one NumPy record array (no per-row Python); then each
+    decision's channel and protected answers in one pass over the applications."""
     if connection.vendor != "postgresql":
         return _load_orm(schema, run, chunk)
-    channel_cases = " ".join(f"WHEN {_quote(c)} THEN {i}" for i, c in enumerate(CHANNELS))
+    features, lateral = _feature_columns(schema)
     columns = [
         "d.id::int8",
         "CASE d.tier WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END::int8",
         "d.routed_to_review::int::int8",
-        f"COALESCE(CASE a.channel {channel_cases} END, 0)::int8",
-        "a.id",
+        "d.application_id",
         "d.prob_high::float8",
         "extract(epoch FROM d.created_at)::float8",
-        *_feature_columns(schema),
+        *features,
     ]
+    where = _where(run, chunk)
+    join = "JOIN applicants_application a ON a.id = d.application_id " if run.channel else ""
     sql = (
-        f"COPY (SELECT {', '.join(columns)} FROM {Decision._meta.db_table} d "  # noqa: S608 (ours)
-        f"JOIN applicants_application a ON a.id = d.application_id "
-        f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id) TO STDOUT (FORMAT BINARY)"
+        f"COPY (SELECT {', '.join(columns)} FROM {Decision._meta.db_table} d {join}"  # noqa: S608 (ours)
+        f"CROSS JOIN LATERAL {lateral} WHERE {where} ORDER BY d.id) TO STDOUT (FORMAT BINARY)"
     )
-    names = [("decision", ">i8"), ("tier", ">i8"), ("routed", ">i8"), ("channel", ">i8")]
+    names = [("decision", ">i8"), ("tier", ">i8"), ("routed", ">i8")]
     names += [("application", "V16"), ("p_high", ">f8"), ("at", ">f8")]
     names += [(f"f{i}", ">f8") for i in range(len(schema.features))]
     fields: list[tuple[str, str]] = [("n", ">i2")]
@@ -352,16 +371,51 @@ def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict
     matrix = np.empty((count, len(schema.features)), dtype=np.float32)
     for i in range(len(schema.features)):
         matrix[:, i] = table[f"f{i}"]
-    out: dict[str, Any] = {
-        name: table[name].astype(np.int64) for name in ("decision", "tier", "routed", "channel")
-    }
+    out: dict[str, Any] = {name: table[name].astype(np.int64) for name in ("decision", "tier", "routed")}
     out.update(
         application=table["application"],
         p_high=table["p_high"].astype(np.float64),
         at=table["at"].astype(np.float64),
         matrix=matrix,
     )
+    ids, channels, people = _people(schema, where)
+    # Both reads are ordered by decision id; one that changed in between (rescored meanwhile) is
+    # left out of both.
+    keep = np.isin(out["decision"], ids)
+    if not keep.all():
+        out = {k: v[keep] for k, v in out.items()}
+    both = np.isin(ids, out["decision"])
+    out["channel"] = channels[both]
+    out["people"] = [p for p, b in zip(people, both.tolist(), strict=True) if b]
     return out
+
+
+def _people(schema: ApplicationSchema, where: str) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Decision ids, channel codes and protected answers (personal ones decrypted, never
+    kept), in decision-id order: one join of the applications."""
+    personal, clear = _protected_sources(schema)
+    pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
+    sql = (
+        f"SELECT d.id, a.channel, {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
+        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'} "
+        f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
+        f"WHERE {where} ORDER BY d.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    codes = {c: i for i, c in enumerate(CHANNELS)}
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    channels = np.fromiter((codes.get(r[1], 0) for r in rows), dtype=np.int64, count=len(rows))
+    people = [{**(r[3] or {}), **(decrypt_json(r[2]) if r[2] else {})} for r in rows]
+    return ids, channels, people
+
+
+def _protected_sources(schema: ApplicationSchema) -> tuple[bool, list[str]]:
+    """Whether the protected attributes need the personal answers, and which clear ones."""
+    needed = [d.age_of for d in schema.derived if d.protected and d.age_of]
+    needed += [f.name for f in schema.by_name.values() if f.protected and f.type in ("choice", "boolean")]
+    return any(schema.by_name[n].pii for n in needed), [n for n in needed if not schema.by_name[n].pii]
 
 
 def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
@@ -403,60 +457,37 @@ def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> 
         "p_high": np.asarray([row[5] for row in rows], dtype=np.float64),
         "at": np.asarray([row[6].timestamp() for row in rows], dtype=np.float64),
         "matrix": matrix,
+        "people": list(_group_rows(run, chunk, *_protected_sources(schema))),
     }
 
 
 def _group_rows(
     run: ReplayRun, chunk: ReplayChunk, personal: bool, clear: list[str]
 ) -> Iterator[dict[str, Any]]:
-    """Each decision's protected answers (personal ones decrypted), in decision-id order."""
-    if connection.vendor != "postgresql":
-        for answers, pii in (
-            _chunk_query(run, chunk).order_by("pk").values_list("application__answers", "application__pii")
-        ):
-            yield {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})}
-        return
-    pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
-    sql = (
-        f"SELECT {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
-        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'} "
-        f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
-        f"WHERE d.id IN ({_chunk_ids_sql(run, chunk)}) ORDER BY d.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        for pii, answers in cursor.fetchall():
-            yield {**(answers or {}), **(decrypt_json(pii) if pii else {})}
+    """Each decision's protected answers through the ORM (SQLite), in decision-id order."""
+    for answers, pii in (
+        _chunk_query(run, chunk).order_by("pk").values_list("application__answers", "application__pii")
+    ):
+        yield {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})}
 
 
 def _groups(
-    schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk, at: np.ndarray
+    schema: ApplicationSchema, people: list[dict[str, Any]], at: np.ndarray
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """Per protected attribute: group names and each row's group code, in decision-id order,
     as monitoring forms the groups (monitoring.services.fairness: age bands of
     MONITORING_AGE_BANDS on the decision's day, named by its `age_band`; protected choices by
-    their answer), with the ages computed for the whole chunk at once. Personal answers are
-    decrypted here and never kept, only counted."""
+    their answer), with the ages computed for the whole chunk at once."""
     ages = [d for d in schema.derived if d.protected and d.age_of]
     choices = [f for f in schema.by_name.values() if f.protected and f.type in ("choice", "boolean")]
-    needed = [d.age_of for d in ages if d.age_of] + [f.name for f in choices]
-    personal = any(schema.by_name[name].pii for name in needed)
-    clear = [name for name in needed if not schema.by_name[name].pii]
-    if not len(at) or not needed:
+    if not len(at) or not (ages or choices):
         return {}
-    born: dict[str, list[Any]] = {d.name: [] for d in ages}
-    picked: dict[str, list[str]] = {f.name: [] for f in choices}
-    for values in _group_rows(run, chunk, personal, clear):
-        for d in ages:
-            born[d.name].append(values.get(d.age_of or ""))
-        for f in choices:
-            value = values.get(f.name)
-            picked[f.name].append(UNKNOWN if value is None else str(value))
     days = (at // 86400).astype("int64").astype("datetime64[D]")
-    out = {d.name: age_groups(born[d.name], days) for d in ages}
-    for name, column in picked.items():
-        names, codes = np.unique(np.asarray(column, dtype=object).astype(str), return_inverse=True)
-        out[name] = ([str(n) for n in names], codes.astype(np.int64))
+    out = {d.name: age_groups([p.get(d.age_of or "") for p in people], days) for d in ages}
+    for f in choices:
+        column = [UNKNOWN if p.get(f.name) is None else str(p.get(f.name)) for p in people]
+        names, codes = np.unique(np.asarray(column, dtype=str), return_inverse=True)
+        out[f.name] = ([str(n) for n in names], codes.astype(np.int64))
     return out
 
 
