@@ -49,14 +49,14 @@ from governance.replay import _groups, _load, replay_start  # noqa: E402
 from modelops.registry import model_version_bootstrap, model_version_register  # noqa: E402
 from modelops.training import fit  # noqa: E402
 from scoring.features import build_matrix, feature_snapshot  # noqa: E402
-from scoring.models import TIERS  # noqa: E402
+from scoring.models import TIERS, ModelVersion  # noqa: E402
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities  # noqa: E402
 from scoring.scorers import InProcessScorer  # noqa: E402
 
 CHANNELS = ["api", "web", "chatbot", "sms", "phone_agent", "mail"]
 
 
-def train_models() -> tuple[object, object]:
+def train_models() -> tuple[ModelVersion, ModelVersion]:
     schema = get_schema()
     answers, tiers = synthetic.generate(schema, 5000, seed=7)
     matrix = build_matrix(schema, answers)
@@ -75,7 +75,7 @@ def train_models() -> tuple[object, object]:
     return a, b
 
 
-def seed(n: int, model: object, start: int) -> float:
+def seed(n: int, model: ModelVersion, start: int) -> float:
     """n applications with model A's current decisions (and their snapshots), by COPY."""
     schema = get_schema()
     began = time.perf_counter()
@@ -183,7 +183,7 @@ def start_workers(count: int = 2) -> list[subprocess.Popen[bytes]]:
     return workers
 
 
-def replay(model: object) -> tuple[float, ReplayRun]:
+def replay(model: ModelVersion) -> tuple[float, ReplayRun]:
     """Plan a replay of the last 30 days; the two worker processes run its chunks."""
     began = time.perf_counter()
     until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
@@ -200,6 +200,7 @@ def replay(model: object) -> tuple[float, ReplayRun]:
 def breakdown(run: ReplayRun, report: Report) -> None:
     """One chunk, step by step, in this process."""
     chunk = run.chunks.order_by("seq").first()
+    assert chunk is not None
     schema, model = get_schema(), run.model_version
     started = time.perf_counter()
     rows = _load(schema, run, chunk)
