@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import can_manage_alerts, can_view_monitoring
 from monitoring import charts, selectors
+from monitoring.forms import PERIODS, DashboardForm
 from monitoring.models import ALL_CHANNELS, Alert
 from monitoring.services import alerts as alert_services
 from scoring.models import TIERS
 
 log = logging.getLogger(__name__)
-PERIODS = {"30": 30, "90": 90, "365": 365}
 
 
 def _viewer(request: HttpRequest) -> None:
@@ -38,17 +38,16 @@ def _manager(request: HttpRequest) -> None:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     _viewer(request)
-    period = request.GET.get("days", "30")
-    days = PERIODS.get(period, 30)
+    form = DashboardForm(request.GET or None)
+    days = form.period_days()  # the defaults when a value is refused (the page says why)
     start, end = selectors.window(days)
     volume = selectors.volumes(start, end)
-    channel = request.GET.get("channel", ALL_CHANNELS)
-    if channel not in volume["channels"]:
-        channel = ALL_CHANNELS
+    channel = form.channel_code() or ALL_CHANNELS
     drift = selectors.drift_grid(start, end, channel=channel)
     quality = selectors.quality_series(start, end)
     fairness = selectors.fairness(start, end)
     context: dict[str, Any] = {
+        "form": form,
         "days": days,
         "periods": PERIODS,
         "channel": channel,
@@ -74,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
     }
     context["charts"] = _charts(context)
-    return render(request, "monitoring/dashboard.html", context)
+    return render(request, "monitoring/dashboard.html", context, status=400 if form.errors else 200)
 
 
 def _charts(c: dict[str, Any]) -> dict[str, Any]:

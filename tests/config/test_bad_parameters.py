@@ -85,6 +85,8 @@ def test_every_page_without_an_id_survives_garbage_parameters(everyone_staff):
         ("/review/trail/", {"since": "2026-13-45"}, "Enter a valid date"),
         ("/review/trail/", {"application": "nope"}, "Enter a valid UUID"),
         ("/review/trail/", {"before": "x"}, "That page of the trail does not exist"),
+        ("/monitoring/", {"days": "99999999999"}, "The period is 30, 90 or 365 days"),
+        ("/monitoring/", {"channel": "pigeon"}, "pigeon is not a channel"),
     ],
 )
 def test_a_refused_parameter_is_a_visible_message(everyone_staff, url, params, message):

@@ -38,7 +38,9 @@ def test_the_demo_history_has_a_drifted_feature_and_an_alert(history, make_user)
     html = page.content.decode()
     assert html.count("<svg") >= 5 and 'class="psi-act"' in html and "annual_income" in html
     assert "style=" not in html and "<script>" not in html
-    assert client.get("/monitoring/?days=abc&channel=<b>").status_code == 200  # defaults, no error
+    refused = client.get("/monitoring/?days=abc&channel=<b>")  # the defaults, and a message saying why
+    assert refused.status_code == 400 and "The period is 30, 90 or 365 days" in refused.content.decode()
+    assert "&lt;b&gt; is not a channel" in refused.content.decode()
 
 
 @pytest.mark.e2e
