@@ -39,6 +39,8 @@ class ItemState(models.TextChoices):
     AWAITING_SCAN = "awaiting_scan", "Waiting for its scan"
     KEYING = "keying", "Being keyed"
     MISMATCH = "mismatch", "Values differ: a supervisor resolves"
+    UNREADABLE = "unreadable", "Marked unreadable: a supervisor decides"
+    VOID = "void", "Voided: nothing submitted"
     SUBMITTED = "submitted", "Submitted"
 
 
@@ -65,6 +67,13 @@ class MailItem(models.Model):
     )
     compared_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # A clerk's "this paper form cannot be keyed" (unreadable, incomplete), kept after the
+    # supervisor's decision (void it, or send it back to keying) for the record.
+    problem = models.CharField(max_length=500, blank=True, default="")
+    problem_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    problem_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["batch", "sequence"]

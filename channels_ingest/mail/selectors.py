@@ -84,13 +84,29 @@ def mismatches_waiting(user: AnyUser) -> list[MailItem]:
     )
 
 
+def unreadable_waiting() -> list[MailItem]:
+    """Forms a clerk marked unreadable, oldest first, for a supervisor to void or send back."""
+    return list(
+        MailItem.objects.filter(state=ItemState.UNREADABLE)
+        .select_related("batch", "problem_by")
+        .order_by("problem_at")
+    )
+
+
+def person_name(user: Any) -> str:
+    """How staff are shown to each other: the full name, else the username."""
+    if user is None:
+        return "—"
+    return user.get_full_name().strip() or user.get_username()
+
+
 def clerk_quality() -> list[dict[str, Any]]:
     """Per clerk: forms keyed (finished passes), fields compared and how many differed from
     the other clerk, the share of forms with any difference, and the mean time per form."""
     finished = KeyingPass.objects.filter(finished_at__isnull=False)
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
     rows = (
-        finished.values("clerk_id", "clerk__username")
+        finished.values("clerk_id", "clerk__username", "clerk__first_name", "clerk__last_name")
         .annotate(
             forms=Count("id"),
             compared=Count("id", filter=Q(item__compared_at__isnull=False)),
@@ -106,7 +122,8 @@ def clerk_quality() -> list[dict[str, Any]]:
         seconds = row["total_time"].total_seconds() if row["total_time"] else 0.0
         result.append(
             {
-                "clerk": row["clerk__username"],
+                "clerk": f"{row['clerk__first_name']} {row['clerk__last_name']}".strip()
+                or row["clerk__username"],
                 "forms": row["forms"],
                 "compared": row["compared"],
                 "forms_with_mismatch": row["forms_with_mismatch"],

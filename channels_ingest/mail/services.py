@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.access import can_key_pass, can_resolve_mail_item, can_supervise_mail
-from applicants.drafts import AnswerResult, draft_answer_many, draft_start, draft_submit
+from applicants.drafts import AnswerResult, draft_answer, draft_answer_many, draft_start, draft_submit
 from applicants.models import Channel, Draft, DraftOwnerKind
 from applicants.provenance import Capture, Method
 from applicants.schema import get_schema
 from applicants.validation import validate_answers
+from channels_ingest.mail.errors import MailRefused
 from channels_ingest.mail.models import (
     Choice,
     FieldResolution,
@@ -38,14 +37,12 @@ from channels_ingest.mail.models import (
     MailBatch,
     MailItem,
 )
-from objectstore import store_for
+from channels_ingest.mail.scans import scan_kind, scan_read, scan_upload
 from trail.services import trail_record
 
 MAX_FORMS_PER_BATCH = 500
-
-
-class MailRefused(Exception):
-    """What was asked cannot be done; the message says why, in words for the person."""
+# Scans live in channels_ingest.mail.scans; named here too, with the refusal, for callers.
+__all__ = ["MailRefused", "scan_kind", "scan_read", "scan_upload"]
 
 
 # --- batches -------------------------------------------------------------------------------------
@@ -78,68 +75,6 @@ def batch_open(*, number: str, received_on: dt.date, forms_count: int, actor: An
     except IntegrityError as exc:
         raise MailRefused(f"Batch {number} is already open.") from exc
     return batch
-
-
-# --- scans ---------------------------------------------------------------------------------------
-
-# What a scan may be, told by its first bytes (never by its name).
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"II*\x00", "image/tiff", "tif"),
-    (b"MM\x00*", "image/tiff", "tif"),
-)
-
-
-def scan_kind(data: bytes) -> tuple[str, str]:
-    """(content type, extension) of a scan, or MailRefused saying what is wrong."""
-    limit = settings.MAIL_SCAN_MAX_BYTES
-    if not data:
-        raise MailRefused("The file is empty. Choose the scan of the form (PDF, PNG, JPEG or TIFF).")
-    if len(data) > limit:
-        raise MailRefused(
-            f"The scan is {_megabytes(len(data))}; the largest accepted is "
-            f"{_megabytes(limit)}. Scan at a lower resolution or in greyscale."
-        )
-    for magic, content_type, extension in _SIGNATURES:
-        if data.startswith(magic):
-            return content_type, extension
-    raise MailRefused(
-        "This file is not a PDF, PNG, JPEG or TIFF scan (judged by its content, "
-        "not its name). Choose the scan of the form."
-    )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def scan_upload(*, item: MailItem, data: bytes, actor: Any) -> MailItem:
-    """Check and keep the scan of one form; a form is keyed only once it has one. Replacing
-    a scan is allowed until keying starts (a wrong page is scanned again)."""
-    content_type, extension = scan_kind(data)  # before anything is written
-    with transaction.atomic():
-        locked = MailItem.objects.select_for_update().get(pk=item.pk)
-        if locked.passes.exists() or locked.state not in (ItemState.AWAITING_SCAN, ItemState.KEYING):
-            raise MailRefused("Keying of this form has started; its scan can no longer change.")
-        key = f"batch-{locked.batch_id}/form-{locked.sequence}-{uuid.uuid4().hex}.{extension}"
-        url = store_for(settings.MAIL_SCAN_STORAGE_URL).put(key, data)
-        locked.scan_url, locked.scan_type, locked.scan_bytes = url, content_type, len(data)
-        locked.scan_uploaded_by, locked.state = actor, ItemState.KEYING
-        locked.save(update_fields=["scan_url", "scan_type", "scan_bytes", "scan_uploaded_by", "state"])
-        trail_record(
-            action="mail.scan_uploaded",
-            object_type="mail_item",
-            object_id=locked.pk,
-            actor=actor,
-            after={"type": content_type, "bytes": len(data)},
-        )
-    return locked
-
-
-def scan_read(item: MailItem) -> bytes:
-    return store_for(settings.MAIL_SCAN_STORAGE_URL).get(item.scan_url)
 
 
 # --- keying passes -------------------------------------------------------------------------------
@@ -187,6 +122,16 @@ def pass_save(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> dict
     return _errors(results)
 
 
+def pass_answer(*, keying: KeyingPass, clerk: Any, name: str, raw: Any) -> AnswerResult:
+    """One answer as the clerk types it, checked and kept in their own pass's draft (the
+    live check beside each field): nothing of the other pass is read."""
+    _check_own_open_pass(keying, clerk)
+    draft = keying.draft
+    if draft is None:
+        raise MailRefused("This pass expired unfinished (drafts live DRAFT_TTL_DAYS).")
+    return draft_answer(draft, name, raw, _capture(clerk))
+
+
 def pass_finish(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> dict[str, str]:
     """Save and close the pass if the form is complete and valid; otherwise the messages by
     field (nothing closed). When both passes are closed, the form is compared."""
@@ -205,6 +150,7 @@ def pass_finish(*, keying: KeyingPass, clerk: Any, raw: Mapping[str, Any]) -> di
         return {name: messages[0] for name, messages in problems.items()}
     with transaction.atomic():
         item = MailItem.objects.select_for_update().get(pk=keying.item_id)
+        _check_still_keying(item)
         done = KeyingPass.objects.filter(pk=keying.pk, finished_at__isnull=True).update(
             finished_at=timezone.now()
         )
@@ -232,6 +178,14 @@ def _check_own_open_pass(keying: KeyingPass, clerk: Any) -> None:
         raise MailRefused("This pass is another clerk's.")
     if keying.finished_at is not None:
         raise MailRefused("You finished this pass; it can no longer change.")
+    item = MailItem.objects.select_related("batch").get(pk=keying.item_id)
+    _check_still_keying(item)
+
+
+def _check_still_keying(item: MailItem) -> None:
+    """A form marked unreadable (or voided) is keyed no further, so never submitted."""
+    if item.state in (ItemState.UNREADABLE, ItemState.VOID):
+        raise MailRefused(f"Form {item} is {item.get_state_display().lower()}; its keying is on hold.")
 
 
 def _errors(results: Mapping[str, AnswerResult]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels_ingest.mail import views
+from channels_ingest.mail import pages, views
 
 app_name = "mail"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("forms/<int:item_id>/scan/upload/", views.scan_upload_view, name="scan-upload"),
     path("forms/<int:item_id>/key/", views.pass_start_view, name="pass-start"),
     path("passes/<int:pass_id>/", views.key, name="key"),
+    path("passes/<int:pass_id>/answers/<str:name>/", pages.check_field, name="check-field"),
+    path("forms/<int:item_id>/unreadable/", pages.mark_unreadable, name="unreadable"),
+    path("forms/<int:item_id>/decide/", pages.decide, name="decide"),
     path("forms/<int:item_id>/resolve/", views.resolve, name="resolve"),
     path("quality/", views.quality, name="quality"),
 ]

@@ -24,7 +24,7 @@ from accounts.access import (
 )
 from applicants.models import Draft
 from applicants.schema import get_schema
-from channels_ingest.mail import selectors, services
+from channels_ingest.mail import scans, selectors, services
 from channels_ingest.mail.forms import BatchForm, ScanForm
 from channels_ingest.mail.models import Choice, ItemState, KeyingPass
 from channels_ingest.webform import presenters
@@ -49,6 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "is_clerk": can_key_mail(user),
             "is_supervisor": can_supervise_mail(user),
             "mismatches": selectors.mismatches_waiting(user) if can_supervise_mail(user) else [],
+            "unreadable": selectors.unreadable_waiting() if can_supervise_mail(user) else [],
             "batches": selectors.batches()[:30],
         },
     )
@@ -136,9 +137,19 @@ def scan(request: HttpRequest, item_id: int) -> HttpResponse:
         data = services.scan_read(item)
     except ObjectNotFound as exc:
         raise Http404("The scan is missing from storage") from exc
-    response = HttpResponse(data, content_type=item.scan_type)
-    extension = item.scan_type.rsplit("/", 1)[-1]
+    content_type = item.scan_type
+    if content_type == scans.TIFF and request.GET.get("original") != "1":
+        # Browsers do not draw TIFF: a page of it as PNG (the original on ?original=1).
+        page = request.GET.get("page", "1")
+        try:
+            data = scans.tiff_page_as_png(data, int(page) if page.isdigit() and len(page) < 6 else 1)
+        except scans.ScanUnreadable as exc:
+            raise Http404("The scan cannot be drawn") from exc
+        content_type = "image/png"
+    response = HttpResponse(data, content_type=content_type)
+    extension = content_type.rsplit("/", 1)[-1]
     response["Content-Disposition"] = f'inline; filename="form-{item.sequence}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -338,9 +349,16 @@ def resolve(request: HttpRequest, item_id: int) -> HttpResponse:
             "differing": [r for r in rows if r["differs"]],
             "errors": [r for r in rows if r["error"]],
             "choices": Choice,
+            **_clerk_names(item),
         },
         status=422 if errors else 200,
     )
+
+
+def _clerk_names(item: Any) -> dict[str, str]:
+    passes = sorted(item.passes.select_related("clerk"), key=lambda p: p.number)
+    names = [selectors.person_name(p.clerk) for p in passes] + ["—", "—"]
+    return {"first_clerk": names[0], "second_clerk": names[1]}
 
 
 @login_required
