@@ -297,6 +297,18 @@ MATRIX: list[Row] = [
     Row("mail:resolve", "GET", MAIL.format("403", "200"), {"item_id": "mail_mismatch"}),
     Row("mail:resolve", "POST", MAIL.format("403", "422"), {"item_id": "mail_mismatch"}, note="no choices"),
     Row("mail:quality", "GET", MAIL.format("403", "200")),
+    Row(
+        "mail:check-field",
+        "POST",
+        MAIL.format("200", "403"),
+        {"pass_id": "mail_pass", "name": "field_name"},
+        data="one_answer",
+        note="one answer of the clerk's own pass, checked live",
+    ),
+    Row(
+        "mail:unreadable", "POST", MAIL.format("302", "403"), {"item_id": "mail_fresh_item"}, note="no reason"
+    ),
+    Row("mail:decide", "POST", MAIL.format("403", "302"), {"item_id": "mail_fresh_item"}, note="no action"),
     # --- applicant accounts (django-allauth under apply/account/) -------------------------------
     # Its pages for signed-in people send anonymous visitors to settings.LOGIN_URL, which is
     # the staff login page (applicants would rather land on apply/account/login/).
