@@ -30,7 +30,7 @@ from monitoring.services.rollups import rollup_days
 from scoring.artifact_store import load_booster
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import TIERS, Decision, ModelVersion
-from scoring.policy import review_route
+from scoring.policy import review_probability, review_route
 from scoring.probabilities import finish_probabilities, tier_layout, tiers_from_probabilities
 
 CHANNELS = (Channel.API, Channel.WEB, Channel.PHONE_AGENT, Channel.MAIL)
@@ -93,6 +93,7 @@ def monitoring_history(
                     feature_snapshot=feature_snapshot(schema, matrix[i]),
                     routed_to_review=routed,
                     routing_reason=why,
+                    review_probability=review_probability(tiers[i], model.review_policy),
                     latency_ms=int(rng.gamma(2.0, 450)),
                 )
             )

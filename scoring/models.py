@@ -101,6 +101,9 @@ class Decision(models.Model):
     feature_snapshot = models.JSONField(default=dict)
     routed_to_review = models.BooleanField(default=False)
     routing_reason = models.CharField(max_length=100, blank=True, default="")
+    # P(routed to review) under the policy at routing time (1 for tiers always reviewed, the
+    # random share for low); empty for decisions made before it was recorded.
+    review_probability = models.FloatField(null=True, blank=True)
     is_current = models.BooleanField(default=True)
     latency_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text="From submission to this decision."

@@ -36,6 +36,15 @@ def review_route(application_id: Any, tier: str, policy: dict[str, Any]) -> tupl
     return False, ""
 
 
+def review_probability(tier: str, policy: dict[str, Any]) -> float:
+    """The chance review_route sends a decision of this tier to review under this policy:
+    recorded on the decision when it is routed, so quality estimates can weight each label by
+    its inverse even after the policy's share changes (monitoring/services/quality.py)."""
+    if tier in policy.get("review_tiers", ("medium", "high")):
+        return 1.0
+    return min(max(float(policy.get("low_sample_rate", 0.0)), 0.0), 1.0)
+
+
 def answers_behind(schema: Any, feature: str) -> frozenset[str]:
     """The answers a feature is computed from: itself for a field, the inputs of a derived
     value (an age from its date, a ratio from both its terms)."""

@@ -49,7 +49,7 @@ from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
-from scoring.policy import route_with_provenance, tier_for
+from scoring.policy import review_probability, route_with_provenance, tier_for
 from scoring.probabilities import finish_probabilities, tier_probabilities
 from scoring.scorers import get_scorer
 from scoring.selectors import active_model
@@ -242,6 +242,7 @@ def _decision(
         feature_snapshot=snapshot,
         routed_to_review=to_review,
         routing_reason=why,
+        review_probability=review_probability(tier, model.review_policy),
         latency_ms=max(int(latency), 0),
     )
 

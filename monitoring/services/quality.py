@@ -5,6 +5,10 @@ Reviewed decisions are not a random sample: medium and high are always reviewed,
 by the policy's random share. Weighting each label by 1 / P(reviewed) makes the labelled
 decisions stand for all decisions (inverse probability weighting); the naive figure is the
 labelled decisions as they are, and over-represents the tiers that are always reviewed.
+
+P(reviewed) is the one recorded on the decision when it was routed (Decision.review_probability),
+so a later change of the random share does not reweight old labels; decisions recorded before
+that field existed fall back to their model version's current policy.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from sklearn.metrics import roc_auc_score
 
 from monitoring.models import ALL_CHANNELS, QualityWeekly
 from scoring.models import TIERS, Decision, ModelVersion
+from scoring.policy import review_probability
+
+__all__ = ["probability_of", "quality_figures", "review_probability", "rollup_quality"]
 
 
-def review_probability(tier: str, policy: dict[str, Any]) -> float:
-    """The chance scoring/policy.py review_route sends a decision of this tier to review."""
-    if tier in policy.get("review_tiers", ("medium", "high")):
-        return 1.0
-    return float(policy.get("low_sample_rate", 0.0))
+def probability_of(recorded: float | None, tier: str, policy: dict[str, Any]) -> float:
+    """P(reviewed) of one decision: as recorded at routing, else under its version's policy."""
+    return recorded if recorded is not None else review_probability(tier, policy)
 
 
 def quality_figures(
@@ -77,7 +82,12 @@ def rollup_quality(week: dt.date) -> int:
             is_current=True, created_at__date__gte=week, created_at__date__lt=week + dt.timedelta(days=7)
         )
         .values_list(
-            "model_version_id", "application__channel", "tier", "application__final_tier", "prob_high"
+            "model_version_id",
+            "application__channel",
+            "tier",
+            "application__final_tier",
+            "prob_high",
+            "review_probability",
         )
         .iterator(chunk_size=5000)
     )
@@ -94,7 +104,7 @@ def rollup_quality(week: dt.date) -> int:
             [r[2] for r in group],
             [r[3] or "" for r in group],
             [r[4] for r in group],
-            [review_probability(r[2], policies[model_id] or {}) for r in group],
+            [probability_of(r[5], r[2], policies[model_id] or {}) for r in group],
         )
         out.append(
             QualityWeekly(

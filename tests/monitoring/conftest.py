@@ -23,7 +23,7 @@ def at(day: dt.date, hour: int = 12) -> dt.datetime:
 @pytest.fixture
 def make_decisions(db: Any) -> Callable[..., list[Any]]:
     """make_decisions(model, rows) with rows of {day, channel, snapshot, tier, prob_high,
-    final_tier, dob, routed, latency_ms}; returns the decisions."""
+    final_tier, dob, routed, review_probability, latency_ms}; returns the decisions."""
     from scoring.models import Decision
 
     def make(model: Any, rows: list[dict[str, Any]]) -> list[Any]:
@@ -57,6 +57,7 @@ def make_decisions(db: Any) -> Callable[..., list[Any]]:
                     prob_high=row.get("prob_high", 0.1),
                     feature_snapshot=row.get("snapshot", {}),
                     routed_to_review=row.get("routed", False),
+                    review_probability=row.get("review_probability"),
                     latency_ms=row.get("latency_ms", 900),
                 )
                 for app, row in zip(apps, rows, strict=True)

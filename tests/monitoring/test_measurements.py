@@ -151,6 +151,60 @@ def test_weekly_quality_rollup_uses_the_versions_review_policy(active_model, mak
     assert row.confusion[0] == [1, 0, 1] and row.confusion[2] == [0, 0, 2]
 
 
+def test_weighted_estimate_uses_the_probability_recorded_at_routing(active_model, make_decisions) -> None:
+    """A simulated review policy whose low share changed mid-week (0.5, then 0.1): the labels
+    are weighted by what each decision was routed with, so the weighted estimate recovers the
+    truth over all decisions, which the naive one (and a weight from today's policy) misses."""
+    rng = np.random.default_rng(11)
+    active_model.review_policy = {"review_tiers": ["medium", "high"], "low_sample_rate": 0.1}
+    active_model.save()
+    rows, right = [], []
+    for i in range(3000):
+        share = 0.5 if i < 1500 else 0.1
+        tier = str(rng.choice(["low", "medium", "high"], p=[0.7, 0.2, 0.1]))
+        ok = bool(rng.random() < (0.95 if tier == "low" else 0.6))
+        # the early lows are the hard ones: a reweighting by today's share over-counts them
+        if tier == "low" and i < 1500:
+            ok = bool(rng.random() < 0.5)
+        truth = tier if ok else {"low": "medium", "medium": "high", "high": "medium"}[tier]
+        p = review_probability(tier, {"review_tiers": ["medium", "high"], "low_sample_rate": share})
+        reviewed = bool(rng.random() < p)
+        right.append(ok)
+        rows.append(
+            {
+                "day": DAY,
+                "tier": tier,
+                "prob_high": 0.8 if tier == "high" else 0.1,
+                "final_tier": truth if reviewed else "",
+                "routed": reviewed,
+                "review_probability": p,
+            }
+        )
+    make_decisions(active_model, rows)
+    rollup_quality(DAY - dt.timedelta(days=DAY.weekday()))
+    row = QualityWeekly.objects.get(channel=ALL_CHANNELS)
+    truth = float(np.mean(right))
+    assert row.weighted_accuracy == pytest.approx(truth, abs=0.03)
+    assert row.naive_accuracy < truth - 0.08
+    from scoring.models import Decision
+
+    # the same labels weighted by the policy as it is now miss the truth
+    Decision.objects.update(review_probability=None)
+    rollup_quality(DAY - dt.timedelta(days=DAY.weekday()))
+    fallback = QualityWeekly.objects.get(channel=ALL_CHANNELS).weighted_accuracy
+    assert abs(fallback - truth) > 0.03
+
+
+def test_review_probability_matches_the_routing_draw() -> None:
+    from scoring.policy import review_route
+
+    policy = {"review_tiers": ["medium", "high"], "low_sample_rate": 0.2}
+    routed = np.mean([review_route(f"app-{i}", "low", policy)[0] for i in range(20_000)])
+    assert routed == pytest.approx(review_probability("low", policy), abs=0.01)
+    assert review_probability("high", policy) == review_probability("medium", policy) == 1.0
+    assert review_probability("low", {"low_sample_rate": 7}) == 1.0  # a share is clamped to [0, 1]
+
+
 # --- fairness -------------------------------------------------------------------------------
 
 
