@@ -3,6 +3,7 @@ and the Django-free endpoint package, is in what setuptools would package."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -43,3 +44,14 @@ def test_every_folder_of_python_code_in_a_package_is_packaged():
         if path.relative_to(ROOT).parts[0] in tops and "__pycache__" not in path.parts
     }
     assert sorted(folders - found) == []
+
+
+def test_every_package_has_a_place_in_the_import_contracts():
+    """A new app is analysed by import-linter (root_packages) and sits in a layer of the
+    layers contract (docs/architecture.md), so its imports are checked like every other's."""
+    linter = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    tops = {name.split(".")[0] for name in packaged()}
+    assert sorted(tops - set(linter["root_packages"])) == []
+    layers = next(c for c in linter["contracts"] if c["id"] == "layers")["layers"]
+    layered = {part.strip().split(".")[0] for layer in layers for part in re.split(r"[|:]", layer)}
+    assert sorted(tops - layered) == []
