@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import can_key_mail, can_supervise_mail
+from accounts.types import AuthenticatedHttpRequest
 from applicants.drafts import DraftClosed
 from applicants.schema import get_schema
 from channels_ingest.mail import problems, selectors, services
@@ -55,7 +56,7 @@ def check_field(request: HttpRequest, pass_id: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_unreadable(request: HttpRequest, item_id: int) -> HttpResponse:
+def mark_unreadable(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     if not can_key_mail(request.user):
         return _forbidden(request, "Forms are marked unreadable by mail clerks.")
     item = selectors.item_get(item_id)
@@ -73,7 +74,7 @@ def mark_unreadable(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, item_id: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     """The supervisor's decision on a form marked unreadable: void it, or send it back."""
     if not can_supervise_mail(request.user):
         return _forbidden(request, "A mail supervisor decides what happens to an unreadable form.")

@@ -111,7 +111,7 @@ def scan_upload_view(request: HttpRequest, item_id: int) -> HttpResponse:
     # Never read more than one byte past the limit: a huge file is refused unread.
     data = upload.read(limit + 1)
     try:
-        services.scan_upload(item=item, data=data, actor=request.user)
+        services.scan_upload(item=item, data=data, actor=request.user)  # type: ignore[arg-type]  # login_required
     except services.MailRefused as exc:
         messages.error(request, f"Form {item.sequence}: {exc} Nothing was saved.")
     else:

@@ -183,16 +183,16 @@ def test_weighted_estimate_uses_the_probability_recorded_at_routing(active_model
     make_decisions(active_model, rows)
     rollup_quality(DAY - dt.timedelta(days=DAY.weekday()))
     row = QualityWeekly.objects.get(channel=ALL_CHANNELS)
-    truth = float(np.mean(right))
-    assert row.weighted_accuracy == pytest.approx(truth, abs=0.03)
-    assert row.naive_accuracy < truth - 0.08
+    true_accuracy = float(np.mean(right))
+    assert row.weighted_accuracy == pytest.approx(true_accuracy, abs=0.03)
+    assert row.naive_accuracy < true_accuracy - 0.08
     from scoring.models import Decision
 
     # the same labels weighted by the policy as it is now miss the truth
     Decision.objects.update(review_probability=None)
     rollup_quality(DAY - dt.timedelta(days=DAY.weekday()))
     fallback = QualityWeekly.objects.get(channel=ALL_CHANNELS).weighted_accuracy
-    assert abs(fallback - truth) > 0.03
+    assert abs(fallback - true_accuracy) > 0.03
 
 
 def test_review_probability_matches_the_routing_draw() -> None:
