@@ -154,6 +154,7 @@ def test_every_job_kind_is_registered_with_the_one_re_drive():
     assert set(registered_jobs()) == {
         "modelops.TrainingRun",
         "modelops.RescoreChunk",
+        "governance.ReplayChunk",
         "auditing.ExportJob",
         "auditing.RetrainRun",
     }
