@@ -5,10 +5,7 @@ device's key with django_otp.oath.totp, as an authenticator app would."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
+from tests.config.production_env import production_env, production_setting
 from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -147,33 +145,9 @@ def test_a_verified_admin_reaches_the_admin_site(required, make_user):
 
 
 def _settings_value(module: str, name: str, **env: str) -> str:
-    import secrets
-
-    from cryptography.fernet import Fernet
-
-    environment = {
-        **{k: v for k, v in os.environ.items() if k != "OTP_REQUIRED_FOR_STAFF"},
-        "DJANGO_SETTINGS_MODULE": module,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-        "DJANGO_ALLOWED_HOSTS": "riskscore.example.com",
-        "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "PII_HASH_KEY": secrets.token_urlsafe(32),
-        "PSEUDONYM_KEY": secrets.token_urlsafe(32),
-        "TRAIL_HMAC_KEYS": f"t1:{secrets.token_urlsafe(32)}",
-        "DATABASE_URL": "postgres://riskscore@127.0.0.1:5432/riskscore",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        **env,
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return out.stdout.strip()
+    result = production_setting(name, production_env(DJANGO_SETTINGS_MODULE=module, **env))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_production_requires_the_second_factor_by_default_and_local_does_not():

@@ -48,3 +48,16 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def production_setting(expression: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Print one `settings.<expression>` as the given environment's settings module sees it."""
+    return subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; print(settings.{expression})"],
+        cwd=ROOT,
+        env={**clean_environ(), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

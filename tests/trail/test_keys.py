@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.trail import trail_hmac_keys
+from tests.config.production_env import production_env, production_setting
 from trail.checks import trail_keys_configured
 from trail.keys import keyring
 
@@ -51,29 +50,10 @@ def test_without_keys_a_local_key_is_generated_once_and_kept_private(settings, t
 
 
 def _production_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    from cryptography.fernet import Fernet
-
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TRAIL_", "DJANGO_"))},
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "risk.example.com",
-        "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "PII_HASH_KEY": secrets.token_urlsafe(32),
-        "PSEUDONYM_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/riskscore",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.TRAIL_HMAC_KEYS[0][0])"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    environment = production_env(**env)
+    if "TRAIL_HMAC_KEYS" not in env:
+        del environment["TRAIL_HMAC_KEYS"]
+    return production_setting("TRAIL_HMAC_KEYS[0][0]", environment)
 
 
 def test_production_refuses_to_start_without_trail_keys():
