@@ -123,7 +123,8 @@ def _string(field: Field, raw: Any, today: dt.date) -> str:
     if field.max_length is not None and len(value) > field.max_length:
         raise _FieldError(f"{field.label} must be at most {field.max_length} characters.")
     if field.pattern and not re.fullmatch(field.pattern, value):
-        hint = f" ({field.help})" if field.help else ""
+        # The help is a sentence of its own; its full stop would double the message's.
+        hint = f" ({field.help.rstrip('.')})" if field.help else ""
         raise _FieldError(f"{field.label} is not in the expected format{hint}.")
     return value
 

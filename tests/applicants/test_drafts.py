@@ -77,7 +77,12 @@ def test_an_answer_is_read_as_people_type_it_and_kept_clean(draft, typed, field,
         ("date_of_birth", "yesterday", "Date of birth must be a date, for example 23/04/1986."),
         ("date_of_birth", "23/04/2030", "Date of birth cannot be in the future."),
         ("date_of_birth", "01/01/2015", "The applicant must be at least 18 years old."),
-        ("national_id", "A!", "National ID number is not in the expected format"),
+        (
+            "national_id",
+            "A!",
+            "National ID number is not in the expected format "
+            "(6 to 20 letters and digits; spaces and dashes are ignored).",
+        ),
         ("email", "jane@", "Email address is not a valid email address."),
         ("phone", "12", "Phone number is not a valid phone number."),
         ("existing_credit_lines", "2.5", "Open credit lines must be a whole number."),
