@@ -187,6 +187,14 @@ class Draft(models.Model):
     def __str__(self) -> str:
         return f"Draft {self.id} ({self.status})"
 
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Draft:
+        draft = super().from_db(db, field_names, values)
+        # What the database held, so a save's listeners can tell what changed (the caller
+        # index is rebuilt only when an indexed answer did).
+        draft.answers_as_loaded = dict(draft.answers or {}) if "answers" in field_names else None
+        return draft
+
     @property
     def is_open(self) -> bool:
         return self.status == DraftStatus.OPEN

@@ -76,10 +76,17 @@ def index_applicant(applicant_id: Any, answers: Mapping[str, Any]) -> None:
         )
 
 
-def index_draft(draft_id: Any, answers: Mapping[str, Any] | None) -> None:
+def index_draft(
+    draft_id: Any, answers: Mapping[str, Any] | None, *, before: Mapping[str, Any] | None = None
+) -> None:
     """A draft's keys follow its answers (a corrected phone number no longer finds it);
-    a submitted draft holds no answers, so it drops out and its applicant takes over."""
-    keys = answer_keys(get_schema(), answers or {})
+    a submitted draft holds no answers, so it drops out and its applicant takes over.
+    `before`, the answers as loaded, spares the writes when no indexed answer changed (most
+    answers are not a name, a phone or the identity)."""
+    schema = get_schema()
+    keys = answer_keys(schema, answers or {})
+    if before is not None and answer_keys(schema, before) == keys:
+        return
     with transaction.atomic():
         stale = CallerKey.objects.filter(draft_id=draft_id).exclude(key__in=keys)
         stale.delete()

@@ -26,4 +26,4 @@ def _index_draft(
 ) -> None:
     if created or (update_fields is not None and "answers" not in update_fields):
         return  # a new draft has no answers yet; a save that leaves them alone changes nothing
-    index_draft(instance.pk, instance.answers)
+    index_draft(instance.pk, instance.answers, before=getattr(instance, "answers_as_loaded", None))

@@ -89,6 +89,16 @@ def test_a_draft_begun_on_the_web_is_found_and_a_corrected_phone_moves_its_key(a
     assert [c.id for c in caller_search("020 3333 4444")] == [draft.pk]
 
 
+def test_an_answer_that_is_not_indexed_leaves_the_index_alone(alice, django_assert_num_queries):
+    """The one-field service's cost: an income answer is a lock, an update and no index write."""
+    draft = draft_start(channel=Channel.WEB, owner_user=alice, first_section="identity")
+    capture = Capture.by_user(alice, channel=Channel.WEB)
+    draft_answer_many(draft, {"full_name": "Wanda Web"}, capture)
+    with django_assert_num_queries(4):  # BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT
+        draft_answer_many(draft, {"annual_income": "54000"}, capture)
+    assert [(c.kind, c.id) for c in caller_search("wanda web")] == [("draft", draft.pk)]
+
+
 def test_a_draft_of_a_known_person_folds_into_them(alice, answers):
     application = submit(answers)
     draft = draft_start(channel=Channel.WEB, owner_user=alice, first_section="identity")
