@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import can_erase_personal_data
-from auditing.views import allowed
+from accounts.decorators import allowed
 from privacy.forms import ErasureForm
 from privacy.models import ErasureRequest
 from privacy.selectors import erasure_requests_recent

@@ -11,13 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import can_download_export, can_export_labels, has_role
+from accounts.decorators import allowed
 from accounts.roles import Role
 from auditing import selectors
 from auditing.forms import ExportForm
 from auditing.labels import FiltersInvalid
 from auditing.models import ExportJob, JobStatus
 from auditing.services.exports import ExportRefused, export_file, export_job_create
-from auditing.views import allowed
 
 if TYPE_CHECKING:
     from accounts.types import AuthenticatedHttpRequest

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.access import can_search_trail
+from accounts.decorators import allowed
 from auditing import selectors
 from auditing.forms import QualityForm
-from auditing.views import allowed
 
 
 @require_GET

@@ -19,6 +19,7 @@ from accounts.access import (
     can_see_pii,
     can_work_review_queue,
 )
+from accounts.decorators import allowed
 from applicants.provenance import describe as describe_provenance
 from applicants.schema import get_schema
 from auditing import selectors
@@ -33,7 +34,6 @@ from auditing.services.queue import (
     review_item_renew,
 )
 from auditing.services.reviews import ReviewRefused, review_record, review_second_opinion
-from auditing.views import allowed
 
 if TYPE_CHECKING:
     from accounts.types import AuthenticatedHttpRequest

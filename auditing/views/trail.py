@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.access import can_search_trail
+from accounts.decorators import allowed
 from auditing import selectors
 from auditing.forms import TrailPageForm, TrailSearchForm
 from auditing.services.trail_export import TrailExportTooLarge, trail_export_csv
-from auditing.views import allowed
 
 PAGE = 100
 
