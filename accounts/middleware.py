@@ -63,10 +63,12 @@ class SecondFactorMiddleware:
             return False
         if getattr(user, "is_verified", lambda: False)():
             return False
-        path = request.path_info
-        if path.startswith("/" + settings.STATIC_URL.lstrip("/")) or path in _open_paths():
+        # Most users (applicants) owe no second factor: asked first, the open paths (a dozen
+        # reverse() calls) are built only for the few who do.
+        if not (request.session.get(SECOND_FACTOR_DUE) or second_factor_required(user)):
             return False
-        return bool(request.session.get(SECOND_FACTOR_DUE)) or second_factor_required(user)
+        path = request.path_info
+        return not (path.startswith("/" + settings.STATIC_URL.lstrip("/")) or path in _open_paths())
 
     def _ask(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith("/api/"):
