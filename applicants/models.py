@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -187,9 +188,14 @@ class Draft(models.Model):
     def __str__(self) -> str:
         return f"Draft {self.id} ({self.status})"
 
+    # Set when loaded (not a column): what the database held before this instance changed.
+    answers_as_loaded: dict[str, Any] | None = None
+
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Draft:
-        draft = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Draft:
+        draft = super().from_db(db, field_names, values, **kwargs)
         # What the database held, so a save's listeners can tell what changed (the caller
         # index is rebuilt only when an indexed answer did).
         draft.answers_as_loaded = dict(draft.answers or {}) if "answers" in field_names else None
