@@ -43,7 +43,7 @@ from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import assemble_matrix, build_matrix, feature_snapshot, numeric_inputs
 from scoring.models import TIERS, Decision, ModelVersion
-from scoring.policy import review_route
+from scoring.policy import review_probability, route_with_provenance
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities
 from scoring.scorers import get_scorer
 from scoring.selectors import NoUsableModel, active_model
@@ -254,10 +254,22 @@ def apply_scores(
     if len(changed):
         approximate = run.explanation_method == "approximate"
         contributions = risk_contributions(model, rows.matrix[changed], approximate=approximate)
+        provenance = _provenance_of([rows.ids[i] for i in changed])
         for j, i in enumerate(changed):
             snapshot = feature_snapshot(schema, rows.matrix[i])
             tier = TIERS[int(tiers[i])]
-            to_review, why = review_route(rows.ids[i], tier, model.review_policy)
+            reasons = top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS)
+            # The live pipeline's routing (scoring.services._decision): the policy's draw, then
+            # the rule on answers recognised from speech with little confidence.
+            to_review, why = route_with_provenance(
+                rows.ids[i],
+                tier,
+                model.review_policy,
+                schema=schema,
+                reasons=reasons,
+                provenance=provenance.get(rows.ids[i]),
+                speech_below=settings.REVIEW_SPEECH_CONFIDENCE_BELOW,
+            )
             decisions.append(
                 Decision(
                     application_id=rows.ids[i],
@@ -266,11 +278,12 @@ def apply_scores(
                     prob_low=float(probs[i][0]),
                     prob_medium=float(probs[i][1]),
                     prob_high=float(probs[i][2]),
-                    reasons=top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS),
+                    reasons=reasons,
                     explanation_method=run.explanation_method,
                     feature_snapshot=snapshot,
                     routed_to_review=to_review,
                     routing_reason=why,
+                    review_probability=review_probability(tier, model.review_policy),
                     rescore_run=run,
                     scorer=source[:120],
                 )
@@ -296,6 +309,12 @@ def apply_scores(
         outbox_emit(DECISIONS_STORED, application_ids=[d.application_id for d in written])
         _finish_chunk(chunk, run, processed=chunk.size, changed=len(written), routed=len(routed))
     return len(written), len(routed)
+
+
+def _provenance_of(application_ids: list[Any]) -> dict[Any, Any]:
+    """How the answers of the applications whose decision changes were captured: read for
+    those rows only (the chunk's COPY carries features, not provenance)."""
+    return dict(Application.objects.filter(pk__in=application_ids).values_list("pk", "provenance"))
 
 
 def _write(decisions: list[Decision], old_by_app: dict[Any, int]) -> list[Decision]:
@@ -334,6 +353,7 @@ _COPY_COLUMNS = (
     "feature_snapshot",
     "routed_to_review",
     "routing_reason",
+    "review_probability",
     "is_current",
     "created_at",
     "scorer",
@@ -373,6 +393,7 @@ def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
                         json.dumps(d.feature_snapshot),
                         d.routed_to_review,
                         d.routing_reason,
+                        d.review_probability,
                         True,
                         now,
                         d.scorer,

@@ -169,3 +169,56 @@ def test_rescoring_with_an_unapproved_model_is_refused(scored, trained_default):
     candidate = model_version_register(trained=trained_default, schema=get_schema(), training_source="t")
     with pytest.raises(LifecycleError, match="not approved; approve it before rescoring"):
         rescore_start(model_version=candidate.version, dispatch=False)
+
+
+def test_rescored_decisions_record_their_review_probability(scored, other_model, settings):
+    from scoring.policy import review_probability
+
+    rescore_run_inline(rescore_start(dispatch=False))
+    written = list(Decision.objects.filter(rescore_run__isnull=False))
+    assert written
+    for decision in written:
+        assert decision.review_probability == review_probability(decision.tier, other_model.review_policy)
+    # Written by COPY on PostgreSQL: the column is in the copied row, not left empty.
+    assert not Decision.objects.filter(rescore_run__isnull=False, review_probability__isnull=True).exists()
+
+
+def test_rescoring_routes_like_the_pipeline_an_unsure_spoken_answer_goes_to_review(
+    scored, other_model, settings
+):
+    """The live pipeline's routing (scoring.policy.route_with_provenance), not only the
+    policy's draw: a decision whose top reason rests on an answer heard with little confidence
+    goes to review even when its tier would not, and says which answer."""
+    schema = get_schema()
+    other_model.review_policy = {"review_tiers": ["medium", "high"], "low_sample_rate": 0.0}
+    other_model.save(update_fields=["review_policy"])
+    heard = {
+        "channel": "voice",
+        "method": "speech",
+        "by": "conversation:x",
+        "at": "2026-01-01",
+        "confidence": 0.3,
+    }
+    Application.objects.update(provenance={name: [heard] for name in schema.by_name})
+    settings.REVIEW_SPEECH_CONFIDENCE_BELOW = 0.7
+    run = rescore_run_inline(rescore_start(dispatch=False))
+    written = list(Decision.objects.filter(rescore_run=run))
+    assert written
+    for decision in written:
+        assert decision.routed_to_review, decision.routing_reason
+        assert "top reason rests on unsure speech: " in decision.routing_reason
+    low = [d for d in written if d.tier == "low"]
+    assert all(d.review_probability == 0.0 for d in low)  # the policy's share, as the pipeline records it
+    assert all(d.routing_reason.startswith("top reason rests on unsure speech") for d in low)
+    in_review = set(Application.objects.filter(status=Status.IN_REVIEW).values_list("pk", flat=True))
+    assert {d.application_id for d in written} <= in_review
+
+
+def test_without_doubtful_answers_rescoring_routes_by_the_policy_alone(scored, other_model):
+    from scoring.policy import review_route
+
+    run = rescore_run_inline(rescore_start(dispatch=False))
+    for decision in Decision.objects.filter(rescore_run=run):
+        assert (decision.routed_to_review, decision.routing_reason) == review_route(
+            decision.application_id, decision.tier, other_model.review_policy
+        )
