@@ -198,3 +198,81 @@ def group_bars(groups: list[dict[str, Any]], *, floor: float, label: str) -> Saf
         x = name_w + plot_w * ref["rate"] * floor
         body.append(_line(x, TOP - 4, x, height - 4, "reference"))
     return _svg(label, body, height=height)
+
+
+def calibration_curve(points: list[dict[str, Any]], *, label: str, size: int = 300) -> SafeString:
+    """Predicted P(high) against the observed (weighted) share of high final tiers, one dot
+    per probability bin sized by its labels; the diagonal is perfect calibration."""
+    pad, top_pad, bottom_pad = LEFT, TOP, BOTTOM + 12
+    plot = size - pad - RIGHT
+    height = top_pad + plot + bottom_pad
+
+    def x_of(v: float) -> float:
+        return pad + plot * min(max(v, 0.0), 1.0)
+
+    def y_of(v: float) -> float:
+        return top_pad + plot * (1 - min(max(v, 0.0), 1.0))
+
+    body: list[str] = []
+    for tick in (0.0, 0.5, 1.0):
+        body += [
+            _line(pad, y_of(tick), pad + plot, y_of(tick), "grid"),
+            _text(pad - 6, y_of(tick) + 4, f"{tick:.1f}", anchor="end"),
+            _text(x_of(tick), top_pad + plot + 14, f"{tick:.1f}", anchor="middle"),
+        ]
+    body.append(_line(x_of(0), y_of(0), x_of(1), y_of(1), "reference"))
+    body.append(_text(pad + plot / 2, height - 4, "predicted P(high)", anchor="middle"))
+    body.append(_text(pad + 4, top_pad + 10, "observed share high", "axis"))
+    coords = [(x_of(p["predicted"]), y_of(p["observed"]), p) for p in points]
+    if len(coords) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
+        body.append(f'<polyline class="line-weighted" points="{path}"/>')
+    most = max((p["n"] for p in points), default=1) or 1
+    for x, y, p in coords:
+        tip = f"predicted {p['predicted']:.2f}, observed {p['observed']:.2f}, {p['n']:,} labels"
+        radius = 3 + 4 * (p["n"] / most) ** 0.5
+        body.append(
+            f'<circle class="line-weighted" cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+    return _svg(label, body, width=size, height=int(height))
+
+
+def confusion_heatmap(
+    matrix: Sequence[Sequence[int]],
+    *,
+    label: str,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    row_title: str = "model tier",
+    column_title: str = "final tier",
+) -> SafeString:
+    """A table of counts as a heat map: each cell shaded by its share of the row (how the
+    labels of one model tier ended), the diagonal (agreement) outlined."""
+    cell, name_w, head_h = 72, 90, 40
+    width = name_w + cell * len(columns) + RIGHT
+    height = head_h + cell * len(rows) + 8
+    body = [_text(name_w + cell * len(columns) / 2, 12, column_title, anchor="middle")]
+    body += [
+        _text(name_w + (c + 0.5) * cell, head_h - 8, name, "value", "middle")
+        for c, name in enumerate(columns)
+    ]
+    body.append(_text(4, head_h - 8, row_title, "axis"))
+    for r, (name, counts) in enumerate(zip(rows, matrix, strict=True)):
+        y = head_h + r * cell
+        total = sum(counts)
+        body.append(_text(name_w - 8, y + cell / 2 + 4, name, "value", "end"))
+        for c, count in enumerate(counts):
+            share = count / total if total else 0.0
+            band = min(int(share * 5), 4) if count else "none"
+            classes = f"conf-{band}" + (" conf-diag" if r == c else "")
+            tip = f"model {name}, final {columns[c]}: {count:,}" + (
+                f" ({share:.0%} of the row)" if total else ""
+            )
+            body.append(_rect(name_w + c * cell, y, cell - 2, cell - 2, classes, tip))
+            body.append(_text(name_w + (c + 0.5) * cell, y + cell / 2, f"{count:,}", "cell", "middle"))
+            if total:
+                body.append(
+                    _text(name_w + (c + 0.5) * cell, y + cell / 2 + 14, f"{share:.0%}", "cell", "middle")
+                )
+    return _svg(label, body, width=int(width), height=int(height))

@@ -147,6 +147,7 @@ def quality_series(start: dt.date, end: dt.date) -> dict[str, Any]:
             "naive_auc",
             "weighted_auc",
             "confusion",
+            "calibration",
         )
     )
     active = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
@@ -158,6 +159,58 @@ def quality_series(start: dt.date, end: dt.date) -> dict[str, Any]:
             "auc": (active.metrics or {}).get("roc_auc_high_vs_rest"),
         }
     return {"weeks": rows, "reference": reference}
+
+
+CALIBRATION_BINS = 5  # the roll-up's bins of P(high) (monitoring.services.quality)
+
+
+def quality_period(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The weeks' confusion tables summed, and their calibration bins pooled: a bin's
+    figures averaged over the weeks by their label counts (each week's own figures are
+    weighted by 1 / review probability already). A bin is known by its mean prediction,
+    which lies inside it."""
+    confusion = [[0] * len(TIERS) for _ in TIERS]
+    pooled: dict[int, list[float]] = {}
+    for week in weeks:
+        for r, row in enumerate(week.get("confusion") or []):
+            for c, count in enumerate(row):
+                confusion[r][c] += int(count)
+        for point in week.get("calibration") or []:
+            n = int(point["n"])
+            b = min(int(float(point["predicted"]) * CALIBRATION_BINS), CALIBRATION_BINS - 1)
+            acc = pooled.setdefault(b, [0.0, 0.0, 0])
+            acc[0] += float(point["predicted"]) * n
+            acc[1] += float(point["observed"]) * n
+            acc[2] += n
+    calibration = [
+        {
+            "low": b / CALIBRATION_BINS,
+            "high": (b + 1) / CALIBRATION_BINS,
+            "predicted": round(acc[0] / acc[2], 4),
+            "observed": round(acc[1] / acc[2], 4),
+            "n": int(acc[2]),
+        }
+        for b, acc in sorted(pooled.items())
+        if acc[2]
+    ]
+    rows = [
+        {
+            "tier": TIERS[r],
+            "counts": row,
+            "total": sum(row),
+            "agreed": row[r] / sum(row) if sum(row) else None,
+        }
+        for r, row in enumerate(confusion)
+    ]
+    labels = sum(sum(row) for row in confusion)
+    agreed = sum(confusion[i][i] for i in range(len(TIERS)))
+    return {
+        "confusion": confusion,
+        "confusion_rows": rows,
+        "labels": labels,
+        "agreement": agreed / labels if labels else None,
+        "calibration": calibration,
+    }
 
 
 def impact_ratio(rate: float, n: int, ref_rate: float, ref_n: int) -> tuple[float, float, float] | None:

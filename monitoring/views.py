@@ -112,6 +112,18 @@ def _charts(c: dict[str, Any]) -> dict[str, Any]:
         bottom=0.5,
     )
     out["quality_weeks"] = weeks
+    period = selectors.quality_period(weeks)
+    out["quality_period"] = period
+    version = c["quality"]["reference"].get("version", "?")
+    out["calibration"] = charts.calibration_curve(
+        period["calibration"], label=f"Calibration of P(high), model v{version}: predicted against observed"
+    )
+    out["confusion"] = charts.confusion_heatmap(
+        period["confusion"],
+        rows=TIERS,
+        columns=TIERS,
+        label=f"Model tier against auditors' final tier, model v{version}, {period['labels']:,} labels",
+    )
     out["fairness"] = [
         {
             "attribute": a["attribute"],

@@ -1,6 +1,6 @@
 """The dashboard in a real browser over the demo history: every chart drawn from roll-ups,
-a drifted feature in the heat-map, an alert; no CSP violation. Screenshot kept in the test's
-folder (and in MONITORING_SCREENSHOTS=<folder> when set)."""
+a drifted feature in the heat-map, an alert; no CSP violation. The screenshot is written to
+var/test-artifacts/monitoring/ (not committed; MONITORING_SCREENSHOTS=<folder> puts it elsewhere)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from monitoring.models import Alert, DriftDaily
 from tests.e2e.conftest import browser_as, chromium, playwright_driver  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("MONITORING_SCREENSHOTS") or ROOT / "var" / "test-artifacts" / "monitoring")
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def test_the_demo_history_has_a_drifted_feature_and_an_alert(history, make_user)
     page = client.get("/monitoring/?days=90&channel=web")
     assert page.status_code == 200
     html = page.content.decode()
-    assert html.count("<svg") >= 5 and 'class="psi-act"' in html and "annual_income" in html
+    assert html.count("<svg") >= 7 and 'class="psi-act"' in html and "annual_income" in html
     assert "style=" not in html and "<script>" not in html
     refused = client.get("/monitoring/?days=abc&channel=<b>")  # the defaults, and a message saying why
     assert refused.status_code == 400 and "The period is 30, 90 or 365 days" in refused.content.decode()
@@ -49,7 +52,6 @@ def test_the_dashboard_renders_its_charts_in_a_browser(
     browser_as,  # noqa: F811
     make_user,
     live_server,
-    tmp_path,
 ) -> None:
     from accounts.roles import Role
 
@@ -64,12 +66,10 @@ def test_the_dashboard_renders_its_charts_in_a_browser(
     assert page.locator("#drift rect.psi-act").count() > 0
     assert page.locator("#volume svg rect").count() > 28
     assert "open alert" in page.inner_text("main")
-    shot = tmp_path / "monitoring-dashboard.png"
-    page.screenshot(path=str(shot), full_page=True, caret="initial")
-    if os.environ.get("MONITORING_SCREENSHOTS"):
-        folder = Path(os.environ["MONITORING_SCREENSHOTS"])
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / "monitoring-dashboard.png"), full_page=True, caret="initial")
+    assert page.locator("#calibration svg circle").count() > 0
+    assert page.locator("#confusion svg rect").count() == 9
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "monitoring-dashboard.png"), full_page=True, caret="initial")
     page.goto(f"{live_server.url}/monitoring/alerts/")
     page.click("text=Acknowledge")
     assert "Alert acknowledged" in page.inner_text("main")
