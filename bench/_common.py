@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -196,3 +196,150 @@ def timed_calls(
             if cpu is not None:
                 cpu.append(took_cpu)
     return samples
+
+
+# --- seeding stored decisions by COPY --------------------------------------------------------
+
+
+def copy_decisions(
+    model: Any,
+    n: int,
+    *,
+    seed: int,
+    channels: Sequence[str] = ("api",),
+    personal: bool = False,
+    snapshots: bool = False,
+    labels: bool = False,
+    created_at: Callable[[int], dt.datetime] | None = None,
+    step: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> float:
+    """n scored applications with `model`'s current decisions, written by binary COPY (building
+    a million through the API would measure the API). Returns seconds.
+
+    Each decision is routed by the model's review policy (scoring.policy.review_route) and
+    records its review probability; a routed application waits in review. Options, for what a
+    bench reads: `channels` in turn; `personal` encrypts each applicant's personal answers
+    (a date of birth, for age bands) instead of an empty dict; `snapshots` stores the feature
+    snapshot the pipeline keeps; `labels` gives each routed application its final tier (the
+    synthetic truth: confirmed or overridden); `created_at(k)` dates row k (default: now).
+    Call after django.setup()."""
+    import uuid
+
+    import numpy as np
+    from django.db import connection
+
+    from applicants.crypto import encrypt_json
+    from applicants.fields import EncryptedJSONField
+    from applicants.schema import get_schema
+    from demo import synthetic
+    from scoring.features import build_matrix, feature_snapshot
+    from scoring.models import TIERS
+    from scoring.policy import review_probability, review_route
+    from scoring.probabilities import tier_probabilities, tiers_from_probabilities
+    from scoring.scorers import InProcessScorer
+
+    schema = get_schema()
+    began = time.perf_counter()
+    scorer = InProcessScorer()
+    empty_pii = EncryptedJSONField().get_prep_value({})
+    policy = model.review_policy or {}
+    share = {tier: review_probability(tier, policy) for tier in TIERS}
+    applicant = uuid.UUID(int=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO applicants_applicant (id, pii, created_at, updated_at) "
+            "VALUES (%s, %s, now(), now()) ON CONFLICT DO NOTHING",
+            [applicant, empty_pii],
+        )
+    done = 0
+    for offset in range(0, n, step):
+        size = min(step, n - offset)
+        rng = np.random.default_rng(seed + offset)
+        answers, truth = synthetic.generate(schema, size, seed=seed + offset)
+        plain = [{k: v for k, v in a.items() if k not in schema.pii_fields} for a in answers]
+        matrix = build_matrix(schema, plain)
+        probs = tier_probabilities(model, scorer.predict_proba(model, matrix))
+        tiers = tiers_from_probabilities(probs, model.thresholds)
+        latency = rng.gamma(2.0, 450, size).astype(int)
+        ids = [uuid.uuid4() for _ in range(size)]
+        now = dt.datetime.now(dt.UTC)
+        when = [created_at(offset + i) if created_at else now for i in range(size)]
+        routes = [review_route(ids[i], TIERS[int(tiers[i])], policy) for i in range(size)]
+        finals = [TIERS[int(truth[i])] if labels and routes[i][0] else "" for i in range(size)]
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY applicants_application (id, applicant_id, schema_name, schema_hash, answers, pii, "
+                "channel, idempotency_scope, request_fingerprint, status, failure_reason, "
+                "possible_duplicate, scoring_attempts, created_at, updated_at, final_tier, provenance) "
+                "FROM STDIN"
+            ) as copy:
+                for i in range(size):
+                    tier = TIERS[int(tiers[i])]
+                    if finals[i]:
+                        status = "confirmed" if finals[i] == tier else "overridden"
+                    else:
+                        status = "in_review" if routes[i][0] else "scored"
+                    pii = (
+                        encrypt_json({k: answers[i].get(k) for k in schema.pii_fields})
+                        if personal
+                        else empty_pii
+                    )
+                    copy.write_row(
+                        (
+                            ids[i],
+                            applicant,
+                            schema.name,
+                            schema.source_hash,
+                            json.dumps(plain[i]),
+                            pii,
+                            channels[(offset + i) % len(channels)],
+                            "",
+                            "",
+                            status,
+                            "",
+                            False,
+                            1,
+                            when[i],
+                            when[i],
+                            finals[i],
+                            "{}",
+                        )
+                    )
+            with raw.copy(
+                "COPY scoring_decision (application_id, model_version_id, tier, prob_low, prob_medium, "
+                "prob_high, reasons, explanation_method, feature_snapshot, routed_to_review, "
+                "routing_reason, review_probability, is_current, latency_ms, created_at, scorer) "
+                "FROM STDIN"
+            ) as copy:
+                for i in range(size):
+                    tier = TIERS[int(tiers[i])]
+                    copy.write_row(
+                        (
+                            ids[i],
+                            model.pk,
+                            tier,
+                            float(probs[i][0]),
+                            float(probs[i][1]),
+                            float(probs[i][2]),
+                            "[]",
+                            "exact",
+                            json.dumps(feature_snapshot(schema, matrix[i])) if snapshots else "{}",
+                            routes[i][0],
+                            routes[i][1],
+                            share[tier],
+                            True,
+                            int(latency[i]),
+                            when[i],
+                            "inprocess",
+                        )
+                    )
+        done += size
+        if progress:
+            progress(size)
+        else:
+            log(f"seeded {done:,} of {n:,}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE applicants_application; ANALYZE scoring_decision")
+    return time.perf_counter() - began
