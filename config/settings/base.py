@@ -234,10 +234,24 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "filters": {"client_errors": {"()": "config.log_filters.ExpectedClientErrorsWithoutTraceback"}},
+    "filters": {
+        "client_errors": {"()": "config.log_filters.ExpectedClientErrorsWithoutTraceback"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "loggers": {
+        # Django's default LOGGING gives "django" its own console handler with DEBUG on, and the
+        # record then reached the root's console as well: every warning printed twice. Django's
+        # records go to the root's console only (and errors to ADMINS, as by default).
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # An expected 403/404 is one line, not a traceback (5xx keep theirs).
         "django.request": {"filters": ["client_errors"]},

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +14,8 @@ from modelops.report import training_report
 from modelops.services import Progress, model_train_from_labels
 from scoring.models import ModelVersion, Target
 from scoring.selectors import NoUsableModel, active_model
+
+PROGRESS_LINE_SECONDS = 5.0  # how often a line of progress, when the output is not a terminal
 
 
 class Command(BaseCommand):
@@ -88,15 +92,26 @@ class Command(BaseCommand):
                 self.stdout.write(f"Model v{model.version} is active; nothing to train.")
                 return
 
-        with tqdm(total=1, unit="round", desc="boosting", disable=None) as bar:
+        # A bar on a terminal; elsewhere (make run > file, CI) a line now and then, so a long
+        # training is never silent.
+        interactive = sys.stderr.isatty()
+        with tqdm(total=1, unit="round", desc="boosting", disable=not interactive) as bar:
+            last_line, stage_now = [0.0], ["boosting"]
 
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.n = done
                 bar.refresh()
+                now = time.monotonic()
+                if not interactive and (done >= total or now - last_line[0] >= PROGRESS_LINE_SECONDS):
+                    last_line[0] = now
+                    where = "done" if done >= total else f"round {done:,} of at most {total:,}"
+                    self.stdout.write(f"  {stage_now[0]}: {where}")
+                    self.stdout.flush()
 
             def stage(text: str) -> None:
                 bar.set_description(text[:60])
+                stage_now[0] = text[:60]
 
             model = self.train(schema, options, progress=progress, on_stage=stage)
         self.stdout.write(training_report(model))

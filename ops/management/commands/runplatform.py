@@ -2,16 +2,25 @@
 
 This is what `make run` ends with. Each part is a child process; Ctrl-C (or the end of any
 part) stops them all, so nothing is left running in the background.
+
+The terminal stays readable: each part writes its log to var/log/<part>.log (the Celery
+banner, the development server's start-up lines, every request); the platform's own "where to
+go" banner is printed once the web server answers, so it is the last block on the screen, and
+it names those files. After it, only an error line from a part reaches the terminal (one
+line, pointing at its log file), so a failing request or task is not missed.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -24,6 +33,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default=os.environ.get("RUN_ADDR", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--ready-timeout",
+            type=float,
+            default=120.0,
+            help="seconds to wait for the web server to answer before printing the banner anyway",
+        )
 
     def handle(self, *args: Any, addr: str, **options: Any) -> None:
         python = sys.executable
@@ -39,32 +54,54 @@ class Command(BaseCommand):
                 "worker",
                 "--beat",
                 "--pool=solo",
-                # Warnings and errors only: the periodic tasks would bury the banner.
-                "--loglevel=WARNING",
+                "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
                 f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
             ],
         }
-        children = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
-            for name, command in parts.items()
-        }
-        self._banner(addr)
-        stopping = False
+        log_dir = settings.VAR_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        logs = {name: log_dir / f"{name}.log" for name in parts}
+        # Unbuffered, so each line reaches its file (and an error the terminal) as it happens.
+        child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._stopping = False
 
         def stop(*_: Any) -> None:
-            nonlocal stopping
-            stopping = True
+            self._stopping = True
 
+        # Before any child starts: a Ctrl-C while they start still stops them all (finally below).
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        children: dict[str, subprocess.Popen[bytes]] = {}
         try:
-            while not stopping:
+            for name, command in parts.items():
+                child = subprocess.Popen(
+                    command,
+                    cwd=settings.BASE_DIR,
+                    start_new_session=True,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    env=child_env,
+                )
+                children[name] = child
+                assert child.stdout is not None
+                relay = threading.Thread(
+                    target=self._relay, args=(name, child.stdout, logs[name]), daemon=True
+                )
+                relay.start()
+            ready = self._wait_until_answering(addr, children, timeout=options["ready_timeout"])
+            if not self._stopping:
+                self._banner(addr, logs, ready=ready)
+            while not self._stopping:
                 ended = [name for name, child in children.items() if child.poll() is not None]
                 if ended:
-                    self.stderr.write(f"{', '.join(ended)} stopped; stopping the platform")
+                    self.stderr.write(
+                        f"{', '.join(ended)} stopped; stopping the platform "
+                        f"(see {', '.join(_shown(logs[name]) for name in ended)})"
+                    )
                     break
                 time.sleep(0.5)
         finally:
@@ -78,24 +115,68 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     os.killpg(child.pid, signal.SIGKILL)
 
-    def _banner(self, addr: str) -> None:
+    def _relay(self, name: str, stream: IO[bytes], path: Path) -> None:
+        """Copy one part's output to its log file; an error line also goes to the terminal."""
+        with path.open("ab", buffering=0) as log:
+            log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} riskscore: {name} starting ---\n".encode())
+            for raw in stream:
+                log.write(raw)
+                line = raw.decode("utf-8", "replace").rstrip()
+                if _is_error(line):
+                    self.stderr.write(f"{name}: {line[:160]}  (details in {_shown(path)})")
+
+    def _wait_until_answering(
+        self, addr: str, children: dict[str, subprocess.Popen[bytes]], *, timeout: float
+    ) -> bool:
+        """True once the web server accepts connections (then its start-up lines are written)."""
+        host, _, port = addr.rpartition(":")
+        host = host.strip("[]") or "127.0.0.1"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._stopping:
+            if any(child.poll() is not None for child in children.values()):
+                return False
+            try:
+                with socket.create_connection((host, int(port)), timeout=1):
+                    return True
+            except OSError:
+                time.sleep(0.3)
+        return False
+
+    def _banner(self, addr: str, logs: dict[str, Path], *, ready: bool) -> None:
         url = f"http://{addr}/"
         users = ", ".join(DEMO_USERS) if settings.DEBUG else "(create users with createsuperuser)"
-        self.stdout.write(
-            self.style.SUCCESS(
-                "\n  riskscore is starting\n"
-                f"    apply          {url}apply/   (demo applicant: applicant@example.com)\n"
-                f"    web            {url}\n"
-                f"    API docs       {url}api/docs/\n"
-                f"    admin          {url}admin/\n"
-                f"    chat           {url}chat/\n"
-                + (
-                    f"    phone sim      {url}dev/phone/   (SMS and voice, no Twilio account)\n"
-                    if settings.DEBUG
-                    else ""
-                )
-                + f"    log in as      {users}\n"
-                f"    password       the DEMO_PASSWORD setting (default: riskscore-demo)\n"
-                "    Ctrl-C stops everything.\n"
-            )
-        )
+        lines = [
+            "",
+            "  riskscore is running"
+            if ready
+            else "  riskscore is starting (the web server is slow to answer)",
+            f"    apply          {url}apply/   (demo applicant: applicant@example.com)",
+            f"    web            {url}",
+            f"    API docs       {url}api/docs/",
+            f"    admin          {url}admin/",
+            f"    chat           {url}chat/",
+        ]
+        if settings.DEBUG:
+            lines.append(f"    phone sim      {url}dev/phone/   (SMS and voice, no Twilio account)")
+        lines += [
+            f"    log in as      {users}",
+            "    password       the DEMO_PASSWORD setting (default: riskscore-demo)",
+            f"    logs           {_shown(logs['web'])} (web server, every request)",
+            f"                   {_shown(logs['worker'])} (Celery worker and beat)",
+            "    Ctrl-C stops everything.",
+        ]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+        self.stdout.flush()
+
+
+def _is_error(line: str) -> bool:
+    """A log line at ERROR or CRITICAL (the plain format of LOGGING, or Celery's own)."""
+    return any(mark in line for mark in (" ERROR ", " CRITICAL ", "ERROR/", "CRITICAL/"))
+
+
+def _shown(path: Path) -> str:
+    """A log file's path as a newcomer would type it: relative to the project when inside it."""
+    try:
+        return str(path.relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(path)
