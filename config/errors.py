@@ -12,10 +12,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 
@@ -51,6 +53,30 @@ class ApiProblemMiddleware:
             extra={"status_code": 500, "request": request},
         )
         return problem_json_response(**SERVER_ERROR)
+
+
+class BrandedNotFoundWithDebugMiddleware:
+    """A 404 is the branded page even with DEBUG on (`make run`), where Django would show its
+    technical page (the URL patterns, "Raised by"): Django has no setting for this, it picks the
+    technical page in response_for_exception whenever DEBUG is on. So: an Http404 from a view
+    (process_exception) and an address no pattern matches (a 404 that never resolved: no
+    resolver_match) both get page_not_found. It sits inside CommonMiddleware, which still turns
+    a 404 for a missing slash into a redirect. A 500 keeps the technical page: there the
+    developer needs the traceback."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and request.resolver_match is None:
+            return page_not_found(request, Resolver404())
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None
 
 
 def _same_site_referer(request: HttpRequest) -> str:

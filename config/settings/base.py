@@ -55,6 +55,8 @@ MIDDLEWARE: list[str] = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With DEBUG on, a 404 is still the branded page, not Django's technical one (config/errors.py).
+    "config.errors.BrandedNotFoundWithDebugMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
