@@ -20,6 +20,7 @@ from applicants.schema import ApplicationSchema, get_schema
 from modelops.models import ModelStatusChange
 from modelops.training import TrainedModel
 from scoring.artifact_store import save_artifacts
+from scoring.encoding import encoding_of
 from scoring.models import TIERS, ModelStatus, ModelVersion, Target
 from scoring.selectors import NoUsableModel
 from trail.services import trail_record
@@ -89,7 +90,9 @@ def model_version_register(
             base_url=settings.MODEL_STORAGE_URL,
             version=version,
             booster=trained.booster,
-            metadata={"version": version, **fields},
+            # How the model reads its choices (scoring/encoding.py), for whoever loads the
+            # artifact without the registry: v1 positions, v2 native categoricals.
+            metadata={"version": version, "feature_encoding": encoding_of(trained.params), **fields},
         )
         try:
             with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scoring.encoding import describe, encoding_of
 from scoring.models import TIERS, ModelVersion, Target
 
 
@@ -52,6 +53,7 @@ def training_report(model: ModelVersion) -> str:
         f"{metrics.get('trees_per_class')} trees per class chosen by cross-validation; "
         f"class weights {(model.params or {}).get('class_weights') or 'none'}",
         f"  figures: {metrics.get('evaluation') or 'held-out rows'}",
+        f"  choices: {describe(encoding_of(model.params))}",
         "",
         f"  {'figure':<26} {'XGBoost':>9} {'log. reg.':>9} "
         f"{'active v' + str(comparison.get('version', '-')):>10}",

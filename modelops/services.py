@@ -19,6 +19,7 @@ from modelops.registry import model_version_register
 from modelops.training import TrainedModel, data_fingerprint, fit, search_params
 from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_publish
 from scoring.artifact_store import load_booster
+from scoring.encoding import model_input
 from scoring.models import ModelStatus, ModelVersion
 from scoring.probabilities import adjust_for_class_weights
 
@@ -61,6 +62,7 @@ def model_train_from_labels(
             imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
             on_step=progress,
             on_candidate=on_candidate,
+            schema=schema,
         )
         params = searched["params"]
     stage(f"cross-validating and boosting on {len(data.labels):,} rows")
@@ -76,6 +78,7 @@ def model_train_from_labels(
         times=data.times if data.has_dates else None,
         imbalance_share=settings.LIFECYCLE_IMBALANCE_SHARE,
         binary_shares=settings.LIFECYCLE_BINARY_TIER_SHARES,
+        schema=schema,
     )
     # The fingerprint covers which rows, in which order, as well as their values.
     trained.fingerprint = data_fingerprint(data.matrix, data.labels, data.row_keys_hash.encode())
@@ -139,7 +142,8 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
     ours = evaluate(trained.eval_labels, trained.eval_probs, trained.thresholds, target=trained.target)
     booster = load_booster(active.artifact_uri)
     probs = adjust_for_class_weights(
-        np.asarray(booster.inplace_predict(trained.eval_matrix)), (active.params or {}).get("class_weights")
+        np.asarray(booster.inplace_predict(model_input(active, trained.eval_matrix, schema))),
+        (active.params or {}).get("class_weights"),
     )
     theirs = evaluate(trained.eval_labels, probs, active.thresholds, target=active.target)
     delta = {}

@@ -31,8 +31,10 @@ import numpy as np
 import xgboost as xgb
 from sklearn.model_selection import StratifiedKFold
 
+from applicants.schema import ApplicationSchema
 from modelops.evaluation import evaluate
 from scoring.artifacts import PORTABLE_BASE_SCORE
+from scoring.encoding import encode, encoding_for, feature_types
 from scoring.models import Target
 from scoring.probabilities import adjust_for_class_weights, tier_layout, tiers_from_probabilities
 
@@ -59,7 +61,7 @@ EARLY_STOPPING_ROUNDS = 30
 DEFAULT_THRESHOLDS = {"high": 0.45, "elevated": 0.5}
 CV_FOLDS = 5
 # Keys of ModelVersion.params that describe training, not XGBoost parameters.
-TRAINING_KEYS = ("class_weights", "split", "searched", "cv_folds")
+TRAINING_KEYS = ("class_weights", "split", "searched", "cv_folds", "encoding")
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
 
@@ -160,9 +162,33 @@ def _params_for(target: str, params: dict[str, Any] | None, seed: int, nthread: 
 
 
 def _dmatrix(
-    matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray | None, feature_names: list[str]
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray | None,
+    feature_names: list[str],
+    types: list[str] | None = None,
 ) -> xgb.DMatrix:
-    return xgb.DMatrix(matrix, label=labels, weight=weights, feature_names=feature_names)
+    """Rows for XGBoost; `types` marks native categoricals ('c'), whose codes scoring/encoding.py
+    made (the model's input, never a schema's list positions)."""
+    return xgb.DMatrix(
+        matrix,
+        label=labels,
+        weight=weights,
+        feature_names=feature_names,
+        feature_types=types,
+        enable_categorical=types is not None,
+    )
+
+
+def _model_input(
+    schema: ApplicationSchema | None, matrix: np.ndarray
+) -> tuple[np.ndarray, list[str] | None, dict[str, Any] | None]:
+    """The booster's rows, feature types and the encoding to store: native categoricals when
+    the schema the matrix was built with is given (encoding v2), else the matrix as it is."""
+    if schema is None:
+        return matrix, None, None
+    encoding = encoding_for(schema, matrix)
+    return encode(schema, encoding, matrix), feature_types(schema, encoding), encoding
 
 
 @dataclass
@@ -183,13 +209,14 @@ def cross_validate(
     feature_names: list[str],
     class_weight_list: list[float] | None,
     progress: Callable[[int, int], None] | None = None,
+    types: list[str] | None = None,
 ) -> CrossValidation:
     """Boost all folds together until the mean held-out log loss stops improving."""
     keep = _KeepFoldModels()
     callbacks: list[Any] = [keep] + ([_Progress(progress, MAX_ROUNDS)] if progress else [])
     history: dict[str, list[float]] = xgb.cv(  # type: ignore[assignment]  # a dict with as_pandas=False
         params,
-        _dmatrix(matrix, labels, weights, feature_names),
+        _dmatrix(matrix, labels, weights, feature_names, types),
         num_boost_round=MAX_ROUNDS,
         folds=folds,
         early_stopping_rounds=EARLY_STOPPING_ROUNDS,
@@ -240,10 +267,17 @@ def fit(
     imbalance_share: float = 0.0,
     binary_shares: list[float] | None = None,
     folds: int = CV_FOLDS,
+    schema: ApplicationSchema | None = None,
 ) -> TrainedModel:
     """Choose the number of trees by k-fold cross-validation, refit on every row, and report
-    out-of-fold figures (plus an out-of-time check when `times` gives each row's date)."""
+    out-of-fold figures (plus an out-of-time check when `times` gives each row's date).
+
+    `matrix` is the feature matrix built with `schema` (scoring.features.build_matrix); given
+    the schema, its choice fields are native categoricals (scoring/encoding.py, stored on the
+    version). Without it every column is a number, choices their positions (encoding v1)."""
     labels = np.asarray(labels, dtype=np.int32)
+    positions = matrix
+    matrix, types, encoding = _model_input(schema, positions)
     n_classes = 2 if target == Target.BINARY else 3
     full_params = _params_for(target, params, seed, nthread)
     weights_per_class = class_weights(labels, n_classes, imbalance_share)
@@ -251,10 +285,10 @@ def fit(
     weights_list = None if weights_per_class is None else [round(float(w), 6) for w in weights_per_class]
     row_folds = stratified_folds(labels, seed, folds)
     cv = cross_validate(
-        full_params, matrix, labels, row_weights, row_folds, feature_names, weights_list, progress
+        full_params, matrix, labels, row_weights, row_folds, feature_names, weights_list, progress, types
     )
     booster = xgb.train(
-        full_params, _dmatrix(matrix, labels, row_weights, feature_names), num_boost_round=cv.rounds
+        full_params, _dmatrix(matrix, labels, row_weights, feature_names, types), num_boost_round=cv.rounds
     )
     if progress:
         progress(MAX_ROUNDS, MAX_ROUNDS)
@@ -275,6 +309,7 @@ def fit(
             "train_rows": len(labels),
             "evaluation_rows": len(labels),
             "split": f"{len(row_folds)}-fold stratified" + (" + out-of-time" if times is not None else ""),
+            "categorical": sorted((encoding or {}).get("categories", {})),
             "class_shares": _shares(labels, n_classes),
             "tier_shares": {
                 "planned": planned if target == Target.BINARY else None,
@@ -296,22 +331,25 @@ def fit(
             feature_names,
             thresholds,
             target,
+            types,
         )
     stored_params = {
         **full_params,
         "class_weights": weights_list,
         "split": metrics["split"],
         "cv_folds": len(row_folds),
+        **({"encoding": encoding} if encoding else {}),
     }
     return TrainedModel(
         booster=booster,
         params=stored_params,
         metrics=metrics,
-        fingerprint=data_fingerprint(matrix, labels),
+        fingerprint=data_fingerprint(positions, labels),
         rows=len(labels),
         thresholds=thresholds,
         target=target,
-        eval_matrix=matrix[eval_rows],
+        # Schema positions, like every feature matrix: each model encodes them its own way.
+        eval_matrix=positions[eval_rows],
         eval_labels=labels[eval_rows],
         eval_probs=eval_probs,
         folds=row_folds,
@@ -329,6 +367,7 @@ def _out_of_time(
     feature_names: list[str],
     thresholds: dict[str, float],
     target: str,
+    types: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """The same settings fitted on the oldest 85 % and judged on the newest 15 %."""
     by_time = split_by_time(times)
@@ -336,7 +375,7 @@ def _out_of_time(
     future = by_time.test
     weights = None if row_weights is None else row_weights[past]
     booster = xgb.train(
-        params, _dmatrix(matrix[past], labels[past], weights, feature_names), num_boost_round=rounds
+        params, _dmatrix(matrix[past], labels[past], weights, feature_names, types), num_boost_round=rounds
     )
     probs = adjust_for_class_weights(np.asarray(booster.inplace_predict(matrix[future])), weights_list)
     figures = evaluate(labels[future], probs, thresholds, target=target)
@@ -370,6 +409,7 @@ def search_params(
     on_step: Callable[[int, int], None] | None = None,
     on_candidate: Callable[[dict[str, Any]], None] | None = None,
     folds: int = CV_FOLDS,
+    schema: ApplicationSchema | None = None,
 ) -> dict[str, Any]:
     """Pick max_depth / min_child_weight / eta by the same stratified k-fold cross-validation
     as training (each candidate with its own number of trees), within `seconds`.
@@ -378,6 +418,7 @@ def search_params(
     Returns {"params": best, "tried": n, "scores": [...]}; `on_candidate` hears each score.
     """
     labels = np.asarray(labels, dtype=np.int32)
+    matrix, types, _encoding = _model_input(schema, matrix)
     n_classes = 2 if target == Target.BINARY else 3
     weights = class_weights(labels, n_classes, imbalance_share)
     row_weights = None if weights is None else weights[labels]
@@ -390,7 +431,7 @@ def search_params(
         if time.monotonic() > deadline and scores:
             break
         params = _params_for(target, candidate, seed, nthread)
-        cv = cross_validate(params, matrix, labels, row_weights, row_folds, names, weights_list)
+        cv = cross_validate(params, matrix, labels, row_weights, row_folds, names, weights_list, types=types)
         score = {**candidate, "trees": cv.rounds, "log_loss": round(cv.log_loss, 5)}
         scores.append(score)
         if on_candidate:

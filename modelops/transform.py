@@ -32,6 +32,7 @@ from modelops.models import ModelDeployment, RescoreRun, RunStatus
 from modelops.registry import LifecycleError
 from modelops.rescoring import ChunkRows, _close_if_last, apply_scores, load_chunk
 from objectstore import store_for
+from scoring.encoding import model_input
 from scoring.probabilities import finish_probabilities, tier_probabilities
 from scoring.sagemaker import encode_csv, parse_csv_predictions
 
@@ -55,7 +56,8 @@ def transform_submit(*, run: RescoreRun, wait_for_start: bool = False) -> str:
     store = store_for(prefix)
     for chunk in run.chunks.order_by("seq"):
         rows = load_chunk(schema, run, chunk)
-        store.put(f"input/chunk-{chunk.seq:05d}.csv", encode_csv(rows.matrix))
+        # The codes the artifact was trained on (scoring/encoding.py), as the scorers send them.
+        store.put(f"input/chunk-{chunk.seq:05d}.csv", encode_csv(model_input(model, rows.matrix, schema)))
         store.put(f"ids/chunk-{chunk.seq:05d}.txt", "\n".join(str(pk) for pk in rows.ids).encode())
     name = f"rescore-{run.pk}-{time.strftime('%Y%m%d%H%M%S')}"[:63]
     sagemaker_client().create_transform_job(

@@ -15,14 +15,17 @@ import xgboost as xgb
 
 from applicants.schema import ApplicationSchema
 from scoring.artifact_store import load_booster
+from scoring.encoding import model_input
 from scoring.models import ModelVersion
 
 
 def risk_contributions(model: ModelVersion, rows: np.ndarray, *, approximate: bool = False) -> np.ndarray:
-    """(n_rows, n_features) contributions to the risk margin; the bias column is dropped."""
+    """(n_rows, n_features) contributions to the risk margin; the bias column is dropped.
+    A native categorical's contribution is that of the applicant's category as a whole, so
+    its reason reads as the field's statement beside the chosen value."""
     booster = load_booster(model.artifact_uri)
     # One thread: a second one only spins on rows this small, taking a core from the web.
-    matrix = xgb.DMatrix(rows, feature_names=list(model.feature_names), nthread=1)
+    matrix = xgb.DMatrix(model_input(model, rows), feature_names=list(model.feature_names), nthread=1)
     contribs = booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
     if contribs.ndim == 3:  # multi-class: (rows, classes, features + bias)
         return contribs[:, -1, :-1] - contribs[:, 0, :-1]

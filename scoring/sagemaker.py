@@ -37,6 +37,7 @@ from botocore.exceptions import (
 from django.conf import settings
 
 from config.aws import aws_config
+from scoring.encoding import model_input
 from scoring.errors import ScoringError
 from scoring.models import ModelVersion
 from scoring.probabilities import finish_probabilities
@@ -137,6 +138,7 @@ class SageMakerScorer:
 
     def predict_proba(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
         step = settings.SAGEMAKER_ROWS_PER_REQUEST
+        rows = model_input(model, rows)  # the codes the artifact was trained on
         parts = [self._invoke(model, rows[start : start + step]) for start in range(0, len(rows), step)]
         raw = np.concatenate(parts) if parts else np.empty((0, 1))
         return finish_probabilities(model, raw, len(rows))

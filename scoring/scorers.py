@@ -17,6 +17,7 @@ from django.conf import settings
 
 from objectstore import ObjectNotFound
 from scoring.artifact_store import load_booster
+from scoring.encoding import model_input
 from scoring.errors import ScoringError
 from scoring.models import ModelVersion
 from scoring.probabilities import finish_probabilities
@@ -30,7 +31,8 @@ class Scorer(Protocol):
 
     def predict_proba(self, model: ModelVersion, rows: np.ndarray) -> np.ndarray:
         """Class probabilities, one row per input row, columns in model.class_labels order
-        (one column, P(adverse), for a binary model)."""
+        (one column, P(adverse), for a binary model). `rows` is the feature matrix (choices as
+        schema positions); each scorer gives the model its own encoding (scoring/encoding.py)."""
 
 
 class InProcessScorer:
@@ -44,7 +46,7 @@ class InProcessScorer:
             raise ScoringError(
                 f"artifact of model v{model.version} is missing: {exc}", permanent=True
             ) from exc
-        return finish_probabilities(model, booster.inplace_predict(rows), len(rows))
+        return finish_probabilities(model, booster.inplace_predict(model_input(model, rows)), len(rows))
 
 
 def get_scorer() -> Scorer:

@@ -45,6 +45,7 @@ from outbox.services import (
     outbox_pending_older_than,
 )
 from scoring.artifact_store import load_booster
+from scoring.encoding import model_input
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
@@ -161,7 +162,7 @@ def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decis
     scores: list[ShadowScore] = []
     for shadow in shadows:
         try:
-            raw = load_booster(shadow.artifact_uri).inplace_predict(matrix)
+            raw = load_booster(shadow.artifact_uri).inplace_predict(model_input(shadow, matrix))
             probs = tier_probabilities(shadow, finish_probabilities(shadow, raw, len(matrix)))
         except Exception:
             logger.warning("shadow model v%s could not score; skipped", shadow.version, exc_info=True)

@@ -30,6 +30,7 @@ from modelops.training import DEFAULT_PARAMS, TrainedModel, fit
 from objectstore import store_for
 from scoring.artifact_store import load_booster
 from scoring.artifacts import UBJSON_SINCE, intercepts, reproduction_problem
+from scoring.encoding import model_input
 from scoring.explain import risk_contributions
 from scoring.features import build_matrix
 from scoring.models import Target
@@ -97,10 +98,32 @@ def trained_binary() -> TrainedModel:
     )
 
 
+@pytest.fixture(scope="module")
+def trained_categorical() -> TrainedModel:
+    """A three-tier model whose text choices are native categoricals (encoding v2)."""
+    schema = get_schema()
+    answers, tiers = synthetic.generate(schema, 3000, seed=11)
+    return fit(
+        build_matrix(schema, answers),
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=11,
+        nthread=2,
+        schema=schema,
+    )
+
+
+CATEGORICAL = "tiers, native categoricals"
+
+
 @pytest.fixture
-def model_of(db: Any, trained_default: TrainedModel, trained_binary: TrainedModel) -> Any:
+def model_of(
+    db: Any, trained_default: TrainedModel, trained_binary: TrainedModel, trained_categorical: TrainedModel
+) -> Any:
     def register(target: str) -> Any:
-        trained = trained_binary if target == Target.BINARY else trained_default
+        trained = {Target.BINARY: trained_binary, CATEGORICAL: trained_categorical}.get(
+            target, trained_default
+        )
         return model_version_register(trained=trained, schema=get_schema(), training_source="tests")
 
     return register
@@ -117,18 +140,21 @@ def trained_before_the_fix(trained_default: TrainedModel) -> TrainedModel:
     return dataclasses.replace(trained_default, booster=booster)
 
 
-@pytest.mark.parametrize("target", [Target.TIERS, Target.BINARY])
+@pytest.mark.parametrize("target", [Target.TIERS, Target.BINARY, CATEGORICAL])
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_sagemaker_container_scores_the_artifact_as_the_platform_does(
     version: str, target: str, model_of: Any, rows: np.ndarray, tmp_path: Path
 ) -> None:
     model = model_of(target)
     artifact = store_for(model.artifact_uri).get(model.artifact_uri)
-    answer = container_answer(version, artifact, rows, tmp_path)
+    # What the SageMaker scorer sends: the model's own codes for its choices.
+    sent = model_input(model, rows)
+    assert (sent is rows) == (target != CATEGORICAL)
+    answer = container_answer(version, artifact, sent, tmp_path)
 
     booster = load_booster(model.artifact_uri)
     raw = np.asarray(answer["predictions"])
-    assert np.abs(raw - booster.inplace_predict(rows)).max() <= 1e-6
+    assert np.abs(raw - booster.inplace_predict(sent)).max() <= 1e-6
     platform = InProcessScorer().predict_proba(model, rows)
     container = finish_probabilities(model, raw, len(rows))
     assert container.shape == platform.shape
@@ -139,7 +165,7 @@ def test_the_sagemaker_container_scores_the_artifact_as_the_platform_does(
 
     # Reasons: the same contributions there and here, and here they add up (with the bias)
     # to the risk margin of the probabilities decided with.
-    here = booster.predict(xgb.DMatrix(rows, feature_names=list(model.feature_names)), pred_contribs=True)
+    here = booster.predict(xgb.DMatrix(sent, feature_names=list(model.feature_names)), pred_contribs=True)
     np.testing.assert_allclose(np.asarray(answer["contributions"]), here, atol=1e-5)
     reasons = risk_contributions(model, rows)
     if target == Target.BINARY:
@@ -150,7 +176,7 @@ def test_the_sagemaker_container_scores_the_artifact_as_the_platform_does(
 
 
 def test_training_stores_one_intercept_that_every_version_reads_alike(model_of: Any) -> None:
-    for target in (Target.TIERS, Target.BINARY):
+    for target in (Target.TIERS, Target.BINARY, CATEGORICAL):
         booster = load_booster(model_of(target).artifact_uri)
         assert set(intercepts(booster)) == {0.5}
         assert all(reproduction_problem(booster, v) is None for v in VERSIONS)
