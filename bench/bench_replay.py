@@ -15,16 +15,15 @@ Run from the repo root: .venv/bin/python bench/bench_replay.py   (BENCH_QUICK=1:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from _common import ROOT, BenchDatabase, Report, log, quick, warn_if_busy
+from _common import ROOT, BenchDatabase, Report, copy_decisions, quick, warn_if_busy
 
 SIZES = [20_000] if quick() else [100_000, 1_000_000]
 TMP = Path(tempfile.mkdtemp(prefix="bench-replay-"))
@@ -38,18 +37,15 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
-from applicants.crypto import encrypt_json  # noqa: E402
-from applicants.fields import EncryptedJSONField  # noqa: E402
 from applicants.schema import get_schema  # noqa: E402
 from demo import synthetic  # noqa: E402
 from governance.models import ReplayChunk, ReplayRun, ReplayStatus  # noqa: E402
 from governance.replay import _groups, _load, replay_start  # noqa: E402
 from modelops.registry import model_version_bootstrap, model_version_register  # noqa: E402
 from modelops.training import fit  # noqa: E402
-from scoring.features import build_matrix, feature_snapshot  # noqa: E402
-from scoring.models import TIERS, ModelVersion  # noqa: E402
+from scoring.features import build_matrix  # noqa: E402
+from scoring.models import ModelVersion  # noqa: E402
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities  # noqa: E402
 from scoring.scorers import InProcessScorer  # noqa: E402
 
@@ -76,85 +72,19 @@ def train_models() -> tuple[ModelVersion, ModelVersion]:
 
 
 def seed(n: int, model: ModelVersion, start: int) -> float:
-    """n applications with model A's current decisions (and their snapshots), by COPY."""
-    schema = get_schema()
-    began = time.perf_counter()
-    scorer = InProcessScorer()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO applicants_applicant (id, pii, created_at, updated_at) "
-            "VALUES (%s, %s, now(), now()) ON CONFLICT DO NOTHING",
-            [uuid.UUID(int=1), EncryptedJSONField().get_prep_value({})],
-        )
-    step = 50_000
+    """n applications with model A's current decisions (and their snapshots), by COPY: channels
+    in turn, encrypted personal answers (dates of birth for the age bands), decisions spread
+    over the last 25 days."""
     now = dt.datetime.now(dt.UTC)
-    for offset in range(0, n, step):
-        size = min(step, n - offset)
-        answers, _ = synthetic.generate(schema, size, seed=2000 + start + offset)
-        plain = [{k: v for k, v in a.items() if k not in schema.pii_fields} for a in answers]
-        matrix = build_matrix(schema, plain)
-        probs = tier_probabilities(model, scorer.predict_proba(model, matrix))
-        tiers = tiers_from_probabilities(probs, model.thresholds)
-        ids = [uuid.uuid4() for _ in range(size)]
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(
-                "COPY applicants_application (id, applicant_id, schema_name, schema_hash, answers, pii, "
-                "channel, idempotency_scope, request_fingerprint, status, failure_reason, "
-                "possible_duplicate, scoring_attempts, created_at, updated_at, final_tier, provenance) "
-                "FROM STDIN"
-            ) as copy:
-                for i in range(size):
-                    pii = encrypt_json({k: answers[i].get(k) for k in schema.pii_fields})
-                    copy.write_row(
-                        (
-                            ids[i],
-                            uuid.UUID(int=1),
-                            schema.name,
-                            schema.source_hash,
-                            json.dumps(plain[i]),
-                            pii,
-                            CHANNELS[i % len(CHANNELS)],
-                            "",
-                            "",
-                            "scored",
-                            "",
-                            False,
-                            1,
-                            now,
-                            now,
-                            "",
-                            "{}",
-                        )
-                    )
-            with raw.copy(
-                "COPY scoring_decision (application_id, model_version_id, tier, prob_low, prob_medium, "
-                "prob_high, reasons, explanation_method, feature_snapshot, routed_to_review, "
-                "routing_reason, is_current, created_at, scorer) FROM STDIN"
-            ) as copy:
-                for i in range(size):
-                    copy.write_row(
-                        (
-                            ids[i],
-                            model.pk,
-                            TIERS[int(tiers[i])],
-                            float(probs[i][0]),
-                            float(probs[i][1]),
-                            float(probs[i][2]),
-                            "[]",
-                            "exact",
-                            json.dumps(feature_snapshot(schema, matrix[i])),
-                            bool(tiers[i]),
-                            "",
-                            True,
-                            now - dt.timedelta(hours=(offset + i) % 600),
-                            "inprocess",
-                        )
-                    )
-        log(f"seeded {offset + size:,} of {n:,}")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE applicants_application; ANALYZE scoring_decision")
-    return time.perf_counter() - began
+    return copy_decisions(
+        model,
+        n,
+        seed=2000 + start,
+        channels=CHANNELS,
+        personal=True,
+        snapshots=True,
+        created_at=lambda k: now - dt.timedelta(hours=(start + k) % 600),
+    )
 
 
 # A worker: claims waiting chunks as a Celery worker would take their messages (the claim,
@@ -245,6 +175,7 @@ def main() -> None:
             worker.terminate()
             worker.wait(timeout=30)
         DB.drop()
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 if __name__ == "__main__":
