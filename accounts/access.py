@@ -261,6 +261,11 @@ def can_view_monitoring(user: AnyUser) -> bool:
     return has_role(user, Role.ANALYST, Role.APPROVER, Role.AUDITOR_LEAD, Role.ADMIN)
 
 
+def can_view_queue_health(user: AnyUser) -> bool:
+    """Live queue health (review queue, outbox backlogs, dead letters): who acts on a backlog."""
+    return has_role(user, Role.AUDITOR_LEAD, Role.ADMIN)
+
+
 def can_manage_alerts(user: AnyUser) -> bool:
     """Acknowledge and resolve alerts, recompute roll-ups now: the people who act on them."""
     return has_role(user, Role.ANALYST, Role.AUDITOR_LEAD, Role.ADMIN)

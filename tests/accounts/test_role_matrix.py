@@ -409,6 +409,8 @@ MATRIX: list[Row] = [
     Row("monitoring:dashboard", "GET", MODEL_VIEWERS.format("200")),
     Row("monitoring:alerts", "GET", MODEL_VIEWERS.format("200")),
     Row("monitoring:rollup", "POST", "login 403 403 403 403 302 403 302 302 403"),
+    # Queue health, live: who acts on a backlog (auditor leads, administrators).
+    Row("monitoring:queues", "GET", "login 403 403 403 403 200 403 403 200 403"),
     Row(
         "monitoring:alert-acknowledge",
         "POST",
