@@ -116,13 +116,24 @@ class Command(BaseCommand):
                     os.killpg(child.pid, signal.SIGKILL)
 
     def _relay(self, name: str, stream: IO[bytes], path: Path) -> None:
-        """Copy one part's output to its log file; an error line also goes to the terminal."""
+        """Copy one part's output to its log file. To the terminal go an error line (one line,
+        pointing at the file) and a mail printed by the console mail backend (the sign-up
+        confirmation link a newcomer needs: README, "Apply in the browser")."""
+        in_mail = False
         with path.open("ab", buffering=0) as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} riskscore: {name} starting ---\n".encode())
             for raw in stream:
                 log.write(raw)
                 line = raw.decode("utf-8", "replace").rstrip()
-                if _is_error(line):
+                if not in_mail and line.startswith("Content-Type: ") and "MIME-Version" not in line:
+                    in_mail = True
+                    self.stdout.write(f"\n{name}: a mail (console mail backend; also in {_shown(path)}):")
+                if in_mail:
+                    self.stdout.write(line)
+                    in_mail = line != MAIL_END
+                    if not in_mail:
+                        self.stdout.flush()
+                elif _is_error(line):
                     self.stderr.write(f"{name}: {line[:160]}  (details in {_shown(path)})")
 
     def _wait_until_answering(
@@ -167,6 +178,9 @@ class Command(BaseCommand):
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
         self.stdout.flush()
+
+
+MAIL_END = "-" * 79  # what django.core.mail.backends.console writes after each message
 
 
 def _is_error(line: str) -> bool:
