@@ -13,8 +13,6 @@ Run from the repo root: .venv/bin/python bench/bench_lifecycle_rescore.py   (BEN
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import shutil
 import signal
@@ -27,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from _common import ROOT, Report, log, pick, quick
+from _common import ROOT, Report, copy_decisions, log, pick, quick
 
 DATABASE = "riskscore_bench_lifecycle"
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -99,7 +97,6 @@ from tqdm import tqdm  # noqa: E402
 
 from accounts.roles import Role  # noqa: E402
 from accounts.services import user_create_with_roles  # noqa: E402
-from applicants.fields import EncryptedJSONField  # noqa: E402
 from applicants.schema import get_schema  # noqa: E402
 from demo import synthetic  # noqa: E402
 from modelops.models import RescoreRun, RunStatus  # noqa: E402
@@ -107,8 +104,7 @@ from modelops.registry import model_version_approve, model_version_bootstrap, mo
 from modelops.rescoring import _load_chunk_copy, _load_chunk_orm, rescore_start  # noqa: E402
 from modelops.training import fit  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
-from scoring.models import TIERS  # noqa: E402
-from scoring.probabilities import tier_probabilities, tiers_from_probabilities  # noqa: E402
+from scoring.probabilities import tier_probabilities  # noqa: E402
 from scoring.scorers import InProcessScorer  # noqa: E402
 
 
@@ -144,86 +140,8 @@ def train_models() -> tuple[Any, Any]:
 
 def seed(n: int, model: Any, start: int) -> float:
     """n scored applications with model A's current decisions, by COPY. Returns seconds."""
-    schema = get_schema()
-    began = time.perf_counter()
-    empty_pii = EncryptedJSONField().get_prep_value({})
-    scorer = InProcessScorer()
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        raw.execute(
-            "INSERT INTO applicants_applicant (id, pii, created_at, updated_at) "
-            "VALUES (%s, %s, now(), now()) ON CONFLICT DO NOTHING",
-            [uuid.UUID(int=1), empty_pii],
-        )
-    step = 100_000
     with tqdm(total=n, unit="app", desc=f"seeding {n:,}", disable=None) as bar:
-        for offset in range(0, n, step):
-            size = min(step, n - offset)
-            answers, _ = synthetic.generate(schema, size, seed=1000 + start + offset)
-            plain = [{k: v for k, v in a.items() if k not in schema.pii_fields} for a in answers]
-            matrix = build_matrix(schema, plain)
-            probs = tier_probabilities(model, scorer.predict_proba(model, matrix))
-            tiers = tiers_from_probabilities(probs, model.thresholds)
-            ids = [uuid.uuid4() for _ in range(size)]
-            now = dt.datetime.now(dt.UTC)
-            with connection.cursor() as cursor:
-                raw = cursor.cursor
-                with raw.copy(
-                    "COPY applicants_application (id, applicant_id, schema_name, schema_hash, "
-                    "answers, pii, channel, idempotency_scope, request_fingerprint, status, "
-                    "failure_reason, possible_duplicate, scoring_attempts, created_at, updated_at, "
-                    "final_tier) FROM STDIN"
-                ) as copy:
-                    for i in range(size):
-                        copy.write_row(
-                            (
-                                ids[i],
-                                uuid.UUID(int=1),
-                                schema.name,
-                                schema.source_hash,
-                                json.dumps(plain[i]),
-                                empty_pii,
-                                "api",
-                                "",
-                                "",
-                                "in_review" if tiers[i] else "scored",
-                                "",
-                                False,
-                                1,
-                                now,
-                                now,
-                                "",
-                            )
-                        )
-                with raw.copy(
-                    "COPY scoring_decision (application_id, model_version_id, tier, prob_low, "
-                    "prob_medium, prob_high, reasons, explanation_method, feature_snapshot, "
-                    "routed_to_review, routing_reason, is_current, created_at, scorer) "
-                    "FROM STDIN"
-                ) as copy:
-                    for i in range(size):
-                        copy.write_row(
-                            (
-                                ids[i],
-                                model.pk,
-                                TIERS[int(tiers[i])],
-                                float(probs[i][0]),
-                                float(probs[i][1]),
-                                float(probs[i][2]),
-                                "[]",
-                                "exact",
-                                "{}",
-                                bool(tiers[i]),
-                                "",
-                                True,
-                                now,
-                                "inprocess",
-                            )
-                        )
-            bar.update(size)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE applicants_application; ANALYZE scoring_decision")
-    return time.perf_counter() - began
+        return copy_decisions(model, n, seed=1000 + start, step=100_000, progress=bar.update)
 
 
 class Worker:
