@@ -45,7 +45,7 @@ def _reordered_schema(tmp: Path) -> Path:
 def _fit(built_with: Any, answers: list[dict[str, Any]], tiers: list[int], **kwargs: Any) -> TrainedModel:
     return fit(
         build_matrix(built_with, answers),
-        tiers,
+        np.asarray(tiers),
         feature_names=list(built_with.feature_names),
         seed=3,
         nthread=2,
