@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shlex
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -47,15 +48,23 @@ class Scaffold:
     id_column: str | None
     date_column: str | None
     rows: int
+    # field → CSV header, where import_history would not match them by name (any case)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def columns_option(self) -> list[str]:
+        """import_history's `--columns` values for the renamed fields."""
+        return [f"{name}={header}" for name, header in self.renamed.items()]
 
     def text(self, source: Path) -> str:
-        command = f"python manage.py import_history {source.name}"
+        command = f"python manage.py import_history {shlex.quote(source.name)}"
         if self.label:
-            command += f" --label-column {self.label}"
+            command += f" --label-column {shlex.quote(self.label)}"
         if self.date_column:
-            command += f" --date-column {self.date_column}"
+            command += f" --date-column {shlex.quote(self.date_column)}"
         if self.id_column:
-            command += f" --id-column {self.id_column}"
+            command += f" --id-column {shlex.quote(self.id_column)}"
+        if self.renamed:
+            command += " --columns " + " ".join(shlex.quote(v) for v in self.columns_option())
         notes = [
             f"Scaffolded from {source.name} ({self.rows:,} rows) by manage.py scaffold_schema: edit it.",
             f"Label column (guessed, not a field): {self.label or 'none found, pass --label-column'}",
@@ -217,4 +226,7 @@ def scaffold(
         id_column=id_column.header if id_column else None,
         date_column=date_column.header if date_column else None,
         rows=rows,
+        renamed={
+            c.name: c.header for c in rest if c is not date_column and c.header.strip().lower() != c.name
+        },
     )

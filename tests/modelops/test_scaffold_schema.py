@@ -52,6 +52,8 @@ def write_csv(path: Path, rows: int = 120) -> Path:
 def test_types_choices_optional_fields_and_guessed_columns(tmp_path: Path) -> None:
     result = scaffold(write_csv(tmp_path / "loans.csv"))
     assert (result.label, result.id_column, result.date_column) == ("Default", "Loan_ID", "Applied On")
+    # import_history matches a header to a field by name in any case; the others are mapped.
+    assert result.renamed == {"loan_amount": "Loan Amount (£)", "has_guarantor": "Has Guarantor"}
     fields = {f["name"]: f for f in result.schema["fields"]}
     assert list(fields) == ["income", "loan_amount", "term", "home", "has_guarantor", "notes"]
     assert fields["income"]["type"] == "number" and fields["income"]["required"] is False  # NA
@@ -78,7 +80,10 @@ def test_the_command_writes_a_schema_that_loads_and_imports_the_file(
     written = tmp_path / "loans.yaml"
     text = written.read_text()
     assert text.startswith("# Scaffolded from loans.csv (120 rows)")
-    command = "python manage.py import_history loans.csv --label-column Default --date-column Applied On"
+    command = (
+        "python manage.py import_history loans.csv --label-column Default --date-column 'Applied On' "
+        "--id-column Loan_ID --columns 'loan_amount=Loan Amount (£)' 'has_guarantor=Has Guarantor'"
+    )
     assert command in text
     assert "home" in out.getvalue() and "label column: Default" in out.getvalue()
     schema = load_schema(written)
@@ -95,13 +100,18 @@ def test_the_command_writes_a_schema_that_loads_and_imports_the_file(
         "Applied On",
         "--id-column",
         "Loan_ID",
+        "--columns",
+        "loan_amount=Loan Amount (£)",
+        "has_guarantor=Has Guarantor",
         "--adverse-value",
         "yes",
         "--rejects",
         str(tmp_path / "rejects.csv"),
         stdout=imported,
     )
-    assert "120" in imported.getvalue(), imported.getvalue()
+    report = imported.getvalue()
+    assert "Imported 120 rows; 0 were already imported." in report, report
+    assert "Rejected" not in report and "Ignored columns" not in report, report
 
     with pytest.raises(CommandError, match=r"loans\.yaml exists; pass --force"):
         call_command("scaffold_schema", str(source), stdout=StringIO())
