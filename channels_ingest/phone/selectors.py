@@ -215,6 +215,18 @@ def keyed_today(agent: Any) -> QuerySet[Application]:
     ).order_by("-created_at")
 
 
+def applications_worked_on_by(user: Any) -> QuerySet[Draft]:
+    """Ids of the applications from drafts `user` had open in a call of theirs (keyed, carried
+    on from the web or an earlier call, or picked up from the voice bot), submitted by them
+    or by another agent later: they may not review them (accounts.access.review_conflicts_q).
+    Never NULL: `NOT IN` a list with a NULL excludes everything."""
+    return (
+        Draft.objects.filter(phone_calls__agent_id=user.pk, application__isnull=False)
+        .values("application_id")
+        .distinct()
+    )
+
+
 def call_of_agent(call_id: Any, agent: Any) -> Call | None:
     return (
         Call.objects.filter(pk=call_id, agent=agent).select_related("draft", "handoff", "application").first()
