@@ -15,3 +15,11 @@ register = template.Library()
 @register.simple_tag
 def agent_screen_allowed(user: AnyUser) -> bool:
     return can_use_agent_screen(user)
+
+
+@register.filter
+def person(user: AnyUser) -> str:
+    """A colleague by name (full name, else username), as the mail and review pages show staff."""
+    if user is None:
+        return ""
+    return (user.get_full_name() or "").strip() or user.get_username()

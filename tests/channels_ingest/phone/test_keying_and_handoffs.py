@@ -234,3 +234,12 @@ def test_the_demo_leaves_hand_offs_waiting_once(settings):
     assert all(len(h.draft.answers) >= 3 for h in waiting)
     methods = {v[-1]["method"] for h in waiting for v in h.draft.provenance.values()}
     assert methods == {"speech"}
+
+
+def test_a_held_hand_off_names_the_colleague_not_their_username(carol, make_user):
+    olga = make_user("olga", Role.AGENT)
+    olga.first_name, olga.last_name = "Olga", "Operator"
+    olga.save(update_fields=["first_name", "last_name"])
+    handoff_claim(handoff_id=make_handoff().pk, agent=olga)
+    page = logged_in(carol).get("/agent/handoffs/").content.decode()
+    assert "with Olga Operator until" in page and "with olga until" not in page
