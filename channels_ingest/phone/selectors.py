@@ -215,7 +215,7 @@ def keyed_today(agent: Any) -> QuerySet[Application]:
     ).order_by("-created_at")
 
 
-def applications_worked_on_by(user: Any) -> QuerySet[Draft]:
+def applications_worked_on_by(user: Any) -> QuerySet[Draft, Any]:
     """Ids of the applications from drafts `user` had open in a call of theirs (keyed, carried
     on from the web or an earlier call, or picked up from the voice bot), submitted by them
     or by another agent later: they may not review them (accounts.access.review_conflicts_q).

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import template
 
@@ -18,8 +18,9 @@ def agent_screen_allowed(user: AnyUser) -> bool:
 
 
 @register.filter
-def person(user: AnyUser) -> str:
+def person(user: Any) -> str:
     """A colleague by name (full name, else username), as the mail and review pages show staff."""
     if user is None:
         return ""
-    return (user.get_full_name() or "").strip() or user.get_username()
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return str(full or "").strip() or str(user.get_username())
