@@ -34,8 +34,8 @@ def review_queue_health() -> dict[str, Any]:
         claimed=Count("pk", filter=Q(claimed_by__isnull=False, claim_expires_at__gt=now)),
         expired=Count("pk", filter=Q(claimed_by__isnull=False, claim_expires_at__lte=now)),
     )
-    by_tier = {
-        row["model_tier"]: row
+    by_tier: dict[str, dict[str, Any]] = {
+        row["model_tier"]: dict(row)
         for row in waiting.values("model_tier").annotate(n=Count("pk"), oldest=Min("enqueued_at"))
     }
     return {
@@ -69,7 +69,10 @@ def outbox_health() -> list[dict[str, Any]]:
         )
         .order_by("topic")
     )
-    return [{**row, "oldest_seconds": _age(now, row.pop("oldest"))} for row in rows]
+    return [
+        {**{k: v for k, v in row.items() if k != "oldest"}, "oldest_seconds": _age(now, row["oldest"])}
+        for row in rows
+    ]
 
 
 @require_GET
