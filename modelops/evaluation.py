@@ -18,12 +18,41 @@ from sklearn.metrics import (
     log_loss,
     precision_recall_fscore_support,
     roc_auc_score,
+    roc_curve,
 )
 
 from scoring.models import TIERS, Target
 from scoring.probabilities import tier_layout, tiers_from_probabilities
 
 CALIBRATION_BINS = 10
+ROC_POINTS = 41  # the curve on a fixed grid of false-positive rates: small, and comparable
+SCORE_BINS = 20
+
+
+def roc_points(truth: np.ndarray, score: np.ndarray) -> list[list[float]] | None:
+    """The ROC curve as [false-positive rate, true-positive rate] pairs on a fixed grid, for
+    the model page's chart (the curves of two models share their x values)."""
+    if len(truth) == 0 or truth.min() == truth.max():
+        return None
+    fpr, tpr, _ = roc_curve(truth, score)
+    grid = np.linspace(0.0, 1.0, ROC_POINTS)
+    return [
+        [round(float(f), 4), round(float(t), 4)] for f, t in zip(grid, np.interp(grid, fpr, tpr), strict=True)
+    ]
+
+
+def score_distribution(classes: np.ndarray, score: np.ndarray, names: list[str]) -> dict[str, Any]:
+    """How the riskiest class's probability spreads for the rows of each true class: counts
+    in equal-width bins (the model page draws them as shares of each class)."""
+    edges = np.linspace(0.0, 1.0, SCORE_BINS + 1)
+    which = np.clip(np.digitize(score, edges[1:-1]), 0, SCORE_BINS - 1)
+    return {
+        "edges": [round(float(e), 2) for e in edges],
+        "counts": {
+            name: np.bincount(which[classes == i], minlength=SCORE_BINS).astype(int).tolist()
+            for i, name in enumerate(names)
+        },
+    }
 
 
 def _normalised(probs: np.ndarray) -> np.ndarray:
@@ -86,6 +115,10 @@ def evaluate(
         "roc_auc_per_tier": {
             tier: _auc((labels == i).astype(int), probs[:, i]) for i, tier in enumerate(TIERS)
         },
+        "roc_curves": {
+            tier: roc_points((labels == i).astype(int), probs[:, i]) for i, tier in enumerate(TIERS)
+        },
+        "score_distribution": score_distribution(labels, probs[:, 2], list(TIERS)),
         "log_loss": float(log_loss(labels, _normalised(probs), labels=[0, 1, 2])),
         "accuracy": float(accuracy_score(labels, predicted)),
         "per_tier": {
@@ -134,6 +167,8 @@ def _evaluate_binary(
         "roc_auc_adverse": auc,
         # The same name as for tier models: the riskiest class against the rest.
         "roc_auc_high_vs_rest": auc,
+        "roc_curves": {"adverse": roc_points(adverse.astype(int), p_adverse)},
+        "score_distribution": score_distribution(adverse.astype(int), p_adverse, ["not adverse", "adverse"]),
         "log_loss": float(log_loss(adverse, np.clip(p_adverse, 1e-7, 1 - 1e-7), labels=[0, 1])),
         "brier": float(brier_score_loss(adverse, p_adverse)),
         "accuracy": float(accuracy_score(adverse, p_adverse >= 0.5)),

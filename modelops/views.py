@@ -23,6 +23,7 @@ from accounts.access import (
 from modelops import selectors
 from modelops.forms import RescoreForm
 from modelops.models import TrainingRun
+from modelops.pictures import model_pictures
 from modelops.registry import (
     LifecycleError,
     model_version_activate,
@@ -74,6 +75,7 @@ def model_detail(request: HttpRequest, version: int) -> HttpResponse:
     if model is None:
         raise Http404(f"There is no model v{version}.")
     metrics = model.metrics or {}
+    confusion = _confusion(model, metrics)
     return render(
         request,
         "modelops/model_detail.html",
@@ -82,7 +84,8 @@ def model_detail(request: HttpRequest, version: int) -> HttpResponse:
             "metrics": metrics,
             "comparison": comparison_rows(model),
             "active_comparison": metrics.get("comparison_with_active") or {},
-            "confusion": _confusion(model, metrics),
+            "confusion": confusion,
+            "chart_list": model_pictures(model, confusion),
             # JSONB keeps keys in its own order; tiers read best low → high.
             "per_tier": [
                 (

@@ -276,3 +276,108 @@ def confusion_heatmap(
                     _text(name_w + (c + 0.5) * cell, y + cell / 2 + 14, f"{share:.0%}", "cell", "middle")
                 )
     return _svg(label, body, width=int(width), height=int(height))
+
+
+def curves(
+    series: Sequence[dict[str, Any]],
+    *,
+    label: str,
+    x_title: str,
+    y_title: str,
+    diagonal: bool = True,
+    size: int = 300,
+) -> SafeString:
+    """Several curves on the same unit square, e.g. ROC or reliability curves of this model,
+    the baseline and the active model. Each series: name, cls (a CSS class that colours its
+    stroke) and points [(x, y), ...]; the dashed diagonal is chance (ROC) or perfect
+    calibration (reliability)."""
+    pad, top_pad, bottom_pad = LEFT, TOP, BOTTOM + 12
+    plot = size - pad - RIGHT
+    height = top_pad + plot + bottom_pad
+
+    def x_of(v: float) -> float:
+        return pad + plot * min(max(v, 0.0), 1.0)
+
+    def y_of(v: float) -> float:
+        return top_pad + plot * (1 - min(max(v, 0.0), 1.0))
+
+    body: list[str] = []
+    for tick in (0.0, 0.5, 1.0):
+        body += [
+            _line(pad, y_of(tick), pad + plot, y_of(tick), "grid"),
+            _text(pad - 6, y_of(tick) + 4, f"{tick:.1f}", anchor="end"),
+            _text(x_of(tick), top_pad + plot + 14, f"{tick:.1f}", anchor="middle"),
+        ]
+    if diagonal:
+        body.append(_line(x_of(0), y_of(0), x_of(1), y_of(1), "reference"))
+    body.append(_text(pad + plot / 2, height - 4, x_title, anchor="middle"))
+    body.append(_text(pad + 4, top_pad + 10, y_title, "axis"))
+    for s in series:
+        coords = [(x_of(x), y_of(y)) for x, y in s["points"] if x is not None and y is not None]
+        if len(coords) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            body.append(
+                f'<polyline class="{escape(s["cls"])}" points="{path}">'
+                f"<title>{escape(s['name'])}</title></polyline>"
+            )
+        elif coords:
+            x, y = coords[0]
+            body.append(f'<circle class="{escape(s["cls"])}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>')
+    return _svg(label, body, width=size, height=int(height))
+
+
+def distribution(
+    edges: Sequence[float], series: Sequence[dict[str, Any]], *, label: str, x_title: str
+) -> SafeString:
+    """Histograms of one score for several groups, side by side in each bin, each bar the
+    group's share of its own rows (groups of very different sizes stay comparable). Each
+    series: name, cls (a fill class), counts (one per bin)."""
+    plot_h, plot_w = HEIGHT - TOP - BOTTOM - 12, WIDTH - LEFT - RIGHT
+    bins = max(len(edges) - 1, 1)
+    shares = []
+    for s in series:
+        total = sum(s["counts"]) or 1
+        shares.append([c / total for c in s["counts"]])
+    top = max((v for row in shares for v in row), default=0) or 1
+    body = []
+    for share in (0, 0.5, 1):
+        y = TOP + plot_h * (1 - share)
+        body.append(_line(LEFT, y, WIDTH - RIGHT, y, "grid"))
+        body.append(_text(LEFT - 6, y + 4, f"{top * share:.0%}", anchor="end"))
+    slot = plot_w / bins
+    bar = slot * 0.8 / max(len(series), 1)
+    for k, (s, row) in enumerate(zip(series, shares, strict=True)):
+        for i, v in enumerate(row):
+            h = plot_h * v / top
+            tip = f"{s['name']}, {edges[i]:.2f} to {edges[i + 1]:.2f}: {s['counts'][i]:,} rows ({v:.0%})"
+            body.append(
+                _rect(LEFT + i * slot + slot * 0.1 + k * bar, TOP + plot_h - h, bar, h, s["cls"], tip)
+            )
+    step = max(1, bins // 5)
+    body += [
+        _text(LEFT + i * slot, TOP + plot_h + 14, f"{edges[i]:.1f}", anchor="middle")
+        for i in range(0, bins + 1, step)
+    ]
+    body.append(_text(LEFT + plot_w / 2, HEIGHT - 2, x_title, anchor="middle"))
+    return _svg(label, body)
+
+
+def contributions(items: Sequence[dict[str, Any]], *, label: str) -> SafeString:
+    """A waterfall-like bar per reason: to the right when it raised the risk, to the left when
+    it lowered it, on a shared zero line. Each item: name, value (signed contribution)."""
+    row_h, name_w, value_w = 22, 230, 60
+    plot_w = WIDTH - name_w - value_w - RIGHT
+    zero = name_w + plot_w / 2
+    height = TOP + row_h * max(len(items), 1) + 8
+    most = max((abs(float(i["value"])) for i in items), default=0) or 1
+    body = [_line(zero, TOP - 4, zero, height - 4, "grid")]
+    for r, item in enumerate(items):
+        y = TOP + r * row_h
+        v = float(item["value"])
+        w = plot_w / 2 * abs(v) / most
+        body.append(_text(name_w - 6, y + 15, str(item["name"])[:38], anchor="end"))
+        cls = "bar-adverse" if v > 0 else "bar-fair"
+        tip = f"{item['name']}: {'raises' if v > 0 else 'lowers'} the risk by {abs(v):.2f}"
+        body.append(_rect(zero if v > 0 else zero - w, y + 3, w, row_h - 6, cls, tip))
+        body.append(_text(WIDTH - RIGHT, y + 15, f"{v:+.2f}", "value", "end"))
+    return _svg(label, body, height=height)
