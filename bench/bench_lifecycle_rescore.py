@@ -273,8 +273,11 @@ def main() -> None:
             )
             # back to model A's decisions for the next size: rescore with A would write them all,
             # so the next size simply adds rows scored by A; the comparison stays A → B.
+            from auditing.models import ReviewItem
             from scoring.models import Decision
 
+            # Review items of the rescored decisions (made by the DECISIONS_STORED event) protect them.
+            ReviewItem.objects.filter(decision__rescore_run__isnull=False).delete()
             Decision.objects.filter(rescore_run__isnull=False).delete()
             with connection.cursor() as cursor:
                 cursor.execute(
