@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.access import second_factor_required
 from accounts.signals import SECOND_FACTOR_DUE
+from accounts.types import AnyUser
 
 OPEN_URL_NAMES = (
     "login",
@@ -32,7 +33,7 @@ OPEN_URL_NAMES = (
 )
 
 
-def second_factor_page(user: object, next_path: str) -> str:
+def second_factor_page(user: AnyUser, next_path: str) -> str:
     """Where to send an unverified user: the code page, or enrolment if they have no device."""
     from accounts.two_factor import has_second_factor
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts.roles import Role
+from accounts.types import User
 
 # One demo user per role, named after it; two auditors so four-eyes and claims can be tried.
 DEMO_USERS: dict[str, list[Role]] = {
@@ -37,6 +38,6 @@ def user_create_with_roles(*, username: str, password: str, roles: list[Role], e
     return user
 
 
-def user_grant_role(*, user: Any, role: Role) -> None:
+def user_grant_role(*, user: User, role: Role) -> None:
     """Add one role to a user (e.g. `applicant` to whoever signs up on the web form)."""
     user.groups.add(Group.objects.get_or_create(name=str(role))[0])

@@ -20,6 +20,7 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.signals import SECOND_FACTOR_DUE
+from accounts.types import AnyUser, User
 from trail.services import trail_record
 
 DEVICE_NAME = "authenticator app"
@@ -32,11 +33,11 @@ class Enrolment:
     qr_svg: str  # the otpauth:// URL as an inline SVG
 
 
-def has_second_factor(user: Any) -> bool:
+def has_second_factor(user: AnyUser) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def totp_enrolment_start(*, user: Any) -> Enrolment:
+def totp_enrolment_start(*, user: User) -> Enrolment:
     """The user's pending (unconfirmed) device, made on first call, so reloading the page
     shows the same secret."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()

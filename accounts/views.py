@@ -21,6 +21,7 @@ from accounts.two_factor import (
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
+from accounts.types import AuthenticatedHttpRequest
 
 
 class _OTPUser(Protocol):
@@ -45,7 +46,7 @@ def _next_url(request: HttpRequest) -> str:
 @never_cache  # the page shows the secret
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+def two_factor_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_enrol_second_factor(request.user):
         raise PermissionDenied
     if has_second_factor(request.user):

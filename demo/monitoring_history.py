@@ -27,11 +27,11 @@ from monitoring.services.alerts import alerts_evaluate
 from monitoring.services.baselines import baseline_bins
 from monitoring.services.operations import operations_snapshot
 from monitoring.services.rollups import rollup_days
-from scoring.artifact_store import load_booster
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import TIERS, Decision, ModelVersion
 from scoring.policy import review_probability, review_route
-from scoring.probabilities import finish_probabilities, tier_layout, tiers_from_probabilities
+from scoring.probabilities import tier_probabilities, tiers_from_probabilities
+from scoring.scorers import InProcessScorer
 
 CHANNELS = (Channel.API, Channel.WEB, Channel.PHONE_AGENT, Channel.MAIL)
 AUDITORS = ("auditor", "auditor_lead", "stamp")  # "stamp" agrees with everything in 2 seconds
@@ -54,8 +54,7 @@ def monitoring_history(
         if channel_of[i] == Channel.WEB and day_of[i] < drift_days:
             row["annual_income"] = round(row["annual_income"] * 0.55)
     matrix = build_matrix(schema, answers)
-    raw = load_booster(model.artifact_uri).inplace_predict(matrix)
-    probs = tier_layout(finish_probabilities(model, raw, n), model.target)
+    probs = tier_probabilities(model, InProcessScorer().predict_proba(model, matrix))
     tiers = [TIERS[t] for t in tiers_from_probabilities(probs, model.thresholds)]
     pii_fields = schema.pii_fields
     with transaction.atomic():
@@ -115,8 +114,7 @@ def _synthetic_baseline(model: ModelVersion, schema: Any) -> None:
     rows, seed = (int(match[1]), int(match[2])) if match else (5000, 7)
     answers, _ = synthetic.generate(schema, rows, seed=seed)
     matrix = build_matrix(schema, answers)
-    raw = load_booster(model.artifact_uri).inplace_predict(matrix)
-    prob_high = tier_layout(finish_probabilities(model, raw, rows), model.target)[:, 2]
+    prob_high = tier_probabilities(model, InProcessScorer().predict_proba(model, matrix))[:, 2]
     ModelBaseline.objects.create(
         model_version=model,
         rows=rows,

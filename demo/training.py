@@ -35,6 +35,7 @@ def model_train_synthetic(
         matrix,
         tiers,
         feature_names=list(schema.feature_names),
+        schema=schema,  # choices as native categoricals (scoring/encoding.py)
         seed=seed,
         progress=progress,
         nthread=settings.LIFECYCLE_TRAIN_THREADS,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import can_erase_personal_data
 from accounts.decorators import allowed
+from accounts.types import AuthenticatedHttpRequest
 from privacy.forms import ErasureForm
 from privacy.models import ErasureRequest
 from privacy.selectors import erasure_requests_recent
@@ -26,7 +27,7 @@ from privacy.services.erasure import (
 
 @require_http_methods(["GET", "POST"])
 @allowed(can_erase_personal_data)
-def erasures(request: HttpRequest) -> HttpResponse:
+def erasures(request: AuthenticatedHttpRequest) -> HttpResponse:
     action = request.POST.get("action", "erase")
     if request.method == "POST" and action in {"refresh", "redrive"}:
         return _follow(request, action)

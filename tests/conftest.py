@@ -110,6 +110,7 @@ def _train(schema_path: Path, rows: int, seed: int) -> TrainedModel:
         build_matrix(schema, rows_answers),
         tiers,
         feature_names=list(schema.feature_names),
+        schema=schema,
         seed=seed,
         nthread=2,
     )

@@ -8,12 +8,13 @@ from typing import Any
 from django import template
 
 from accounts.access import can_use_admin_site
+from accounts.types import AnyUser
 
 register = template.Library()
 
 
 @register.simple_tag
-def admin_site_allowed(user: Any) -> bool:
+def admin_site_allowed(user: AnyUser) -> bool:
     """The Django admin ("Admin" in the navigation): platform administrators only."""
     return can_use_admin_site(user)
 

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from accounts.types import User
 from applicants.drafts import DraftClosed, draft_answer_many, draft_submit
 from applicants.models import Draft
 from applicants.provenance import Method
@@ -50,7 +51,7 @@ __all__ = ["Reply", "TurnInput", "conversation_for", "conversation_opening", "co
 Submitter = Callable[[Conversation], "tuple[Any, Any] | str"]
 
 
-def conversation_for(*, transport: str, key: str, user: Any = None) -> Conversation:
+def conversation_for(*, transport: str, key: str, user: User | None = None) -> Conversation:
     """The conversation of this sender (created on the first message)."""
     conversation, _ = Conversation.objects.get_or_create(
         transport=transport, key=key, defaults={"user": user}

@@ -59,13 +59,13 @@ def _training_rows(model: ModelVersion, schema: ApplicationSchema) -> tuple[np.n
 
 
 def _prob_high(model: ModelVersion, matrix: np.ndarray) -> np.ndarray:
-    from scoring.artifact_store import load_booster
-    from scoring.probabilities import finish_probabilities, tier_layout
+    from scoring.probabilities import tier_probabilities
+    from scoring.scorers import InProcessScorer
 
     if not len(matrix):
         return np.empty(0)
-    raw = load_booster(model.artifact_uri).inplace_predict(matrix)
-    return tier_layout(finish_probabilities(model, raw, len(matrix)), model.target)[:, 2]
+    # The scorer gives the model its own encoding of choices (scoring/encoding.py).
+    return tier_probabilities(model, InProcessScorer().predict_proba(model, matrix))[:, 2]
 
 
 def baseline_compute(*, model: ModelVersion, bins: int) -> ModelBaseline:

@@ -41,6 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.access import can_erase_personal_data
+from accounts.types import User
 from applicants.crypto import identity_hash
 from applicants.models import Applicant, Application
 from applicants.schema import get_schema
@@ -75,7 +76,7 @@ def is_tombstone(applicant: Applicant) -> bool:
 
 
 def erasure_request(
-    *, actor: Any, application_id: Any = None, national_id: str | None = None, reference: str = ""
+    *, actor: User, application_id: Any = None, national_id: str | None = None, reference: str = ""
 ) -> ErasureRequest:
     """Erase the person behind an application id, or behind an identity number (found by its
     keyed hash; the number itself is never stored or logged). Every application of that

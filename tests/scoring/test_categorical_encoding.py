@@ -138,11 +138,20 @@ def categorical_model(db: Any, trained_categorical: TrainedModel) -> Any:
 
 
 @pytest.fixture
+def positions_model(db: Any, data: Any) -> Any:
+    """A version as trained before encodings were recorded: no schema given to fit."""
+    trained = _fit(load_schema(DEFAULT_SCHEMA), *data)
+    return model_version_register(trained=trained, schema=get_schema(), training_source="tests")
+
+
+@pytest.fixture
 def rows(data: Any) -> np.ndarray:
     return build_matrix(get_schema(), data[0][:60])
 
 
-def test_the_version_and_its_artifact_say_which_encoding(categorical_model: Any, active_model: Any) -> None:
+def test_the_version_and_its_artifact_say_which_encoding(
+    categorical_model: Any, positions_model: Any
+) -> None:
     import json
 
     assert encoding_of(categorical_model.params)["version"] == CATEGORICAL
@@ -150,14 +159,14 @@ def test_the_version_and_its_artifact_say_which_encoding(categorical_model: Any,
     metadata = json.loads(store_for(folder).get(f"{folder}/metadata.json"))
     assert metadata["feature_encoding"] == categorical_model.params["encoding"]
     # Models trained before carry no encoding: positions, given to the booster unchanged.
-    assert encoding_of(active_model.params) == {"version": POSITIONS}
+    assert encoding_of(positions_model.params) == {"version": POSITIONS}
 
 
-def test_a_model_trained_on_positions_keeps_scoring_as_before(active_model: Any, rows: np.ndarray) -> None:
-    assert model_input(active_model, rows) is rows
+def test_a_model_trained_on_positions_keeps_scoring_as_before(positions_model: Any, rows: np.ndarray) -> None:
+    assert model_input(positions_model, rows) is rows
     np.testing.assert_array_equal(
-        InProcessScorer().predict_proba(active_model, rows),
-        load_booster(active_model.artifact_uri).inplace_predict(rows),
+        InProcessScorer().predict_proba(positions_model, rows),
+        load_booster(positions_model.artifact_uri).inplace_predict(rows),
     )
 
 

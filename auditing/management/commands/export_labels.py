@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from accounts.types import Actor
 from auditing.labels import FiltersInvalid, LabelFilters
 from auditing.services.exports import ExportRefused, labels_write, record_export
 from objectstore import store_for
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 "invalid filters: "
                 + "; ".join(f"--{k.replace('_', '-')}: {v}" for k, v in exc.errors.items())
             ) from exc
-        actor: Any = "command:export_labels"
+        actor: Actor = "command:export_labels"
         if user:
             actor = get_user_model().objects.filter(username=user).first()
             if actor is None:
