@@ -1,5 +1,5 @@
 """The model page's pictures: server-side SVG drawn by the monitoring dashboards' chart module
-(monitoring/charts.py), from the figures stored with the model at training. This model, the
+(charts/__init__.py), from the figures stored with the model at training. This model, the
 logistic regression on the same rows and the active model (measured on this model's held-out
 rows when it was trained) share the axes. Each picture comes with a sentence; the page keeps
 its tables beside them as the text alternative."""
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 
-from monitoring import charts
+import charts
 from scoring.models import TIERS, ModelVersion, Target
 
 MISSING = "not recorded for this model (trained before the page drew it): retrain to see it"

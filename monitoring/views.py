@@ -1,5 +1,5 @@
 """The monitoring dashboard and the alerts page. Thin: access from accounts.access, reads
-from selectors (roll-ups only), charts from monitoring.charts, writes through services."""
+from selectors (roll-ups only), charts from charts, writes through services."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+import charts
 from accounts.access import can_manage_alerts, can_view_monitoring
-from monitoring import charts, selectors
+from monitoring import selectors
 from monitoring.forms import PERIODS, DashboardForm
-from monitoring.models import ALL_CHANNELS, Alert
+from monitoring.models import ALL_CHANNELS, SCORE, Alert
 from monitoring.services import alerts as alert_services
 from scoring.models import TIERS
 
@@ -94,7 +95,9 @@ def _charts(c: dict[str, Any]) -> dict[str, Any]:
             share=True,
             label="Tier mix per day",
         ),
-        "drift": charts.heatmap(c["drift"], label="Drift (PSI) per feature and day"),
+        "drift": charts.heatmap(
+            c["drift"], label="Drift (PSI) per feature and day", shown_as={SCORE: "score"}
+        ),
     }
     weeks = [
         w

@@ -1,4 +1,4 @@
-"""Charts for pages outside the monitoring dashboards, drawn by monitoring/charts.py (the one
+"""Charts for pages outside the monitoring dashboards, drawn by charts/__init__.py (the one
 chart module): the review item's reasons as bars (issue #15)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from monitoring import charts
+import charts
 
 register = template.Library()
 

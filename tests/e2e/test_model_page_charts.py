@@ -1,6 +1,6 @@
 """The model page's pictures (issue #15): ROC curves (this model, the logistic regression and
 the active model on the same axes; per tier), calibration, the score distribution by true
-class and the confusion matrix as a heat map, server-side SVG from monitoring/charts.py, each
+class and the confusion matrix as a heat map, server-side SVG from charts/__init__.py, each
 with a sentence as its text alternative. In a real browser, with a screenshot written to
 var/test-artifacts/modelops/ (MODEL_PAGE_SCREENSHOTS=<folder> puts it elsewhere)."""
 

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from monitoring import charts, selectors
+import charts
+from monitoring import selectors
 from monitoring.models import ALL_CHANNELS, QualityWeekly
 
-WEEK_1 = {
+WEEK_1: dict[str, Any] = {
     "confusion": [[8, 2, 0], [1, 5, 4], [0, 1, 9]],
     "calibration": [
         {"predicted": 0.1, "observed": 0.0, "n": 10},
         {"predicted": 0.7, "observed": 0.6, "n": 10},
     ],
 }
-WEEK_2 = {
+WEEK_2: dict[str, Any] = {
     "confusion": [[2, 0, 0], [0, 5, 0], [0, 0, 1]],
     "calibration": [
         {"predicted": 0.14, "observed": 0.2, "n": 30},
@@ -86,7 +88,7 @@ def test_the_dashboard_shows_both_charts_with_their_tables(active_model, make_us
             model_version=active_model,
             channel=ALL_CHANNELS,
             decisions=100,
-            labels=sum(map(sum, week["confusion"])),
+            labels=sum(sum(row) for row in week["confusion"]),
             naive_accuracy=0.8,
             weighted_accuracy=0.85,
             confusion=week["confusion"],

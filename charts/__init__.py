@@ -1,6 +1,8 @@
-"""Server-side SVG charts from roll-up data: no script, no inline style (the CSP forbids
-both). Shapes carry classes that static/monitoring/monitoring.css colours; every chart has
-a <title> and an aria-label, and the page puts a table or a sentence beside it."""
+"""Server-side SVG charts, shared by the monitoring dashboards, the model page and the review
+item; a low layer that knows no app (pyproject.toml, [tool.importlinter]). No script, no
+inline style (the CSP forbids both). Shapes carry classes that static/monitoring/monitoring.css
+colours; every chart has a <title> and an aria-label, and the page puts a table or a sentence
+beside it."""
 
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-
-from monitoring.models import SCORE
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
@@ -88,8 +88,9 @@ def stacked_bars(
     return _svg(label, body)
 
 
-def heatmap(grid: dict[str, Any], *, label: str) -> SafeString:
-    """Feature x day, each cell coloured by its PSI band (stable, watch, act, no data)."""
+def heatmap(grid: dict[str, Any], *, label: str, shown_as: dict[str, str] | None = None) -> SafeString:
+    """Feature x day, each cell coloured by its PSI band (stable, watch, act, no data);
+    `shown_as` renames rows (the score's internal feature name, say)."""
     features, days = grid["features"], grid["days"]
     row_h, name_w = 18, 170
     width = max(WIDTH, name_w + 8 * len(days) + RIGHT)
@@ -98,7 +99,7 @@ def heatmap(grid: dict[str, Any], *, label: str) -> SafeString:
     body = []
     for r, feature in enumerate(features):
         y = TOP + r * row_h
-        body.append(_text(name_w - 6, y + row_h - 5, "score" if feature == SCORE else feature, anchor="end"))
+        body.append(_text(name_w - 6, y + row_h - 5, (shown_as or {}).get(feature, feature), anchor="end"))
         for c, day in enumerate(days):
             value = grid["cells"][feature].get(day)
             band = psi_band(value, grid["watch"], grid["act"])
