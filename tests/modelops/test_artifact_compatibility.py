@@ -30,7 +30,7 @@ from modelops.training import DEFAULT_PARAMS, TrainedModel, fit
 from objectstore import store_for
 from scoring.artifact_store import load_booster
 from scoring.artifacts import UBJSON_SINCE, intercepts, reproduction_problem
-from scoring.encoding import model_input
+from scoring.encoding import POSITIONS, encoding_of, model_input
 from scoring.explain import risk_contributions
 from scoring.features import build_matrix
 from scoring.models import Target
@@ -149,7 +149,7 @@ def test_the_sagemaker_container_scores_the_artifact_as_the_platform_does(
     artifact = store_for(model.artifact_uri).get(model.artifact_uri)
     # What the SageMaker scorer sends: the model's own codes for its choices.
     sent = model_input(model, rows)
-    assert (sent is rows) == (target != CATEGORICAL)
+    assert (sent is rows) == (encoding_of(model.params)["version"] == POSITIONS)
     answer = container_answer(version, artifact, sent, tmp_path)
 
     booster = load_booster(model.artifact_uri)

@@ -117,6 +117,7 @@ def test_artifacts_stored_in_s3_are_scored_and_served_from_there(
     from demo import synthetic
     from endpoint.container import load_model
     from modelops.registry import model_version_register
+    from scoring.encoding import model_input
     from scoring.features import build_matrix
     from scoring.scorers import InProcessScorer
 
@@ -126,6 +127,7 @@ def test_artifacts_stored_in_s3_are_scored_and_served_from_there(
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=s3_bucket)["Contents"]]
     assert any(k.endswith("/metadata.json") for k in keys)
     rows = build_matrix(get_schema(), synthetic.generate(get_schema(), 20, seed=4)[0])
-    expected = trained_default.booster.inplace_predict(rows)
+    sent = model_input(model, rows)  # the model's own codes for its choices
+    expected = trained_default.booster.inplace_predict(sent)
     np.testing.assert_allclose(InProcessScorer().predict_proba(model, rows), expected, rtol=1e-6)
-    np.testing.assert_allclose(load_model(model.artifact_uri).inplace_predict(rows), expected, rtol=1e-6)
+    np.testing.assert_allclose(load_model(model.artifact_uri).inplace_predict(sent), expected, rtol=1e-6)
