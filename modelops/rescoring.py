@@ -43,7 +43,7 @@ from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import assemble_matrix, build_matrix, feature_snapshot, numeric_inputs
 from scoring.models import TIERS, Decision, ModelVersion
-from scoring.policy import review_probability, route_with_provenance
+from scoring.policy import route_with_provenance
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities
 from scoring.scorers import get_scorer
 from scoring.selectors import NoUsableModel, active_model
@@ -261,7 +261,7 @@ def apply_scores(
             reasons = top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS)
             # The live pipeline's routing (scoring.services._decision): the policy's draw, then
             # the rule on answers recognised from speech with little confidence.
-            to_review, why = route_with_provenance(
+            routing = route_with_provenance(
                 rows.ids[i],
                 tier,
                 model.review_policy,
@@ -281,9 +281,9 @@ def apply_scores(
                     reasons=reasons,
                     explanation_method=run.explanation_method,
                     feature_snapshot=snapshot,
-                    routed_to_review=to_review,
-                    routing_reason=why,
-                    review_probability=review_probability(tier, model.review_policy),
+                    routed_to_review=routing.to_review,
+                    routing_reason=routing.why,
+                    review_probability=routing.probability,
                     rescore_run=run,
                     scorer=source[:120],
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from applicants.provenance import Method
 from scoring.models import TIERS
@@ -84,6 +84,14 @@ def doubtful_speech_answers(
 ROUTING_REASON_MAX = 100
 
 
+class Routing(NamedTuple):
+    to_review: bool
+    why: str
+    # The chance this decision was going to review: the label's weight in quality estimates
+    # is its inverse (monitoring/services/quality.py).
+    probability: float
+
+
 def route_with_provenance(
     application_id: Any,
     tier: str,
@@ -93,13 +101,15 @@ def route_with_provenance(
     reasons: list[dict[str, Any]],
     provenance: Mapping[str, Sequence[Mapping[str, Any]]] | None,
     speech_below: float,
-) -> tuple[bool, str]:
+) -> Routing:
     """review_route, then the provenance rule: a top reason resting on a low-confidence
-    speech answer sends the decision to review, and the routing reason names the answer."""
+    speech answer sends the decision to review, and the routing reason names the answer.
+    Such a decision was certain to be reviewed: its probability is 1, not the tier's share."""
     to_review, why = review_route(application_id, tier, policy)
     doubts = doubtful_speech_answers(schema, reasons, provenance, below=speech_below)
     if not doubts:
-        return to_review, why
+        return Routing(to_review, why, review_probability(tier, policy))
     rule = "top reason rests on unsure speech: " + ", ".join(doubts)
     text = f"{why}; {rule}" if to_review else rule
-    return True, text if len(text) <= ROUTING_REASON_MAX else text[: ROUTING_REASON_MAX - 1] + "…"
+    text = text if len(text) <= ROUTING_REASON_MAX else text[: ROUTING_REASON_MAX - 1] + "…"
+    return Routing(True, text, 1.0)

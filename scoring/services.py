@@ -50,7 +50,7 @@ from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
 from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
-from scoring.policy import review_probability, route_with_provenance, tier_for
+from scoring.policy import route_with_provenance, tier_for
 from scoring.probabilities import finish_probabilities, tier_probabilities
 from scoring.scorers import get_scorer
 from scoring.selectors import active_model
@@ -222,7 +222,7 @@ def _decision(
     tier = tier_for(probs, model.thresholds)
     snapshot = feature_snapshot(schema, row)
     reasons = top_reasons(schema, contributions, snapshot, limit=settings.TOP_REASONS)
-    to_review, why = route_with_provenance(
+    routing = route_with_provenance(
         application.pk,
         tier,
         model.review_policy,
@@ -241,9 +241,9 @@ def _decision(
         prob_high=probs[2],
         reasons=reasons,
         feature_snapshot=snapshot,
-        routed_to_review=to_review,
-        routing_reason=why,
-        review_probability=review_probability(tier, model.review_policy),
+        routed_to_review=routing.to_review,
+        routing_reason=routing.why,
+        review_probability=routing.probability,
         latency_ms=max(int(latency), 0),
     )
 

@@ -208,7 +208,7 @@ def test_rescoring_routes_like_the_pipeline_an_unsure_spoken_answer_goes_to_revi
         assert decision.routed_to_review, decision.routing_reason
         assert "top reason rests on unsure speech: " in decision.routing_reason
     low = [d for d in written if d.tier == "low"]
-    assert all(d.review_probability == 0.0 for d in low)  # the policy's share, as the pipeline records it
+    assert all(d.review_probability == 1.0 for d in low)  # certain to be reviewed: sent by the rule
     assert all(d.routing_reason.startswith("top reason rests on unsure speech") for d in low)
     in_review = set(Application.objects.filter(status=Status.IN_REVIEW).values_list("pk", flat=True))
     assert {d.application_id for d in written} <= in_review

@@ -49,7 +49,7 @@ def test_a_derived_feature_rests_on_its_inputs() -> None:
 def test_the_rule_sends_to_review_only_a_top_reason_on_unsure_speech(
     provenance: dict[str, Any], routed: bool
 ) -> None:
-    to_review, why = route_with_provenance(
+    to_review, why, probability = route_with_provenance(
         "app-1",
         "low",
         NOT_SAMPLED,
@@ -60,13 +60,16 @@ def test_the_rule_sends_to_review_only_a_top_reason_on_unsure_speech(
     )
     assert to_review is routed
     assert ("annual income (45%)" in why or "annual income (30%)" in why) is routed
+    # Sent by the rule, the decision was certain to be reviewed: its label weighs 1, not
+    # 1 / the low tier's sampling share (here 0, which would drop the label altogether).
+    assert probability == (1.0 if routed else 0.0)
 
 
 def test_the_reason_adds_to_the_tier_reason_and_fits_the_column() -> None:
     schema = get_schema()
     provenance = {name: spoken(0.41) for name in schema.by_name}
     reasons = [{"feature": f.name, "label": f.label} for f in schema.features]
-    to_review, why = route_with_provenance(
+    to_review, why, _ = route_with_provenance(
         "app-1", "high", NOT_SAMPLED, schema=schema, reasons=reasons, provenance=provenance, speech_below=0.7
     )
     assert to_review and why.startswith("high risk; top reason rests on unsure speech: ")
