@@ -3,6 +3,7 @@ Celery worker process against Redis for the tests that need one."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -139,6 +140,14 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def _die_with_the_test_run() -> None:
+    """preexec_fn (Linux): the child gets SIGTERM when the test run's process dies, even by
+    SIGKILL or a timeout. A worker that outlived a killed run went on consuming the next
+    run's broker queue against the same test database, and that run's worker tests timed out."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
 class WorkerProcess:
     """A `celery worker` process on the test database and Redis database 14."""
 
@@ -168,6 +177,7 @@ class WorkerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_the_test_run,
         )
         _wait_for(lambda: b"ready." in self.log_path.read_bytes(), 30, "the worker to start")
 
