@@ -110,12 +110,13 @@ def test_the_pipeline_scores_through_the_endpoint_and_applications_wait_when_it_
     ).application
     # botocore retried the 500s inside the call (the one retry layer); then the batch is
     # given back, nothing raised, and its scoring request backs off in the outbox.
+    failed_at = timezone.now()
     result = score_waiting_applications()
     assert result.released == [second.pk] and not result.failed
     assert Application.objects.get(pk=second.pk).status == Status.RECEIVED
     assert not Decision.objects.filter(application=second).exists()
     request = OutboxMessage.objects.get(topic=Topic.SCORING, key=str(second.pk))
-    assert request.attempts == 1 and request.next_attempt_at > timezone.now()
+    assert request.attempts == 1 and request.next_attempt_at >= failed_at  # full jitter: may be ~0
     assert "500" in request.last_error
     # While it backs off, a wake-up (say, another submission) leaves it alone.
     local_endpoint.heal()

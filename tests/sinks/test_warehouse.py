@@ -3,11 +3,13 @@ re-delivered batch never duplicates, S3 staging against the S3 stand-in."""
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import boto3
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.services import outbox_fan_out, sink_topic
@@ -145,8 +147,10 @@ def test_an_unreachable_warehouse_backs_off_without_losing_anything(
     pending = OutboxMessage.objects.filter(topic=TOPIC, status=OutboxStatus.PENDING)
     assert pending.count() == 4
     assert all(m.attempts == 1 and m.next_attempt_at and "warehouse" in m.last_error for m in pending)
-    # Not due yet: a drain now sends nothing; once the backoff expires, everything goes.
+    # Not due yet: a drain now sends nothing; once the backoff expires, everything goes. (The
+    # backoff has full jitter, so its draw may be near zero: pushed out, "not due" is certain.)
     settings.WAREHOUSE_URL = sinks_on.warehouse_url
+    OutboxMessage.objects.filter(topic=TOPIC).update(next_attempt_at=timezone.now() + dt.timedelta(hours=1))
     assert sink_drain(sink_name="warehouse").delivered == 0
     OutboxMessage.objects.filter(topic=TOPIC).update(next_attempt_at=None)
     assert sink_drain(sink_name="warehouse").delivered == 4
