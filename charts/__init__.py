@@ -7,7 +7,7 @@ beside it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.utils.html import escape
@@ -201,9 +201,12 @@ def group_bars(groups: list[dict[str, Any]], *, floor: float, label: str) -> Saf
     return _svg(label, body, height=height)
 
 
-def calibration_curve(points: list[dict[str, Any]], *, label: str, size: int = 300) -> SafeString:
-    """Predicted P(high) against the observed (weighted) share of high final tiers, one dot
-    per probability bin sized by its labels; the diagonal is perfect calibration."""
+def _curve_plot(
+    size: int, *, x_title: str, y_title: str, diagonal: bool
+) -> tuple[list[str], Callable[[float], float], Callable[[float], float], float]:
+    """The unit square of the curve charts (calibration, ROC, reliability): grid and ticks at
+    0, 0.5 and 1 on both axes, the dashed diagonal if asked, the axis titles. Returns the body
+    so far, x_of and y_of (values clamped to [0, 1]) and the picture's height."""
     pad, top_pad, bottom_pad = LEFT, TOP, BOTTOM + 12
     plot = size - pad - RIGHT
     height = top_pad + plot + bottom_pad
@@ -221,9 +224,19 @@ def calibration_curve(points: list[dict[str, Any]], *, label: str, size: int = 3
             _text(pad - 6, y_of(tick) + 4, f"{tick:.1f}", anchor="end"),
             _text(x_of(tick), top_pad + plot + 14, f"{tick:.1f}", anchor="middle"),
         ]
-    body.append(_line(x_of(0), y_of(0), x_of(1), y_of(1), "reference"))
-    body.append(_text(pad + plot / 2, height - 4, "predicted P(high)", anchor="middle"))
-    body.append(_text(pad + 4, top_pad + 10, "observed share high", "axis"))
+    if diagonal:
+        body.append(_line(x_of(0), y_of(0), x_of(1), y_of(1), "reference"))
+    body.append(_text(pad + plot / 2, height - 4, x_title, anchor="middle"))
+    body.append(_text(pad + 4, top_pad + 10, y_title, "axis"))
+    return body, x_of, y_of, height
+
+
+def calibration_curve(points: list[dict[str, Any]], *, label: str, size: int = 300) -> SafeString:
+    """Predicted P(high) against the observed (weighted) share of high final tiers, one dot
+    per probability bin sized by its labels; the diagonal is perfect calibration."""
+    body, x_of, y_of, height = _curve_plot(
+        size, x_title="predicted P(high)", y_title="observed share high", diagonal=True
+    )
     coords = [(x_of(p["predicted"]), y_of(p["observed"]), p) for p in points]
     if len(coords) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
@@ -292,27 +305,7 @@ def curves(
     the baseline and the active model. Each series: name, cls (a CSS class that colours its
     stroke) and points [(x, y), ...]; the dashed diagonal is chance (ROC) or perfect
     calibration (reliability)."""
-    pad, top_pad, bottom_pad = LEFT, TOP, BOTTOM + 12
-    plot = size - pad - RIGHT
-    height = top_pad + plot + bottom_pad
-
-    def x_of(v: float) -> float:
-        return pad + plot * min(max(v, 0.0), 1.0)
-
-    def y_of(v: float) -> float:
-        return top_pad + plot * (1 - min(max(v, 0.0), 1.0))
-
-    body: list[str] = []
-    for tick in (0.0, 0.5, 1.0):
-        body += [
-            _line(pad, y_of(tick), pad + plot, y_of(tick), "grid"),
-            _text(pad - 6, y_of(tick) + 4, f"{tick:.1f}", anchor="end"),
-            _text(x_of(tick), top_pad + plot + 14, f"{tick:.1f}", anchor="middle"),
-        ]
-    if diagonal:
-        body.append(_line(x_of(0), y_of(0), x_of(1), y_of(1), "reference"))
-    body.append(_text(pad + plot / 2, height - 4, x_title, anchor="middle"))
-    body.append(_text(pad + 4, top_pad + 10, y_title, "axis"))
+    body, x_of, y_of, height = _curve_plot(size, x_title=x_title, y_title=y_title, diagonal=diagonal)
     for s in series:
         coords = [(x_of(x), y_of(y)) for x, y in s["points"] if x is not None and y is not None]
         if len(coords) > 1:
