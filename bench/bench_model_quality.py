@@ -45,10 +45,11 @@ django.setup()
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from applicants.schema import get_schema  # noqa: E402
+from applicants.schema import ApplicationSchema, get_schema  # noqa: E402
 from demo import synthetic  # noqa: E402
 from modelops.baseline import tuned_regression  # noqa: E402
 from modelops.training import fit, stratified_folds  # noqa: E402
+from scoring.encoding import model_input  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import Target  # noqa: E402
 from scoring.probabilities import adjust_for_class_weights  # noqa: E402
@@ -79,6 +80,9 @@ class DataSet:
     matrix: np.ndarray
     adverse: np.ndarray
     choice_columns: list[int]
+    # The schema the matrix was built with: the platform then trains its choices as native
+    # categoricals, as `train` does. The CSV data sets have none (every column a number).
+    schema: ApplicationSchema | None = None
 
 
 def real_data() -> None:
@@ -118,15 +122,21 @@ def synthetic_data() -> DataSet:
     rng = np.random.default_rng(3)
     adverse = ((tiers == 2) | ((tiers == 1) & (rng.random(len(tiers)) < 0.2))).astype(np.int32)
     choices = [i for i, f in enumerate(schema.features) if f.kind == "choice"]
-    return DataSet("synthetic (5,000)", build_matrix(schema, answers), adverse, choices)
+    return DataSet("synthetic (5,000)", build_matrix(schema, answers), adverse, choices, schema)
 
 
 def platform(data: DataSet, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     names = [f"f{i}" for i in range(data.matrix.shape[1])]
     trained = fit(
-        data.matrix[train], data.adverse[train], feature_names=names, nthread=2, target=Target.BINARY
+        data.matrix[train],
+        data.adverse[train],
+        feature_names=names,
+        nthread=2,
+        target=Target.BINARY,
+        schema=data.schema,
     )
-    probs = np.asarray(trained.booster.inplace_predict(data.matrix[test]))
+    rows = model_input(trained, data.matrix[test], data.schema)
+    probs = np.asarray(trained.booster.inplace_predict(rows))
     return adjust_for_class_weights(probs, trained.params.get("class_weights"))
 
 
