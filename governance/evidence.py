@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.types import User
 from governance.models import EvidencePack, ReplayRun, ReplayStatus
 from modelops.selectors import shadow_agreement
 from monitoring.models import ModelBaseline
@@ -250,7 +251,7 @@ def evaluate_gates(model: ModelVersion, replay: ReplayRun | None, *, compute_bas
 # --- the pack --------------------------------------------------------------------------------
 
 
-def evidence_pack_assemble(*, model: ModelVersion, actor: Any) -> EvidencePack:
+def evidence_pack_assemble(*, model: ModelVersion, actor: User) -> EvidencePack:
     """Assemble (again) the candidate's pack from the newest recent replay and the figures
     stored with the version; computes the drift baseline when it is missing."""
     from governance.card import card_contents
@@ -283,7 +284,7 @@ def latest_pack(model: ModelVersion) -> EvidencePack | None:
     return EvidencePack.objects.filter(model_version=model).select_related("replay").first()
 
 
-def approval_gate(model: ModelVersion, actor: Any, evidence: Mapping[str, Any]) -> list[str]:
+def approval_gate(model: ModelVersion, actor: User, evidence: Mapping[str, Any]) -> list[str]:
     """modelops.registry's approval gate: the reasons approval is refused (none: it passes).
     Runs in the approval's transaction, so a justification it records stays only with the
     approval it allowed."""
@@ -317,7 +318,7 @@ def approval_gate(model: ModelVersion, actor: Any, evidence: Mapping[str, Any]) 
 
 
 def _record_justification(
-    pack: EvidencePack, model: ModelVersion, actor: Any, text: str, fairness: dict[str, Any]
+    pack: EvidencePack, model: ModelVersion, actor: User, text: str, fairness: dict[str, Any]
 ) -> None:
     EvidencePack.objects.filter(pk=pack.pk).update(
         fairness_justification=text, justified_by=actor, justified_at=timezone.now()

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import can_approve_model, can_approve_models, can_train_model, can_view_models
+from accounts.types import AuthenticatedHttpRequest
 from applicants.models import Channel
 from governance import selectors
 from governance.card import card_context
@@ -182,7 +183,7 @@ def evidence_replay(request: HttpRequest, version: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def evidence_assemble(request: HttpRequest, version: int) -> HttpResponse:
+def evidence_assemble(request: AuthenticatedHttpRequest, version: int) -> HttpResponse:
     _runner(request)
     model = _model(version)
     pack = evidence_pack_assemble(model=model, actor=request.user)
@@ -196,7 +197,7 @@ def evidence_assemble(request: HttpRequest, version: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def approve(request: HttpRequest, version: int) -> HttpResponse:
+def approve(request: AuthenticatedHttpRequest, version: int) -> HttpResponse:
     _viewer(request)
     if not can_approve_models(request.user):
         raise PermissionDenied("Approving models is for approvers.")

@@ -21,12 +21,13 @@ from django.conf import settings
 from django.db import transaction
 from xgboost.core import XGBoostError
 
+from accounts.types import Actor
 from modelops.models import ModelDeployment
 from modelops.registry import LifecycleError
 from objectstore import store_for
 from scoring.artifacts import reproduction_problem, unpack_model
 from scoring.models import ModelStatus, ModelVersion
-from trail.services import trail_record
+from trail.services import actor_name, trail_record
 
 # The XGBoost inside each of SageMaker's XGBoost framework images, by tag (the version pinned
 # in aws/sagemaker-xgboost-container's docker/<tag>/base/Dockerfile.cpu).
@@ -101,7 +102,7 @@ def model_version_deploy(
     *,
     model: ModelVersion,
     endpoint_name: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     wait: bool = False,
     image_xgboost: str = "",
 ) -> ModelDeployment:
@@ -167,7 +168,7 @@ def model_version_deploy(
             model_data_url=model_data_url,
             instance_type=settings.SAGEMAKER_INSTANCE_TYPE,
             action=action,
-            deployed_by=actor.get_username() if getattr(actor, "pk", None) else str(actor or ""),
+            deployed_by=actor_name(actor),
         )
         trail_record(
             action="model.deploy",

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.types import Actor, User
 from applicants.schema import ApplicationSchema, get_schema
 from modelops.models import ModelStatusChange
 from modelops.training import TrainedModel
@@ -23,7 +24,7 @@ from scoring.artifact_store import save_artifacts
 from scoring.encoding import encoding_of
 from scoring.models import TIERS, ModelStatus, ModelVersion, Target
 from scoring.selectors import NoUsableModel
-from trail.services import trail_record
+from trail.services import actor_name, trail_record
 
 
 class LifecycleError(Exception):
@@ -63,7 +64,7 @@ def model_version_register(
     trained: TrainedModel,
     schema: ApplicationSchema,
     training_source: str,
-    trained_by: Any = None,
+    trained_by: User | None = None,
     review_policy: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Store the artifact and create a candidate version holding its lineage and metrics."""
@@ -115,7 +116,9 @@ def model_version_register(
     raise RuntimeError("could not allocate a model version number")
 
 
-def _trail(model: ModelVersion, action: str, actor: Any, before_status: str, note: str, **extra: Any) -> None:
+def _trail(
+    model: ModelVersion, action: str, actor: User | None, before_status: str, note: str, **extra: Any
+) -> None:
     trail_record(
         action=action,
         object_type="model_version",
@@ -128,7 +131,7 @@ def _trail(model: ModelVersion, action: str, actor: Any, before_status: str, not
 
 
 def _move(
-    model: ModelVersion, to_status: str, actor: Any, note: str, *, action: str = "", **changes: Any
+    model: ModelVersion, to_status: str, actor: User | None, note: str, *, action: str = "", **changes: Any
 ) -> None:
     """One status step: the history row, the audit trail entry, the change itself."""
     before = model.status
@@ -182,8 +185,8 @@ def _locked(model: ModelVersion | int) -> ModelVersion:
     return query.get(pk=model.pk) if isinstance(model, ModelVersion) else query.get(version=model)
 
 
-def _name(actor: Any) -> str:
-    return actor.get_username() if getattr(actor, "pk", None) else "someone"
+def _name(actor: Actor) -> str:
+    return actor_name(actor, nobody="someone")
 
 
 # --- approval gates --------------------------------------------------------------------------
@@ -192,7 +195,7 @@ def _name(actor: Any) -> str:
 # candidate, the approver and what the approver sent with the approval (e.g. a written
 # justification), and returns the reasons it refuses (empty: it passes). Approval runs every
 # gate inside its transaction; any reason refuses it.
-ApprovalGate = Callable[[ModelVersion, Any, Mapping[str, Any]], list[str]]
+ApprovalGate = Callable[[ModelVersion, User, Mapping[str, Any]], list[str]]
 _approval_gates: dict[str, ApprovalGate] = {}
 
 
@@ -206,7 +209,7 @@ def approval_gates() -> dict[str, ApprovalGate]:
 
 
 def model_version_approve(
-    *, model: ModelVersion, actor: Any, note: str = "", evidence: Mapping[str, Any] | None = None
+    *, model: ModelVersion, actor: User, note: str = "", evidence: Mapping[str, Any] | None = None
 ) -> ModelVersion:
     """candidate → approved, by an approver who did not train it (two people), once every
     registered approval gate passes (`evidence`: what the approver sent along for them)."""
@@ -242,7 +245,7 @@ def model_version_approve(
 
 
 def model_version_activate(
-    *, model: ModelVersion, actor: Any, note: str = "", action: str = "model.activate"
+    *, model: ModelVersion, actor: User, note: str = "", action: str = "model.activate"
 ) -> ModelVersion:
     """approved (or a retired model that was approved before) → active; the active one retires."""
     from accounts.access import can_activate_model
@@ -293,7 +296,7 @@ def rollback_target() -> ModelVersion | None:
     )
 
 
-def model_version_rollback(*, actor: Any, note: str = "") -> ModelVersion:
+def model_version_rollback(*, actor: User, note: str = "") -> ModelVersion:
     """One action: the previously active version becomes active again."""
     previous = rollback_target()
     if previous is None:
@@ -306,7 +309,7 @@ def model_version_rollback(*, actor: Any, note: str = "") -> ModelVersion:
     )
 
 
-def model_version_retire(*, model: ModelVersion, actor: Any, note: str = "") -> ModelVersion:
+def model_version_retire(*, model: ModelVersion, actor: User, note: str = "") -> ModelVersion:
     """Take a candidate or approved version out of consideration (the active one is replaced,
     not retired, so that something always scores)."""
     from accounts.access import can_activate_model
@@ -331,7 +334,7 @@ def model_version_retire(*, model: ModelVersion, actor: Any, note: str = "") -> 
     return model
 
 
-def model_version_set_shadow(*, model: ModelVersion, actor: Any, enabled: bool) -> ModelVersion:
+def model_version_set_shadow(*, model: ModelVersion, actor: User, enabled: bool) -> ModelVersion:
     """Let a candidate or approved version score new applications beside the active one."""
     from accounts.access import can_activate_model
 

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from accounts.types import User
 from applicants.models import Application, Status
 from applicants.schema import ApplicationSchema, Feature, get_schema
 from applicants.services import application_transition
@@ -84,7 +85,7 @@ def rescore_start(
     *,
     model_version: int | None = None,
     filters: dict[str, Any] | None = None,
-    started_by: Any = None,
+    started_by: User | None = None,
     chunk_size: int | None = None,
     approximate_reasons: bool = False,
     dispatch: bool = True,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.types import User
 from applicants.schema import ApplicationSchema, get_schema
 from modelops.baseline import baseline_metrics
 from modelops.datasets import assemble_training_set, check_trainable
@@ -28,7 +29,7 @@ Progress = Callable[[int, int], None]
 
 def model_train_from_labels(
     *,
-    trained_by: Any = None,
+    trained_by: User | None = None,
     progress: Progress | None = None,
     seed: int = 7,
     target: str = "auto",
@@ -163,7 +164,7 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
 # --- training runs (pages and Celery) -------------------------------------------------------
 
 
-def training_run_request(*, requested_by: Any) -> TrainingRun:
+def training_run_request(*, requested_by: User) -> TrainingRun:
     """Queue a training from labels and history; the worker runs it and reports progress."""
     with transaction.atomic():
         run = TrainingRun.objects.create(requested_by=requested_by, stage="waiting for a worker")

@@ -20,6 +20,7 @@ from accounts.access import (
     can_train_model,
     can_view_models,
 )
+from accounts.types import AuthenticatedHttpRequest
 from modelops import selectors
 from modelops.forms import RescoreForm
 from modelops.models import TrainingRun
@@ -195,7 +196,7 @@ def model_shadow(request: HttpRequest, version: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def model_rollback(request: HttpRequest) -> HttpResponse:
+def model_rollback(request: AuthenticatedHttpRequest) -> HttpResponse:
     _viewer(request)
     if not can_activate_model(request.user):
         raise PermissionDenied("Rolling back is for approvers and administrators.")
@@ -209,7 +210,7 @@ def model_rollback(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def training_start(request: HttpRequest) -> HttpResponse:
+def training_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     from modelops.services import training_run_request
 
     if not can_train_model(request.user):
@@ -227,7 +228,7 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def rescoring(request: HttpRequest) -> HttpResponse:
+def rescoring(request: AuthenticatedHttpRequest) -> HttpResponse:
     _viewer(request)
     # Only approved models may write decisions (rescore_start refuses the others).
     versions = list(
@@ -258,7 +259,7 @@ def rescoring(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _rescore_start(request: HttpRequest, form: RescoreForm) -> HttpResponse:
+def _rescore_start(request: AuthenticatedHttpRequest, form: RescoreForm) -> HttpResponse:
     from modelops.rescoring import rescore_start
 
     try:

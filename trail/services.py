@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ChainReport",
     "TrailNotAnchored",
+    "actor_name",
     "trail_anchor",
     "trail_entry",
     "trail_record",
@@ -36,13 +37,20 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def actor_name(actor: Actor, nobody: str = "") -> str:
+    """How an actor is named in records: a signed-in user's username, a system job's name,
+    else `nobody`."""
+    if isinstance(actor, str):
+        return actor
+    if actor is not None and actor.pk:
+        return actor.get_username()
+    return nobody
+
+
 def _actor_fields(actor: Actor) -> dict[str, Any]:
     """A signed-in user is linked; a name (a system job) is only a label; nobody is neither."""
-    if isinstance(actor, str):
-        return {"actor": None, "actor_label": actor}
-    if actor is not None and actor.pk:
-        return {"actor": actor, "actor_label": actor.get_username()}
-    return {"actor": None, "actor_label": ""}
+    linked = actor if actor is not None and not isinstance(actor, str) and actor.pk else None
+    return {"actor": linked, "actor_label": actor_name(actor)}
 
 
 def trail_entry(

@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.types import User
 from monitoring import selectors
 from monitoring.models import (
     ALL_CHANNELS,
@@ -270,7 +271,7 @@ def _webhook(payload: dict) -> bool:
     return True
 
 
-def _act(alert_id: int, actor: Any, to: str, allowed: tuple[str, ...], note: str) -> Alert:
+def _act(alert_id: int, actor: User, to: str, allowed: tuple[str, ...], note: str) -> Alert:
     with transaction.atomic():
         alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
         if alert is None:
@@ -297,9 +298,9 @@ def _act(alert_id: int, actor: Any, to: str, allowed: tuple[str, ...], note: str
     return alert
 
 
-def alert_acknowledge(*, alert_id: int, actor: Any, note: str = "") -> Alert:
+def alert_acknowledge(*, alert_id: int, actor: User, note: str = "") -> Alert:
     return _act(alert_id, actor, AlertStatus.ACKNOWLEDGED, (AlertStatus.OPEN,), note)
 
 
-def alert_resolve(*, alert_id: int, actor: Any, note: str = "") -> Alert:
+def alert_resolve(*, alert_id: int, actor: User, note: str = "") -> Alert:
     return _act(alert_id, actor, AlertStatus.RESOLVED, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), note)

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.types import User
 from modelops.registry import (
     LifecycleError,
     model_version_activate,
@@ -100,11 +101,11 @@ class Command(BaseCommand):
 _PAST = {"approve": "approved", "activate": "activated", "retire": "retired", "rollback": "rolled back"}
 
 
-def _who(user: Any) -> str:
+def _who(user: User | None) -> str:
     return user.get_username() if user is not None else "-"
 
 
-def _user(username: str) -> Any:
+def _user(username: str) -> User:
     user = get_user_model()._default_manager.filter(username=username).first()
     if user is None:
         raise CommandError(f"there is no user named {username!r}")
