@@ -128,8 +128,10 @@ def lines(
     label: str,
     top: float = 1.0,
     bottom: float = 0.0,
+    fmt: str = "{:.2f}",
 ) -> SafeString:
-    """Series over time (weeks) with an optional dashed reference line (the training figure)."""
+    """Series over time (days, weeks or months) with an optional dashed reference line (the
+    training figure); `fmt` writes the values of the y axis (a share: "{:.0%}")."""
     plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
     xs = sorted({d for series in points.values() for d, _ in series})
     span = (top - bottom) or 1
@@ -147,7 +149,7 @@ def lines(
         v = bottom + span * share
         body += [
             _line(LEFT, y_of(v), WIDTH - RIGHT, y_of(v), "grid"),
-            _text(LEFT - 6, y_of(v) + 4, f"{v:.2f}", anchor="end"),
+            _text(LEFT - 6, y_of(v) + 4, fmt.format(v), anchor="end"),
         ]
     if reference is not None:
         body.append(_line(LEFT, y_of(reference), WIDTH - RIGHT, y_of(reference), "reference"))
