@@ -81,8 +81,9 @@ class LabelFilters:
 
     def reviews(self) -> QuerySet[Review]:
         """Labels in effect, filtered: period on when the label took effect, tier on the
-        auditor's final tier."""
-        reviews = Review.objects.filter(status=ReviewStatus.EFFECTIVE)
+        auditor's final tier. An independent second label is a measurement, not the
+        application's label: never exported."""
+        reviews = Review.objects.filter(status=ReviewStatus.EFFECTIVE, independent=False)
         if self.since:
             reviews = reviews.filter(effective_at__gte=day_start(self.since))
         if self.until:

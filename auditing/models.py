@@ -15,6 +15,9 @@ from outbox.jobs import LeasedJob
 class ItemState(models.TextChoices):
     WAITING = "waiting", "Waiting for review"
     AWAITING_SECOND = "awaiting_second", "Waiting for a second auditor"
+    # Labelled (the application has its label); waits for another auditor's independent
+    # label, which measures agreement and never changes the decision (docs/review.md).
+    INDEPENDENT = "independent", "Waiting for an independent second label"
     DONE = "done", "Reviewed"
 
 
@@ -47,6 +50,9 @@ class ReviewItem(models.Model):
     )
     # Blind items hide the model's tier, probabilities and reasons from the auditor.
     blind = models.BooleanField(default=False)
+    # In the independent-review share (REVIEW_INDEPENDENT_SHARE): once labelled, another
+    # auditor labels it again without seeing the first label, for inter-rater agreement.
+    independent = models.BooleanField(default=False)
     enqueued_at = models.DateTimeField(default=timezone.now)
     # The claim: a lease, taken and renewed by conditional UPDATEs only.
     claimed_by = models.ForeignKey(
@@ -86,6 +92,9 @@ class ReviewItem(models.Model):
             ),
             models.Index(
                 fields=["enqueued_at"], condition=Q(state="awaiting_second"), name="review_queue_second"
+            ),
+            models.Index(
+                fields=["done_at"], condition=Q(state="independent"), name="review_queue_independent"
             ),
         ]
 
@@ -141,6 +150,11 @@ class Review(models.Model):
     )
     second_note = models.TextField(blank=True, default="")
     second_at = models.DateTimeField(null=True, blank=True)
+    # The independent second label of an item in the share: status "effective" so label
+    # quality counts it, but never the application's label (no effective_at, no outbox
+    # event, not exported). `disagrees`: its tier differs from the label's (for the lead).
+    independent = models.BooleanField(default=False)
+    disagrees = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     effective_at = models.DateTimeField(null=True, blank=True)
 
@@ -149,11 +163,14 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application"],
-                condition=Q(status="effective"),
+                condition=Q(status="effective", independent=False),
                 name="one_effective_review_per_application",
             ),
             models.UniqueConstraint(
                 fields=["item"], condition=Q(status="proposed"), name="one_open_proposal_per_item"
+            ),
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(independent=True), name="one_independent_label_per_item"
             ),
         ]
         indexes = [

@@ -27,6 +27,7 @@ class QueueSummary:
     waiting: int
     oldest_at: dt.datetime | None
     awaiting_second: int
+    independent: int = 0
 
     @property
     def oldest_age(self) -> dt.timedelta | None:
@@ -41,6 +42,7 @@ def queue_summary(queryset: QuerySet[ReviewItem] | None = None) -> QueueSummary:
         waiting=figures["n"],
         oldest_at=figures["oldest"],
         awaiting_second=ReviewItem.objects.filter(state=ItemState.AWAITING_SECOND).count(),
+        independent=ReviewItem.objects.filter(state=ItemState.INDEPENDENT).count(),
     )
 
 
@@ -61,6 +63,24 @@ def second_opinions_for(user: User) -> list[ReviewItem]:
         .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
         .select_related("claimed_by")
         .order_by("enqueued_at")[:50]
+    )
+
+
+def exclude_earlier_labellers(queryset: Any, user: User) -> Any:
+    """Leave out the items `user` judged before (labelled, proposed, or gave the four-eyes
+    opinion on): they may not give an independent second label (services/independent.py)."""
+    return queryset.exclude(reviews__auditor=user).exclude(reviews__second_auditor=user)
+
+
+def independent_labels_for(user: User) -> list[ReviewItem]:
+    """Labelled items of the independent share waiting for a second label that this user
+    may give: not one they judged before, nor one they may not review."""
+    return list(
+        exclude_earlier_labellers(
+            ReviewItem.objects.filter(state=ItemState.INDEPENDENT).exclude(review_conflicts_q(user)), user
+        )
+        .select_related("claimed_by")
+        .order_by("done_at", "pk")[:50]
     )
 
 
@@ -113,7 +133,8 @@ def application_history(application: Application) -> list[TrailEntry]:
 
 def label_quality(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Per auditor: reviews, override rate, and agreement with the model when its tier was
-    shown against when it was hidden (blind). A large gap means auditors follow the model."""
+    shown against when it was hidden (blind). A large gap means auditors follow the model.
+    Independent second labels count too: they are the auditor's own judgement."""
     reviews = Review.objects.filter(status=ReviewStatus.EFFECTIVE)
     if since:
         reviews = reviews.filter(created_at__gte=since)
@@ -146,6 +167,22 @@ def label_quality(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def independent_disagreements(*, since: dt.datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Independent second labels whose tier differs from the label's, newest first, each
+    beside the label it disagrees with: flagged for the auditor lead."""
+    found = Review.objects.filter(independent=True, disagrees=True)
+    if since:
+        found = found.filter(created_at__gte=since)
+    rows = list(found.order_by("-created_at", "-id")[:limit])
+    labels = {
+        r.item_id: r
+        for r in Review.objects.filter(
+            item_id__in=[r.item_id for r in rows], status=ReviewStatus.EFFECTIVE, independent=False
+        )
+    }
+    return [{"independent": r, "label": labels.get(r.item_id)} for r in rows]
 
 
 # --- the audit trail search -----------------------------------------------------------------

@@ -20,12 +20,14 @@ from django.utils import timezone
 from accounts.access import can_give_second_opinion, can_review_application, review_conflicts_q
 from applicants.models import Application, Status
 from auditing.models import ItemState, ReviewItem, ReviewStatus
+from auditing.selectors import exclude_earlier_labellers
+from auditing.services.independent import earlier_labellers, may_label_independently
 from scoring.models import Decision
 
 if TYPE_CHECKING:
     from accounts.types import User
 
-OPEN_STATES = (ItemState.WAITING, ItemState.AWAITING_SECOND)
+OPEN_STATES = (ItemState.WAITING, ItemState.AWAITING_SECOND, ItemState.INDEPENDENT)
 
 
 class ClaimRefused(Exception):
@@ -33,8 +35,8 @@ class ClaimRefused(Exception):
 
 
 def _draw(purpose: str, application_id: Any) -> float:
-    """A stable draw in [0, 1) from the application id: the same item is always blind or not,
-    and nobody can choose which ones are."""
+    """A stable draw in [0, 1) from the application id: the same item is always blind (or
+    labelled twice) or not, and nobody can choose which ones are. Each purpose draws apart."""
     digest = hashlib.sha256(f"{purpose}:{application_id}".encode()).hexdigest()
     return int(digest[:8], 16) / 0x1_0000_0000
 
@@ -106,6 +108,7 @@ def _add_missing(applications: Any, *, limit: int) -> int:
             submitted_by_id=a["submitted_by_id"],
             applicant_user_id=a["owner_id"],
             blind=_draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
+            independent=_draw("independent", a["id"]) < settings.REVIEW_INDEPENDENT_SHARE,
             enqueued_at=decisions[a["id"]].created_at,
             **_item_fields(decisions[a["id"]], a),
         )
@@ -189,6 +192,13 @@ def _check_may_claim(item: ReviewItem, user: User) -> None:
         )
         if not allowed and proposal and proposal.auditor_id == user.pk:
             raise ClaimRefused("You proposed this override; a second auditor must agree to it (four eyes).")
+    elif item.state == ItemState.INDEPENDENT:
+        if user.pk in earlier_labellers(item):
+            raise ClaimRefused(
+                "You judged this application already; its independent second label must come "
+                "from another auditor."
+            )
+        allowed = may_label_independently(user, item)
     else:
         allowed = can_review_application(
             user,
@@ -276,41 +286,57 @@ def review_item_claim_next(
     *, user: User, filters: QueueFilters | None = None, skip: Any = None
 ) -> ReviewItem | None:
     """Claim the most urgent item this user may review: second opinions first (they hold a
-    label back), then the queue by priority and age. Another auditor taking the same item at
-    the same moment only makes this try the next one."""
+    label back), then independent second labels of items this user did not judge (few, and
+    oldest first, so the agreement figures stay current), then the queue by priority and
+    age. Another auditor taking the same item at the same moment only makes this try the
+    next one."""
     filters = filters or QueueFilters()
     skipped = Q(pk=skip) if skip is not None else Q(pk__in=[])
     for _ in range(20):
         now = timezone.now()
         with transaction.atomic():
-            # SKIP LOCKED: auditors asking at the same moment are handed different items
-            # instead of all racing for the top one (PostgreSQL; elsewhere the conditional
-            # UPDATE alone keeps a claim single).
-            second = (
-                ReviewItem.objects.select_for_update(skip_locked=True)
-                .filter(state=ItemState.AWAITING_SECOND)
-                .filter(_free(now))
-                .exclude(review_conflicts_q(user))
-                .exclude(skipped)
-                .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
-                .order_by("enqueued_at")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            candidate = second or (
-                filters.apply(
-                    ReviewItem.objects.select_for_update(skip_locked=True)
-                    .filter(state=ItemState.WAITING)
-                    .filter(_free(now))
-                )
-                .exclude(review_conflicts_q(user))
-                .exclude(skipped)
-                .order_by("-priority", "enqueued_at")
-                .values_list("pk", flat=True)
-                .first()
-            )
+            candidate = _next_candidate(user, filters, skipped, now)
             if candidate is None:
                 return None
             if _take(candidate, user, now):
                 return ReviewItem.objects.get(pk=candidate)
     return None
+
+
+def _next_candidate(user: User, filters: QueueFilters, skipped: Q, now: dt.datetime) -> Any:
+    """The id of the item to try next, in the caller's transaction. SKIP LOCKED: auditors
+    asking at the same moment are handed different items instead of all racing for the top
+    one (PostgreSQL; elsewhere the conditional UPDATE alone keeps a claim single)."""
+
+    def free() -> Any:
+        return (
+            ReviewItem.objects.select_for_update(skip_locked=True)
+            .filter(_free(now))
+            .exclude(review_conflicts_q(user))
+            .exclude(skipped)
+        )
+
+    second = (
+        free()
+        .filter(state=ItemState.AWAITING_SECOND)
+        .exclude(reviews__status=ReviewStatus.PROPOSED, reviews__auditor=user)
+        .order_by("enqueued_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if second is not None:
+        return second
+    independent = (
+        exclude_earlier_labellers(free().filter(state=ItemState.INDEPENDENT), user)
+        .order_by("done_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if independent is not None:
+        return independent
+    return (
+        filters.apply(free().filter(state=ItemState.WAITING))
+        .order_by("-priority", "enqueued_at")
+        .values_list("pk", flat=True)
+        .first()
+    )

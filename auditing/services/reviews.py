@@ -1,4 +1,5 @@
-"""Confirm or override a decision; four eyes for overrides that lower risk by two tiers.
+"""Confirm or override a decision; four eyes for overrides that lower risk by two tiers;
+the independent second label of items in the share (measurement only).
 
 A review that takes effect moves the application (in_review → confirmed | overridden) with
 its label (final_tier, labelled_at), records trail entries and owes the sinks a "review"
@@ -17,6 +18,11 @@ from accounts.access import can_give_second_opinion, can_review_application
 from applicants.models import Status
 from applicants.services import application_label
 from auditing.models import ItemState, Outcome, Review, ReviewItem, ReviewStatus
+from auditing.services.independent import (
+    independent_label_record,
+    may_label_independently,
+    state_after_label,
+)
 from outbox.services import outbox_fan_out
 from scoring.models import TIERS
 from trail.services import trail_record
@@ -92,6 +98,10 @@ def review_record(
             raise ReviewRefused("This application has already been reviewed.")
         if item.state == ItemState.AWAITING_SECOND:
             raise ReviewRefused("This override waits for a second auditor's agreement.")
+        if item.state == ItemState.INDEPENDENT:
+            return _record_independent(
+                item=item, auditor=auditor, final_tier=final_tier, reason_code=reason_code, note=note
+            )
         if not can_review_application(
             auditor,
             submitted_by_id=item.submitted_by_id,
@@ -149,6 +159,28 @@ def review_record(
         review.save()
         _take_effect(item=item, review=review, actor=auditor, now=now)
         return review
+
+
+def _record_independent(
+    *, item: ReviewItem, auditor: User, final_tier: str, reason_code: str, note: str
+) -> Review:
+    """The second, independent label of an item in the share: measurement only (see
+    auditing/services/independent.py); the decision and its label stay as they are."""
+    if not may_label_independently(auditor, item):
+        raise ReviewRefused(
+            "You judged this application already, submitted or keyed it, or it is your own: "
+            "its independent second label must come from another auditor."
+        )
+    _check_holds_claim(item, auditor)
+    reason_code = _validate(item=item, final_tier=final_tier, reason_code=reason_code, note=note)
+    return independent_label_record(
+        item=item,
+        auditor=auditor,
+        final_tier=final_tier,
+        reason_code=reason_code,
+        note=note,
+        now=timezone.now(),
+    )
 
 
 def review_second_opinion(*, item_id: Any, auditor: User, agree: bool, note: str = "") -> Review:
@@ -218,8 +250,9 @@ def _take_effect(*, item: ReviewItem, review: Review, actor: Actor, now: Any) ->
         )
     Review.objects.filter(pk=review.pk).update(effective_at=now)
     review.effective_at = now
+    # An item in the independent share goes back to the queue for a second label.
     ReviewItem.objects.filter(pk=item.pk).update(
-        state=ItemState.DONE, done_at=now, claimed_by=None, claimed_at=None, claim_expires_at=None
+        state=state_after_label(item), done_at=now, claimed_by=None, claimed_at=None, claim_expires_at=None
     )
     trail_record(
         action=f"review.{review.outcome}",

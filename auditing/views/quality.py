@@ -24,6 +24,11 @@ def quality(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "auditing/quality.html",
-        {"form": form, "rows": selectors.label_quality(since=since), "days": days},
+        {
+            "form": form,
+            "rows": selectors.label_quality(since=since),
+            "disagreements": selectors.independent_disagreements(since=since),
+            "days": days,
+        },
         status=400 if form.errors else 200,
     )

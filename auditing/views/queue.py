@@ -25,6 +25,7 @@ from applicants.schema import get_schema
 from auditing import selectors
 from auditing.forms import QueueFilterForm, ReviewForm, SecondOpinionForm, reason_choices
 from auditing.models import ItemState, ReviewItem, ReviewStatus
+from auditing.services.independent import earlier_labellers, may_label_independently
 from auditing.services.pii import application_answers, pii_unmask
 from auditing.services.queue import (
     ClaimRefused,
@@ -55,6 +56,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "summary": selectors.queue_summary(waiting),
             "items": selectors.queue_page(waiting, limit=settings.REVIEW_QUEUE_PAGE_SIZE),
             "second_opinions": selectors.second_opinions_for(request.user),
+            "independent_items": selectors.independent_labels_for(request.user),
             "now": timezone.now(),
         },
         status=400 if form.errors else 200,
@@ -165,6 +167,8 @@ def review(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
             f"Override to {done.final_tier} proposed: it takes effect when a "
             "second auditor agrees (four eyes).",
         )
+    elif done.independent:
+        messages.success(request, f"Independent label recorded: {done.final_tier}. Thank you.")
     else:
         messages.success(request, f"{done.get_outcome_display()}: {done.final_tier}.")
     return _next_or_queue(request, filters_query=filters_query)
@@ -221,6 +225,9 @@ def _render_item(
     proposal = selectors.open_proposal(found)
     holder = found.claimed_by if found.claim_expires_at and found.claim_expires_at > now else None
     held = found.held_by(user, now=now)
+    # An independent second label: whoever gives it must not see the first label, so the
+    # page leaves out the application's status, its reviews and its history until then.
+    independent = found.state == ItemState.INDEPENDENT
     if found.state == ItemState.AWAITING_SECOND:
         may_act = proposal is not None and can_give_second_opinion(
             user,
@@ -229,6 +236,8 @@ def _render_item(
             applicant_user_id=found.applicant_user_id,
             application_id=found.application_id,
         )
+    elif independent:
+        may_act = may_label_independently(user, found)
     else:
         may_act = can_review_application(
             user,
@@ -236,7 +245,8 @@ def _render_item(
             applicant_user_id=found.applicant_user_id,
             application_id=found.application_id,
         )
-    show_model = not found.blind or found.state != ItemState.WAITING
+    labelling = found.state in (ItemState.WAITING, ItemState.INDEPENDENT)
+    show_model = not found.blind or not labelling
     filters_query = request.GET.get("q", request.POST.get("q", ""))
     return render(
         request,
@@ -255,8 +265,11 @@ def _render_item(
             "can_unmask": can_see_pii(user) and answers is None,
             "reasons": decision.reasons if show_model else [],
             "duplicates": selectors.possible_duplicates(application),
-            "history": selectors.application_history(application),
-            "reviews": selectors.item_reviews(found),
+            "history": [] if independent else selectors.application_history(application),
+            "reviews": [] if independent else selectors.item_reviews(found),
+            "independent": independent,
+            "labelling": labelling,
+            "labelled_before": independent and user.pk in earlier_labellers(found),
             "proposal": proposal,
             "holder": holder,
             "held": held,

@@ -13,6 +13,10 @@ REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 300, minimum=30, maximum=
 # Share of review items shown "blind" (without the model's tier, probabilities and reasons),
 # so label quality can compare how often auditors agree with a model they could not see.
 REVIEW_BLIND_SHARE = env_float("REVIEW_BLIND_SHARE", 0.1, minimum=0.0, maximum=1.0)
+# Share of review items labelled twice: once labelled, the item goes back to the queue for
+# another auditor, who does not see the first label; the pairs give Cohen's kappa on the
+# label-quality page. Drawn like the blind share (a stable hash of the application id).
+REVIEW_INDEPENDENT_SHARE = env_float("REVIEW_INDEPENDENT_SHARE", 0.05, minimum=0.0, maximum=1.0)
 # The answer that measures the impact of a wrong decision: priority = P(high) x this value.
 REVIEW_IMPACT_FIELD = env_str("REVIEW_IMPACT_FIELD", "requested_amount")
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", 50, minimum=5, maximum=500)

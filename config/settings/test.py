@@ -39,3 +39,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files straight from the source folders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# No item is sampled for an independent second label unless a test asks for it: with a
+# random application id, 5 % of items elsewhere would wait for a second auditor.
+REVIEW_INDEPENDENT_SHARE = 0.0
