@@ -211,3 +211,22 @@ def test_both_labels_give_a_rater_pair_and_kappa_on_the_monitoring_page(
     page = client_for(grace).get(reverse("monitoring:dashboard")).content.decode()
     labels = page[page.index('id="labels"') :]
     assert "kappa" in labels and "0.33" in labels and "dave and frank" in labels
+
+
+def test_a_blind_item_stays_blind_for_the_independent_label(share, routed, answers, dave, frank):
+    item = routed(answers)
+    ReviewItem.objects.filter(pk=item.pk).update(blind=True)
+    item.refresh_from_db()
+    labelled(item, dave, reason_code="evidence_supports_tier")
+    client = client_for(frank)
+    client.post(reverse("auditing:claim", args=[item.pk]))
+    page = client.get(reverse("auditing:item", args=[item.pk])).content.decode()
+    assert 'id="blind-note"' in page and 'id="model-tier"' not in page and 'id="confirm-form"' not in page
+    with pytest.raises(ReviewRefused, match="Pick a reason"):
+        review_record(item_id=item.pk, auditor=frank, final_tier=item.model_tier)
+    second = review_record(
+        item_id=item.pk, auditor=frank, final_tier=item.model_tier, reason_code="evidence_supports_tier"
+    )
+    assert second.blind and not second.disagrees
+    page = client.get(reverse("auditing:item", args=[item.pk])).content.decode()
+    assert 'id="model-tier"' in page  # once labelled twice, the model's view is shown
