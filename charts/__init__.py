@@ -7,6 +7,7 @@ beside it."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,16 +25,18 @@ def _svg(label: str, body: list[str], *, width: int = WIDTH, height: int = HEIGH
     )
 
 
+# Shapes are drawn by the thousand (a year of daily bars): the standard library's escape, which
+# gives the same text as Django's, without its lazy-string wrapper on every call.
 def _rect(x: float, y: float, w: float, h: float, cls: str, tip: str = "") -> str:
-    title = f"<title>{escape(tip)}</title>" if tip else ""
+    title = f"<title>{html.escape(tip)}</title>" if tip else ""
     return (
-        f'<rect class="{escape(cls)}" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" '
+        f'<rect class="{html.escape(cls)}" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" '
         f'height="{max(h, 0):.1f}">{title}</rect>'
     )
 
 
 def _text(x: float, y: float, text: str, cls: str = "axis", anchor: str = "start") -> str:
-    return f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+    return f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{html.escape(text)}</text>'
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, cls: str) -> str:
@@ -90,8 +93,11 @@ def stacked_bars(
 
 def heatmap(grid: dict[str, Any], *, label: str, shown_as: dict[str, str] | None = None) -> SafeString:
     """Feature x day, each cell coloured by its PSI band (stable, watch, act, no data);
-    `shown_as` renames rows (the score's internal feature name, say)."""
+    `shown_as` renames rows (the score's internal feature name, say). A grid whose `unit` is
+    "week" has a column per week (its Monday), each cell the week's highest daily PSI, and
+    `measured`: the days of each week that had a PSI."""
     features, days = grid["features"], grid["days"]
+    weekly = grid.get("unit") == "week"
     row_h, name_w = 18, 170
     width = max(WIDTH, name_w + 8 * len(days) + RIGHT)
     cell_w = (width - name_w - RIGHT) / max(len(days), 1)
@@ -99,11 +105,18 @@ def heatmap(grid: dict[str, Any], *, label: str, shown_as: dict[str, str] | None
     body = []
     for r, feature in enumerate(features):
         y = TOP + r * row_h
-        body.append(_text(name_w - 6, y + row_h - 5, (shown_as or {}).get(feature, feature), anchor="end"))
+        name = (shown_as or {}).get(feature, feature)
+        body.append(_text(name_w - 6, y + row_h - 5, name, anchor="end"))
         for c, day in enumerate(days):
             value = grid["cells"][feature].get(day)
             band = psi_band(value, grid["watch"], grid["act"])
-            tip = f"{feature} {day:%Y-%m-%d}: " + ("too few rows" if value is None else f"PSI {value:.3f}")
+            if weekly:
+                n = grid["measured"][feature].get(day, 0)
+                tip = f"{name} week of {day:%Y-%m-%d}: " + (
+                    "too few rows" if value is None else f"highest daily PSI {value:.3f} ({n} days measured)"
+                )
+            else:
+                tip = f"{name} {day:%Y-%m-%d}: " + ("too few rows" if value is None else f"PSI {value:.3f}")
             body.append(_rect(name_w + c * cell_w, y, cell_w - 1, row_h - 2, f"psi-{band}", tip))
     step = max(1, len(days) // 6)
     body += [

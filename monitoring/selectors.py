@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Subquery, Sum
 from django.utils import timezone
 
 from monitoring.agreement import cohen_kappa
@@ -40,6 +40,9 @@ def _rows(values: Iterable[Any]) -> Iterable[dict[str, Any]]:
 def window(days: int, *, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     today = today or timezone.localdate()
     return today - dt.timedelta(days=days - 1), today
+
+
+TABLE_TAIL = ("low", "medium", "high", "routed")  # the volume table's columns after the channels
 
 
 def volumes(start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -77,18 +80,35 @@ def volumes(start: dt.date, end: dt.date) -> dict[str, Any]:
         day["by_channel"][r["channel"]] = r["decisions"]
         for key in ("low", "medium", "high", "decisions", "routed"):
             day[key] += r[key]
+    # The table's rows, cells in the header's order: a year is thousands of cells, drawn by
+    # monitoring_tags.table_rows rather than by nested template loops.
+    table = [
+        [d["day"], *(d["by_channel"].get(c, 0) for c in channels), *(d[k] for k in TABLE_TAIL)]
+        for d in days.values()
+    ]
+    by_channel = dict.fromkeys(channels, 0)
+    for r in rows:
+        by_channel[r["channel"]] += r["decisions"]
     latency = [r["latency_p50_ms"] for r in rows if r["latency_p50_ms"] is not None]
     return {
         "channels": channels,
         "days": list(days.values()),
+        "table": table,
         "total": sum(d["decisions"] for d in days.values()),
         "latency_p50_ms": sorted(latency)[len(latency) // 2] if latency else None,
-        "by_channel": {c: sum(r["decisions"] for r in rows if r["channel"] == c) for c in channels},
+        "by_channel": by_channel,
     }
 
 
+WEEKS_BEYOND_DAYS = 120  # a longer period's heat map has a column per week, not per day
+
+
 def drift_grid(start: dt.date, end: dt.date, *, channel: str = ALL_CHANNELS) -> dict[str, Any]:
-    """Feature x day PSI of the model deciding each day (the score first)."""
+    """Feature x day PSI of the model deciding each day (the score first); each feature's
+    latest PSI and its highest in the period (the day it was reached). Over a period longer
+    than WEEKS_BEYOND_DAYS the heat map's columns are weeks (`unit`), each cell the highest
+    daily PSI of its week (a week is as bad as its worst day, as the alert rule reads it):
+    a year of days is thousands of cells too narrow to read."""
     rows = (
         DriftDaily.objects.filter(day__range=(start, end), channel=channel)
         .order_by("day")
@@ -102,30 +122,54 @@ def drift_grid(start: dt.date, end: dt.date, *, channel: str = ALL_CHANNELS) -> 
     latest = {
         f: next((cells[f][d] for d in reversed(days) if cells[f].get(d) is not None), None) for f in features
     }
-    return {
+    peak: dict[str, tuple[float, dt.date] | None] = {}
+    for f in features:
+        measured = [(v, d) for d, v in cells[f].items() if v is not None]
+        peak[f] = max(measured, key=lambda m: (m[0], m[1])) if measured else None
+    grid = {
         "features": features,
+        "unit": "day",
         "days": days,
         "cells": cells,
         "latest": latest,
+        "peak": peak,
         "watch": settings.MONITORING_PSI_WATCH,
         "act": settings.MONITORING_PSI_ACT,
         "flagged": drift_flagged(end),
     }
+    if (end - start).days + 1 > WEEKS_BEYOND_DAYS:
+        grid.update(unit="week", **by_week(cells))
+    return grid
+
+
+def by_week(cells: dict[str, dict[dt.date, float | None]]) -> dict[str, Any]:
+    """Daily cells as weeks (Monday first): a week's cell is its highest daily PSI, None
+    when none of its days had enough rows; `measured` counts the days that had."""
+    weekly: dict[str, dict[dt.date, float | None]] = {}
+    measured: dict[str, dict[dt.date, int]] = {}
+    for feature, per_day in cells.items():
+        out: dict[dt.date, float | None] = {}
+        seen: dict[dt.date, int] = {}
+        for day, value in per_day.items():
+            week = day - dt.timedelta(days=day.weekday())
+            before = out.get(week)
+            if value is None:
+                out.setdefault(week, None)
+                continue
+            out[week] = value if before is None else max(before, value)
+            seen[week] = seen.get(week, 0) + 1
+        weekly[feature], measured[feature] = out, seen
+    weeks = sorted({w for per in weekly.values() for w in per})
+    return {"days": weeks, "cells": weekly, "measured": measured}
 
 
 def drift_flagged(end: dt.date) -> list[dict[str, Any]]:
-    """On the latest measured day up to `end`: every channel and feature at watch or above."""
-    latest = (
-        DriftDaily.objects.filter(day__lte=end, psi__isnull=False)
-        .order_by("-day")
-        .values_list("day", flat=True)
-        .first()
-    )
-    if latest is None:
-        return []
+    """On the latest measured day up to `end`: every channel and feature at watch or above
+    (one query: the day is a subquery)."""
+    latest = DriftDaily.objects.filter(day__lte=end, psi__isnull=False).order_by("-day").values("day")[:1]
     return list(
         _rows(
-            DriftDaily.objects.filter(day=latest, psi__gte=settings.MONITORING_PSI_WATCH)
+            DriftDaily.objects.filter(day=Subquery(latest), psi__gte=settings.MONITORING_PSI_WATCH)
             .order_by("-psi")
             .values("day", "channel", "feature", "psi")[:20]
         )

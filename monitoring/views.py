@@ -69,6 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "feature": f,
                 "latest": drift["latest"][f],
                 "band": charts.psi_band(drift["latest"][f], drift["watch"], drift["act"]),
+                "peak": drift["peak"][f],
             }
             for f in drift["features"]
         ],
@@ -96,7 +97,13 @@ def _charts(c: dict[str, Any]) -> dict[str, Any]:
             label="Tier mix per day",
         ),
         "drift": charts.heatmap(
-            c["drift"], label="Drift (PSI) per feature and day", shown_as={SCORE: "score"}
+            c["drift"],
+            label=(
+                "Drift (PSI) per feature and week, each cell the week's highest daily PSI"
+                if c["drift"]["unit"] == "week"
+                else "Drift (PSI) per feature and day"
+            ),
+            shown_as={SCORE: "score"},
         ),
     }
     weeks = [
