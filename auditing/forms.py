@@ -114,12 +114,26 @@ class QualityForm(forms.Form):
         },
     )
 
+    auditor = forms.CharField(
+        required=False,
+        max_length=150,
+        label="Auditor",
+        error_messages={"max_length": "No auditor has a name that long (150 characters at most)."},
+    )
+
     DEFAULT_DAYS = 30
 
     def period_days(self) -> int:
         if self.is_bound and self.is_valid() and self.cleaned_data.get("days"):
             return int(self.cleaned_data["days"])
         return self.DEFAULT_DAYS
+
+    def auditor_label(self) -> str:
+        """The auditor whose charts to draw; everyone ("") when none or a refused name."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()  # cleaned_data keeps the fields that passed (a refused period keeps the auditor)
+        return str(self.cleaned_data.get("auditor") or "").strip()
 
 
 class TrailPageForm(forms.Form):
