@@ -36,6 +36,7 @@ from modelops.registry import (
 )
 from modelops.report import comparison_rows
 from modelops.rescoring import rescore_candidates_count
+from modelops.training_data import training_data
 from scoring.models import TIERS, ModelStatus
 from scoring.selectors import NoUsableModel
 
@@ -65,6 +66,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
             "can_train": can_train_model(request.user),
             "training_runs": TrainingRun.objects.order_by("-created_at")[:5],
             "history": selectors.history_summary(),
+            "data": training_data(),
         },
     )
 

@@ -405,6 +405,17 @@ MATRIX: list[Row] = [
     Row("modelops:rescoring", "GET", MODEL_VIEWERS.format("200")),
     # Without confirm a POST is the preview (how many would be rescored): 200.
     Row("modelops:rescoring", "POST", "login 403 403 403 403 403 200 403 200 403"),
+    # History import (issue #15): those who may train (approver, analyst, admin). A POST with
+    # no file is the form again with its message: 400.
+    Row("modelops:history-upload", "GET", "login 403 403 403 403 403 200 200 200 403"),
+    Row("modelops:history-upload", "POST", "login 403 403 403 403 403 400 400 400 403"),
+    Row(
+        "modelops:history-rejects",
+        "GET",
+        "login 403 403 403 403 403 404 404 404 403",
+        {"pk": "admin_object:modelops.historyimport"},
+        note="an import without a rejects file",
+    ),
     # --- monitoring: dashboard and alerts (acting on alerts: analysts, auditor leads, admins) ----
     Row("monitoring:dashboard", "GET", MODEL_VIEWERS.format("200")),
     Row("monitoring:alerts", "GET", MODEL_VIEWERS.format("200")),
