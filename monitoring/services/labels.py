@@ -67,16 +67,33 @@ def _rater_pairs(day: dt.date, item_ids: set[int]) -> list[RaterPairDaily]:
     for row in (
         Review.objects.filter(item_id__in=item_ids, status__in=COUNTED)
         .order_by("created_at", "id")
-        .values_list("item_id", "auditor_label", "final_tier", "created_at")
+        .values_list("item_id", "auditor_label", "final_tier", "created_at", "status", "independent")
     ):
         by_item[row[0]].append(row)
     tables: dict[tuple[str, str], list[list[int]]] = {}
     for labels in by_item.values():
-        first = labels[0]
-        second = next((r for r in labels[1:] if r[1] != first[1]), None)
-        if second is None or second[3].date() != day or first[2] not in TIERS or second[2] not in TIERS:
+        first, second = _pair(labels)
+        if (
+            first is None
+            or second is None
+            or second[3].date() != day
+            or first[2] not in TIERS
+            or second[2] not in TIERS
+        ):
             continue
         a, b = sorted([first, second], key=lambda r: r[1])
         table = tables.setdefault((a[1], b[1]), [[0] * 3 for _ in TIERS])
         table[TIERS.index(a[2])][TIERS.index(b[2])] += 1
     return [RaterPairDaily(day=day, first_label=a, second_label=b, table=t) for (a, b), t in tables.items()]
+
+
+def _pair(labels: list[tuple]) -> tuple[tuple | None, tuple | None]:
+    """The two labels of an item to compare: the label that took effect and the independent
+    second label, where the item was in the independent share (auditing); otherwise the first
+    label and the next one another auditor gave (e.g. after four eyes refused the first)."""
+    independent = next((r for r in labels if r[5]), None)
+    if independent is not None:
+        effective = next((r for r in labels if r[4] == ReviewStatus.EFFECTIVE and not r[5]), None)
+        return effective, independent
+    first = labels[0]
+    return first, next((r for r in labels[1:] if r[1] != first[1]), None)

@@ -88,6 +88,7 @@ def make_review(db: Any) -> Callable[..., Any]:
         day: dt.date,
         status: str = "effective",
         hour: int = 14,
+        independent: bool = False,
     ) -> Any:
         item, _ = ReviewItem.objects.get_or_create(
             application_id=decision.application_id,
@@ -114,6 +115,7 @@ def make_review(db: Any) -> Callable[..., Any]:
             seconds_open=seconds,
             blind=blind,
             status=status,
+            independent=independent,
             created_at=at(day, hour),
         )
 

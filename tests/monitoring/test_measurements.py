@@ -275,3 +275,17 @@ def test_auditor_rollup_agreement_blind_dwell_and_pairs(active_model, make_decis
     assert (pair["first"], pair["second"], pair["items"]) == ("care", "stamp", 4)
     # care: high, high, medium, medium; stamp: medium x4 → po 0.5, pe 0.5 → kappa 0
     assert pair["kappa"] == pytest.approx(0.0)
+
+
+def test_an_independent_second_label_is_paired_with_the_label_that_took_effect(
+    active_model, make_decisions, make_review
+) -> None:
+    # Four eyes refused ann's high → low; bob's label took effect; cleo gave the independent
+    # second label. The pair is bob and cleo, not the refused proposal.
+    (decision,) = make_decisions(active_model, [{"day": DAY, "tier": "high"}])
+    make_review(decision, "ann", "low", day=DAY, status="rejected", hour=9)
+    make_review(decision, "bob", "high", day=DAY, hour=10)
+    make_review(decision, "cleo", "medium", day=DAY, hour=11, independent=True)
+    rollup_labels(DAY)
+    (pair,) = selectors.auditors(DAY, DAY)["pairs"]
+    assert (pair["first"], pair["second"], pair["items"]) == ("bob", "cleo", 1)
