@@ -84,6 +84,12 @@ def size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB" if size >= 100 * 1024 else f"{size:,} bytes"
 
 
+def _names(header: list[str], shown: int = 30) -> str:
+    """A file's columns for a message: the first `shown`, each cut to 40 characters."""
+    names = ", ".join(repr(column[:40]) for column in header[:shown])
+    return names + (f" and {len(header) - shown:,} more" if len(header) > shown else "")
+
+
 _SAVE_AS_CSV = "Save it as “CSV UTF-8 (comma delimited)” and upload that."
 
 
@@ -236,14 +242,14 @@ class HistoryUploadForm(forms.Form):
         if not matched:
             raise forms.ValidationError(
                 f"No column of the file matches a field of {self.schema.name}. The file's columns: "
-                f"{', '.join(header)}. The fields: {', '.join(self.schema.by_name)}. Rename the "
+                f"{_names(header)}. The fields: {', '.join(self.schema.by_name)}. Rename the "
                 "columns, or map them under “Column mapping”."
             )
         label = (data.get("label_column") or "").strip() or "label"
         if label.lower() not in present:
             self.add_error(
                 "label_column",
-                f"The file has no column {label!r}; its columns are: {', '.join(header)}.",
+                f"The file has no column {label!r}; its columns are: {_names(header)}.",
             )
         if data.get("label_kind") == "binary" and not (data.get("adverse_value") or "").strip():
             self.add_error("adverse_value", "A binary outcome needs its adverse value (e.g. defaulted).")

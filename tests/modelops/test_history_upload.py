@@ -204,6 +204,14 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(erin, tmp_path, m
     assert not HistoryImport.objects.exists() and uploads(tmp_path) == []
 
 
+def test_an_upload_without_the_csrf_token_is_refused(erin, tmp_path):
+    """The view reads Content-Length before the body (csrf_exempt), then checks CSRF itself."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(erin)
+    assert upload(client, history_csv(tmp_path, 5)).status_code == 403
+    assert not HistoryImport.objects.exists()
+
+
 def test_roles_that_may_not_train_may_not_import(alice, dave, make_user, tmp_path):
     lead = make_user("lena", Role.AUDITOR_LEAD)
     content = history_csv(tmp_path, 5)
