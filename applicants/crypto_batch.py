@@ -18,7 +18,7 @@ import base64
 import binascii
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -27,6 +27,7 @@ from django.conf import settings
 from applicants.crypto import DecryptionFailed, _fernets
 
 VERSION = 0x80
+URLSAFE = bytes.maketrans(b"-_", b"+/")  # base64.urlsafe_b64decode's alphabet, without its wrappers
 HEADER = 1 + 8  # version byte, timestamp
 BLOCK = 16
 TAG = 32
@@ -41,6 +42,22 @@ def _keys() -> list[tuple[bytes, bytes]]:
         raw = base64.urlsafe_b64decode(key.encode() if isinstance(key, str) else key)
         keys.append((raw[:16], raw[16:]))
     return keys
+
+
+# the decoder's own scanner (set on it by JSONDecoder; not in the type stubs)
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _json(plain: bytes) -> Any:
+    """json.loads of a plaintext (encrypt_json's compact output): one value read by the
+    decoder's scanner, which is json.loads without its wrappers when the value fills the text;
+    anything else (spaces around it, not JSON) goes through json.loads, with its errors."""
+    try:
+        text = plain.decode("utf-8")
+        value, end = _scan(text, 0)
+    except (StopIteration, ValueError):  # UnicodeDecodeError is a ValueError
+        return json.loads(plain)
+    return value if end == len(text) else json.loads(plain)
 
 
 def _unpad(block: bytes) -> bytes:
@@ -58,7 +75,7 @@ def decrypt_json_many(tokens: Sequence[str]) -> list[Any]:
     by_key: list[list[tuple[int, bytes]]] = [[] for _ in keys]
     for i, token in enumerate(tokens):
         try:
-            data = base64.urlsafe_b64decode(token.encode("ascii"))
+            data = binascii.a2b_base64(token.encode("ascii").translate(URLSAFE))
         except (binascii.Error, UnicodeError, AttributeError) as exc:
             raise DecryptionFailed("personal data cannot be decrypted with the configured keys") from exc
         size = len(data) - HEADER - TAG  # IV and ciphertext
@@ -80,6 +97,6 @@ def decrypt_json_many(tokens: Sequence[str]) -> list[Any]:
         at = 0
         for i, sealed in items:
             # the IV's block decrypts to nothing of use; the rest is this token's plaintext
-            out[i] = json.loads(_unpad(plain[at + BLOCK : at + len(sealed)]))
+            out[i] = _json(_unpad(plain[at + BLOCK : at + len(sealed)]))
             at += len(sealed)
     return out

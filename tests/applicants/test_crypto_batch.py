@@ -29,6 +29,19 @@ def test_many_tokens_open_to_what_decrypt_json_gives() -> None:
     assert decrypt_json_many([]) == []
 
 
+def test_a_plaintext_json_loads_would_read_otherwise_is_read_as_json_loads_reads_it() -> None:
+    from applicants.crypto import _fernet
+
+    texts = [b' {"a": 1} ', b"\xef\xbb\xbf[1]", '"é"'.encode("utf-16")]
+    tokens = [_fernet().encrypt(t).decode() for t in texts]
+    assert decrypt_json_many(tokens) == [decrypt_json(t) for t in tokens] == [{"a": 1}, [1], "é"]
+    not_json = _fernet().encrypt(b'{"a": 1} trailing').decode()
+    with pytest.raises(ValueError):
+        decrypt_json(not_json)
+    with pytest.raises(ValueError):
+        decrypt_json_many([not_json])
+
+
 def test_tokens_of_an_older_key_open_after_a_rotation(settings) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.PII_ENCRYPTION_KEYS = [old]
