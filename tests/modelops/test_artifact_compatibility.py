@@ -37,6 +37,7 @@ from scoring.models import Target
 from scoring.probabilities import finish_probabilities, tier_probabilities, tiers_from_probabilities
 from scoring.sagemaker import encode_csv
 from scoring.scorers import InProcessScorer
+from tests.conftest import DEFAULT_SCHEMA
 from tests.plugins.xgboost_envs import xgboost_python
 
 CONTAINER = Path(__file__).with_name("sagemaker_container.py")
@@ -99,18 +100,13 @@ def trained_binary() -> TrainedModel:
 
 
 @pytest.fixture(scope="module")
-def trained_categorical() -> TrainedModel:
-    """A three-tier model whose text choices are native categoricals (encoding v2)."""
-    schema = get_schema()
-    answers, tiers = synthetic.generate(schema, 3000, seed=11)
-    return fit(
-        build_matrix(schema, answers),
-        tiers,
-        feature_names=list(schema.feature_names),
-        seed=11,
-        nthread=2,
-        schema=schema,
-    )
+def trained_categorical(trained_default: TrainedModel) -> TrainedModel:
+    """A three-tier model whose text choices are native categoricals (encoding v2): the
+    session's `trained_default` is exactly that fit (the configured schema's 3000 synthetic
+    rows, seed 11, trained with the schema; tests/conftest.py), so it is not fitted again."""
+    assert get_schema().path.resolve() == DEFAULT_SCHEMA.resolve()
+    assert encoding_of(trained_default.params)["version"] != POSITIONS
+    return trained_default
 
 
 CATEGORICAL = "tiers, native categoricals"
