@@ -141,16 +141,20 @@ def dashboard(report: Report) -> None:
         def page(i: int, d: str = days) -> Any:
             return client.get("/monitoring/", {"days": d})
 
+        cpu: list[float] = []
         samples = timed_calls(
             page,
             lambda r: r.status_code == 200 and b"<svg" in r.content,
             requests=REQUESTS,
             warmup=WARMUP,
+            cpu=cpu,
         )
         report.record(
             f"GET /monitoring/ last {days} days: p50", percentile(samples, 50), "ms", "target ≤ 200 ms"
         )
         report.record(f"GET /monitoring/ last {days} days: p95", percentile(samples, 95), "ms")
+        # on a shared machine wall time grows with the queue for the cores; this process's CPU much less
+        report.record(f"GET /monitoring/ last {days} days: CPU p50", percentile(cpu, 50), "ms")
 
 
 def main() -> None:
