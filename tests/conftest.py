@@ -122,6 +122,23 @@ def trained_default() -> TrainedModel:
     return _train(DEFAULT_SCHEMA, 3000, seed=11)
 
 
+@pytest.fixture(scope="session")
+def trained_other() -> TrainedModel:
+    """A model unlike `trained_default` (shallower, other rows and seed, choices as positions),
+    fitted once per session: the rescoring tests and the lifecycle worker test each register
+    it as a new version rather than fitting it again (one 5-fold fit each, the most of their time)."""
+    schema = load_schema(DEFAULT_SCHEMA)
+    answers, tiers = synthetic.generate(schema, 1500, seed=41)
+    return fit(
+        build_matrix(schema, answers),
+        tiers,
+        feature_names=list(schema.feature_names),
+        seed=41,
+        params={"max_depth": 1, "eta": 0.3},
+        nthread=2,
+    )
+
+
 @pytest.fixture
 def active_model(db: Any, trained_default: TrainedModel) -> Any:
     model = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests")

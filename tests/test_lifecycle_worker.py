@@ -15,8 +15,6 @@ from modelops.models import RescoreRun, RunStatus, TrainingRun
 from modelops.registry import model_version_approve, model_version_register
 from modelops.rescoring import rescore_start
 from modelops.services import training_run_request
-from modelops.training import fit
-from scoring.features import build_matrix
 from scoring.models import Decision
 from tests.modelops.history_files import write_history
 
@@ -31,7 +29,7 @@ def _without_evidence_gates(settings):
 
 
 def test_rescoring_chunks_and_training_run_on_the_worker(
-    celery_worker_process, active_model, alice, make_user, wait_for, tmp_path
+    celery_worker_process, active_model, trained_other, alice, make_user, wait_for, tmp_path
 ):
     answers, _ = synthetic.generate(get_schema(), 24, seed=31)
     for i, row in enumerate(answers):
@@ -43,16 +41,8 @@ def test_rescoring_chunks_and_training_run_on_the_worker(
     )
 
     schema = get_schema()
-    synthetic_answers, tiers = synthetic.generate(schema, 1500, seed=41)
     other = model_version_register(
-        trained=fit(
-            build_matrix(schema, synthetic_answers),
-            tiers,
-            feature_names=list(schema.feature_names),
-            seed=41,
-            params={"max_depth": 1, "eta": 0.3},
-            nthread=2,
-        ),
+        trained=trained_other,  # shallower, other rows and seed; fitted once per session
         schema=schema,
         training_source="tests",
         trained_by=make_user("tom", Role.ANALYST),

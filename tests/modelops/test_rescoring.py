@@ -17,7 +17,6 @@ from modelops.registry import (
     model_version_set_shadow,
 )
 from modelops.rescoring import _load_chunk_copy, _load_chunk_orm, rescore_run_inline, rescore_start
-from modelops.training import fit
 from outbox.models import OutboxMessage
 from scoring.models import Decision, ModelVersion, ShadowScore
 from scoring.services import score_waiting_applications
@@ -51,22 +50,13 @@ def scored(alice, active_model):
 
 
 @pytest.fixture
-def other_model(erin, make_user, scored):
-    """A different model (shallower, other seed), approved and activated."""
-    schema = get_schema()
-    answers, tiers = synthetic.generate(schema, 1500, seed=41)
-    from scoring.features import build_matrix
-
-    trained = fit(
-        build_matrix(schema, answers),
-        tiers,
-        feature_names=list(schema.feature_names),
-        seed=41,
-        params={"max_depth": 1, "eta": 0.3},
-        nthread=2,
-    )
+def other_model(erin, make_user, scored, trained_other):
+    """A different model (shallower, other seed; fitted once per session), approved and activated."""
     model = model_version_register(
-        trained=trained, schema=schema, training_source="tests", trained_by=make_user("tom", Role.ANALYST)
+        trained=trained_other,
+        schema=get_schema(),
+        training_source="tests",
+        trained_by=make_user("tom", Role.ANALYST),
     )
     model_version_approve(model=model, actor=erin)
     return model_version_activate(model=model, actor=erin)
