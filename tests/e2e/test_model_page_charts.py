@@ -6,6 +6,8 @@ var/test-artifacts/modelops/ (MODEL_PAGE_SCREENSHOTS=<folder> puts it elsewhere)
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 from pathlib import Path
 
@@ -26,14 +28,23 @@ SHOTS = Path(os.environ.get("MODEL_PAGE_SCREENSHOTS") or ROOT / "var" / "test-ar
 CHARTS = ("roc", "calibration", "roc-per-tier", "confusion", "distribution")
 
 
-@pytest.fixture
-def candidate(active_model, make_user):
-    """A candidate trained as the training service does: beside the baseline and the active model."""
+@pytest.fixture(scope="module")
+def fitted():
+    """The candidate's fit, once for the module (measuring it beside the active model is per test)."""
     schema = get_schema()
     answers, tiers = synthetic.generate(schema, 1200, seed=5)
     matrix = build_matrix(schema, answers)
     trained = fit(matrix, tiers, feature_names=list(schema.feature_names), seed=5, nthread=2, folds=3)
-    measure_beside(trained, schema, matrix, np.asarray(tiers, dtype=np.int32))
+    return trained, matrix, np.asarray(tiers, dtype=np.int32)
+
+
+@pytest.fixture
+def candidate(active_model, make_user, fitted):
+    """A candidate trained as the training service does: beside the baseline and the active model."""
+    schema = get_schema()
+    first, matrix, tiers = fitted
+    trained = dataclasses.replace(first, metrics=copy.deepcopy(first.metrics))  # measure_beside adds to them
+    measure_beside(trained, schema, matrix, tiers)
     return model_version_register(
         trained=trained, schema=schema, training_source="tests", trained_by=make_user("tom", Role.ANALYST)
     )
