@@ -1,11 +1,13 @@
 """An approver with no labels yet finds a way forward in the browser (issue #15): the models
 page says how many rows training still needs, the history upload imports a small CSV and
-lists its rejected rows (downloadable), and training starts from the report."""
+lists its rejected rows (downloadable), and training starts from the report. Screenshots go
+to var/test-artifacts/modelops/ (MODEL_PAGE_SCREENSHOTS=<folder> puts them elsewhere)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ from modelops.models import TrainingRun
 from modelops.services import training_run_execute
 from tests.modelops.history_files import write_history
 
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("MODEL_PAGE_SCREENSHOTS") or ROOT / "var" / "test-artifacts" / "modelops")
 BAD_ROWS = [
     {"annual_income": "lots", "label": "low", "decided_at": "2026-01-02"},
     {"annual_income": "30000", "label": "=1+1", "decided_at": "2026-01-03"},
@@ -38,6 +42,8 @@ def test_too_few_rows_then_upload_see_rejects_and_start_training(
     assert f"{needed} more rows until training is possible" in page.locator("#rows-missing").inner_text()
     assert page.locator("#train").is_disabled()
     assert page.locator("#training-data .bar").evaluate("bar => bar.style.width") == "0%"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#training-data").screenshot(path=str(SHOTS / "training-data-too-few.png"))
 
     page.get_by_role("link", name="import a history (CSV)").click()
     page.set_input_files("#id_file", str(path))
@@ -55,6 +61,7 @@ def test_too_few_rows_then_upload_see_rejects_and_start_training(
     assert rows[1]["label"] == "'=1+1"  # CSV-safe: text, not a formula
 
     assert page.locator("#training-data .bar").evaluate("bar => bar.style.width") == "100%"
+    page.screenshot(path=str(SHOTS / "history-upload-report.png"), full_page=True, caret="initial")
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(f"{live_server.url}/models/training/*/")
     assert "waiting for a worker" in page.locator("main").inner_text()
