@@ -43,7 +43,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "num_class": 3,
     "max_depth": 3,
     "eta": 0.08,
-    "min_child_weight": 5,
+    "min_child_weight": 2,
     "subsample": 0.85,
     "colsample_bytree": 0.85,
     "lambda": 2.0,
