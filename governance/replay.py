@@ -38,6 +38,7 @@ from monitoring.services.fairness import UNKNOWN, age_band
 from objectstore import store_for
 from objectstore.csv_safety import csv_writer
 from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
+from scoring.encoding import fits_schema
 from scoring.errors import ScoringError
 from scoring.models import TIERS, Decision, ModelVersion
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities
@@ -66,6 +67,13 @@ class ReplayError(Exception):
 # --- starting a run --------------------------------------------------------------------------
 
 
+def _spec_hashes() -> tuple[str, str]:
+    """The spec hashes of the models whose decisions a replay may cover: any model with the
+    configured schema's features (its frozen feature rows are read as the schema reads them)."""
+    schema = get_schema()
+    return schema.feature_spec_hash, schema.feature_spec_hash_any_order
+
+
 def replay_decisions(model: ModelVersion, since: dt.datetime, until: dt.datetime, channel: str) -> QuerySet:
     """The stored decisions a replay covers: current ones made in [since, until) by a model
     with the candidate's features (so of the configured schema's features)."""
@@ -73,7 +81,7 @@ def replay_decisions(model: ModelVersion, since: dt.datetime, until: dt.datetime
         is_current=True,
         created_at__gte=since,
         created_at__lt=until,
-        model_version__feature_spec_hash=model.feature_spec_hash,
+        model_version__feature_spec_hash__in=_spec_hashes(),
     )
     return query.filter(application__channel=channel) if channel else query
 
@@ -91,7 +99,7 @@ def replay_start(
     """Plan a replay (chunks of decision ids) and hand its chunks to the workers once committed
     (dispatch=False: the caller runs them, e.g. replay_run_inline)."""
     schema = get_schema()
-    if model.feature_spec_hash != schema.feature_spec_hash:
+    if not fits_schema(model, schema):
         raise ReplayError(f"v{model.version} was trained for other features than {schema.name}")
     if since >= until:
         raise ReplayError("the period's start must come before its end")
@@ -318,9 +326,7 @@ def _where(run: ReplayRun, chunk: ReplayChunk) -> str:
     """replay_decisions' conditions for one chunk, written on the decision row itself (the
     models with the candidate's features by id), so each query joins applications once."""
     models = list(
-        ModelVersion.objects.filter(feature_spec_hash=run.model_version.feature_spec_hash).values_list(
-            "pk", flat=True
-        )
+        ModelVersion.objects.filter(feature_spec_hash__in=_spec_hashes()).values_list("pk", flat=True)
     )
     sql = (
         "d.id BETWEEN %s AND %s AND d.is_current AND d.created_at >= %s AND d.created_at < %s "

@@ -21,7 +21,7 @@ from applicants.schema import ApplicationSchema, get_schema
 from modelops.models import ModelStatusChange
 from modelops.training import TrainedModel
 from scoring.artifact_store import save_artifacts
-from scoring.encoding import encoding_of
+from scoring.encoding import encoding_of, feature_spec_hash_for, fits_schema
 from scoring.models import TIERS, ModelStatus, ModelVersion, Target
 from scoring.selectors import NoUsableModel
 from trail.services import actor_name, trail_record
@@ -74,7 +74,7 @@ def model_version_register(
             "schema_name": schema.name,
             "schema_hash": schema.source_hash,
             "feature_names": list(schema.feature_names),
-            "feature_spec_hash": schema.feature_spec_hash,
+            "feature_spec_hash": feature_spec_hash_for(trained.params, schema),
             "target": trained.target,
             "class_labels": ["not_adverse", "adverse"] if trained.target == Target.BINARY else list(TIERS),
             "params": trained.params,
@@ -260,7 +260,7 @@ def model_version_activate(
             raise LifecycleError(f"v{model.version} is already active")
         if model.status == ModelStatus.CANDIDATE or model.approved_at is None:
             raise LifecycleError(f"v{model.version} is not approved; approve it first")
-        if model.feature_spec_hash != schema.feature_spec_hash:
+        if not fits_schema(model, schema):
             raise LifecycleError(
                 f"v{model.version} was trained for other features (schema "
                 f"{model.schema_name}); it cannot score {schema.name} applications"
@@ -347,7 +347,7 @@ def model_version_set_shadow(*, model: ModelVersion, actor: User, enabled: bool)
                 f"v{model.version} is {model.status}; only a candidate or an approved "
                 "version can run in shadow"
             )
-        if enabled and model.feature_spec_hash != get_schema().feature_spec_hash:
+        if enabled and not fits_schema(model, get_schema()):
             raise LifecycleError(f"v{model.version} was trained for other features")
         if model.shadow == enabled:
             return model

@@ -40,6 +40,7 @@ from modelops.registry import LifecycleError
 from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
 from outbox.registry import DECISIONS_STORED, outbox_emit
 from outbox.services import outbox_fan_out
+from scoring.encoding import fits_schema
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import assemble_matrix, build_matrix, feature_snapshot, numeric_inputs
@@ -101,7 +102,7 @@ def rescore_start(
         if found is None:
             raise LifecycleError(f"there is no model v{model_version}")
         model = found
-        if model.feature_spec_hash != schema.feature_spec_hash:
+        if not fits_schema(model, schema):
             raise NoUsableModel(f"v{model.version} was trained for other features than {schema.name}")
         if model.approved_at is None:
             # Rescoring writes decisions: only a model that passed approval may make them.

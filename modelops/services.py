@@ -20,7 +20,7 @@ from modelops.registry import model_version_register
 from modelops.training import TrainedModel, data_fingerprint, fit, search_params
 from outbox.jobs import Heartbeat, held, job_claim, job_finish, job_heartbeat, job_publish
 from scoring.artifact_store import load_booster
-from scoring.encoding import model_input
+from scoring.encoding import fits_schema, model_input
 from scoring.models import ModelStatus, ModelVersion
 from scoring.probabilities import adjust_for_class_weights
 
@@ -126,7 +126,7 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
     active = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
     if active is None:
         return {"available": False, "reason": "no model is active"}
-    if active.feature_spec_hash != schema.feature_spec_hash:
+    if not fits_schema(active, schema):
         return {
             "available": False,
             "version": active.version,

@@ -134,3 +134,21 @@ def describe(encoding: Mapping[str, Any]) -> str:
     parts = [f"{name} ({len(values)} categories)" for name, values in encoding.get("categories", {}).items()]
     parts += [f"{name} (as a number)" for name in encoding.get("quantities", ())]
     return "native categoricals, codes by sorted value (encoding v2): " + (", ".join(parts) or "no choices")
+
+
+def fits_schema(model: Any, schema: ApplicationSchema) -> bool:
+    """Whether `model` (a ModelVersion) scores rows built with `schema` as it was trained to:
+    the same columns, kinds, choices and derived features. A model with native categoricals
+    reads a choice by its value, so the order a schema lists its choices in is not its
+    concern; a model trained on positions (encoding v1) depends on it."""
+    if model.feature_spec_hash == schema.feature_spec_hash:
+        return True
+    by_value = encoding_of(getattr(model, "params", None))["version"] >= CATEGORICAL
+    return by_value and model.feature_spec_hash == schema.feature_spec_hash_any_order
+
+
+def feature_spec_hash_for(params: Mapping[str, Any] | None, schema: ApplicationSchema) -> str:
+    """The spec hash a new model version records: choices as a set when it reads them by value."""
+    if encoding_of(params)["version"] >= CATEGORICAL:
+        return schema.feature_spec_hash_any_order
+    return schema.feature_spec_hash

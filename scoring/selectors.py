@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from applicants.models import Application
 from applicants.schema import ApplicationSchema
+from scoring.encoding import fits_schema
 from scoring.models import Decision, ModelStatus, ModelVersion
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def active_model(schema: ApplicationSchema) -> ModelVersion:
     model = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
     if model is None:
         raise NoUsableModel("no model is active; train one (python manage.py train)")
-    if model.feature_spec_hash != schema.feature_spec_hash:
+    if not fits_schema(model, schema):
         raise NoUsableModel(
             f"the active model v{model.version} was trained for other features "
             f"(schema {model.schema_name}); train and activate a model for {schema.name}"

@@ -83,7 +83,23 @@ class ApplicationSchema:
     def feature_spec_hash(self) -> str:
         """What a trained model depends on: the columns, their order and their encoding.
         Help text or prompts may change without retraining; this hash may not."""
-        spec = [{"name": f.name, "kind": f.kind, "choices": list(f.choices)} for f in self.features] + [
+        return self._feature_spec(choices_in_order=True)
+
+    @functools.cached_property
+    def feature_spec_hash_any_order(self) -> str:
+        """The same, with each field's choices as a set: all a model that reads choices by
+        value (native categoricals, scoring/encoding.py) depends on."""
+        return self._feature_spec(choices_in_order=False)
+
+    def _feature_spec(self, *, choices_in_order: bool) -> str:
+        spec = [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "choices": list(f.choices) if choices_in_order else sorted(f.choices, key=str),
+            }
+            for f in self.features
+        ] + [
             {"derived": d.name, "expression": d.expression.source if d.expression else None}
             for d in self.derived
             if d.feature

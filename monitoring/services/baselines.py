@@ -16,6 +16,7 @@ from django.utils import timezone
 from applicants.schema import ApplicationSchema, get_schema
 from monitoring import psi
 from monitoring.models import SCORE, ModelBaseline
+from scoring.encoding import fits_schema
 from scoring.models import ModelVersion
 
 
@@ -90,7 +91,7 @@ def baseline_for(model: ModelVersion, *, bins: int) -> ModelBaseline | None:
     found = ModelBaseline.objects.filter(model_version=model).first()
     if found is not None:
         return found if found.rows else None
-    if model.feature_spec_hash != get_schema().feature_spec_hash:
+    if not fits_schema(model, get_schema()):
         return None
     baseline = baseline_compute(model=model, bins=bins)
     return baseline if baseline.rows else None

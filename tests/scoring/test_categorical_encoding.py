@@ -20,7 +20,7 @@ from modelops.registry import model_version_register
 from modelops.training import TrainedModel, fit
 from objectstore import store_for
 from scoring.artifact_store import load_booster
-from scoring.encoding import CATEGORICAL, POSITIONS, encode, encoding_of, model_input
+from scoring.encoding import CATEGORICAL, POSITIONS, encode, encoding_of, fits_schema, model_input
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_snapshot
 from scoring.sagemaker import SageMakerScorer, encode_csv, parse_csv_predictions
@@ -160,6 +160,23 @@ def test_the_version_and_its_artifact_say_which_encoding(
     assert metadata["feature_encoding"] == categorical_model.params["encoding"]
     # Models trained before carry no encoding: positions, given to the booster unchanged.
     assert encoding_of(positions_model.params) == {"version": POSITIONS}
+
+
+def test_reordering_a_schemas_choices_keeps_a_categorical_model_usable_but_not_a_positions_one(
+    categorical_model: Any, positions_model: Any, tmp_path: Path
+) -> None:
+    schema = get_schema()
+    reordered = load_schema(_reordered_schema(tmp_path))
+    assert reordered.feature_spec_hash != schema.feature_spec_hash
+    assert reordered.feature_spec_hash_any_order == schema.feature_spec_hash_any_order
+    # A categorical model reads choices by value: the order is not its concern.
+    assert categorical_model.feature_spec_hash == schema.feature_spec_hash_any_order
+    assert fits_schema(categorical_model, schema) and fits_schema(categorical_model, reordered)
+    # Positions are what the order means to a model trained before: it must be retrained.
+    assert fits_schema(positions_model, schema) and not fits_schema(positions_model, reordered)
+    # A version registered before this hash existed recorded the ordered one: it still fits.
+    categorical_model.feature_spec_hash = schema.feature_spec_hash
+    assert fits_schema(categorical_model, schema)
 
 
 def test_a_model_trained_on_positions_keeps_scoring_as_before(positions_model: Any, rows: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from applicants.schema import get_schema
 from monitoring.models import ModelBaseline
 from monitoring.services.baselines import baseline_compute
+from scoring.encoding import fits_schema
 from scoring.models import ModelVersion
 
 
@@ -21,9 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--recompute", action="store_true", help="compute existing ones again")
 
     def handle(self, *args: Any, recompute: bool = False, **options: Any) -> None:
-        spec = get_schema().feature_spec_hash
+        schema = get_schema()
         for model in ModelVersion.objects.order_by("version"):
-            if model.feature_spec_hash != spec:
+            if not fits_schema(model, schema):
                 self.stdout.write(f"v{model.version}: other features than the schema's, skipped")
                 continue
             if not recompute and ModelBaseline.objects.filter(model_version=model).exists():
