@@ -251,7 +251,7 @@ def evaluate_gates(model: ModelVersion, replay: ReplayRun | None, *, compute_bas
 # --- the pack --------------------------------------------------------------------------------
 
 
-def evidence_pack_assemble(*, model: ModelVersion, actor: User) -> EvidencePack:
+def evidence_pack_assemble(*, model: ModelVersion, actor: User | None) -> EvidencePack:
     """Assemble (again) the candidate's pack from the newest recent replay and the figures
     stored with the version; computes the drift baseline when it is missing."""
     from governance.card import card_contents

@@ -164,7 +164,7 @@ def compare_with_active(trained: TrainedModel, schema: ApplicationSchema) -> dic
 # --- training runs (pages and Celery) -------------------------------------------------------
 
 
-def training_run_request(*, requested_by: User) -> TrainingRun:
+def training_run_request(*, requested_by: User | None) -> TrainingRun:
     """Queue a training from labels and history; the worker runs it and reports progress."""
     with transaction.atomic():
         run = TrainingRun.objects.create(requested_by=requested_by, stage="waiting for a worker")

@@ -271,7 +271,7 @@ def _webhook(payload: dict) -> bool:
     return True
 
 
-def _act(alert_id: int, actor: User, to: str, allowed: tuple[str, ...], note: str) -> Alert:
+def _act(alert_id: int, actor: User | None, to: str, allowed: tuple[str, ...], note: str) -> Alert:
     with transaction.atomic():
         alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
         if alert is None:
@@ -298,9 +298,9 @@ def _act(alert_id: int, actor: User, to: str, allowed: tuple[str, ...], note: st
     return alert
 
 
-def alert_acknowledge(*, alert_id: int, actor: User, note: str = "") -> Alert:
+def alert_acknowledge(*, alert_id: int, actor: User | None, note: str = "") -> Alert:
     return _act(alert_id, actor, AlertStatus.ACKNOWLEDGED, (AlertStatus.OPEN,), note)
 
 
-def alert_resolve(*, alert_id: int, actor: User, note: str = "") -> Alert:
+def alert_resolve(*, alert_id: int, actor: User | None, note: str = "") -> Alert:
     return _act(alert_id, actor, AlertStatus.RESOLVED, (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), note)
