@@ -144,7 +144,7 @@ def breakdown(run: ReplayRun, report: Report) -> None:
     grouped = time.perf_counter()
     report.record("one chunk: rows", len(rows["decision"]), "rows")
     report.record(
-        "one chunk: read (feature rows by binary COPY; channels, DOB decrypted in one pass)",
+        "one chunk: read (feature rows by binary COPY; channels and DOB in one join, DOB decrypted per row)",
         loaded - started,
         "s",
     )

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from applicants.crypto_batch import decrypt_json_many
+from applicants.crypto import decrypt_json
 from applicants.models import Channel
 from applicants.schema import ApplicationSchema, get_schema
 from governance.models import ReplayChunk, ReplayRun, ReplayStatus
@@ -413,10 +413,7 @@ def _people(schema: ApplicationSchema, where: str) -> tuple[np.ndarray, np.ndarr
     codes = {c: i for i, c in enumerate(CHANNELS)}
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     channels = np.fromiter((codes.get(r[1], 0) for r in rows), dtype=np.int64, count=len(rows))
-    # every chunk's dates of birth opened at once (decrypt_json per row was most of a chunk)
-    sealed = [r[2] for r in rows if r[2]]
-    opened = iter(decrypt_json_many(sealed))
-    people = [{**(r[3] or {}), **(next(opened) if r[2] else {})} for r in rows]
+    people = [{**(r[3] or {}), **(decrypt_json(r[2]) if r[2] else {})} for r in rows]
     return ids, channels, people
 
 
