@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from outbox.jobs import LeasedJob
+
+if TYPE_CHECKING:
+    from accounts.types import User
 
 
 class ItemState(models.TextChoices):
@@ -182,6 +186,38 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.model_tier}→{self.final_tier} by {self.auditor_label}"
+
+    @classmethod
+    def of_item(
+        cls,
+        item: ReviewItem,
+        auditor: User,
+        *,
+        final_tier: str,
+        reason_code: str,
+        note: str,
+        now: dt.datetime,
+        **fields: Any,
+    ) -> Review:
+        """An unsaved review of `item` by `auditor` (who holds its claim): the item's facts,
+        the outcome against the model's tier, and the time the item was open."""
+        return cls(
+            item=item,
+            application_id=item.application_id,
+            decision_id=item.decision_id,
+            model_version=item.decision.model_version,
+            auditor=auditor,
+            auditor_label=auditor.get_username(),
+            outcome=Outcome.CONFIRMED if final_tier == item.model_tier else Outcome.OVERRIDDEN,
+            model_tier=item.model_tier,
+            final_tier=final_tier,
+            reason_code=reason_code,
+            note=note,
+            blind=item.blind,
+            created_at=now,
+            seconds_open=max((now - (item.claimed_at or now)).total_seconds(), 0.0),
+            **fields,
+        )
 
 
 class ExportFormat(models.TextChoices):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from accounts.access import can_review_application
-from auditing.models import ItemState, Outcome, Review, ReviewItem, ReviewStatus
+from auditing.models import ItemState, Review, ReviewItem, ReviewStatus
 from trail.services import trail_record
 
 if TYPE_CHECKING:
@@ -66,25 +66,18 @@ def independent_label_record(
     label = Review.objects.filter(item_id=item.pk, status=ReviewStatus.EFFECTIVE, independent=False).first()
     if label is None:  # only an item whose label took effect waits in this state
         raise ValueError(f"review item {item.pk} waits for an independent label but has no label")
-    review = Review.objects.create(
-        item=item,
-        application_id=item.application_id,
-        decision_id=item.decision_id,
-        model_version=item.decision.model_version,
-        auditor=auditor,
-        auditor_label=auditor.get_username(),
-        outcome=Outcome.CONFIRMED if final_tier == item.model_tier else Outcome.OVERRIDDEN,
-        model_tier=item.model_tier,
+    review = Review.of_item(
+        item,
+        auditor,
         final_tier=final_tier,
         reason_code=reason_code,
         note=note,
-        blind=item.blind,
+        now=now,
         status=ReviewStatus.EFFECTIVE,
         independent=True,
         disagrees=final_tier != label.final_tier,
-        created_at=now,
-        seconds_open=max((now - (item.claimed_at or now)).total_seconds(), 0.0),
     )
+    review.save()
     ReviewItem.objects.filter(pk=item.pk).update(
         state=ItemState.DONE, claimed_by=None, claimed_at=None, claim_expires_at=None
     )

@@ -115,21 +115,8 @@ def review_record(
         _check_holds_claim(item, auditor)
         reason_code = _validate(item=item, final_tier=final_tier, reason_code=reason_code, note=note)
         now = timezone.now()
-        review = Review(
-            item=item,
-            application_id=item.application_id,
-            decision_id=item.decision_id,
-            model_version=item.decision.model_version,
-            auditor=auditor,
-            auditor_label=auditor.get_username(),
-            outcome=Outcome.CONFIRMED if final_tier == item.model_tier else Outcome.OVERRIDDEN,
-            model_tier=item.model_tier,
-            final_tier=final_tier,
-            reason_code=reason_code,
-            note=note,
-            blind=item.blind,
-            created_at=now,
-            seconds_open=max((now - (item.claimed_at or now)).total_seconds(), 0.0),
+        review = Review.of_item(
+            item, auditor, final_tier=final_tier, reason_code=reason_code, note=note, now=now
         )
         if needs_second_auditor(item.model_tier, final_tier):
             review.status = ReviewStatus.PROPOSED
