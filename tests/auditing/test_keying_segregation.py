@@ -15,13 +15,11 @@ from accounts.access import can_review_application, review_conflicts_q
 from accounts.roles import Role
 from accounts.services import user_create_with_roles, user_grant_role
 from applicants.drafts import draft_answer_many
-from applicants.models import Status
-from applicants.services import application_transition
 from auditing.models import ReviewItem
-from auditing.services.queue import ClaimRefused, review_item_claim, review_item_claim_next, review_queue_sync
+from auditing.services.queue import ClaimRefused, review_item_claim, review_item_claim_next
 from channels_ingest.mail import services as mail
 from channels_ingest.phone import services as phone
-from scoring.services import score_waiting_applications
+from tests.auditing.review_helpers import sent_to_review
 from tests.channels_ingest.mail.conftest import PNG, paper_form
 from tests.channels_ingest.phone.test_keying_and_handoffs import SECTIONS
 
@@ -30,18 +28,6 @@ pytestmark = pytest.mark.django_db
 
 def person(name: str, *roles: Role) -> Any:
     return user_create_with_roles(username=f"seg_{name}", password="pw-for-tests", roles=list(roles))
-
-
-def to_review(application_id: Any) -> ReviewItem:
-    score_waiting_applications()
-    application_transition(
-        application_ids=[application_id],
-        from_status=Status.SCORED,
-        to_status=Status.IN_REVIEW,
-        note="test: sent to review",
-    )
-    review_queue_sync()
-    return ReviewItem.objects.get(application_id=application_id)
 
 
 def make_auditor(user: Any) -> Any:
@@ -80,7 +66,7 @@ def test_mail_clerks_and_the_resolver_never_claim_the_form_they_worked_on(
         assert mail.pass_finish(keying=keying, clerk=clerk, raw=typed) == {}
     mail.item_resolve(item=item, supervisor=supervisor, choices={"postcode": ("first", "")})
     item.refresh_from_db()
-    review = to_review(item.application_id)
+    review = sent_to_review(item.application_id)
 
     for worked_on_it in (clerk_a, clerk_b, supervisor):
         assert_kept_from(review, worked_on_it)
@@ -113,7 +99,7 @@ def test_every_agent_who_keyed_a_phone_application_is_kept_from_reviewing_it(
     draft.refresh_from_db()
     submission = phone.call_submit(call=second_call, consent_attested=True)
     assert submission.application.submitted_by_id == second_agent.pk
-    review = to_review(submission.application.pk)
+    review = sent_to_review(submission.application.pk)
 
     assert_kept_from(review, second_agent)  # submitted it
     assert_kept_from(review, first_agent)  # keyed part of it, submitted nothing

@@ -10,12 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from applicants.models import Status
-from applicants.services import application_transition
-from auditing.models import ReviewItem
-from auditing.services.queue import review_queue_sync
 from channels_ingest.mail import services
-from scoring.services import score_waiting_applications
+from tests.auditing.review_helpers import sent_to_review
 from tests.channels_ingest.mail.conftest import paper_form
 from tests.channels_ingest.mail.test_services import key_both
 
@@ -29,15 +25,7 @@ def named(user: Any, first: str, last: str) -> Any:
 
 
 def review_page(item_id: Any, auditor: Any) -> str:
-    score_waiting_applications()
-    application_transition(
-        application_ids=[item_id],
-        from_status=Status.SCORED,
-        to_status=Status.IN_REVIEW,
-        note="test: sent to review",
-    )
-    review_queue_sync()
-    review = ReviewItem.objects.get(application_id=item_id)
+    review = sent_to_review(item_id)
     client = Client()
     client.force_login(auditor)
     response = client.get(f"/review/items/{review.pk}/")

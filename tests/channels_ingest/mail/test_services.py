@@ -220,25 +220,15 @@ def test_the_review_queue_keeps_the_application_from_both_clerks_and_the_resolve
     scanned_item: Any, people: dict[str, Any], active_model: Any
 ) -> None:
     from accounts.services import user_grant_role
-    from applicants.models import Status
-    from applicants.services import application_transition
     from auditing.models import ReviewItem
-    from auditing.services.queue import ClaimRefused, review_item_claim, review_queue_sync
-    from scoring.services import score_waiting_applications
+    from auditing.services.queue import ClaimRefused, review_item_claim
+    from tests.auditing.review_helpers import sent_to_review
 
     form = paper_form()
     item = key_both(scanned_item, people, form, {**form, "postcode": "EX9 9ZZ"})
     services.item_resolve(item=item, supervisor=people["supervisor"], choices={"postcode": ("second", "")})
     item.refresh_from_db()
-    score_waiting_applications()
-    application_transition(
-        application_ids=[item.application_id],
-        from_status=Status.SCORED,
-        to_status=Status.IN_REVIEW,
-        note="test: sent to review",
-    )
-    review_queue_sync()
-    review = ReviewItem.objects.get(application_id=item.application_id)
+    review = sent_to_review(item.application_id)
     for name in ("clerk_a", "clerk_b", "supervisor"):
         user_grant_role(user=people[name], role=Role.AUDITOR)
         people[name]._role_names = None
