@@ -209,18 +209,18 @@ class WorkerProcess:
         self.process = None
 
 
-def start_test_worker(log_dir: Path) -> WorkerProcess:
-    """A worker on the test database and the test broker (emptied first)."""
+def start_test_worker(log_dir: Path, broker_url: str) -> WorkerProcess:
+    """A worker on the test database and the broker at `broker_url` (emptied first)."""
     from django.db import connection
 
-    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).flushdb()
+    redis.Redis.from_url(broker_url).flushdb()
     database = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
         f"{database['NAME']}",
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": broker_url,
     }
     worker = WorkerProcess(env, log_dir / "worker.log")
     worker.start()
@@ -228,12 +228,29 @@ def start_test_worker(log_dir: Path) -> WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(
+def session_worker(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
-) -> Iterator[WorkerProcess]:
-    worker = start_test_worker(tmp_path_factory.mktemp("worker"))
-    yield worker
+) -> Iterator[tuple[WorkerProcess, str]]:
+    """One worker for the session, consuming a broker of its own. On the test broker it took
+    the wake-ups of every later test that scores inline, and scored their applications first
+    (with its own settings) while the test looked for the decision."""
+    from tests.plugins.sinks import RedisServer
+
+    broker = RedisServer(tmp_path_factory.mktemp("worker-broker")).start()
+    worker = start_test_worker(tmp_path_factory.mktemp("worker"), broker.url)
+    yield worker, broker.url
     worker.stop()
+    broker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(session_worker: tuple[WorkerProcess, str]) -> Iterator[WorkerProcess]:
+    """The session's worker, with this test's tasks published to it."""
+    from tests.plugins.sinks import use_broker
+
+    worker, broker_url = session_worker
+    with use_broker(broker_url):
+        yield worker
 
 
 def _row_counts() -> dict[str, int]:

@@ -135,7 +135,7 @@ def test_the_exports_page_refuses_bad_filters(heidi):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_an_export_runs_in_the_background_with_progress_and_a_download(
-    review_worker, labelled, heidi, make_user, wait_for
+    celery_worker_process, labelled, heidi, make_user, wait_for
 ):
     client = Client()
     client.force_login(heidi)

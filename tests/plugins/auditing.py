@@ -92,18 +92,6 @@ def routed(db: Any, active_model: Any, settings: Any) -> Callable[..., Any]:
     return make
 
 
-@pytest.fixture(scope="module")
-def review_worker(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
-    """A real Celery worker for one module only, stopped when the module ends: a worker left
-    running for the rest of the session would score other tests' applications behind
-    their backs (the shared `celery_worker_process` starts later, where it is needed)."""
-    from tests.conftest import start_test_worker
-
-    worker = start_test_worker(tmp_path_factory.mktemp("review-worker"))
-    yield worker
-    worker.stop()
-
-
 @pytest.fixture
 def overridden(routed: Callable[..., Any], risky: dict[str, Any], make_user: Any) -> Callable[..., Any]:
     """`overridden(applicant)`: the applicant's own application, which the model scores high,
