@@ -217,12 +217,13 @@ def copy_decisions(
     """n scored applications with `model`'s current decisions, written by binary COPY (building
     a million through the API would measure the API). Returns seconds.
 
-    Each decision is routed by the model's review policy (scoring.policy.review_route) and
-    records its review probability; a routed application waits in review. Options, for what a
-    bench reads: `channels` in turn; `personal` encrypts each applicant's personal answers
-    (a date of birth, for age bands) instead of an empty dict; `snapshots` stores the feature
-    snapshot the pipeline keeps; `labels` gives each routed application its final tier (the
-    synthetic truth: confirmed or overridden); `created_at(k)` dates row k (default: now).
+    Each decision is routed by the model's review policy (scoring.policy.review_route),
+    records its review probability and stores its protected groups (as scoring does); a
+    routed application waits in review. Options, for what a bench reads: `channels` in turn;
+    `personal` encrypts each applicant's personal answers (a date of birth, for age bands)
+    instead of an empty dict; `snapshots` stores the feature snapshot the pipeline keeps;
+    `labels` gives each routed application its final tier (the synthetic truth: confirmed or
+    overridden); `created_at(k)` dates row k (default: now).
     Call after django.setup()."""
     import uuid
 
@@ -231,6 +232,7 @@ def copy_decisions(
 
     from applicants.crypto import encrypt_json
     from applicants.fields import EncryptedJSONField
+    from applicants.groups import protected_groups
     from applicants.schema import get_schema
     from demo import synthetic
     from scoring.features import build_matrix, feature_snapshot
@@ -310,7 +312,8 @@ def copy_decisions(
             with raw.copy(
                 "COPY scoring_decision (application_id, model_version_id, tier, prob_low, prob_medium, "
                 "prob_high, reasons, explanation_method, feature_snapshot, routed_to_review, "
-                "routing_reason, review_probability, is_current, latency_ms, created_at, scorer) "
+                "routing_reason, review_probability, is_current, latency_ms, created_at, scorer, "
+                "protected_groups) "
                 "FROM STDIN"
             ) as copy:
                 for i in range(size):
@@ -333,6 +336,10 @@ def copy_decisions(
                             int(latency[i]),
                             when[i],
                             "inprocess",
+                            # As scoring stores them: the groups on the decision's day.
+                            json.dumps(
+                                protected_groups(schema, answers[i] if personal else plain[i], when[i].date())
+                            ),
                         )
                     )
         done += size

@@ -18,10 +18,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -31,10 +31,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from applicants.crypto import decrypt_json
+from applicants.groups import UNKNOWN, age_band, protected_attributes, protected_sources
 from applicants.models import Channel
 from applicants.schema import ApplicationSchema, get_schema
 from governance.models import ReplayChunk, ReplayRun, ReplayStatus
-from monitoring.services.fairness import UNKNOWN, age_band
 from objectstore import store_for
 from objectstore.csv_safety import csv_writer
 from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
@@ -263,7 +263,7 @@ def replay_chunk_counts(run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
     }
     by_channel = np.bincount(rows["channel"] * 9 + cell, minlength=9 * len(CHANNELS)).reshape(-1, 9)
     counts["channel"] = {c: by_channel[i].tolist() for i, c in enumerate(CHANNELS) if by_channel[i].any()}
-    for attribute, (names, codes) in _groups(schema, rows["people"], rows["at"]).items():
+    for attribute, (names, codes) in _groups(schema, rows["stored"], rows["people"], rows["at"]).items():
         table = np.bincount(codes * 9 + cell, minlength=9 * len(names)).reshape(-1, 9)
         counts["groups"][attribute] = {name: table[i].tolist() for i, name in enumerate(names)}
     _write_list(run, chunk, rows, probs, new)
@@ -384,7 +384,7 @@ def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict
         at=table["at"].astype(np.float64),
         matrix=matrix,
     )
-    ids, channels, people = _people(schema, where)
+    ids, channels, stored, people = _people(schema, where)
     # Both reads are ordered by decision id; one that changed in between (rescored meanwhile) is
     # left out of both.
     keep = np.isin(out["decision"], ids)
@@ -392,18 +392,26 @@ def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict
         out = {k: v[keep] for k, v in out.items()}
     both = np.isin(ids, out["decision"])
     out["channel"] = channels[both]
-    out["people"] = [p for p, b in zip(people, both.tolist(), strict=True) if b]
+    kept = both.tolist()
+    out["stored"] = [g for g, b in zip(stored, kept, strict=True) if b]
+    out["people"] = [p for p, b in zip(people, kept, strict=True) if b]
     return out
 
 
-def _people(schema: ApplicationSchema, where: str) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-    """Decision ids, channel codes and protected answers (personal ones decrypted, never
+def _people(schema: ApplicationSchema, where: str) -> tuple[np.ndarray, np.ndarray, list[Any], list[Any]]:
+    """Decision ids, channel codes, each decision's stored protected groups and, for those
+    made before groups were stored, the protected answers (personal ones decrypted, never
     kept), in decision-id order: one join of the applications."""
-    personal, clear = _protected_sources(schema)
+    personal, clear = protected_sources(schema)
+    attributes = protected_attributes(schema)
     pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
+    unstored = "d.protected_groups = '{}'::jsonb"
+    groups = "".join(f", d.protected_groups->>{_quote(name)}" for name in attributes)
     sql = (
-        f"SELECT d.id, a.channel, {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
-        f"{f'jsonb_build_object({pairs})' if clear else 'NULL'} "
+        f"SELECT d.id, a.channel, {unstored}, "  # noqa: S608 (ours)
+        f"{f'CASE WHEN {unstored} THEN a.pii END' if personal else 'NULL'}, "
+        f"{f'CASE WHEN {unstored} THEN jsonb_build_object({pairs})::text END' if clear else 'NULL'}"
+        f"{groups} "
         f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
         f"WHERE {where} ORDER BY d.id"
     )
@@ -413,15 +421,12 @@ def _people(schema: ApplicationSchema, where: str) -> tuple[np.ndarray, np.ndarr
     codes = {c: i for i, c in enumerate(CHANNELS)}
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     channels = np.fromiter((codes.get(r[1], 0) for r in rows), dtype=np.int64, count=len(rows))
-    people = [{**(r[3] or {}), **(decrypt_json(r[2]) if r[2] else {})} for r in rows]
-    return ids, channels, people
-
-
-def _protected_sources(schema: ApplicationSchema) -> tuple[bool, list[str]]:
-    """Whether the protected attributes need the personal answers, and which clear ones."""
-    needed = [d.age_of for d in schema.derived if d.protected and d.age_of]
-    needed += [f.name for f in schema.by_name.values() if f.protected and f.type in ("choice", "boolean")]
-    return any(schema.by_name[n].pii for n in needed), [n for n in needed if not schema.by_name[n].pii]
+    stored = [None if r[2] else dict(zip(attributes, r[5:], strict=True)) for r in rows]
+    people = [
+        {**(json.loads(r[4]) if r[4] else {}), **(decrypt_json(r[3]) if r[3] else {})} if r[2] else None
+        for r in rows
+    ]
+    return ids, channels, stored, people
 
 
 def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
@@ -463,37 +468,55 @@ def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> 
         "p_high": np.asarray([row[5] for row in rows], dtype=np.float64),
         "at": np.asarray([row[6].timestamp() for row in rows], dtype=np.float64),
         "matrix": matrix,
-        "people": list(_group_rows(run, chunk, *_protected_sources(schema))),
+        **_group_rows(run, chunk, *protected_sources(schema)),
     }
 
 
-def _group_rows(
-    run: ReplayRun, chunk: ReplayChunk, personal: bool, clear: list[str]
-) -> Iterator[dict[str, Any]]:
-    """Each decision's protected answers through the ORM (SQLite), in decision-id order."""
-    for answers, pii in (
-        _chunk_query(run, chunk).order_by("pk").values_list("application__answers", "application__pii")
+def _group_rows(run: ReplayRun, chunk: ReplayChunk, personal: bool, clear: list[str]) -> dict[str, list[Any]]:
+    """Each decision's stored protected groups, or (made before they were stored) its
+    protected answers, through the ORM (SQLite), in decision-id order."""
+    stored: list[Any] = []
+    people: list[Any] = []
+    for groups, answers, pii in (
+        _chunk_query(run, chunk)
+        .order_by("pk")
+        .values_list("protected_groups", "application__answers", "application__pii")
     ):
-        yield {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})}
+        stored.append(groups or None)
+        person = {**{k: (answers or {}).get(k) for k in clear}, **((pii or {}) if personal else {})}
+        people.append(None if groups else person)
+    return {"stored": stored, "people": people}
 
 
 def _groups(
-    schema: ApplicationSchema, people: list[dict[str, Any]], at: np.ndarray
+    schema: ApplicationSchema, stored: list[Any], people: list[Any], at: np.ndarray
 ) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Per protected attribute: group names and each row's group code, in decision-id order,
-    as monitoring forms the groups (monitoring.services.fairness: age bands of
-    MONITORING_AGE_BANDS on the decision's day, named by its `age_band`; protected choices by
-    their answer), with the ages computed for the whole chunk at once."""
-    ages = [d for d in schema.derived if d.protected and d.age_of]
-    choices = [f for f in schema.by_name.values() if f.protected and f.type in ("choice", "boolean")]
-    if not len(at) or not (ages or choices):
+    """Per protected attribute: group names and each row's group code, in decision-id order.
+    A decision's stored groups are used as they are; for one made before they were stored,
+    the groups are formed as monitoring forms them (applicants.groups: age bands of
+    MONITORING_AGE_BANDS on the decision's day; protected choices by their answer), with the
+    ages computed for all such rows at once."""
+    attributes = protected_attributes(schema)
+    if not len(at) or not attributes:
         return {}
-    days = (at // 86400).astype("int64").astype("datetime64[D]")
-    out = {d.name: age_groups([p.get(d.age_of or "") for p in people], days) for d in ages}
-    for f in choices:
-        column = [UNKNOWN if p.get(f.name) is None else str(p.get(f.name)) for p in people]
-        names, codes = np.unique(np.asarray(column, dtype=str), return_inverse=True)
-        out[f.name] = ([str(n) for n in names], codes.astype(np.int64))
+    columns = {a: [(g or {}).get(a) or UNKNOWN for g in stored] for a in attributes}
+    missing = [i for i, g in enumerate(stored) if not g]
+    if missing:
+        days = (at[missing] // 86400).astype("int64").astype("datetime64[D]")
+        answers = [people[i] or {} for i in missing]
+        for d in schema.derived:
+            if d.protected and d.age_of:
+                names, codes = age_groups([p.get(d.age_of) for p in answers], days)
+                for i, code in zip(missing, codes.tolist(), strict=True):
+                    columns[d.name][i] = names[code]
+        for f in schema.by_name.values():
+            if f.protected and f.type in ("choice", "boolean"):
+                for i, p in zip(missing, answers, strict=True):
+                    columns[f.name][i] = UNKNOWN if p.get(f.name) is None else str(p.get(f.name))
+    out = {}
+    for attribute, column in columns.items():
+        used, codes = np.unique(np.asarray(column, dtype=str), return_inverse=True)
+        out[attribute] = ([str(n) for n in used], codes.astype(np.int64))
     return out
 
 

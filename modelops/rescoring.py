@@ -32,6 +32,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.types import User
+from applicants.groups import protected_groups
 from applicants.models import Application, Status
 from applicants.schema import ApplicationSchema, Feature, get_schema
 from applicants.services import application_transition
@@ -256,7 +257,7 @@ def apply_scores(
     if len(changed):
         approximate = run.explanation_method == "approximate"
         contributions = risk_contributions(model, rows.matrix[changed], approximate=approximate)
-        provenance = _provenance_of([rows.ids[i] for i in changed])
+        provenance, groups = _captured_of(schema, [rows.ids[i] for i in changed])
         for j, i in enumerate(changed):
             snapshot = feature_snapshot(schema, rows.matrix[i])
             tier = TIERS[int(tiers[i])]
@@ -283,6 +284,7 @@ def apply_scores(
                     reasons=reasons,
                     explanation_method=run.explanation_method,
                     feature_snapshot=snapshot,
+                    protected_groups=groups.get(rows.ids[i], {}),
                     routed_to_review=routing.to_review,
                     routing_reason=routing.why,
                     review_probability=routing.probability,
@@ -313,10 +315,18 @@ def apply_scores(
     return len(written), len(routed)
 
 
-def _provenance_of(application_ids: list[Any]) -> dict[Any, Any]:
-    """How the answers of the applications whose decision changes were captured: read for
-    those rows only (the chunk's COPY carries features, not provenance)."""
-    return dict(Application.objects.filter(pk__in=application_ids).values_list("pk", "provenance"))
+def _captured_of(schema: Any, application_ids: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """How the answers of the applications whose decision changes were captured, and their
+    protected groups today (the new decision's day): read for those rows only (the chunk's
+    COPY carries features, not provenance or personal answers)."""
+    today = timezone.localdate()
+    provenance, groups = {}, {}
+    for application in Application.objects.filter(pk__in=application_ids).only(
+        "id", "answers", "pii", "provenance"
+    ):
+        provenance[application.pk] = application.provenance
+        groups[application.pk] = protected_groups(schema, application.all_answers, today)
+    return provenance, groups
 
 
 def _write(decisions: list[Decision], old_by_app: dict[Any, int]) -> list[Decision]:
@@ -353,6 +363,7 @@ _COPY_COLUMNS = (
     "reasons",
     "explanation_method",
     "feature_snapshot",
+    "protected_groups",
     "routed_to_review",
     "routing_reason",
     "review_probability",
@@ -393,6 +404,7 @@ def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
                         json.dumps(d.reasons),
                         d.explanation_method,
                         json.dumps(d.feature_snapshot),
+                        json.dumps(d.protected_groups),
                         d.routed_to_review,
                         d.routing_reason,
                         d.review_probability,

@@ -99,6 +99,10 @@ class Decision(models.Model):
         "modelops.RescoreRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     feature_snapshot = models.JSONField(default=dict)
+    # The applicant's protected groups on the decision's day (applicants.groups: an age band,
+    # never the date of birth), so fairness and replay count groups without decrypting;
+    # empty for decisions made before they were stored, and after an erasure.
+    protected_groups = models.JSONField(default=dict, blank=True)
     routed_to_review = models.BooleanField(default=False)
     routing_reason = models.CharField(max_length=100, blank=True, default="")
     # P(routed to review) under the policy at routing time (1 for tiers always reviewed, the

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from applicants.groups import protected_groups
 from applicants.models import Application, Status
 from applicants.schema import get_schema
 from applicants.services import application_transition
@@ -120,7 +121,8 @@ def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
 def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list[Any]) -> BatchResult:
     applications = list(
         Application.objects.filter(pk__in=ids, scoring_claim=claim, status=Status.SCORING)
-        .only("id", "answers", "provenance", "created_at", "scoring_attempts")
+        # pii: the date of birth, for the decision's protected groups (an age band).
+        .only("id", "answers", "pii", "provenance", "created_at", "scoring_attempts")
         .order_by("created_at")
     )
     try:
@@ -241,6 +243,7 @@ def _decision(
         prob_high=probs[2],
         reasons=reasons,
         feature_snapshot=snapshot,
+        protected_groups=protected_groups(schema, application.all_answers, timezone.localdate()),
         routed_to_review=routing.to_review,
         routing_reason=routing.why,
         review_probability=routing.probability,

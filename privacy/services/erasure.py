@@ -197,6 +197,12 @@ def _erase_in_database(request: ErasureRequest, people: list[Applicant]) -> None
         )
     changes = {"applications": len(ids), "related_encrypted_rows": _empty_related(ids)}
     changes.update(conversations_erase(ids))  # drafts, phone-number hash, links (kept: the transcript)
+    # A decision's protected groups (an age band) were formed from the personal answers.
+    changes["decision_groups_cleared"] = (
+        Decision.objects.filter(application_id__in=ids)
+        .exclude(protected_groups={})
+        .update(protected_groups={})
+    )
     ReviewItem.objects.filter(application_id__in=ids).update(applicant_user=None)
     ReviewItem.objects.filter(application_id__in=ids, submitted_by_id__in=owners).update(submitted_by=None)
     changes["review_notes_scrubbed"] = _scrub_review_notes(ids, values)

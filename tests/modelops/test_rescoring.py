@@ -99,6 +99,8 @@ def test_a_new_model_rewrites_only_changed_decisions_marks_the_run_and_fans_out(
         )
         assert decision.tier != old.tier or moved >= 0.05
         assert decision.reasons and decision.explanation_method == "exact"
+        # Groups as on the new decision's day (the same day here), for fairness and replay.
+        assert decision.protected_groups == old.protected_groups and "age_years" in old.protected_groups
     unchanged = set(before) - {d.application_id for d in written}
     assert all(before[pk].is_current for pk in unchanged if Decision.objects.get(pk=before[pk].pk).is_current)
     assert Decision.objects.filter(is_current=True).count() == 40

@@ -9,13 +9,15 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from applicants.groups import age_band
 from monitoring import psi, selectors
 from monitoring.agreement import cohen_kappa
 from monitoring.models import ALL_CHANNELS, SCORE, DriftDaily, FairnessDaily, ModelBaseline, QualityWeekly
-from monitoring.services.fairness import age_band, rollup_fairness
+from monitoring.services.fairness import rollup_fairness
 from monitoring.services.labels import rollup_labels
 from monitoring.services.quality import quality_figures, review_probability, rollup_quality
 from monitoring.services.rollups import rollup_drift_and_volume
+from tests.monitoring.groups_helpers import store_groups_then_forget_the_answers
 
 DAY = dt.date(2026, 3, 4)  # a Wednesday
 pytestmark = pytest.mark.django_db
@@ -246,6 +248,20 @@ def test_a_skewed_group_gives_the_expected_impact_ratio(active_model, make_decis
     assert older_group["adverse"] and older_group["override_rate"] == 1.0
     assert groups["18-24"]["too_small"] and groups["18-24"]["rate"] is None
     assert groups["18-24"]["ratio"] is None and not groups["18-24"]["adverse"]
+
+
+def test_fairness_counts_the_groups_stored_with_the_decisions(active_model, make_decisions) -> None:
+    older, young = "1970-01-01", "1995-01-01"
+    rows = [{"day": DAY, "dob": older, "tier": "medium"}] * 3 + [
+        {"day": DAY, "dob": young, "tier": "low"}
+    ] * 2
+    make_decisions(active_model, rows)
+    rollup_fairness(DAY)
+    from_answers = sorted(FairnessDaily.objects.values_list("attribute", "group", "decisions", "favourable"))
+    store_groups_then_forget_the_answers()
+    rollup_fairness(DAY)
+    from_stored = sorted(FairnessDaily.objects.values_list("attribute", "group", "decisions", "favourable"))
+    assert from_stored == from_answers == [("age_years", "25-34", 2, 2), ("age_years", "50-64", 3, 0)]
 
 
 # --- label quality --------------------------------------------------------------------------

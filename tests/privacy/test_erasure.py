@@ -86,6 +86,7 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
         d.pk: (d.tier, d.prob_high, d.model_version_id, d.reasons)
         for d in first.decisions.all() | second.decisions.all()
     }
+    assert all(d.protected_groups for d in first.decisions.all() | second.decisions.all())
     zelda = PersonalValues([ZELDA])
     assert zelda.found_in(_everything_in_the_database())  # the check can see her
 
@@ -121,6 +122,9 @@ def test_an_erasure_empties_the_database_and_rewrites_both_sinks(
     assert request.changes["trail_entries_quoting_personal_values"] == 1
     assert request.changes["review_notes_scrubbed"] == 1
     assert request.changes["related_encrypted_rows"] == 2  # the draft's answers and provenance
+    # Her age band was formed from her date of birth: gone with it.
+    assert request.changes["decision_groups_cleared"] == 2
+    assert not any(d.protected_groups for a in after for d in a.decisions.all())
     assert Draft.objects.get(application=second).answers == {}
     entry = TrailEntry.objects.get(action="personal_data.erased", object_id=str(request.pk))
     assert entry.actor == admin and set(entry.after["applications"]) == erased
