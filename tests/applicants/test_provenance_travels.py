@@ -12,16 +12,14 @@ from django.test import Client
 from django.urls import reverse
 
 from applicants.drafts import draft_answer, draft_answer_many, draft_start, draft_submit
-from applicants.models import Application, Channel, Status
+from applicants.models import Application, Channel
 from applicants.provenance import Capture, Method
-from applicants.services import application_transition
 from auditing.labels import LabelFilters
-from auditing.models import ReviewItem
 from auditing.services.exports import labels_write
-from auditing.services.queue import review_item_claim, review_queue_sync
+from auditing.services.queue import review_item_claim
 from auditing.services.reviews import review_record
-from scoring.services import score_waiting_applications
 from sinks.services import sink_drain
+from tests.auditing.review_helpers import sent_to_review
 
 pytestmark = pytest.mark.django_db
 
@@ -44,17 +42,7 @@ def reviewed_from_draft(alice, answers, active_model, settings):
     spoken = Capture(channel=Channel.WEB, method=Method.SPEECH, by=f"user:{alice.pk}", confidence=0.71)
     assert draft_answer(draft, "loan_purpose", "home improvement", spoken).ok
     application = draft_submit(draft=draft, actor=alice, applicant_user=alice).application
-    score_waiting_applications(first_id=application.pk)
-    application.refresh_from_db()
-    if application.status == Status.SCORED:
-        application_transition(
-            application_ids=[application.pk],
-            from_status=Status.SCORED,
-            to_status=Status.IN_REVIEW,
-            note="test: sent to review",
-        )
-    review_queue_sync()
-    return ReviewItem.objects.select_related("application").get(application=application)
+    return sent_to_review(application.pk)
 
 
 def test_the_auditor_sees_how_each_answer_was_captured(reviewed_from_draft, dave):

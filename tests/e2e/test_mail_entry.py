@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from accounts.roles import Role
-from applicants.models import Application, Status
+from applicants.models import Application
 from applicants.schema import get_schema
 from channels_ingest.webform import presenters
+from tests.auditing.review_helpers import sent_to_review
 from tests.e2e.keyboard import choose_option
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -132,9 +133,6 @@ def start_keying(page: Any, base: str, item: Any) -> None:
 def test_two_clerks_double_key_a_form_a_supervisor_resolves_it_and_it_reaches_review(
     browser_as, live_server, mail_people, scanned_form, answers, active_model
 ):
-    from auditing.models import ReviewItem
-    from auditing.services.queue import review_queue_sync
-    from scoring.services import score_waiting_applications
 
     base, item = live_server.url, scanned_form
     ann = browser_as("clerk_ann")
@@ -181,19 +179,7 @@ def test_two_clerks_double_key_a_form_a_supervisor_resolves_it_and_it_reaches_re
 
     application = Application.objects.get(channel="mail")
     assert application.all_answers["annual_income"] == answers["annual_income"]
-    score_waiting_applications()
-    application.refresh_from_db()
-    if application.status == Status.SCORED:  # routed to review only when the policy says so
-        from applicants.services import application_transition
-
-        application_transition(
-            application_ids=[application.pk],
-            from_status=Status.SCORED,
-            to_status=Status.IN_REVIEW,
-            note="e2e: sent to review",
-        )
-    review_queue_sync()
-    review = ReviewItem.objects.get(application=application)
+    review = sent_to_review(application.pk)
 
     auditor = browser_as("auditor_al")
     auditor.goto(f"{base}/review/items/{review.pk}/")

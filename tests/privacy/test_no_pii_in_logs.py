@@ -22,18 +22,18 @@ from django.db import connection
 from django.test import Client
 
 from accounts.roles import Role
-from applicants.models import Application, Status
-from applicants.services import application_transition
-from auditing.models import ExportJob, JobStatus, ReviewItem
+from applicants.models import Application
+from auditing.models import ExportJob, JobStatus
 from auditing.services.exports import export_job_create
 from auditing.services.pii import pii_unmask
-from auditing.services.queue import review_item_claim, review_queue_sync
+from auditing.services.queue import review_item_claim
 from auditing.services.reviews import review_record
 from outbox.models import OutboxMessage, OutboxStatus
 from privacy.matching import PersonalValues
 from scoring.models import Decision
 from scoring.tasks import redrive_scoring
 from sinks.tasks import redrive_sinks
+from tests.auditing.review_helpers import sent_to_review
 from tests.conftest import ROOT, WorkerProcess, _wait_for, token_client
 from tests.plugins.sinks import use_broker
 
@@ -197,15 +197,7 @@ def test_no_submitted_personal_value_reaches_any_log_line(
     _settle(ids)
 
     application = Application.objects.get(pk=ids[0])
-    if application.status == Status.SCORED:
-        application_transition(
-            application_ids=[application.pk],
-            from_status=Status.SCORED,
-            to_status=Status.IN_REVIEW,
-            note="sent to review",
-        )
-    review_queue_sync()
-    item = ReviewItem.objects.get(application=application)
+    item = sent_to_review(application.pk)
     assert pii_unmask(application=application, user=lead, purpose="identity check")
     review_item_claim(item_id=item.pk, user=auditor)
     review_record(item_id=item.pk, auditor=auditor, final_tier=item.model_tier)
