@@ -3,8 +3,9 @@
 Protected attributes come from the schema, never from the features: ages (a protected
 derived value with `age_of`) are put in bands (MONITORING_AGE_BANDS) as on a given day;
 protected choice fields by their answer. A decision stores its applicant's groups on the
-day it is made (scoring and rescoring), so monitoring and replay count groups without
-decrypting dates of birth; the date itself is never stored outside the encrypted answers.
+day the application is scored (a rescored decision keeps them: a new model changes no
+one's group), so monitoring and replay count groups without decrypting dates of birth;
+the date itself is never stored outside the encrypted answers.
 """
 
 from __future__ import annotations

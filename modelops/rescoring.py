@@ -257,7 +257,9 @@ def apply_scores(
     if len(changed):
         approximate = run.explanation_method == "approximate"
         contributions = risk_contributions(model, rows.matrix[changed], approximate=approximate)
-        provenance, groups = _captured_of(schema, [rows.ids[i] for i in changed])
+        provenance, groups = _captured_of(
+            schema, [rows.ids[i] for i in changed], [int(rows.decision_ids[i]) for i in changed]
+        )
         for j, i in enumerate(changed):
             snapshot = feature_snapshot(schema, rows.matrix[i])
             tier = TIERS[int(tiers[i])]
@@ -315,16 +317,23 @@ def apply_scores(
     return len(written), len(routed)
 
 
-def _captured_of(schema: Any, application_ids: list[Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+def _captured_of(
+    schema: Any, application_ids: list[Any], old_decision_ids: list[int]
+) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """How the answers of the applications whose decision changes were captured, and their
-    protected groups today (the new decision's day): read for those rows only (the chunk's
-    COPY carries features, not provenance or personal answers)."""
+    protected groups: read for those rows only (the chunk's COPY carries features). A new
+    model changes no one's group: the groups of the decision replaced are kept; formed from
+    the answers, on today's date, only where that decision was made before groups were
+    stored (which decrypts the date of birth)."""
+    provenance = dict(Application.objects.filter(pk__in=application_ids).values_list("pk", "provenance"))
+    groups = dict(
+        Decision.objects.filter(pk__in=old_decision_ids)
+        .exclude(protected_groups={})
+        .values_list("application_id", "protected_groups")
+    )
+    missing = [pk for pk in application_ids if pk not in groups]
     today = timezone.localdate()
-    provenance, groups = {}, {}
-    for application in Application.objects.filter(pk__in=application_ids).only(
-        "id", "answers", "pii", "provenance"
-    ):
-        provenance[application.pk] = application.provenance
+    for application in Application.objects.filter(pk__in=missing).only("id", "answers", "pii"):
         groups[application.pk] = protected_groups(schema, application.all_answers, today)
     return provenance, groups
 

@@ -83,6 +83,8 @@ def test_rescoring_with_the_same_model_writes_nothing(scored, active_model):
 
 def test_a_new_model_rewrites_only_changed_decisions_marks_the_run_and_fans_out(scored, other_model):
     before = {d.application_id: d for d in Decision.objects.filter(is_current=True)}
+    # Half as if decided before groups were stored: those are formed from the answers.
+    Decision.objects.filter(pk__in=[d.pk for d in before.values()][::2]).update(protected_groups={})
     outbox_before = OutboxMessage.objects.count()
     call_command("rescore", "--inline", "--chunk-size", "16")
     run = RescoreRun.objects.get()
@@ -99,7 +101,8 @@ def test_a_new_model_rewrites_only_changed_decisions_marks_the_run_and_fans_out(
         )
         assert decision.tier != old.tier or moved >= 0.05
         assert decision.reasons and decision.explanation_method == "exact"
-        # Groups as on the new decision's day (the same day here), for fairness and replay.
+        # The groups of the decision replaced (a new model changes no one's group), or the
+        # same formed from the answers where it had none.
         assert decision.protected_groups == old.protected_groups and "age_years" in old.protected_groups
     unchanged = set(before) - {d.application_id for d in written}
     assert all(before[pk].is_current for pk in unchanged if Decision.objects.get(pk=before[pk].pk).is_current)
