@@ -1,5 +1,6 @@
 """The full stack on 127.0.0.1 for a benchmark: its own PostgreSQL database and Redis
-database, a trained active model, a user with an API token, gunicorn and one Celery worker.
+database, a trained active model, a user with an API token, gunicorn and two Celery workers
+(one for the scoring queue, one for the sinks and maintenance queues).
 
 Everything it creates it removes again, also when the run fails or is interrupted: the
 processes run in their own sessions (a Ctrl-C in the terminal does not reach them, so
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Self
 
@@ -26,6 +29,12 @@ import redis
 from _common import ROOT, log, machine_cpu_seconds
 
 _SUCCEEDED = re.compile(r"score_waiting\[[^\]]+\] succeeded in ([0-9.e-]+)s: (\d+)")
+# Celery's task lines, in the project's log format ("2026-11-29 06:12:32,739 INFO
+# celery.app.trace: Task name[id] succeeded in 0.01s: 3") or Celery's own ("[2026-... : INFO/...]").
+_TASK_LINE = re.compile(
+    r"^\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\b.*?Task ([\w.]+)\[([0-9a-f-]+)\] "
+    r"(received|succeeded in ([0-9.e+-]+)s: (.*)|raised|failed|retry)"
+)
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
 
@@ -36,6 +45,18 @@ from rest_framework.authtoken.models import Token
 user = user_create_with_roles(username="bench", password="bench-only-pw-1", roles=[Role.APPLICANT])
 print("TOKEN", Token.objects.get_or_create(user=user)[0].key)
 """
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """One task a worker ran, from its log: epoch seconds on the machine's clock (the same
+    clock the database's timestamps come from)."""
+
+    worker: str
+    name: str
+    start: float
+    end: float
+    result: str = ""
 
 
 def free_port() -> int:
@@ -62,6 +83,13 @@ class Stack:
         self.broker_url = f"{REDIS}/{redis_db}"
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        # Worker name -> the queues it consumes (None: every queue the settings declare), as
+        # `make run` and compose start them: "worker" scores, "background" runs the sinks'
+        # drains and the maintenance jobs (config/settings/base.py, CELERY_TASK_ROUTES).
+        self.workers: dict[str, list[str] | None] = {
+            "worker": ["scoring"],
+            "background": ["sinks", "maintenance", "celery"],
+        }
         self.token = ""
         self.env = {
             **os.environ,
@@ -99,14 +127,15 @@ class Stack:
         out = self.manage("shell", "-c", _CREATE_USER)
         self.token = next(line.split()[1] for line in out.splitlines() if line.startswith("TOKEN "))
         self._start_web()
-        self._start_worker()
+        for name, queues in self.workers.items():
+            self._start_worker(name, queues)
 
     def stop(self) -> None:
         # The web first (no new work), then the worker, then the data they were using. Each
         # step is tried even if one before it failed, so one fault leaves nothing else behind.
         steps = [
             lambda: self._terminate("web"),
-            lambda: self._terminate("worker"),
+            *[lambda name=name: self._terminate(name) for name in self.workers],
             lambda: self.redis().flushdb(),
             self._drop_database,
             lambda: shutil.rmtree(self.tmp, ignore_errors=True),
@@ -183,10 +212,11 @@ class Stack:
         except OSError:
             return False
 
-    def _start_worker(self) -> None:
-        log("starting one Celery worker (solo pool)")
+    def _start_worker(self, name: str, queues: list[str] | None) -> None:
+        consumes = f"queues {','.join(queues)}" if queues else "every queue"
+        log(f"starting Celery worker {name!r} (solo pool, {consumes})")
         self._spawn(
-            "worker",
+            name,
             [
                 sys.executable,
                 "-m",
@@ -198,12 +228,13 @@ class Stack:
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel=INFO",
+                *(["-Q", ",".join(queues)] if queues else []),
                 "-n",
-                f"bench-{os.getpid()}@%h",
+                f"bench-{name}-{os.getpid()}@%h",
             ],
         )
-        log_path = self.tmp / "worker.log"
-        self._wait("the worker to start", lambda: b"ready." in log_path.read_bytes(), "worker")
+        log_path = self.tmp / f"{name}.log"
+        self._wait(f"worker {name!r} to start", lambda: b"ready." in log_path.read_bytes(), name)
 
     def _wait(self, what: str, ready: object, name: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -222,7 +253,7 @@ class Stack:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def pause_worker(self, paused: bool) -> None:
-        """Freeze (SIGSTOP) or thaw the worker: submissions then queue up as they would
+        """Freeze (SIGSTOP) or thaw the scoring worker: submissions then queue up as they would
         behind a busy or restarting worker, and the API is measured alone."""
         os.killpg(self.processes["worker"].pid, signal.SIGSTOP if paused else signal.SIGCONT)
 
@@ -233,7 +264,7 @@ class Stack:
         for the bench database, each with all its processes, and by the whole machine
         ("machine"); read from /proc (Linux)."""
         sessions = {p.pid: name for name, p in self.processes.items()}
-        used = dict.fromkeys(["web", "worker", "postgres"], 0.0)
+        used = dict.fromkeys(["web", "worker", *self.workers, "postgres"], 0.0)
         tick = os.sysconf("SC_CLK_TCK")
         # The whole machine's busy time too: what is not ours is Redis, the kernel, or
         # someone else's load disturbing the run.
@@ -263,6 +294,33 @@ class Stack:
             log_file.seek(since)
             text = log_file.read().decode(errors="replace")
         return [(float(m[1]), int(m[2])) for m in _SUCCEEDED.finditer(text)]
+
+    def scoring_workers(self) -> list[str]:
+        """The workers that consume the scoring queue (every worker started without -Q)."""
+        return [name for name, queues in self.workers.items() if not queues or "scoring" in queues]
+
+    def task_runs(self, workers: list[str] | None = None) -> list[TaskRun]:
+        """Every task the workers (default: all) ran, from their logs' "received" and
+        "succeeded in"/"raised" lines: a task ran from `end - runtime` (or from its receipt,
+        when the line gives no runtime) to the line that ends it."""
+        runs: list[TaskRun] = []
+        for name in workers or list(self.workers):
+            path = self.tmp / f"{name}.log"
+            if not path.exists():
+                continue
+            received: dict[str, float] = {}
+            for line in path.read_text(errors="replace").splitlines():
+                match = _TASK_LINE.match(line)
+                if not match:
+                    continue
+                at = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # local time
+                task, task_id, what = match[2], match[3], match[4]
+                if what == "received":
+                    received[task_id] = at
+                    continue
+                start = at - float(match[5]) if match[5] else received.get(task_id, at)
+                runs.append(TaskRun(name, task, start, at, (match[6] or "").strip()))
+        return sorted(runs, key=lambda run: run.start)
 
     def _terminate(self, name: str) -> None:
         process = self.processes.pop(name, None)

@@ -1,7 +1,8 @@
 """Sustained load through the whole stack, sinks included: N applications per second for
 M minutes through the API, each followed into the database, DynamoDB and the warehouse.
 
-The stack: gunicorn (2 sync workers), one Celery worker, Celery beat (the re-drives),
+The stack: gunicorn (2 sync workers), two Celery workers (the scoring queue; the sinks and
+maintenance queues), Celery beat (the re-drives),
 PostgreSQL, Redis, dynalite (the DynamoDB stand-in) and a PostgreSQL warehouse database,
 all on 127.0.0.1 and all started and removed by this script.
 
@@ -9,26 +10,36 @@ Prints: throughput, POST latency p50/p99, submit→decision p50/p99, sink lag p5
 sink (decision stored → delivered), submit→in both sinks, and the lost count (acknowledged
 but missing a decision, a DynamoDB item or a warehouse row): it must be 0.
 
+Then where the slowest 1 % (by submit→decision) spent their time, from timestamps the code
+stores and the workers' logs: the request (sent → row written, outside submit→decision; row
+written → POST answered: commit, wake-up, response), the wait for a worker (answered →
+claimed: the trail's received→scoring transition), scoring (claimed → decision row), and
+what the workers that consume the scoring queue were running while it waited (Celery's
+"Task … succeeded in" lines; "idle" is a wait with no task running: the wake-up in flight).
+
 Run from the repo root: .venv/bin/python bench/bench_sustained_load.py
 Environment: BENCH_RATE (applications/s, default 50), BENCH_MINUTES (default 2),
-BENCH_QUICK=1 (20 s).
+BENCH_QUICK=1 (20 s), BENCH_REDIS_DB (the Redis database it empties and uses, default 13).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
 import time
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import psycopg
 from _common import ROOT, Report, log, percentile, pick, warn_if_busy
-from _http import SubmitApplication, open_loop
-from _stack import PG, Stack
+from _http import Sent, SubmitApplication, open_loop
+from _stack import PG, Stack, TaskRun
 
 from ops.dynalite import DynaliteServer
 
@@ -52,7 +63,11 @@ class SinkStack(Stack):
     """The bench stack plus the sinks and beat."""
 
     def __init__(self, dynalite: DynaliteServer):
-        super().__init__(database="riskscore_bench_sustained", redis_db=13, train_rows=5000)
+        super().__init__(
+            database="riskscore_bench_sustained",
+            redis_db=int(os.environ.get("BENCH_REDIS_DB", "13")),
+            train_rows=5000,
+        )
         self.dynalite = dynalite
         self.warehouse_url = f"{PG}/{WAREHOUSE_DB}"
         self.env.update(
@@ -179,6 +194,150 @@ def follow(stack: SinkStack, ids: list[str]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Timeline:
+    """One application's path, epoch seconds on the machine's clock."""
+
+    id: str
+    sent: float  # the bench sent the POST
+    created: float  # the application row was written (applicants_application.created_at)
+    answered: float  # the bench had the 202 (after the commit and the scoring wake-up)
+    claimed: float  # a scorer claimed it (trail: received → scoring, the last before the decision)
+    decided: float  # its decision row (scoring_decision.created_at)
+    latency_ms: float  # submit→decision as the decision records it
+
+    @property
+    def waiting_from(self) -> float:
+        """Where the wait for a worker starts: the answer, unless the claim came first."""
+        return min(self.answered, self.claimed)
+
+
+PARTS = {
+    "POST: sent → row written (not in submit→decision)": lambda t: t.created - t.sent,
+    "row written → POST answered (commit, wake-up)": lambda t: t.waiting_from - t.created,
+    "waiting for a worker (answered → claimed)": lambda t: t.claimed - t.waiting_from,
+    "scoring (claimed → decision row)": lambda t: t.decided - t.claimed,
+    "submit→decision (row written → decision row)": lambda t: t.decided - t.created,
+}
+
+
+def slowest(stack: SinkStack, sent: list[Sent], share: float = 0.01) -> list[Timeline]:
+    """The slowest `share` of decided applications by submit→decision, with their timestamps."""
+    requests = {json.loads(s.body)["id"]: s for s in sent if s.status == 202}
+    with stack.connect() as db:
+        rows = db.execute(
+            "SELECT a.id::text, EXTRACT(EPOCH FROM a.created_at), EXTRACT(EPOCH FROM d.created_at), "
+            "d.latency_ms, (SELECT EXTRACT(EPOCH FROM max(t.at)) FROM trail_trailentry t "
+            "  WHERE t.object_type = 'application' AND t.object_id = a.id::text "
+            "  AND t.after->>'status' = 'scoring' AND t.at <= d.created_at) "
+            "FROM applicants_application a JOIN scoring_decision d ON d.application_id = a.id "
+            "AND d.is_current WHERE a.id = ANY(%s) ORDER BY d.latency_ms DESC LIMIT %s",
+            [list(requests), max(1, math.ceil(len(requests) * share))],
+        ).fetchall()
+    timelines = []
+    for app_id, created, decided, latency_ms, claimed in rows:
+        request = requests[app_id]
+        timelines.append(
+            Timeline(
+                id=app_id,
+                sent=request.sent_at,
+                created=float(created),
+                answered=request.sent_at + request.latency,
+                claimed=float(claimed if claimed is not None else decided),
+                decided=float(decided),
+                latency_ms=float(latency_ms),
+            )
+        )
+    return timelines
+
+
+def busy_during(timelines: list[Timeline], runs: list[TaskRun]) -> tuple[dict[str, float], dict[str, int]]:
+    """Seconds of the slow applications' waits during which each task ran on a worker that
+    consumes the scoring queue ("idle": none ran), and in how many of the waits each ran."""
+    seconds: dict[str, float] = defaultdict(float)
+    waits: dict[str, int] = defaultdict(int)
+    several = len({run.worker for run in runs}) > 1
+    for timeline in timelines:
+        begin, end = timeline.waiting_from, timeline.claimed
+        covered: list[tuple[float, float]] = []
+        seen = set()
+        for run in runs:
+            lo, hi = max(begin, run.start), min(end, run.end)
+            if hi <= lo:
+                continue
+            name = f"{run.worker}: {run.name}" if several else run.name
+            seconds[name] += hi - lo
+            seen.add(name)
+            covered.append((lo, hi))
+        idle = (end - begin) - _union(covered)
+        if idle > 0.0005:
+            seconds["idle (no task running)"] += idle
+            seen.add("idle (no task running)")
+        for name in seen:
+            waits[name] += 1
+    return dict(seconds), dict(waits)
+
+
+def _union(spans: list[tuple[float, float]]) -> float:
+    total, reach = 0.0, -math.inf
+    for lo, hi in sorted(spans):
+        if hi > reach:
+            total += hi - max(lo, reach)
+            reach = hi
+    return total
+
+
+def record_breakdown(report: Report, stack: SinkStack, sent: list[Sent]) -> None:
+    timelines = slowest(stack, sent)
+    if not timelines:
+        return
+    report.section(
+        f"the slowest 1 % ({len(timelines)} applications, submit→decision ≥ "
+        f"{min(t.latency_ms for t in timelines):,.0f} ms): where the time went",
+        key="slowest 1 %",
+    )
+    for part, measure in PARTS.items():
+        values = [measure(t) * 1000 for t in timelines]
+        report.record(
+            part,
+            sum(values) / len(values),
+            "ms mean",
+            f"p50 {percentile(values, 50):,.0f} ms, max {max(values):,.0f} ms",
+        )
+    runs = stack.task_runs(stack.scoring_workers())
+    seconds, waits = busy_during(timelines, runs)
+    total = sum(t.claimed - t.waiting_from for t in timelines)
+    workers = ", ".join(stack.scoring_workers())
+    for name, spent in sorted(seconds.items(), key=lambda item: -item[1])[:8]:
+        report.record(
+            f"while waiting, {name}",
+            100 * spent / total if total else math.nan,
+            "% of the wait",
+            f"{spent * 1000:,.0f} ms in {waits[name]} of {len(timelines)} waits ({workers})",
+        )
+    scored_by = [_scored_by(t, runs) for t in timelines]
+    counted = [n for n in scored_by if n is not None]
+    if counted:
+        report.record(
+            "applications the scoring task scored",
+            sum(counted) / len(counted),
+            "mean",
+            f"the score_waiting run that claimed each; largest {max(counted)}",
+        )
+    for t in sorted(timelines, key=lambda t: -t.latency_ms)[:5]:
+        log(
+            f"slow {t.id[:8]}: {t.latency_ms:,.0f} ms = "
+            + ", ".join(f"{part.split(' (')[0]} {measure(t) * 1000:,.0f}" for part, measure in PARTS.items())
+        )
+
+
+def _scored_by(timeline: Timeline, runs: list[TaskRun]) -> int | None:
+    for run in runs:
+        if run.name.endswith("score_waiting") and run.start <= timeline.claimed <= run.end:
+            return int(run.result) if run.result.isdigit() else None
+    return None
+
+
 def main() -> None:
     report = Report()
     warn_if_busy()
@@ -223,13 +382,14 @@ def main() -> None:
                 else f"no decision {result['missing_decision']}, no item "
                 f"{result['missing_item']}, no single row {result['missing_row']}",
             )
+            record_breakdown(report, stack, sent)
             if result["lost"]:
                 log("worker log tail:\n" + stack.log_tail("worker"))
     finally:
         dynalite.stop()
         shutil.rmtree(data, ignore_errors=True)
     report.print_table(
-        "bench_sustained_load: gunicorn + Celery worker + beat + PostgreSQL + Redis + dynalite + warehouse"
+        "bench_sustained_load: gunicorn + Celery workers + beat + PostgreSQL + Redis + dynalite + warehouse"
     )
     if result["lost"]:
         raise SystemExit(f"{result['lost']} acknowledged applications did not arrive everywhere")

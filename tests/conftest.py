@@ -166,10 +166,12 @@ def _die_with_the_test_run() -> None:
 
 
 class WorkerProcess:
-    """A `celery worker` process on the test database and Redis database 14."""
+    """A `celery worker` process on the test database and Redis database 14, consuming every
+    queue (scoring, sinks, maintenance and the default) in one process unless given `queues`."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, queues: list[str] | None = None):
         self.env, self.log_path = env, log_path
+        self.queues = queues or list(django_settings.WORKER_QUEUES)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -186,6 +188,8 @@ class WorkerProcess:
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
+                "-Q",
+                ",".join(self.queues),
                 "-n",
                 f"test-{os.getpid()}@%h",
             ],

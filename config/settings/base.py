@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kombu import Exchange, Queue
+
 from config.env import env, env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -179,6 +181,35 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Queues: scoring never waits behind a sink's drain or a periodic job (issue #16). `make run`
+# (ops/management/commands/runplatform.py) and docker-compose.yml start one worker for
+# "scoring" and one for the rest; a worker started without -Q consumes every queue declared
+# here (the tests' worker, a one-process set-up). "celery", the default, has no task routed
+# to it (tests/test_queues.py); it is consumed so a message queued before an upgrade still runs.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+WORKER_QUEUES = ("scoring", "sinks", "maintenance", CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in WORKER_QUEUES]
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    # The decision pipeline, its re-drive included: a dead scorer's batch is freed by a
+    # scoring worker even while maintenance runs a long job.
+    "scoring.tasks.*": {"queue": "scoring"},
+    # Drains of the outbox to DynamoDB and the warehouse, and their re-drive.
+    "sinks.tasks.*": {"queue": "sinks"},
+    # Beat's periodic jobs and the long jobs (training, rescoring, replay, exports).
+    **{
+        f"{app}.tasks.*": {"queue": "maintenance"}
+        for app in (
+            "applicants",
+            "auditing",
+            "governance",
+            "modelops",
+            "monitoring",
+            "outbox",
+            "privacy",
+            "trail",
+        )
+    },
+}
 from config.settings.auditing import REVIEW_BEAT_SCHEDULE  # noqa: E402
 from config.settings.jobs import JOBS_BEAT_SCHEDULE  # noqa: E402
 from config.settings.modelops import LIFECYCLE_BEAT_SCHEDULE  # noqa: E402

@@ -1,4 +1,4 @@
-"""Run the whole platform in one terminal: web server, Celery worker and beat.
+"""Run the whole platform in one terminal: web server, two Celery workers and beat.
 
 This is what `make run` ends with. Each part is a child process; Ctrl-C (or the end of any
 part) stops them all, so nothing is left running in the background.
@@ -29,7 +29,7 @@ from accounts.services import DEMO_USERS
 
 
 class Command(BaseCommand):
-    help = "Serve the web app and run a Celery worker and beat beside it, until Ctrl-C."
+    help = "Serve the web app, the scoring worker and the other worker with beat, until Ctrl-C."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default=os.environ.get("RUN_ADDR", "127.0.0.1:8000"))
@@ -43,24 +43,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addr: str, **options: Any) -> None:
         python = sys.executable
         (settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-        parts = {
-            "web": [python, "manage.py", "runserver", addr],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--beat",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
-            ],
-        }
+        parts = {"web": [python, "manage.py", "runserver", addr], **worker_commands(python)}
         log_dir = settings.VAR_DIR / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
         logs = {name: log_dir / f"{name}.log" for name in parts}
@@ -173,11 +156,43 @@ class Command(BaseCommand):
             f"    log in as      {users}",
             "    password       the DEMO_PASSWORD setting (default: riskscore-demo)",
             f"    logs           {_shown(logs['web'])} (web server, every request)",
-            f"                   {_shown(logs['worker'])} (Celery worker and beat)",
+            f"                   {_shown(logs['scoring'])} (Celery worker: scoring)",
+            f"                   {_shown(logs['worker'])} (Celery worker: sinks, maintenance; beat)",
             "    Ctrl-C stops everything.",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
         self.stdout.flush()
+
+
+def worker_commands(python: str) -> dict[str, list[str]]:
+    """The Celery workers, one core's worth each on a 2-core machine: "scoring" scores and
+    nothing else, so a submission never waits behind a sink's drain or a periodic job;
+    "worker" runs beat, the sinks' drains and the maintenance jobs (the queues:
+    CELERY_TASK_ROUTES in config/settings/base.py). Solo pools: one process each."""
+    worker = [
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    background = [queue for queue in settings.WORKER_QUEUES if queue != "scoring"]
+    return {
+        "scoring": [*worker, "-Q", "scoring", "-n", "scoring@%h"],
+        "worker": [
+            *worker,
+            "-Q",
+            ",".join(background),
+            "--beat",
+            f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
+        ],
+    }
 
 
 MAIL_END = "-" * 79  # what django.core.mail.backends.console writes after each message
