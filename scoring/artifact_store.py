@@ -13,7 +13,7 @@ from typing import Any
 import xgboost as xgb
 
 from objectstore import store_for
-from scoring.artifacts import ARCHIVE_FILE, METADATA_FILE, pack_model, unpack_model
+from scoring.artifacts import ARCHIVE_FILE, METADATA_FILE, class_difference_booster, pack_model, unpack_model
 
 
 def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster, metadata: dict[str, Any]) -> str:
@@ -34,3 +34,15 @@ def load_booster(artifact_uri: str) -> xgb.Booster:
     """The booster behind an artifact URL, loaded once per process (artifacts never change).
     One thread: one application at a time, where threads cost more than they help."""
     return unpack_model(store_for(artifact_uri).get(artifact_uri), threads=1)
+
+
+@functools.lru_cache(maxsize=4)
+def load_risk_booster(artifact_uri: str) -> xgb.Booster | None:
+    """For a multi-class artifact, the booster of its risk margin, margin(high) - margin(low)
+    (scoring.artifacts.class_difference_booster: the highest class's trees minus the lowest's),
+    built once per process like load_booster's; None for a binary model, whose own margin is
+    the risk margin. Reasons computed with it skip the middle class's trees."""
+    difference = class_difference_booster(load_booster(artifact_uri), plus=-1, minus=0)
+    if difference is not None:
+        difference.set_param({"nthread": 1})
+    return difference

@@ -118,3 +118,64 @@ def reproduction_problem(booster: xgb.Booster, xgboost_version: str) -> str | No
         f"at {PORTABLE_BASE_SCORE}: retrain it (manage.py train), or serve it from an image "
         "with XGBoost 3.1 or later"
     )
+
+
+def class_difference_booster(booster: xgb.Booster, *, plus: int, minus: int) -> xgb.Booster | None:
+    """A single-output booster whose margin is class `plus`'s margin minus class `minus`'s
+    (intercepts aside), for a multi-class booster; None when the booster is not one this can
+    be done for (binary, dart, gblinear, vector-leaf trees). Classes count from the end when
+    negative, as in Python (plus=-1: the last class).
+
+    It holds the trees of class `plus` as they are and those of class `minus` with their
+    leaf values negated; every split, default direction, category set and hessian (the
+    cover TreeSHAP weighs paths by) is kept. TreeSHAP and XGBoost's approximate
+    contributions are sums over trees, each linear in its leaf values, so this booster's
+    `pred_contribs` equal contribs[plus] - contribs[minus] of the original without computing
+    any other class's (the bias column differs only by the intercepts, which are 0 here).
+
+    In the JSON model (doc/model.schema), a tree's leaf value is its `split_conditions` entry
+    at a node with no children (`left_children` -1), and `base_weights` holds every node's
+    weight: both are negated. `tree_info` names each tree's class.
+    """
+    model = json.loads(booster.save_raw("json"))
+    learner = model["learner"]
+    params = learner["learner_model_param"]
+    gbm = learner["gradient_booster"]
+    classes = int(params.get("num_class", 0))
+    if gbm.get("name") != "gbtree" or classes < 2:
+        return None
+    plus, minus = plus % classes, minus % classes
+    forest = gbm["model"]
+    trees = []
+    for tree, group in zip(forest["trees"], forest["tree_info"], strict=True):
+        if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
+            return None  # one tree for all classes (multi_strategy=multi_output_tree)
+        if group == plus:
+            trees.append(tree)
+        elif group == minus:
+            leaf = [child == -1 for child in tree["left_children"]]
+            tree["split_conditions"] = [
+                -value if is_leaf else value
+                for value, is_leaf in zip(tree["split_conditions"], leaf, strict=True)
+            ]
+            tree["base_weights"] = [-weight for weight in tree["base_weights"]]
+            trees.append(tree)
+    for number, tree in enumerate(trees):
+        tree["id"] = number
+    # One tree per round: a regression model of len(trees) rounds, as XGBoost writes one.
+    forest["trees"] = trees
+    forest["tree_info"] = [0] * len(trees)
+    if "iteration_indptr" in forest:  # XGBoost >= 2.0
+        forest["iteration_indptr"] = list(range(len(trees) + 1))
+    forest["gbtree_model_param"].update(num_trees=str(len(trees)), num_parallel_tree="1")
+    per_class_intercept = str(params.get("base_score", "")).startswith("[")
+    params.update(
+        base_score="[0E0]" if per_class_intercept else "0E0",
+        boost_from_average="0",
+        num_class="0",
+        num_target="1",
+    )
+    learner["objective"] = {"name": "reg:squarederror", "reg_loss_param": {"scale_pos_weight": "1"}}
+    difference = xgb.Booster()
+    difference.load_model(bytearray(json.dumps(model).encode()))
+    return difference
