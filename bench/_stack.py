@@ -214,10 +214,14 @@ class Stack:
 
     def _start_worker(self, name: str, queues: list[str] | None) -> None:
         consumes = f"queues {','.join(queues)}" if queues else "every queue"
-        log(f"starting Celery worker {name!r} (solo pool, {consumes})")
+        # A worker that does not score may run at a lower CPU priority (BENCH_BACKGROUND_NICE),
+        # as `make run` and compose run it: on 2 cores its drains then yield to the web and scoring.
+        nice = int(os.environ.get("BENCH_BACKGROUND_NICE", "0")) if queues and "scoring" not in queues else 0
+        log(f"starting Celery worker {name!r} (solo pool, {consumes}{f', nice {nice}' if nice else ''})")
         self._spawn(
             name,
             [
+                *(["nice", "-n", str(nice)] if nice else []),
                 sys.executable,
                 "-m",
                 "celery",
@@ -264,7 +268,7 @@ class Stack:
         for the bench database, each with all its processes, and by the whole machine
         ("machine"); read from /proc (Linux)."""
         sessions = {p.pid: name for name, p in self.processes.items()}
-        used = dict.fromkeys(["web", "worker", *self.workers, "postgres"], 0.0)
+        used = dict.fromkeys(["web", "worker", *self.processes, "postgres"], 0.0)
         tick = os.sysconf("SC_CLK_TCK")
         # The whole machine's busy time too: what is not ours is Redis, the kernel, or
         # someone else's load disturbing the run.

@@ -349,11 +349,12 @@ def main() -> None:
         with SinkStack(dynalite) as stack:
             stack.start()
             log(f"sending {count} applications at {RATE:g}/s for {SECONDS:g}s")
-            began = time.monotonic()
+            cpu_before, began = stack.cpu_seconds(), time.monotonic()
             sent = open_loop(
                 SubmitApplication(stack.port, stack.token, answers), rate=RATE, count=count, threads=16
             )
             took = time.monotonic() - began
+            cpu = {k: (v - cpu_before[k]) / took for k, v in stack.cpu_seconds().items()}
             ids = [json.loads(s.body)["id"] for s in sent if s.status == 202]
             log(f"{len(ids)} acknowledged; following them into the database and both sinks")
             result = follow(stack, ids)
@@ -382,6 +383,11 @@ def main() -> None:
                 else f"no decision {result['missing_decision']}, no item "
                 f"{result['missing_item']}, no single row {result['missing_row']}",
             )
+            # Cores each part used while the load was sent: on 2 cores, what the workers take
+            # the web server lacks (POST latency), and "machine" beyond ours is someone else.
+            for part, cores in cpu.items():
+                if cores or part == "machine":
+                    report.record(f"cores used: {part}", cores, "cores", "while sending")
             record_breakdown(report, stack, sent)
             if result["lost"]:
                 log("worker log tail:\n" + stack.log_tail("worker"))
