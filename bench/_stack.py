@@ -164,6 +164,11 @@ class Stack:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.broker_url)
 
+    def queued_messages(self) -> int:
+        """Messages waiting in the broker, on every queue (Redis keeps one list per queue)."""
+        broker = self.redis()
+        return sum(broker.llen(queue) for queue in ("scoring", "sinks", "maintenance", "celery"))
+
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.database_url, autocommit=True)
 
