@@ -124,7 +124,6 @@ def record_worker(report: Report, stack: Stack, since: int) -> None:
 
 def wait_until_drained(stack: Stack, timeout: float) -> dict[str, float]:
     """What waits (applications, broker messages), and how long until each is gone."""
-    broker = stack.redis()
     with stack.connect() as db:
 
         def waiting() -> int:
@@ -134,12 +133,12 @@ def wait_until_drained(stack: Stack, timeout: float) -> dict[str, float]:
             return int(count)
 
         began = time.perf_counter()
-        found = {"applications": waiting(), "messages": broker.llen("celery")}
+        found = {"applications": waiting(), "messages": stack.queued_messages()}
         done: dict[str, float] = {}
         while len(done) < 2 and time.perf_counter() - began < timeout:
             if "scored" not in done and not waiting():
                 done["scored"] = time.perf_counter() - began
-            if "scored" in done and not broker.llen("celery"):
+            if "scored" in done and not stack.queued_messages():
                 done["emptied"] = time.perf_counter() - began
             time.sleep(0.02)
     return {**found, "scored": done.get("scored", math.nan), "emptied": done.get("emptied", math.nan)}

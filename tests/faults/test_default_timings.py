@@ -162,10 +162,10 @@ def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(fault_stage, 
         )
 
 
-def compose_worker_command() -> list[str]:
-    """The worker command of docker-compose.yml, run with this interpreter."""
+def compose_worker_command(service: str) -> list[str]:
+    """A worker command of docker-compose.yml (`scoring` or `worker`), run with this interpreter."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    command = shlex.split(compose["services"]["worker"]["command"])
+    command = shlex.split(compose["services"][service]["command"])
     assert command[0] == "celery"
     return [sys.executable, "-m", *command, "-n", f"compose-{time.monotonic_ns()}@%h"]
 
@@ -173,7 +173,8 @@ def compose_worker_command() -> list[str]:
 def test_a_redis_restart_under_a_compose_worker_logs_no_attribute_error(fault_stage, tmp_path):
     """Celery's gossip step closed its channel through the consumer's connection, None by
     then, on every broker loss: AttributeError 'NoneType' object has no attribute
-    'connection_errors' in every worker. The compose worker runs without gossip."""
+    'connection_errors' in every worker. The compose workers (scoring, and sinks with
+    maintenance) run without gossip."""
     env = {
         **os.environ,
         **fault_stage.sinks.env,
@@ -181,18 +182,23 @@ def test_a_redis_restart_under_a_compose_worker_logs_no_attribute_error(fault_st
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": fault_stage.redis.url,
     }
-    log_path = tmp_path / "compose-worker.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            compose_worker_command(),
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    logs = {service: tmp_path / f"compose-{service}.log" for service in ("scoring", "worker")}
+    processes = []
+    for service, log_path in logs.items():
+        with log_path.open("ab") as log:
+            processes.append(
+                subprocess.Popen(
+                    compose_worker_command(service),
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
     try:
-        wait_until(lambda: b"ready." in log_path.read_bytes(), 60, "the compose worker to start")
+        for service, log_path in logs.items():
+            wait_until(lambda p=log_path: b"ready." in p.read_bytes(), 60, f"the compose {service} to start")
         ids = fault_stage.submit(4)
         fault_stage.settle(ids)
         fault_stage.redis.stop()
@@ -200,13 +206,18 @@ def test_a_redis_restart_under_a_compose_worker_logs_no_attribute_error(fault_st
         time.sleep(3)
         fault_stage.redis.start()
         fault_stage.settle(ids)
-        wait_until(
-            lambda: log_path.read_bytes().count(b"Connected to redis") >= 2, 30, "the worker to reconnect"
-        )
+        for service, log_path in logs.items():
+            wait_until(
+                lambda p=log_path: p.read_bytes().count(b"Connected to redis") >= 2,
+                30,
+                f"the compose {service} to reconnect",
+            )
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
-    text = log_path.read_text(errors="replace")
-    assert "Connection to broker lost" in text  # the loss happened and was seen
-    assert "AttributeError" not in text, text[text.find("AttributeError") - 2000 :][:3000]
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+    for log_path in logs.values():
+        text = log_path.read_text(errors="replace")
+        assert "Connection to broker lost" in text  # the loss happened and was seen
+        assert "AttributeError" not in text, text[text.find("AttributeError") - 2000 :][:3000]
     fault_stage.assert_nothing_lost(ids)

@@ -172,12 +172,12 @@ def test_many_submissions_wake_the_scorer_once_and_one_task_scores_them_all(
     private_redis.flush()
     with use_broker(private_redis.url):
         submit_many(alice, answers, 5)  # each commits, and asks for a wake-up
-        queued = redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)
+        queued = redis.Redis.from_url(private_redis.url).lrange("scoring", 0, -1)
         assert [json.loads(m)["headers"]["task"] for m in queued] == ["scoring.tasks.score_waiting"]
 
         assert score_waiting.run() == 5  # batch after batch until nothing waits
         # The first batch was full: a second worker was woken to share the backlog.
-        assert redis.Redis.from_url(private_redis.url).llen("celery") == 2
+        assert redis.Redis.from_url(private_redis.url).llen("scoring") == 2
     assert WakeUp.objects.get(consumer=SCORER_WAKE_UP).asked_at is not None
     assert Decision.objects.filter(is_current=True).count() == 5
     assert not Application.objects.filter(status__in=[Status.RECEIVED, Status.SCORING]).exists()

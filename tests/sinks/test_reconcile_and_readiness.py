@@ -125,7 +125,7 @@ def test_the_periodic_redrive_asks_for_drains_of_sinks_with_due_messages(sinks_o
     OutboxMessage.objects.create(topic=sink_topic("dynamodb"), key="k", status=OutboxStatus.DEAD)
     with use_broker(private_redis.url):
         assert redrive_sinks() == ["warehouse"]
-    queued = redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)
+    queued = redis.Redis.from_url(private_redis.url).lrange("sinks", 0, -1)
     assert len(queued) == 1 and b"sinks.tasks.drain_sink" in queued[0]
 
 
@@ -139,7 +139,7 @@ def test_asks_for_a_drain_coalesce_while_one_is_waiting(settings, private_redis)
     private_redis.flush()
 
     def queued() -> list[str]:
-        messages = redis.Redis.from_url(private_redis.url).lrange("celery", 0, -1)
+        messages = redis.Redis.from_url(private_redis.url).lrange("sinks", 0, -1)
         return sorted(json.loads(m)["headers"]["argsrepr"] for m in messages)
 
     with use_broker(private_redis.url):
