@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -36,6 +37,7 @@ def drain_consumer(sink: str) -> str:
 def drain_sink(sink: str) -> dict:
     """Deliver what is due for one sink. Several at once are harmless: they take the sink
     in turns, batch by batch."""
+    time.sleep(settings.OUTBOX_DRAIN_GATHER_SECONDS)  # the commits meanwhile ask no new drain
     wake_up_started(consumer=drain_consumer(sink))
     return sink_drain(sink_name=sink).as_dict()
 

@@ -47,6 +47,11 @@ OUTBOX_DRAIN_BATCH = env_int("OUTBOX_DRAIN_BATCH", 500, minimum=1, maximum=10_00
 # While a drain waits in the queue, further asks are skipped, but at most for this long:
 # then one more is published (the first may sit behind a long queue of scoring tasks).
 OUTBOX_DRAIN_ASK_EVERY_SECONDS = env_float("OUTBOX_DRAIN_ASK_EVERY_SECONDS", 0.5, minimum=0.0)
+# A drain waits this long before it claims (the asks meanwhile are coalesced into it), so under
+# load one drain delivers many decisions instead of a few: on two cores drains taken at once,
+# one per commit, took the CPU the web needed (docs/persistence.md has the figures). A wait in
+# the task, not a countdown: see docs/persistence.md on ETA messages. 0: at once.
+OUTBOX_DRAIN_GATHER_SECONDS = env_float("OUTBOX_DRAIN_GATHER_SECONDS", 0.1, minimum=0.0, maximum=5.0)
 # A drain task keeps claiming batches for at most this long, then leaves the rest to the next.
 OUTBOX_DRAIN_SECONDS = env_float("OUTBOX_DRAIN_SECONDS", 20.0, minimum=0.1)
 # Failed deliveries wait base * 2^attempts seconds (with jitter), at most the max.
