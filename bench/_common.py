@@ -221,7 +221,7 @@ def copy_decisions(
     records its review probability and stores its protected groups (as scoring does); a
     routed application waits in review. Options, for what a bench reads: `channels` in turn;
     `personal` encrypts each applicant's personal answers (a date of birth, for age bands)
-    instead of an empty dict; `snapshots` stores the feature snapshot the pipeline keeps;
+    instead of an empty dict; `snapshots` stores the feature snapshot and row the pipeline keeps;
     `labels` gives each routed application its final tier (the synthetic truth: confirmed or
     overridden); `created_at(k)` dates row k (default: now).
     Call after django.setup()."""
@@ -235,7 +235,7 @@ def copy_decisions(
     from applicants.groups import protected_groups
     from applicants.schema import get_schema
     from demo import synthetic
-    from scoring.features import build_matrix, feature_snapshot
+    from scoring.features import build_matrix, feature_row_bytes, feature_snapshot
     from scoring.models import TIERS
     from scoring.policy import review_probability, review_route
     from scoring.probabilities import tier_probabilities, tiers_from_probabilities
@@ -313,7 +313,7 @@ def copy_decisions(
                 "COPY scoring_decision (application_id, model_version_id, tier, prob_low, prob_medium, "
                 "prob_high, reasons, explanation_method, feature_snapshot, routed_to_review, "
                 "routing_reason, review_probability, is_current, latency_ms, created_at, scorer, "
-                "protected_groups) "
+                "protected_groups, feature_row) "
                 "FROM STDIN"
             ) as copy:
                 for i in range(size):
@@ -340,6 +340,7 @@ def copy_decisions(
                             json.dumps(
                                 protected_groups(schema, answers[i] if personal else plain[i], when[i].date())
                             ),
+                            feature_row_bytes(schema, matrix[i]) if snapshots else None,
                         )
                     )
         done += size

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from applicants.crypto import decrypt_json
 from applicants.groups import UNKNOWN, age_band, protected_attributes, protected_sources
-from applicants.models import Channel
+from applicants.models import Application, Channel
 from applicants.schema import ApplicationSchema, get_schema
 from governance.models import ReplayChunk, ReplayRun, ReplayStatus
 from objectstore import store_for
@@ -40,6 +40,7 @@ from objectstore.csv_safety import csv_writer
 from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
 from scoring.encoding import fits_schema
 from scoring.errors import ScoringError
+from scoring.features import FEATURE_ROW_DTYPE, feature_row_tag
 from scoring.models import TIERS, Decision, ModelVersion
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities
 from scoring.scorers import InProcessScorer
@@ -305,21 +306,48 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _feature_columns(schema: ApplicationSchema) -> tuple[list[str], str]:
-    """Each feature as the decision stored it (snapshot: choices by value, numbers as numbers,
-    booleans as 0/1, derived values already computed), NaN when missing: the model's row, as
-    it saw it. The snapshot is parsed once per row (jsonb_to_record), not once per feature."""
+def _feature_row(schema: ApplicationSchema) -> str:
+    """Each decision's model row as float4 bytes (scoring.features.feature_row_bytes): the
+    stored row where the schema that built it had this schema's exact feature spec, else
+    rebuilt from the snapshot (choices by value, numbers as numbers, NaN when missing), the
+    snapshot parsed once per row and only for those rows (decisions made before rows were
+    stored, or under a schema listing choices in another order)."""
     columns, record = [], []
     for feature in schema.features:  # names are checked by the schema loader (lower_snake_case)
         column = f'f."{feature.name}"'
         if feature.kind == "choice":
-            cases = " ".join(f"WHEN {_quote(str(v))} THEN {j}::float8" for j, v in enumerate(feature.choices))
-            columns.append(f"COALESCE((CASE {column} {cases} END), 'NaN')::float8")
+            cases = " ".join(f"WHEN {_quote(str(v))} THEN {j}" for j, v in enumerate(feature.choices))
+            value = f"(CASE {column} {cases} END)"
             record.append(f'"{feature.name}" text')
         else:
-            columns.append(f"COALESCE({column}, 'NaN')::float8")
+            value = column
             record.append(f'"{feature.name}" float8')
-    return columns, f"jsonb_to_record(d.feature_snapshot) AS f({', '.join(record)})"
+        columns.append(f"float4send(COALESCE({value}::float4, 'NaN'))")
+    rebuilt = (
+        f"(SELECT {' || '.join(columns)} "  # noqa: S608 (ours: names checked, values quoted)
+        f"FROM jsonb_to_record(d.feature_snapshot) AS f({', '.join(record)}))"
+    )
+    tag = feature_row_tag(schema)
+    return (
+        f"CASE WHEN substring(d.feature_row FROM 1 FOR {len(tag)}) = '\\x{tag.hex()}'::bytea "
+        f"THEN substring(d.feature_row FROM {len(tag) + 1}) ELSE {rebuilt} END"
+    )
+
+
+def group_names(schema: ApplicationSchema) -> dict[str, list[str]]:
+    """Every group a protected attribute can have (applicants.groups), in a fixed order."""
+    bands = list(settings.MONITORING_AGE_BANDS)
+    names: dict[str, list[str]] = {}
+    for attribute in protected_attributes(schema):
+        field = schema.by_name.get(attribute)
+        if field is None:  # an age
+            names[attribute] = [age_band(b, bands) for b in [bands[0] - 1, *bands]]
+        elif field.type == "boolean":
+            names[attribute] = ["True", "False"]
+        else:
+            names[attribute] = [str(c) for c in field.choices]
+        names[attribute].append(UNKNOWN)
+    return names
 
 
 def _where(run: ReplayRun, chunk: ReplayChunk) -> str:
@@ -342,11 +370,14 @@ def _where(run: ReplayRun, chunk: ReplayChunk) -> str:
 
 def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:
     """The chunk's decisions with one COPY … TO STDOUT (FORMAT BINARY): every column fixed
-    width, so the stream parses as one NumPy record array (no per-row Python); then each
-    decision's channel and protected answers in one pass over the applications."""
+    width, so the stream parses as one NumPy record array (no per-row Python): the model rows,
+    the channel and each stored protected group as a code. Decisions without stored groups
+    (made before they were) are formed from their answers, read for those alone."""
     if connection.vendor != "postgresql":
         return _load_orm(schema, run, chunk)
-    features, lateral = _feature_columns(schema)
+    n = len(schema.features)
+    groups = group_names(schema)
+    channel_codes = " ".join(f"WHEN {_quote(c)} THEN {i}" for i, c in enumerate(CHANNELS))
     columns = [
         "d.id::int8",
         "CASE d.tier WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END::int8",
@@ -354,17 +385,24 @@ def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict
         "d.application_id",
         "d.prob_high::float8",
         "extract(epoch FROM d.created_at)::float8",
-        *features,
+        f"(CASE a.channel {channel_codes} ELSE 0 END)::int8",
+        *(
+            f"COALESCE(array_position(ARRAY[{', '.join(map(_quote, names))}]::text[], "
+            f"d.protected_groups->>{_quote(attribute)}), 0)::int8"
+            for attribute, names in groups.items()
+        ),
+        _feature_row(schema),
     ]
     where = _where(run, chunk)
-    join = "JOIN applicants_application a ON a.id = d.application_id " if run.channel else ""
     sql = (
-        f"COPY (SELECT {', '.join(columns)} FROM {Decision._meta.db_table} d {join}"  # noqa: S608 (ours)
-        f"CROSS JOIN LATERAL {lateral} WHERE {where} ORDER BY d.id) TO STDOUT (FORMAT BINARY)"
+        f"COPY (SELECT {', '.join(columns)} FROM {Decision._meta.db_table} d "  # noqa: S608 (ours)
+        f"JOIN {Application._meta.db_table} a ON a.id = d.application_id "
+        f"WHERE {where} ORDER BY d.id) TO STDOUT (FORMAT BINARY)"
     )
     names = [("decision", ">i8"), ("tier", ">i8"), ("routed", ">i8")]
-    names += [("application", "V16"), ("p_high", ">f8"), ("at", ">f8")]
-    names += [(f"f{i}", ">f8") for i in range(len(schema.features))]
+    names += [("application", "V16"), ("p_high", ">f8"), ("at", ">f8"), ("channel", ">i8")]
+    names += [(f"g{i}", ">i8") for i in range(len(groups))]
+    names += [("row", f"V{4 * n}")]
     fields: list[tuple[str, str]] = [("n", ">i2")]
     for name, kind in names:
         fields += [(f"l_{name}", ">i4"), (name, kind)]
@@ -374,59 +412,48 @@ def _load(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict
     header = 11 + 4 + 4 + int.from_bytes(data[15:19], "big")
     count = (len(data) - header - 2) // record.itemsize
     table = np.frombuffer(data, dtype=record, count=count, offset=header)
-    matrix = np.empty((count, len(schema.features)), dtype=np.float32)
-    for i in range(len(schema.features)):
-        matrix[:, i] = table[f"f{i}"]
-    out: dict[str, Any] = {name: table[name].astype(np.int64) for name in ("decision", "tier", "routed")}
+    matrix = np.frombuffer(table["row"].tobytes(), dtype=FEATURE_ROW_DTYPE).reshape(count, n)
+    out: dict[str, Any] = {
+        name: table[name].astype(np.int64) for name in ("decision", "tier", "routed", "channel")
+    }
     out.update(
         application=table["application"],
         p_high=table["p_high"].astype(np.float64),
         at=table["at"].astype(np.float64),
-        matrix=matrix,
+        matrix=matrix.astype(np.float32),
     )
-    ids, channels, stored, people = _people(schema, where)
-    # Both reads are ordered by decision id; one that changed in between (rescored meanwhile) is
-    # left out of both.
-    keep = np.isin(out["decision"], ids)
-    if not keep.all():
-        out = {k: v[keep] for k, v in out.items()}
-    both = np.isin(ids, out["decision"])
-    out["channel"] = channels[both]
-    kept = both.tolist()
-    out["stored"] = [g for g, b in zip(stored, kept, strict=True) if b]
-    out["people"] = [p for p, b in zip(people, kept, strict=True) if b]
+    codes = np.stack([table[f"g{i}"] for i in range(len(groups))], axis=1) if groups else np.ones((count, 0))
+    stored: list[Any] = [None] * count
+    people: list[Any] = [None] * count
+    unstored = (codes == 0).any(axis=1)
+    named = {a: ["", *names] for a, names in groups.items()}  # array_position counts from 1
+    for i in np.flatnonzero(~unstored).tolist():
+        stored[i] = {a: named[a][c] for a, c in zip(groups, codes[i].tolist(), strict=True)}
+    if unstored.any():
+        answers = _answers_of(schema, out["decision"][unstored].tolist())
+        for i in np.flatnonzero(unstored).tolist():
+            people[i] = answers.get(int(out["decision"][i]), {})
+    out["stored"], out["people"] = stored, people
     return out
 
 
-def _people(schema: ApplicationSchema, where: str) -> tuple[np.ndarray, np.ndarray, list[Any], list[Any]]:
-    """Decision ids, channel codes, each decision's stored protected groups and, for those
-    made before groups were stored, the protected answers (personal ones decrypted, never
-    kept), in decision-id order: one join of the applications."""
+def _answers_of(schema: ApplicationSchema, decision_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The protected answers (personal ones decrypted, never kept) of these decisions'
+    applications: for decisions made before their groups were stored."""
     personal, clear = protected_sources(schema)
-    attributes = protected_attributes(schema)
     pairs = ", ".join(f"{_quote(name)}, a.answers->{_quote(name)}" for name in clear)
-    unstored = "d.protected_groups = '{}'::jsonb"
-    groups = "".join(f", d.protected_groups->>{_quote(name)}" for name in attributes)
     sql = (
-        f"SELECT d.id, a.channel, {unstored}, "  # noqa: S608 (ours)
-        f"{f'CASE WHEN {unstored} THEN a.pii END' if personal else 'NULL'}, "
-        f"{f'CASE WHEN {unstored} THEN jsonb_build_object({pairs})::text END' if clear else 'NULL'}"
-        f"{groups} "
-        f"FROM {Decision._meta.db_table} d JOIN applicants_application a ON a.id = d.application_id "
-        f"WHERE {where} ORDER BY d.id"
+        f"SELECT d.id, {'a.pii' if personal else 'NULL'}, "  # noqa: S608 (ours)
+        f"{f'jsonb_build_object({pairs})::text' if clear else 'NULL'} "
+        f"FROM {Decision._meta.db_table} d JOIN {Application._meta.db_table} a ON a.id = d.application_id "
+        "WHERE d.id = ANY(%s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    codes = {c: i for i, c in enumerate(CHANNELS)}
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    channels = np.fromiter((codes.get(r[1], 0) for r in rows), dtype=np.int64, count=len(rows))
-    stored = [None if r[2] else dict(zip(attributes, r[5:], strict=True)) for r in rows]
-    people = [
-        {**(json.loads(r[4]) if r[4] else {}), **(decrypt_json(r[3]) if r[3] else {})} if r[2] else None
-        for r in rows
-    ]
-    return ids, channels, stored, people
+        cursor.execute(sql, [decision_ids])
+        return {
+            r[0]: {**(json.loads(r[2]) if r[2] else {}), **(decrypt_json(r[1]) if r[1] else {})}
+            for r in cursor.fetchall()
+        }
 
 
 def _load_orm(schema: ApplicationSchema, run: ReplayRun, chunk: ReplayChunk) -> dict[str, Any]:

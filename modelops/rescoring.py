@@ -44,7 +44,13 @@ from outbox.services import outbox_fan_out
 from scoring.encoding import fits_schema
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
-from scoring.features import assemble_matrix, build_matrix, feature_snapshot, numeric_inputs
+from scoring.features import (
+    assemble_matrix,
+    build_matrix,
+    feature_row_bytes,
+    feature_snapshot,
+    numeric_inputs,
+)
 from scoring.models import TIERS, Decision, ModelVersion
 from scoring.policy import route_with_provenance
 from scoring.probabilities import tier_probabilities, tiers_from_probabilities
@@ -286,6 +292,7 @@ def apply_scores(
                     reasons=reasons,
                     explanation_method=run.explanation_method,
                     feature_snapshot=snapshot,
+                    feature_row=feature_row_bytes(schema, rows.matrix[i]),
                     protected_groups=groups.get(rows.ids[i], {}),
                     routed_to_review=routing.to_review,
                     routing_reason=routing.why,
@@ -372,6 +379,7 @@ _COPY_COLUMNS = (
     "reasons",
     "explanation_method",
     "feature_snapshot",
+    "feature_row",
     "protected_groups",
     "routed_to_review",
     "routing_reason",
@@ -413,6 +421,7 @@ def _insert_by_copy(decisions: list[Decision]) -> list[Decision]:
                         json.dumps(d.reasons),
                         d.explanation_method,
                         json.dumps(d.feature_snapshot),
+                        d.feature_row,
                         json.dumps(d.protected_groups),
                         d.routed_to_review,
                         d.routing_reason,

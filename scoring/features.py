@@ -108,6 +108,22 @@ def numeric_inputs(schema: ApplicationSchema) -> list[str]:
     return names
 
 
+# A decision's model input row as stored (Decision.feature_row): float32, big-endian as
+# PostgreSQL's float4send writes it, so SQL can build the same bytes from a snapshot.
+FEATURE_ROW_DTYPE = np.dtype(">f4")
+
+
+def feature_row_tag(schema: ApplicationSchema) -> bytes:
+    """What a stored row starts with: its schema's exact feature spec (columns, order, choices
+    in order; 8 bytes of the hash). A row is read as it is only under the same spec: a
+    choice's number is its position in the order of the schema that built the row."""
+    return bytes.fromhex(schema.feature_spec_hash[:16])
+
+
+def feature_row_bytes(schema: ApplicationSchema, row: np.ndarray) -> bytes:
+    return feature_row_tag(schema) + np.asarray(row, dtype=FEATURE_ROW_DTYPE).tobytes()
+
+
 def feature_snapshot(schema: ApplicationSchema, row: np.ndarray) -> dict[str, Any]:
     """The inputs the model saw, readable: choices decoded, NaN as None."""
     snapshot: dict[str, Any] = {}

@@ -99,6 +99,10 @@ class Decision(models.Model):
         "modelops.RescoreRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     feature_snapshot = models.JSONField(default=dict)
+    # The row the model scored, exactly (scoring.features.feature_row_bytes: the schema's
+    # feature spec, then float32s in its order), which replay reads without parsing the
+    # snapshot; empty for decisions made before it was stored.
+    feature_row = models.BinaryField(null=True, blank=True, editable=False)
     # The applicant's protected groups on the decision's day (applicants.groups: an age band,
     # never the date of birth), so fairness and replay count groups without decrypting;
     # empty for decisions made before they were stored, and after an erasure.

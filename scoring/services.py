@@ -49,7 +49,7 @@ from scoring.artifact_store import load_booster
 from scoring.encoding import model_input
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
-from scoring.features import build_matrix, feature_snapshot
+from scoring.features import build_matrix, feature_row_bytes, feature_snapshot
 from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
 from scoring.policy import route_with_provenance, tier_for
 from scoring.probabilities import finish_probabilities, tier_probabilities
@@ -243,6 +243,7 @@ def _decision(
         prob_high=probs[2],
         reasons=reasons,
         feature_snapshot=snapshot,
+        feature_row=feature_row_bytes(schema, row),
         protected_groups=protected_groups(schema, application.all_answers, timezone.localdate()),
         routed_to_review=routing.to_review,
         routing_reason=routing.why,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
+import numpy as np
 import pytest
 
 from accounts.roles import Role
@@ -15,7 +17,15 @@ from applicants.schema import get_schema
 from applicants.services import application_submit
 from demo import synthetic
 from governance.models import ReplayStatus
-from governance.replay import ReplayError, replay_list_csv, replay_run_inline, replay_start, replay_window
+from governance.replay import (
+    ReplayError,
+    _load,
+    replay_list_csv,
+    replay_run_inline,
+    replay_start,
+    replay_window,
+)
+from scoring.features import build_matrix
 from scoring.models import Decision
 from scoring.services import score_waiting_applications
 from tests.governance.conftest import ALL_HIGH, ALL_LOW, OLD, YOUNG, register
@@ -152,6 +162,37 @@ def test_replaying_the_deciding_model_over_its_own_frozen_rows_moves_nobody(
     ]
     assert sum(sum(c) for c in run.results["groups"]["age_years"].values()) == 40
     assert _snapshot() == before and Application.objects.count() == 40
+
+
+def test_replay_reads_the_stored_model_rows_and_rebuilds_the_same_from_snapshots(
+    active_model, alice, trained_default
+):
+    """Decisions store the row the model scored; replay reads it as it is, and for decisions
+    without one rebuilds it from the snapshot: the same row (the snapshot rounds to 6 places)."""
+    answers, _ = synthetic.generate(get_schema(), 30, seed=32)
+    for i, row in enumerate(answers):
+        application_submit(answers=row, channel=Channel.API, actor=alice, idempotency_key=f"r{i}")
+    while score_waiting_applications(limit=50).scored:
+        pass
+    since, until = replay_window(30)
+    run = replay_start(model=active_model, since=since, until=until, dispatch=False)
+    chunk = run.chunks.get()
+    stored = _load(get_schema(), run, chunk)
+    by_application = {str(a.pk): a for a in Application.objects.all()}
+    scored = build_matrix(
+        get_schema(), [by_application[str(uuid.UUID(bytes=bytes(x)))].answers for x in stored["application"]]
+    )
+    np.testing.assert_array_equal(stored["matrix"], scored)  # exactly the row scored
+    # Half made before rows were stored, half under a schema with its choices in another
+    # order (another spec in the row's tag): both rebuilt from their snapshots.
+    decisions = list(Decision.objects.order_by("pk"))
+    Decision.objects.filter(pk__in=[d.pk for d in decisions[::2]]).update(feature_row=None)
+    for d in decisions[1::2]:
+        assert d.feature_row is not None
+        Decision.objects.filter(pk=d.pk).update(feature_row=b"\0" * 8 + bytes(d.feature_row)[8:])
+    rebuilt = _load(get_schema(), run, chunk)
+    np.testing.assert_allclose(rebuilt["matrix"], stored["matrix"], rtol=1e-6, atol=1e-6)
+    assert np.isnan(rebuilt["matrix"]).sum() == np.isnan(scored).sum()
 
 
 def test_a_replay_refuses_a_period_that_ends_before_it_starts(active_model, make_user):
