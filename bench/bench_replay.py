@@ -3,8 +3,8 @@
 
 A database of its own (BenchDatabase, dropped at the end) is filled by COPY with scored
 applications (encrypted personal answers holding a date of birth) and their current
-decisions from model A, each with the feature snapshot and the protected groups (an age
-band) the pipeline stores.
+decisions from model A, each with the feature snapshot, the model row and the protected
+groups (an age band) the pipeline stores.
 Then a replay of candidate B runs as it does in production: `replay_start` plans the chunks
 (decision-id ranges) and two worker processes already running (the machine's two cores,
 like a prefork Celery worker with concurrency 2) claim and run them as jobs; the last chunk
@@ -145,7 +145,7 @@ def breakdown(run: ReplayRun, report: Report) -> None:
     grouped = time.perf_counter()
     report.record("one chunk: rows", len(rows["decision"]), "rows")
     report.record(
-        "one chunk: read (feature rows by binary COPY; channels and stored groups in one join)",
+        "one chunk: read (stored model rows, channel and group codes: one binary COPY)",
         loaded - started,
         "s",
     )
