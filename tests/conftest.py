@@ -40,6 +40,42 @@ DEFAULT_SCHEMA = ROOT / "applicants" / "schemas" / "consumer_credit.yaml"
 CAR_SCHEMA = ROOT / "tests" / "fixtures" / "car_insurance_claim.yaml"
 
 
+# --- the test database ------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """--reuse-db (pyproject's addopts) keeps the test database between runs and applies no
+    new migration: after a pull that adds one, every test touching the new column failed.
+    A kept database that lacks a migration is created afresh instead."""
+    reused = config.getoption("reuse_db", False) and not config.getoption("create_db", False)
+    if reused and _test_database_lacks_a_migration():
+        config.option.create_db = True
+
+
+def _test_database_lacks_a_migration() -> bool:
+    import psycopg
+    from django.db.migrations.loader import MigrationLoader
+
+    database = django_settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        return False
+    try:
+        with psycopg.connect(
+            host=database["HOST"],
+            port=database["PORT"] or 5432,
+            user=database["USER"],
+            password=database.get("PASSWORD") or None,
+            dbname=database["TEST"]["NAME"],
+            connect_timeout=5,
+        ) as kept:
+            applied = set(kept.execute("SELECT app, name FROM django_migrations").fetchall())
+    except psycopg.errors.UndefinedTable:
+        return True  # a database without Django's tables: not ours to trust
+    except psycopg.OperationalError:
+        return False  # none kept: pytest-django creates it
+    return bool(set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations) - applied)
+
+
 # --- personas ------------------------------------------------------------------------------
 
 
