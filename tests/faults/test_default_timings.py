@@ -63,20 +63,25 @@ def wait_until(predicate, timeout: float, what: str, *, every: float = 0.2, tick
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def test_a_killed_workers_batch_is_scored_by_another_worker_within_a_lease(
-    fault_stage, local_endpoint, active_model, settings, capsys
+def test_workers_killed_mid_batch_and_mid_training_are_taken_up_within_a_lease_and_a_re_drive(
+    fault_stage, local_endpoint, active_model, settings, tmp_path, capsys
 ):
-    assert job_defaults.SCORING_LEASE_SECONDS == 20  # the default this test is about
+    """Two workers: one is killed holding a scoring batch, the other holding a training run.
+    Both are taken up by another worker after their leases run out, at the re-drives' beat
+    intervals. One test for both, so the two leases (20 s and 30 s) run out together."""
+    assert job_defaults.SCORING_LEASE_SECONDS == 20  # the defaults this test is about
     settings.SCORING_LEASE_SECONDS = job_defaults.SCORING_LEASE_SECONDS
     settings.SCORING_REDRIVE_AFTER_SECONDS = 30
+    settings.JOB_LEASE_SECONDS = job_defaults.JOB_LEASE_SECONDS
+    call_command("import_history", str(write_history(tmp_path / "h.csv", get_schema(), 300)))
     local_endpoint.serve(active_model)
     endpoint = {**local_endpoint.env(), "SAGEMAKER_READ_TIMEOUT": "60"}
-    # The endpoint answers the first call late: the worker is mid-batch, holding its claim.
-    local_endpoint.slow(30, count=1)
-    worker = fault_stage.worker(**DEFAULTS, **endpoint)
+    # The endpoint answers the first call late: a worker is mid-batch, holding its claim.
+    local_endpoint.slow(45, count=1)
+    workers = [fault_stage.worker(**DEFAULTS, **endpoint)]
     ids = fault_stage.submit(8)
     held = Application.objects.filter(pk__in=ids, status=Status.SCORING)
-    wait_until(held.exists, 30, "the worker to claim the batch")
+    wait_until(held.exists, 30, "a worker to claim the batch")
     claimed_at = dict(held.values_list("pk", "scoring_started_at"))
     # A live worker renews its lease (every quarter of it), so the re-drive leaves it be.
     wait_until(
@@ -85,39 +90,8 @@ def test_a_killed_workers_batch_is_scored_by_another_worker_within_a_lease(
         "the heartbeat to renew the lease",
     )
     assert redrive_scoring()["released"] == 0
-    worker.stop(signal.SIGKILL)
-    killed = time.monotonic()
-    fault_stage.worker(**DEFAULTS, **endpoint)
-    every = beat_interval("redrive-scoring")
-    assert every == job_defaults.SCORING_REDRIVE_EVERY_SECONDS
-    last = [time.monotonic()]
-
-    def beat() -> None:
-        if time.monotonic() - last[0] >= every:
-            last[0] = time.monotonic()
-            redrive_scoring()
-
-    wait_until(
-        lambda: Decision.objects.filter(application_id__in=ids, is_current=True).count() == len(ids),
-        90,
-        "the other worker to score the dead worker's batch",
-        tick=beat,
-    )
-    took = time.monotonic() - killed
-    with capsys.disabled():
-        print(
-            f"\n[default timings] a killed worker's batch was scored again {took:.1f} s after "
-            f"the kill (lease {settings.SCORING_LEASE_SECONDS} s, re-drive every {every:.0f} s)"
-        )
-    assert not Application.objects.filter(pk__in=ids, status=Status.FAILED).exists()
-    fault_stage.assert_nothing_lost(ids)
-
-
-def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(fault_stage, settings, tmp_path, capsys):
-    settings.JOB_LEASE_SECONDS = job_defaults.JOB_LEASE_SECONDS
-    call_command("import_history", str(write_history(tmp_path / "h.csv", get_schema(), 300)))
-    worker = fault_stage.worker(**DEFAULTS)
-    # Hold the model registry: the worker trains, then blocks registering the candidate.
+    # Hold the model registry: a second worker trains, then blocks registering the candidate.
+    workers.append(fault_stage.worker(**DEFAULTS, **endpoint))
     blocker = psycopg.connect(database_url())
     blocker.execute("LOCK TABLE scoring_modelversion IN SHARE ROW EXCLUSIVE MODE")
     try:
@@ -126,40 +100,56 @@ def test_a_worker_killed_mid_training_the_run_finishes_on_re_drive(fault_stage, 
         wait_until(
             lambda: runs.filter(status=RunStatus.RUNNING, stage__startswith="measuring").exists(),
             60,
-            "the worker to be mid-way through the training run",
+            "the other worker to be mid-way through the training run",
         )
+        assert held.filter(pk__in=list(claimed_at)).count() == len(claimed_at)  # still held
         lease = runs.get().lease_expires_at
-        worker.stop(signal.SIGKILL)
+        for worker in workers:
+            worker.stop(signal.SIGKILL)
         killed = time.monotonic()
     finally:
         blocker.rollback()
         blocker.close()
     assert runs.get().status == RunStatus.RUNNING  # what stayed 'running' forever before
-    fault_stage.worker(**DEFAULTS)
-    every = beat_interval("redrive-jobs")
-    last = [time.monotonic()]
+    fault_stage.worker(**DEFAULTS, **endpoint)
+    every = {
+        "redrive-scoring": beat_interval("redrive-scoring"),
+        "redrive-jobs": beat_interval("redrive-jobs"),
+    }
+    assert every["redrive-scoring"] == job_defaults.SCORING_REDRIVE_EVERY_SECONDS
+    redrives = {"redrive-scoring": redrive_scoring, "redrive-jobs": jobs_redrive}
+    last = dict.fromkeys(every, time.monotonic())
+    took: dict[str, float] = {}
 
     def beat() -> None:
-        if time.monotonic() - last[0] >= every:
-            last[0] = time.monotonic()
-            jobs_redrive()
+        for entry, redrive in redrives.items():
+            if time.monotonic() - last[entry] >= every[entry]:
+                last[entry] = time.monotonic()
+                redrive()
 
-    wait_until(
-        lambda: runs.filter(status=RunStatus.FINISHED).exists(),
-        120,
-        "the training run to finish on another worker",
-        tick=beat,
-    )
-    took = time.monotonic() - killed
+    def done() -> bool:
+        if "scoring" not in took and (
+            Decision.objects.filter(application_id__in=ids, is_current=True).count() == len(ids)
+        ):
+            took["scoring"] = time.monotonic() - killed
+        if "training" not in took and runs.filter(status=RunStatus.FINISHED).exists():
+            took["training"] = time.monotonic() - killed
+        return len(took) == 2
+
+    wait_until(done, 120, "the new worker to take up the batch and the training run", tick=beat)
+    with capsys.disabled():
+        print(
+            f"\n[default timings] a killed worker's batch was scored again {took['scoring']:.1f} s after "
+            f"the kill (lease {settings.SCORING_LEASE_SECONDS} s, re-drive every "
+            f"{every['redrive-scoring']:.0f} s); a training run whose worker was killed finished "
+            f"{took['training']:.1f} s after it (lease {settings.JOB_LEASE_SECONDS} s, re-drive "
+            f"every {every['redrive-jobs']:.0f} s)"
+        )
+    assert not Application.objects.filter(pk__in=ids, status=Status.FAILED).exists()
+    fault_stage.assert_nothing_lost(ids)
     finished = runs.get()
     assert finished.attempts == 2 and finished.model_version is not None
     assert finished.claimed_at >= lease  # taken again only once the dead worker's lease ran out
-    with capsys.disabled():
-        print(
-            f"\n[default timings] a training run whose worker was killed finished "
-            f"{took:.1f} s after the kill (lease {settings.JOB_LEASE_SECONDS} s, "
-            f"re-drive every {every:.0f} s)"
-        )
 
 
 def compose_worker_command(service: str) -> list[str]:
