@@ -133,6 +133,16 @@ def log(message: str) -> None:
     print(f"[{Path(sys.argv[0]).stem}] {message}", file=sys.stderr, flush=True)
 
 
+def run_until_interrupted(main: Callable[[], None]) -> None:
+    """Run a bench that starts processes and databases: a Ctrl-C (or a kill, which the stack
+    turns into one) ends it with status 130 once what it started is stopped and dropped."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted; what the run started is stopped and its databases dropped")
+        sys.exit(130)
+
+
 # --- in-process Django benches: a database of their own, timed calls -------------------------
 
 PG = "postgres://postgres@127.0.0.1:5432"

@@ -73,7 +73,7 @@ class Stack:
         *,
         database: str = "riskscore_bench",
         redis_db: int = 13,
-        web_workers: int = 2,
+        web_workers: int = int(os.environ.get("BENCH_WEB_WORKERS", "3")),
         train_rows: int = 5000,
     ):
         self.database, self.redis_db = database, redis_db
@@ -190,8 +190,9 @@ class Stack:
         return process
 
     def _start_web(self) -> None:
-        # Sync workers, as the Dockerfile deploys them (one request at a time per process,
-        # no keep-alive), one per core.
+        # Sync workers, as the Dockerfile and compose deploy them (one request at a time per
+        # process, no keep-alive): 3 by default, so one's database round trips overlap
+        # another's Python on 2 cores (BENCH_WEB_WORKERS).
         log(f"starting gunicorn ({self.web_workers} workers) on port {self.port}")
         self._spawn(
             "web",
@@ -292,6 +293,20 @@ class Stack:
             elif command.startswith(b"postgres:") and self.database.encode() in command:
                 used["postgres"] += seconds
         return used
+
+    def wait_settled(self, name: str, timeout: float = 60) -> None:
+        """Until process `name` has finished starting (imports, Django's checks): its CPU time
+        stops growing. A process still importing when a measurement begins would count its
+        start-up as load."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()[name]
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_seconds()[name]
+            if now - before < 0.02:
+                return
+            before = now
+        log(f"{name} still busy after {timeout:g} s; its start-up may count as load")
 
     def worker_log_size(self) -> int:
         return (self.tmp / "worker.log").stat().st_size

@@ -18,16 +18,15 @@ import json
 import math
 import os
 import resource
-import sys
 import threading
 import time
 from typing import Any
 
-from _common import DISTURBED_CORES, ROOT, Report, log, percentile, pick, warn_if_busy
+from _common import DISTURBED_CORES, ROOT, Report, log, percentile, pick, run_until_interrupted, warn_if_busy
 from _http import Get, LoadResult, Sent, SubmitApplication, closed_loop, open_loop
 from _stack import Stack
 
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))  # 2 sync web workers, so 2 queued each
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))  # a request queued behind most web workers
 WARMUP = pick(2.0, 1.0)  # seconds before counting: imports, pools, caches all warm
 DURATION = pick(10.0, 3.0)
 RATE = float(os.environ.get("BENCH_RATE", "50"))
@@ -268,14 +267,12 @@ def main() -> None:
             submit_burst(report, stack, submit, ceiling, paused=paused)
         log(f"4/4 {COUNT} submissions at {RATE:g}/s, each followed to its decision")
         lost = fixed_rate(report, stack, submit)
-    report.print_table("bench_api: gunicorn (2 sync workers) + 1 Celery worker + PostgreSQL + Redis")
+    report.print_table(
+        f"bench_api: gunicorn ({stack.web_workers} sync workers) + Celery workers + PostgreSQL + Redis"
+    )
     if lost:
         raise SystemExit(f"{lost} applications were never decided")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        log("interrupted; what the run started is stopped and its database dropped")
-        sys.exit(130)
+    run_until_interrupted(main)

@@ -1,7 +1,7 @@
 """Sustained load through the whole stack, sinks included: N applications per second for
 M minutes through the API, each followed into the database, DynamoDB and the warehouse.
 
-The stack: gunicorn (2 sync workers), two Celery workers (the scoring queue; the sinks and
+The stack: gunicorn (3 sync workers, BENCH_WEB_WORKERS), two Celery workers (the scoring queue; the sinks and
 maintenance queues), Celery beat (the re-drives),
 PostgreSQL, Redis, dynalite (the DynamoDB stand-in) and a PostgreSQL warehouse database,
 all on 127.0.0.1 and all started and removed by this script.
@@ -37,7 +37,7 @@ from typing import Any
 
 import boto3
 import psycopg
-from _common import ROOT, Report, log, percentile, pick, warn_if_busy
+from _common import ROOT, Report, log, percentile, pick, run_until_interrupted, warn_if_busy
 from _http import Sent, SubmitApplication, open_loop
 from _stack import PG, Stack, TaskRun
 
@@ -101,6 +101,7 @@ class SinkStack(Stack):
                 "--loglevel=WARNING",
             ],
         )
+        self.wait_settled("beat")
 
     def stop(self) -> None:
         if os.environ.get("BENCH_KEEP_LOGS"):
@@ -402,8 +403,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        log("interrupted; what the run started is stopped and its databases dropped")
-        sys.exit(130)
+    run_until_interrupted(main)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,15 +54,27 @@ def priority_of(prob_high: float, impact: float | None) -> float:
     return prob_high * (impact if impact is not None else 1.0)
 
 
-def _item_fields(decision: Decision, application: dict[str, Any]) -> dict[str, Any]:
+def _item_fields(decision: Mapping[str, Any], application: dict[str, Any]) -> dict[str, Any]:
     impact = impact_of(application["answers"])
     return {
-        "decision_id": decision.pk,
-        "priority": priority_of(decision.prob_high, impact),
-        "prob_high": decision.prob_high,
+        "decision_id": decision["id"],
+        "priority": priority_of(decision["prob_high"], impact),
+        "prob_high": decision["prob_high"],
         "impact": impact,
-        "model_tier": decision.tier,
-        "model_version": decision.model_version.version,
+        "model_tier": decision["tier"],
+        "model_version": decision["model_version__version"],
+    }
+
+
+def _current_decisions(application_ids: list[Any]) -> dict[Any, Mapping[str, Any]]:
+    """The current decisions' columns an item copies, by application: only those, since a
+    rescoring run adds thousands of items at once and a whole Decision (reasons, snapshot,
+    model row) with its ModelVersion decodes several JSON documents per row."""
+    return {
+        d["application_id"]: d
+        for d in Decision.objects.filter(application_id__in=application_ids, is_current=True).values(
+            "id", "application_id", "prob_high", "tier", "created_at", "model_version__version"
+        )
     }
 
 
@@ -94,12 +107,7 @@ def _add_missing(applications: Any, *, limit: int) -> int:
     )
     if not missing:
         return 0
-    decisions = {
-        d.application_id: d
-        for d in Decision.objects.filter(
-            application_id__in=[a["id"] for a in missing], is_current=True
-        ).select_related("model_version")
-    }
+    decisions = _current_decisions([a["id"] for a in missing])
     items = [
         ReviewItem(
             application_id=a["id"],
@@ -109,7 +117,7 @@ def _add_missing(applications: Any, *, limit: int) -> int:
             applicant_user_id=a["owner_id"],
             blind=_draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
             independent=_draw("independent", a["id"]) < settings.REVIEW_INDEPENDENT_SHARE,
-            enqueued_at=decisions[a["id"]].created_at,
+            enqueued_at=decisions[a["id"]]["created_at"],
             **_item_fields(decisions[a["id"]], a),
         )
         for a in missing
@@ -126,12 +134,7 @@ def _refresh_rescored(*, limit: int, application_ids: list[Any] | None = None) -
     stale = list(stale_items.values_list("pk", "application_id")[:limit])
     if not stale:
         return 0
-    current = {
-        d.application_id: d
-        for d in Decision.objects.filter(
-            application_id__in=[app for _, app in stale], is_current=True
-        ).select_related("model_version")
-    }
+    current = _current_decisions([app for _, app in stale])
     answers = dict(Application.objects.filter(pk__in=list(current)).values_list("id", "answers"))
     refreshed = 0
     for pk, application_id in stale:
