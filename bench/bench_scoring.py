@@ -39,12 +39,13 @@ from applicants.schema import load_schema  # noqa: E402
 from demo import synthetic  # noqa: E402
 from modelops.registry import default_review_policy  # noqa: E402
 from modelops.training import DEFAULT_THRESHOLDS, fit  # noqa: E402
-from scoring.artifact_store import load_booster, load_risk_booster, save_artifacts  # noqa: E402
+from scoring.artifact_store import load_booster, load_risk_booster, load_shap_tables, save_artifacts  # noqa: E402
 from scoring.artifacts import class_difference_booster  # noqa: E402
 from scoring.explain import risk_contributions, top_reasons  # noqa: E402
 from scoring.features import build_matrix, feature_snapshot  # noqa: E402
 from scoring.policy import review_route, tier_for  # noqa: E402
 from scoring.scorers import InProcessScorer  # noqa: E402
+from scoring.treeshap import forest_tables  # noqa: E402
 
 TRAIN_ROWS = int(pick(5000, 2000))
 REPS = int(pick(3000, 300))  # timed calls per single-row measurement
@@ -138,34 +139,41 @@ def record_ratio(report: Report, name: str, numerator: list[float], denominator:
     report.record(name, percentile(numerator, 50) / max(percentile(denominator, 50), 1e-9), "x")
 
 
-def record_reasons(report: Report, full: Any, risk: Any, dmatrix: Any, *, reps: int, per: int) -> None:
-    """Exact TreeSHAP for the same rows, per application: the full three-class computation
-    (before) and the risk booster (now), alternated in rounds so a busy spell of the machine
-    falls on both; their CPU time is the steadier figure on a shared machine."""
+def record_reasons(
+    report: Report, full: Any, risk: Any, tables: Any, rows: Any, dmatrix: Any, *, reps: int, per: int
+) -> None:
+    """Exact TreeSHAP for the same rows, per application, three ways: XGBoost on the full
+    three-class booster (then high - low), XGBoost on the risk booster (high - low trees),
+    and the per-tree tables (scoring.treeshap; what reasons use), alternated in rounds so a
+    busy spell of the machine falls on all; their CPU time is the steadier figure."""
     rounds = 5
-    before: tuple[list[float], float] = ([], 0.0)
-    now: tuple[list[float], float] = ([], 0.0)
+    ways = {
+        "XGBoost, full 3-class pred_contribs": (
+            lambda: full.predict(dmatrix, pred_contribs=True),
+            "every class's trees, then high - low",
+        ),
+        "XGBoost, risk booster pred_contribs": (
+            lambda: risk.predict(dmatrix, pred_contribs=True),
+            "high - low trees",
+        ),
+        "per-tree tables (what reasons use)": (
+            lambda: tables.contributions(rows),
+            "scoring.treeshap, the same values",
+        ),
+    }
+    timed: dict[str, tuple[list[float], float]] = {name: ([], 0.0) for name in ways}
     for _ in range(rounds):
-        samples, cpu = timed_us(lambda: full.predict(dmatrix, pred_contribs=True), max(reps // rounds, 1))
-        before = (before[0] + samples, before[1] + cpu / rounds)
-        samples, cpu = timed_us(lambda: risk.predict(dmatrix, pred_contribs=True), max(reps // rounds, 1))
-        now = (now[0] + samples, now[1] + cpu / rounds)
-    record_us(
-        report,
-        "reasons before: full 3-class pred_contribs",
-        before,
-        per=per,
-        cpu=True,
-        note="every class's trees, then high - low",
-    )
-    record_us(
-        report, "reasons now: risk booster pred_contribs", now, per=per, cpu=True, note="high - low trees"
-    )
+        for name, (call, _) in ways.items():
+            samples, cpu = timed_us(call, max(reps // rounds, 1))
+            timed[name] = (timed[name][0] + samples, timed[name][1] + cpu / rounds)
+    for name, (_, note) in ways.items():
+        record_us(report, f"reasons: {name}", timed[name], per=per, cpu=True, note=note)
+    full_cpu = timed["XGBoost, full 3-class pred_contribs"][1]
     report.record(
-        "reasons now / before, CPU",
-        now[1] / max(before[1], 1e-9),
+        "reasons: tables / full 3-class, CPU",
+        timed["per-tree tables (what reasons use)"][1] / max(full_cpu, 1e-9),
         "x",
-        f"p50 {percentile(now[0], 50) / max(percentile(before[0], 50), 1e-9):.2f}x",
+        "the cost of exact reasons now, against the issue's starting point",
     )
 
 
@@ -183,7 +191,9 @@ def main() -> None:
         log(f"training on {TRAIN_ROWS:,} synthetic rows (depth 3, the default)")
         model = train(schema, store, max_depth=3)
         booster = load_booster(model.artifact_uri)  # the scorer's own (cached, nthread=1)
-        risk = load_risk_booster(model.artifact_uri)  # what reasons use (cached, nthread=1)
+        risk = load_risk_booster(model.artifact_uri)  # the risk margin's booster (cached, nthread=1)
+        tables = load_shap_tables(model.artifact_uri)  # what reasons use (cached)
+        assert risk is not None and tables is not None  # a three-class model of depth 3
         row = build_matrix(schema, one)
         names = model.feature_names
         drow = xgb.DMatrix(row, feature_names=names)
@@ -214,7 +224,7 @@ def main() -> None:
             "  risk_contributions",
             timed_us(lambda: risk_contributions(model, row), REPS),
             cpu=True,
-            note="DMatrix + TreeSHAP on the risk booster",
+            note="exact TreeSHAP from the per-tree tables",
         )
         contribs = risk_contributions(model, row)[0]
 
@@ -231,7 +241,7 @@ def main() -> None:
             "Reasons for one application: exact TreeSHAP, DMatrix built before",
             key="one application, reasons",
         )
-        record_reasons(report, booster, risk, drow, reps=REPS, per=1)
+        record_reasons(report, booster, risk, tables, row, drow, reps=REPS, per=1)
         record_us(
             report,
             "DMatrix build (nthread=1), each call",
@@ -242,6 +252,13 @@ def main() -> None:
         builds, _ = timed_us(lambda: class_difference_booster(booster, plus=-1, minus=0), 3)
         report.record(
             "risk booster build, once per model and process", percentile(builds, 50) / 1000, "ms", "from JSON"
+        )
+        builds, _ = timed_us(lambda: forest_tables(risk), 3)
+        report.record(
+            "per-tree tables build, once per model and process",
+            percentile(builds, 50) / 1000,
+            "ms",
+            f"{tables.table.nbytes / 1e6:.1f} MB of tables",
         )
 
         # A backlog is scored a whole claim at a time: the cost that sets the drain rate.
@@ -260,25 +277,34 @@ def main() -> None:
             timed_us(lambda: risk_contributions(model, matrix), BATCH_REPS),
             per=batch_size,
             cpu=True,
-            note="DMatrix + TreeSHAP on the risk booster",
+            note="exact TreeSHAP from the per-tree tables",
         )
         batch_bare = timed_us(lambda: booster.inplace_predict(matrix), BATCH_REPS)
         record_us(report, "bare inplace_predict", batch_bare, per=batch_size)
         record_ratio(report, "pipeline / bare inplace_predict, p50", batch_pipeline[0], batch_bare[0])
-        record_reasons(report, booster, risk, dmatrix, reps=BATCH_REPS, per=batch_size)
+        record_reasons(report, booster, risk, tables, matrix, dmatrix, reps=BATCH_REPS, per=batch_size)
 
-        # The model has depth 3 partly because exact contributions cost far more at depth 6.
+        # The model has depth 3 partly because exact contributions cost far more at depth 6
+        # (2^63 ways through a tree: no tables; XGBoost computes them).
         log("training a depth-6 model for comparison")
         deep = train(schema, store, max_depth=6)
-        deep_booster = load_booster(deep.artifact_uri)
         deep_risk = load_risk_booster(deep.artifact_uri)
+        assert deep_risk is not None
         deep_pipeline = make_pipeline(schema, deep)
         report.section(
             f"One application, depth 6 ({deep.trees_per_class} trees per class)",
             key="one application, depth 6",
         )
         record_us(report, "pipeline", timed_us(lambda: deep_pipeline(one), REPS))
-        record_reasons(report, deep_booster, deep_risk, drow, reps=REPS, per=1)
+        record_us(
+            report,
+            "reasons: XGBoost, risk booster pred_contribs",
+            timed_us(lambda: deep_risk.predict(drow, pred_contribs=True), REPS),
+            cpu=True,
+            note="depth 6 has no tables (up to 63 splits a tree): XGBoost computes them"
+            if load_shap_tables(deep.artifact_uri) is None
+            else "the tables exist at depth 6: compare them here",
+        )
 
     others = (machine_cpu_seconds() - machine_before - (time.process_time() - own_before)) / (
         time.perf_counter() - began

@@ -14,6 +14,7 @@ import xgboost as xgb
 
 from objectstore import store_for
 from scoring.artifacts import ARCHIVE_FILE, METADATA_FILE, class_difference_booster, pack_model, unpack_model
+from scoring.treeshap import ForestTables, forest_tables
 
 
 def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster, metadata: dict[str, Any]) -> str:
@@ -34,6 +35,14 @@ def load_booster(artifact_uri: str) -> xgb.Booster:
     """The booster behind an artifact URL, loaded once per process (artifacts never change).
     One thread: one application at a time, where threads cost more than they help."""
     return unpack_model(store_for(artifact_uri).get(artifact_uri), threads=1)
+
+
+@functools.lru_cache(maxsize=4)
+def load_shap_tables(artifact_uri: str) -> ForestTables | None:
+    """The exact-contribution tables of the artifact's risk margin (scoring.treeshap), built
+    once per process; None where XGBoost must compute them (scoring.explain falls back)."""
+    booster = load_risk_booster(artifact_uri)
+    return forest_tables(booster if booster is not None else load_booster(artifact_uri))
 
 
 @functools.lru_cache(maxsize=4)

@@ -9,6 +9,11 @@ the high class's trees and the low class's with their leaves negated, one output
 contributions are contribution(high) - contribution(low) exactly (TreeSHAP is a sum over
 trees, linear in each tree's leaves), and the medium class's trees, a third of the work,
 are never walked. Tested equal to the full computation in tests/scoring/test_difference_booster.py.
+
+Exact contributions are read from per-tree tables built once per model and process
+(scoring/treeshap.py: the same values as XGBoost's `pred_contribs`, several times cheaper);
+XGBoost computes them where tables are not built (trees deeper than 3, dart) and for approximate
+contributions.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import numpy as np
 import xgboost as xgb
 
 from applicants.schema import ApplicationSchema
-from scoring.artifact_store import load_booster, load_risk_booster
+from scoring.artifact_store import load_booster, load_risk_booster, load_shap_tables
 from scoring.encoding import model_input
 from scoring.models import ModelVersion
 
@@ -29,12 +34,16 @@ def risk_contributions(model: ModelVersion, rows: np.ndarray, *, approximate: bo
     """(n_rows, n_features) contributions to the risk margin; the bias column is dropped.
     A native categorical's contribution is that of the applicant's category as a whole, so
     its reason reads as the field's statement beside the chosen value."""
+    sent = model_input(model, rows)
+    tables = load_shap_tables(model.artifact_uri)
+    if tables is not None and not approximate:
+        return tables.contributions(sent)  # the same values, from per-tree tables (scoring/treeshap.py)
     # Multi-class: the risk margin's own booster (one output); binary: the model's own margin.
     booster = load_risk_booster(model.artifact_uri)
     if booster is None:
         booster = load_booster(model.artifact_uri)
     # One thread: a second one only spins on rows this small, taking a core from the web.
-    matrix = xgb.DMatrix(model_input(model, rows), feature_names=list(model.feature_names), nthread=1)
+    matrix = xgb.DMatrix(sent, feature_names=list(model.feature_names), nthread=1)
     contribs = booster.predict(matrix, pred_contribs=True, approx_contribs=approximate)
     if contribs.ndim == 3:  # multi-class with no risk booster (dart): (rows, classes, features + bias)
         return contribs[:, -1, :-1] - contribs[:, 0, :-1]

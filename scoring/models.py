@@ -93,7 +93,7 @@ class Decision(models.Model):
     reasons = models.JSONField(default=list)
     explanation_method = models.CharField(max_length=12, default="exact")
     # Who computed the probabilities: "inprocess", or "sagemaker:<endpoint>/<variant>" (then
-    # the reasons were computed here with pred_contribs on the same model.tar.gz).
+    # the reasons were computed here, exact TreeSHAP on the same model.tar.gz).
     scorer = models.CharField(max_length=120, blank=True, default="inprocess")
     rescore_run = models.ForeignKey(
         "modelops.RescoreRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"

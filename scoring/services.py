@@ -129,8 +129,8 @@ def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list
         matrix = build_matrix(schema, [a.answers for a in applications])
         scorer = get_scorer()
         probabilities = tier_probabilities(model, scorer.predict_proba(model, matrix))
-        # Reasons are computed here, with pred_contribs on the same model.tar.gz, also when an
-        # endpoint scored: SageMaker's XGBoost container returns no contributions.
+        # Reasons are computed here, exact TreeSHAP on the same model.tar.gz (scoring.explain),
+        # also when an endpoint scored: SageMaker's XGBoost container returns no contributions.
         contributions = risk_contributions(model, matrix)
     except ScoringError as exc:
         if exc.permanent:

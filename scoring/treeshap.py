@@ -1,0 +1,299 @@
+"""Exact TreeSHAP from tables, for the shallow trees the platform trains.
+
+XGBoost's `pred_contribs` runs the recursive TreeSHAP algorithm over every tree for every
+row. What it computes (path-dependent TreeSHAP: features outside S averaged by the trees'
+covers) depends on a row only through the side it takes at each split. A tree of depth 3
+has at most 7 splits, so at most 2^7 = 128 ways through it: its SHAP values for each can be
+worked out once, when the model is loaded, and a row then costs one comparison per split
+and one table look-up per tree.
+
+The tables are built leaf by leaf ("Fast TreeSHAP v2", Yang 2022, arXiv:2109.09847; its
+`fasttreeshap` package is unmaintained and not in our index). For a leaf with value v and,
+for each feature j on its path, z_j (the row meets every condition on j along the path: 0
+or 1) and c_j (the product of the covers' ratios child/parent at those splits), the leaf's
+game is g(S) = v * prod_{j in S} z_j * prod_{j not in S} c_j; its Shapley values over the
+path's m features are the leaf's contributions (features off the path are null players),
+and a tree's are the sum over its leaves. tests/scoring/test_treeshap.py holds the result
+equal to XGBoost's own `pred_contribs` (the oracle) on trained models.
+
+`forest_tables` returns None for what it does not cover (multi-output margins, dart, linear
+boosters, vector leaves, trees of more than MAX_SPLITS splits): the caller uses XGBoost.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import xgboost as xgb
+
+MAX_SPLITS = 8  # per tree: 2^8 ways through it at most (depth 3 has 7 splits)
+ROWS_PER_PASS = 64  # rows evaluated together: bounded memory (the scatter index is slots x 64 x trees)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Every split of a forest: its feature, threshold (float32, as XGBoost compares) and
+    where a missing value goes; categorical splits also listed apart with, per split, which
+    category codes go right (XGBoost's common::Decision: those in the split's set; any
+    other, unseen or invalid, goes left; a missing one takes the default)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    default_left: np.ndarray
+    categorical_split: np.ndarray
+    categorical_feature: np.ndarray
+    categorical_right: np.ndarray  # (categorical splits, largest code + 1) bool
+
+    def go_left(self, x: np.ndarray) -> np.ndarray:
+        """(rows, splits + 1): whether each row goes left at each split; a last column of
+        True, which padding refers to."""
+        values = x[:, self.feature]
+        with np.errstate(invalid="ignore"):
+            left = np.where(np.isnan(values), self.default_left, values < self.threshold)
+        if len(self.categorical_split):
+            codes = x[:, self.categorical_feature]
+            missing = np.isnan(codes)
+            valid = ~missing & (codes >= 0) & (codes < self.categorical_right.shape[1])
+            known = np.where(valid, codes, 0).astype(np.int64)
+            right = self.categorical_right[np.arange(len(self.categorical_split)), known] & valid
+            default = self.default_left[self.categorical_split]
+            left[:, self.categorical_split] = np.where(missing, default, ~right)
+        return np.concatenate([left, np.ones((len(x), 1), dtype=bool)], axis=1)
+
+
+@dataclass(frozen=True)
+class ForestTables:
+    n_features: int
+    splits: Splits
+    # Per tree, its splits (padded with the always-left column) and the bit each sets in the
+    # tree's way through it ("pattern"; 0 for padding).
+    tree_split: np.ndarray  # (MAX splits, trees)
+    tree_bit: np.ndarray  # (MAX splits, trees) uint8
+    slot_feature: np.ndarray  # (trees, slots): each tree's features; n_features pads
+    # table[s, tree * 2^splits + pattern]: the SHAP value of the tree's slot-s feature for
+    # a row taking that way through it.
+    table: np.ndarray
+
+    def contributions(self, rows: np.ndarray) -> np.ndarray:
+        """(rows, features) contributions to the margin, the bias left out."""
+        x = np.asarray(rows, dtype=np.float32)  # XGBoost compares in float32
+        out = np.zeros((len(x), self.n_features), dtype=np.float64)
+        for start in range(0, len(x), ROWS_PER_PASS):
+            out[start : start + ROWS_PER_PASS] = self._pass(x[start : start + ROWS_PER_PASS])
+        return out
+
+    def _pass(self, x: np.ndarray) -> np.ndarray:
+        go_left = self.splits.go_left(x)
+        depth, trees = self.tree_split.shape
+        taken = np.take(go_left, self.tree_split.ravel(), axis=1).reshape(len(x), depth, trees)
+        pattern = np.zeros((len(x), trees), dtype=np.int64)
+        for k in range(depth):
+            pattern += taken[:, k] * self.tree_bit[k]
+        pattern += np.arange(trees) << depth
+        shares = np.take(self.table, pattern, axis=1)  # (slots, rows, trees)
+        # Each tree's shares added to their features' columns: one bincount, no BLAS (whose
+        # threads would take the web's core on a two-core machine).
+        columns = self.n_features + 1
+        index = self._scatter_index[:, : len(x)]
+        summed = np.bincount(index.ravel(), weights=shares.ravel(), minlength=len(x) * columns)
+        return summed.reshape(len(x), columns)[:, : self.n_features]
+
+    @functools.cached_property
+    def _scatter_index(self) -> np.ndarray:
+        """Where slot s of tree t of row i lands in a pass's flattened (rows, features + 1)."""
+        rows = np.arange(ROWS_PER_PASS)[None, :, None] * (self.n_features + 1)
+        return rows + self.slot_feature.T[:, None, :]  # (slots, rows, trees)
+
+
+def forest_tables(booster: xgb.Booster) -> ForestTables | None:
+    """The tables of a single-output tree booster (a binary model, or a multi-class model's
+    risk booster), or None where XGBoost's own computation must be used."""
+    model = json.loads(booster.save_raw("json"))
+    learner = model["learner"]
+    params = learner["learner_model_param"]
+    gbm = learner["gradient_booster"]
+    if (
+        gbm.get("name") != "gbtree"
+        or int(params.get("num_class", 0)) > 1
+        or int(params.get("num_target", 1)) != 1
+    ):
+        return None
+    trees = gbm["model"]["trees"]
+    if any(int(t["tree_param"].get("size_leaf_vector", "1")) > 1 for t in trees):
+        return None
+    if any(sum(child != -1 for child in t["left_children"]) > MAX_SPLITS for t in trees):
+        return None
+    forest = _Forest(trees)
+    if not forest.leaves:
+        return None  # no split anywhere: nothing but the bias
+    return forest.tables(int(params["num_feature"]))
+
+
+@dataclass
+class _Leaf:
+    tree: int
+    value: float
+    features: list[int]  # on the path, first used first: the leaf's slots
+    ratios: list[float]  # per slot, the product of the covers' ratios child/parent
+    entries: list[tuple[int, bool, int]]  # per split on the path: (its bit in the tree, went left, slot)
+
+
+class _Forest:
+    def __init__(self, trees: list[dict]) -> None:
+        self.feature: list[int] = []
+        self.threshold: list[float] = []
+        self.default_left: list[bool] = []
+        self.categorical: list[tuple[int, int, np.ndarray]] = []  # (split, feature, categories going right)
+        self.tree_splits: list[list[int]] = []
+        self.tree_features: list[list[int]] = []
+        self.leaves: list[_Leaf] = []
+        for number, tree in enumerate(trees):
+            self._add(number, tree)
+
+    def _add(self, number: int, tree: dict) -> None:
+        left, right, cover = tree["left_children"], tree["right_children"], tree["sum_hessian"]
+        kinds = tree.get("split_type") or [0] * len(left)
+        categories = _categories(tree)
+        bit_of: dict[int, int] = {}
+        splits: list[int] = []
+        for node, child in enumerate(left):
+            if child == -1:
+                continue
+            bit_of[node] = len(splits)
+            splits.append(len(self.feature))
+            feature = int(tree["split_indices"][node])
+            if kinds[node] == 1:
+                self.categorical.append((len(self.feature), feature, categories[node]))
+            self.feature.append(feature)
+            self.threshold.append(float(tree["split_conditions"][node]))
+            self.default_left.append(bool(tree["default_left"][node]))
+        self.tree_splits.append(splits)
+        self.tree_features.append(sorted({self.feature[s] for s in splits}))
+        stack: list[tuple[int, list[tuple[int, bool]]]] = [(0, [])]  # (node, the path to it)
+        while stack:
+            node, path = stack.pop()
+            if left[node] != -1:
+                stack += [(left[node], [*path, (node, True)]), (right[node], [*path, (node, False)])]
+            elif path:  # a tree of one leaf moves the bias only
+                self.leaves.append(self._leaf(number, tree, node, path, bit_of, cover))
+
+    @staticmethod
+    def _leaf(
+        number: int,
+        tree: dict,
+        node: int,
+        path: list[tuple[int, bool]],
+        bit_of: dict[int, int],
+        cover: list[float],
+    ) -> _Leaf:
+        left, right = tree["left_children"], tree["right_children"]
+        leaf = _Leaf(
+            tree=number, value=float(tree["split_conditions"][node]), features=[], ratios=[], entries=[]
+        )
+        for parent, went_left in path:
+            feature = int(tree["split_indices"][parent])
+            if feature not in leaf.features:
+                leaf.features.append(feature)
+                leaf.ratios.append(1.0)
+            slot = leaf.features.index(feature)
+            child = left[parent] if went_left else right[parent]
+            leaf.ratios[slot] *= cover[child] / cover[parent] if cover[parent] > 0 else 0.0
+            leaf.entries.append((bit_of[parent], went_left, slot))
+        return leaf
+
+    def tables(self, n_features: int) -> ForestTables:
+        n_trees = len(self.tree_splits)
+        depth = max(len(s) for s in self.tree_splits)
+        slots = max(len(f) for f in self.tree_features)
+        tree_split = np.full((depth, n_trees), len(self.feature), dtype=np.int64)
+        tree_bit = np.zeros((depth, n_trees), dtype=np.int64)
+        slot_feature = np.full((n_trees, slots), n_features, dtype=np.int64)
+        for t, (splits, features) in enumerate(zip(self.tree_splits, self.tree_features, strict=True)):
+            tree_split[: len(splits), t] = splits
+            tree_bit[: len(splits), t] = 1 << np.arange(len(splits))
+            slot_feature[t, : len(features)] = features
+        return ForestTables(
+            n_features=n_features,
+            splits=self._splits(),
+            tree_split=tree_split,
+            tree_bit=tree_bit,
+            slot_feature=slot_feature,
+            table=self._table(depth, slots),
+        )
+
+    def _table(self, depth: int, slots: int) -> np.ndarray:
+        """Every leaf's Shapley values for every way through its tree, summed per tree."""
+        patterns = 2**depth
+        ways = np.arange(patterns)
+        table = np.zeros((slots, len(self.tree_splits), patterns))
+        by_width: dict[int, list[_Leaf]] = {}
+        for leaf in self.leaves:
+            by_width.setdefault(len(leaf.features), []).append(leaf)
+        for m, leaves in by_width.items():
+            shapley = _leaf_shapley(
+                np.asarray([leaf.value for leaf in leaves]), np.asarray([leaf.ratios for leaf in leaves])
+            )  # (leaves, 2^m leaf patterns, m)
+            for k, leaf in enumerate(leaves):
+                met = np.full(patterns, (1 << m) - 1)
+                for bit, went_left, slot in leaf.entries:
+                    goes_left = (ways >> bit) & 1 == 1
+                    met &= ~np.where(goes_left == went_left, 0, 1 << slot)
+                features = self.tree_features[leaf.tree]
+                for slot, feature in enumerate(leaf.features):
+                    table[features.index(feature), leaf.tree] += shapley[k, met, slot]
+        return table.reshape(slots, len(self.tree_splits) * patterns)
+
+    def _splits(self) -> Splits:
+        largest = max((int(cats.max()) for _, _, cats in self.categorical if len(cats)), default=0)
+        right = np.zeros((len(self.categorical), largest + 1), dtype=bool)
+        for k, (_, _, cats) in enumerate(self.categorical):
+            right[k, cats.astype(np.int64)] = True
+        return Splits(
+            feature=np.asarray(self.feature, dtype=np.int64),
+            threshold=np.asarray(self.threshold, dtype=np.float32),
+            default_left=np.asarray(self.default_left, dtype=bool),
+            categorical_split=np.asarray([split for split, _, _ in self.categorical], dtype=np.int64),
+            categorical_feature=np.asarray([feature for _, feature, _ in self.categorical], dtype=np.int64),
+            categorical_right=right,
+        )
+
+
+def _categories(tree: dict) -> dict[int, np.ndarray]:
+    """Each categorical split's categories (those that go right), as floats like the rows."""
+    flat = tree.get("categories", [])
+    return {
+        int(node): np.asarray(flat[start : start + size], dtype=np.float32)
+        for node, start, size in zip(
+            tree.get("categories_nodes", []),
+            tree.get("categories_segments", []),
+            tree.get("categories_sizes", []),
+            strict=True,
+        )
+    }
+
+
+def _leaf_shapley(values: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+    """(leaves, 2^m patterns, m) Shapley values of g(S) = v * prod_{j in S} z_j *
+    prod_{j not in S} c_j, for every pattern z of m bits, leaves of m features each."""
+    m = ratios.shape[1]
+    bits = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)  # subsets and patterns
+    sizes = bits.sum(axis=1)
+    out = np.empty((len(values), 2**m, m), dtype=np.float64)
+    step = max(1, 2_000_000 // (4**m * m))  # leaves at a time: bounded memory for wide ones
+    for lo in range(0, len(values), step):
+        # game[l, S, z] = v_l * prod_j (z_j if j in S else c_lj)
+        factors = np.where(
+            bits[None, :, None, :], bits[None, None, :, :], ratios[lo : lo + step, None, None, :]
+        )
+        game = values[lo : lo + step, None, None] * factors.prod(axis=3)
+        for i in range(m):
+            without = np.flatnonzero(~bits[:, i])
+            weight = np.asarray([math.factorial(s) * math.factorial(m - s - 1) for s in sizes[without]])
+            out[lo : lo + step, :, i] = np.einsum(
+                "s,lsz->lz", weight / math.factorial(m), game[:, without | (1 << i), :] - game[:, without, :]
+            )
+    return out
