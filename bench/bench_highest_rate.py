@@ -59,8 +59,8 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def run_step(stack: SinkStack, answers: dict[str, object], rate: float) -> Step:
-    count = int(rate * SECONDS)
+def run_step(stack: SinkStack, answers: dict[str, object], rate: float, count: int = 0) -> Step:
+    count = count or int(rate * SECONDS)
     log(f"step {rate:g}/s: sending {count} applications for {SECONDS:g} s")
     began = time.monotonic()
     sent = open_loop(SubmitApplication(stack.port, stack.token, answers), rate=rate, count=count, threads=32)
@@ -91,6 +91,9 @@ def main() -> None:
     try:
         with SinkStack(dynalite) as stack:
             stack.start()
+            # Warm up: the first applications pay the workers' one-time loads (the model, its
+            # reasons tables), which no step should count.
+            run_step(stack, answers, 10.0, count=20)
             for rate in RATES:
                 step = run_step(stack, answers, rate)
                 steps.append(step)
