@@ -90,6 +90,8 @@ class Stack:
             "worker": ["scoring"],
             "background": ["sinks", "maintenance", "celery"],
         }
+        if os.environ.get("BENCH_LAYOUT") == "single":  # the layout before #16: one worker, every queue
+            self.workers = {"worker": ["scoring", "sinks", "maintenance", "celery"]}
         self.token = ""
         self.env = {
             **os.environ,
