@@ -61,7 +61,7 @@ def _yes(flag: bool) -> str:
 
 def run_step(stack: SinkStack, answers: dict[str, object], rate: float, count: int = 0) -> Step:
     count = count or int(rate * SECONDS)
-    log(f"step {rate:g}/s: sending {count} applications for {SECONDS:g} s")
+    log(f"step {rate:g}/s: sending {count} applications ({count / rate:g} s)")
     began = time.monotonic()
     sent = open_loop(SubmitApplication(stack.port, stack.token, answers), rate=rate, count=count, threads=32)
     took = time.monotonic() - began

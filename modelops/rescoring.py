@@ -318,8 +318,14 @@ def apply_scores(
         outbox_fan_out(
             event="decision", items=[(str(d.application_id), {"decision_id": d.pk}) for d in written]
         )
-        # Review items of these applications are added or refreshed in this transaction.
-        outbox_emit(DECISIONS_STORED, application_ids=[d.application_id for d in written])
+        # Review items are added (routed now) or refreshed (in review already, their decision
+        # replaced) in this transaction; an application left scored has none to touch.
+        in_review = [
+            d.application_id
+            for d in written
+            if status_by_app[d.application_id] == _STATUS_CODES[Status.IN_REVIEW]
+        ]
+        outbox_emit(DECISIONS_STORED, application_ids=[*routed, *in_review])
         _finish_chunk(chunk, run, processed=chunk.size, changed=len(written), routed=len(routed))
     return len(written), len(routed)
 

@@ -115,6 +115,27 @@ def test_a_new_model_rewrites_only_changed_decisions_marks_the_run_and_fans_out(
     assert routed >= run.routed_to_review
 
 
+def test_review_items_follow_the_rescored_decisions_in_their_transaction(scored, other_model):
+    """No periodic sync needed: an application the run routes to review gets its item, one
+    already in review has its waiting item moved to the new decision, one left scored has none."""
+    from auditing.models import ItemState, ReviewItem
+
+    waiting_before = dict(
+        ReviewItem.objects.filter(state=ItemState.WAITING).values_list("application_id", "decision_id")
+    )
+    run = rescore_run_inline(rescore_start(dispatch=False, chunk_size=16))
+    assert run.changed > 0
+    current = dict(Decision.objects.filter(is_current=True).values_list("application_id", "pk"))
+    items = dict(ReviewItem.objects.values_list("application_id", "decision_id"))
+    in_review = set(Application.objects.filter(status=Status.IN_REVIEW).values_list("pk", flat=True))
+    assert in_review and set(items) == in_review  # every application in review has its item, no other
+    rescored = set(Decision.objects.filter(rescore_run=run).values_list("application_id", flat=True))
+    refreshed = [app for app in waiting_before if app in rescored]
+    assert refreshed and len(in_review) > len(waiting_before)  # both kinds happened
+    assert all(items[app] == current[app] for app in in_review)  # items name the current decision
+    assert all(waiting_before[app] != items[app] for app in refreshed)
+
+
 def test_filters_and_approximate_reasons(scored, other_model):
     run = rescore_run_inline(
         rescore_start(dispatch=False, filters={"channels": ["mail"]}, approximate_reasons=True)
