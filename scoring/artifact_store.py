@@ -6,15 +6,20 @@ The format is scoring/artifacts.py's; the place is any object store URL (file://
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import uuid
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import xgboost as xgb
 
 from objectstore import store_for
 from scoring.artifacts import ARCHIVE_FILE, METADATA_FILE, class_difference_booster, pack_model, unpack_model
 from scoring.treeshap import ForestTables, forest_tables
+
+T = TypeVar("T")
 
 
 def save_artifacts(*, base_url: str, version: int, booster: xgb.Booster, metadata: dict[str, Any]) -> str:
@@ -40,18 +45,43 @@ def load_booster(artifact_uri: str) -> xgb.Booster:
 @functools.lru_cache(maxsize=4)
 def load_shap_tables(artifact_uri: str) -> ForestTables | None:
     """The exact-contribution tables of the artifact's risk margin (scoring.treeshap), built
-    once per process; None where XGBoost must compute them (scoring.explain falls back)."""
+    once per process and model content; None where XGBoost must compute them
+    (scoring.explain falls back)."""
     booster = load_risk_booster(artifact_uri)
-    return forest_tables(booster if booster is not None else load_booster(artifact_uri))
+    return _by_content(
+        "tables", booster if booster is not None else load_booster(artifact_uri), forest_tables
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def load_risk_booster(artifact_uri: str) -> xgb.Booster | None:
     """For a multi-class artifact, the booster of its risk margin, margin(high) - margin(low)
     (scoring.artifacts.class_difference_booster: the highest class's trees minus the lowest's),
-    built once per process like load_booster's; None for a binary model, whose own margin is
-    the risk margin. Reasons computed with it skip the middle class's trees."""
-    difference = class_difference_booster(load_booster(artifact_uri), plus=-1, minus=0)
+    built once per process and model content like load_shap_tables'; None for a binary model,
+    whose own margin is the risk margin. Reasons computed with it skip the middle class's trees."""
+    difference = _by_content(
+        "risk",
+        load_booster(artifact_uri),
+        lambda booster: class_difference_booster(booster, plus=-1, minus=0),
+    )
     if difference is not None:
         difference.set_param({"nthread": 1})
     return difference
+
+
+_BUILT: OrderedDict[str, Any] = OrderedDict()
+
+
+def _by_content(kind: str, booster: xgb.Booster, build: Callable[[xgb.Booster], T]) -> T:
+    """What `build` makes of a booster, kept for its content (a few ms to hash) rather than
+    its URL: the same model registered again (a re-registration, a rollback's copy, every
+    test's fresh registration of one trained model) is not worked on again. The last 8."""
+    key = f"{kind}:{hashlib.sha256(booster.save_raw('ubj')).hexdigest()}"
+    if key in _BUILT:
+        _BUILT.move_to_end(key)
+        return cast(T, _BUILT[key])
+    built = build(booster)
+    _BUILT[key] = built
+    while len(_BUILT) > 8:
+        _BUILT.popitem(last=False)
+    return built

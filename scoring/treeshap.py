@@ -226,10 +226,12 @@ class _Forest:
         )
 
     def _table(self, depth: int, slots: int) -> np.ndarray:
-        """Every leaf's Shapley values for every way through its tree, summed per tree."""
-        patterns = 2**depth
+        """Every leaf's Shapley values for every way through its tree, summed per tree: for
+        each way, which of the leaf's conditions it meets (its pattern), that pattern's
+        values, added to the tree's slots of those features. Leaves of one width at a time."""
+        patterns, n_trees = 2**depth, len(self.tree_splits)
         ways = np.arange(patterns)
-        table = np.zeros((slots, len(self.tree_splits), patterns))
+        summed = np.zeros(slots * n_trees * patterns)
         by_width: dict[int, list[_Leaf]] = {}
         for leaf in self.leaves:
             by_width.setdefault(len(leaf.features), []).append(leaf)
@@ -237,15 +239,24 @@ class _Forest:
             shapley = _leaf_shapley(
                 np.asarray([leaf.value for leaf in leaves]), np.asarray([leaf.ratios for leaf in leaves])
             )  # (leaves, 2^m leaf patterns, m)
+            length = max(len(leaf.entries) for leaf in leaves)
+            bit = np.zeros((len(leaves), length), dtype=np.int64)
+            went_left = np.zeros((len(leaves), length), dtype=bool)
+            clears = np.zeros((len(leaves), length), dtype=np.int64)  # the slot's bit; 0 pads
             for k, leaf in enumerate(leaves):
-                met = np.full(patterns, (1 << m) - 1)
-                for bit, went_left, slot in leaf.entries:
-                    goes_left = (ways >> bit) & 1 == 1
-                    met &= ~np.where(goes_left == went_left, 0, 1 << slot)
-                features = self.tree_features[leaf.tree]
-                for slot, feature in enumerate(leaf.features):
-                    table[features.index(feature), leaf.tree] += shapley[k, met, slot]
-        return table.reshape(slots, len(self.tree_splits) * patterns)
+                for e, (split_bit, left, slot) in enumerate(leaf.entries):
+                    bit[k, e], went_left[k, e], clears[k, e] = split_bit, left, 1 << slot
+            goes_left = ((ways[None, :, None] >> bit[:, None, :]) & 1) == 1  # (leaves, ways, entries)
+            failed = np.where(goes_left != went_left[:, None, :], clears[:, None, :], 0)
+            met = ((1 << m) - 1) & ~np.bitwise_or.reduce(failed, axis=2)  # (leaves, ways)
+            values = np.take_along_axis(shapley, met[:, :, None], axis=1)  # (leaves, ways, m)
+            tree = np.asarray([leaf.tree for leaf in leaves])
+            tree_slot = np.asarray(
+                [[self.tree_features[leaf.tree].index(f) for f in leaf.features] for leaf in leaves]
+            )  # (leaves, m)
+            where = (tree_slot[:, None, :] * n_trees + tree[:, None, None]) * patterns + ways[None, :, None]
+            summed += np.bincount(where.ravel(), weights=values.ravel(), minlength=len(summed))
+        return summed.reshape(slots, n_trees * patterns)
 
     def _splits(self) -> Splits:
         largest = max((int(cats.max()) for _, _, cats in self.categorical if len(cats)), default=0)

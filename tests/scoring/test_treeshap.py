@@ -13,6 +13,7 @@ import xgboost as xgb
 
 from applicants.schema import get_schema
 from demo import synthetic
+from modelops.registry import model_version_register
 from scoring.artifact_store import load_risk_booster, load_shap_tables
 from scoring.encoding import model_input
 from scoring.explain import risk_contributions
@@ -96,6 +97,14 @@ def test_the_default_models_reasons_come_from_tables_equal_to_xgboost(active_mod
         xgb.DMatrix(sent, feature_names=list(active_model.feature_names)), pred_contribs=True
     )
     assert_equal_to_oracle(risk_contributions(active_model, rows), expected[:, :-1])
+
+
+def test_the_same_model_registered_again_shares_its_tables(active_model: Any, trained_default: Any) -> None:
+    """Built once per model content, not per artifact URL: every registration of one trained
+    model (a re-registration, each test's fresh one) reuses them."""
+    again = model_version_register(trained=trained_default, schema=get_schema(), training_source="tests")
+    assert again.artifact_uri != active_model.artifact_uri
+    assert load_shap_tables(again.artifact_uri) is load_shap_tables(active_model.artifact_uri)
 
 
 def test_models_the_tables_do_not_cover_are_left_to_xgboost() -> None:
