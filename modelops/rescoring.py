@@ -305,11 +305,14 @@ def apply_scores(
     status_by_app = {rows.ids[i]: int(rows.statuses[i]) for i in changed}
     with transaction.atomic():
         written = _write(decisions, old_by_app)
+        in_review = {
+            d.application_id
+            for d in written
+            if status_by_app[d.application_id] == _STATUS_CODES[Status.IN_REVIEW]
+        }
         routed = application_transition(
             application_ids=[
-                d.application_id
-                for d in written
-                if d.routed_to_review and status_by_app[d.application_id] == 0
+                d.application_id for d in written if d.routed_to_review and d.application_id not in in_review
             ],
             from_status=Status.SCORED,
             to_status=Status.IN_REVIEW,
@@ -320,11 +323,6 @@ def apply_scores(
         )
         # Review items are added (routed now) or refreshed (in review already, their decision
         # replaced) in this transaction; an application left scored has none to touch.
-        in_review = [
-            d.application_id
-            for d in written
-            if status_by_app[d.application_id] == _STATUS_CODES[Status.IN_REVIEW]
-        ]
         outbox_emit(DECISIONS_STORED, application_ids=[*routed, *in_review])
         _finish_chunk(chunk, run, processed=chunk.size, changed=len(written), routed=len(routed))
     return len(written), len(routed)
