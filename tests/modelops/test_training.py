@@ -7,7 +7,7 @@ import numpy as np
 
 from applicants.schema import load_schema
 from demo import synthetic
-from modelops.training import fit
+from modelops.training import ROWS_PER_TRAINING_THREAD, fit, training_threads
 from scoring.artifacts import pack_model, unpack_model
 from scoring.features import build_matrix
 from tests.conftest import DEFAULT_SCHEMA
@@ -33,6 +33,17 @@ def test_same_data_and_seed_give_identical_predictions():
     assert first.fingerprint == second.fingerprint
     assert np.array_equal(first.booster.inplace_predict(matrix), second.booster.inplace_predict(matrix))
     assert pack_model(first.booster) == pack_model(second.booster)
+
+
+def test_small_data_trains_on_one_thread_and_large_data_on_what_was_asked():
+    assert training_threads(2, 3000) == 1
+    assert training_threads(0, 3000) == 1
+    assert training_threads(2, 2 * ROWS_PER_TRAINING_THREAD) == 2
+    assert training_threads(2, 10 * ROWS_PER_TRAINING_THREAD) == 2
+    assert training_threads(0, 3 * ROWS_PER_TRAINING_THREAD) == 3
+    answers, tiers = synthetic.generate(SCHEMA, 300, seed=5)
+    trained = fit(build_matrix(SCHEMA, answers), tiers, feature_names=list(SCHEMA.feature_names), nthread=2)
+    assert trained.booster.save_config().count('"nthread":"1"') >= 1
 
 
 def test_the_model_learns_something_real(trained_default):
