@@ -1,7 +1,10 @@
 """Single-row scoring latency: bare XGBoost, the in-process scorer, and the SageMaker scorer
 through boto3 against the local endpoint (a separate process, as a real endpoint is), next
 to the endpoint's container API over plain HTTP, so boto3's own share is visible. Then a
-micro-batch of 200 rows (how the pipeline calls it) per row.
+micro-batch of 200 rows (how the pipeline calls it) per row, split into its parts (CSV both
+ways on each side, XGBoost, and the rest: boto3, HTTP, gunicorn), and the same batches from
+1, 2 and 4 concurrent callers (each with its own boto3 client, as pipeline workers are), with
+the CPU each side spends per row: on 2 cores, 2 s of CPU a second is the ceiling.
 
 Run from the repo root: .venv/bin/python bench/bench_lifecycle_latency.py   (BENCH_QUICK=1: short)
 """
@@ -13,8 +16,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,19 +33,24 @@ import django
 
 django.setup()
 
+import boto3  # noqa: E402
+import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from applicants.schema import get_schema  # noqa: E402
 from demo import synthetic  # noqa: E402
+from endpoint.container import encode_predictions, load_model, parse_rows  # noqa: E402
 from modelops.training import DEFAULT_THRESHOLDS, fit  # noqa: E402
 from scoring.artifact_store import load_booster, save_artifacts  # noqa: E402
 from scoring.features import build_matrix  # noqa: E402
 from scoring.models import Target  # noqa: E402
-from scoring.sagemaker import SageMakerScorer, encode_csv  # noqa: E402
+from scoring.sagemaker import SageMakerScorer, encode_csv, parse_csv_predictions  # noqa: E402
 from scoring.scorers import InProcessScorer  # noqa: E402
 
 REPS = int(pick(2000, 200))
 WARMUP = 30
+BATCH = 200
+CONCURRENT_SECONDS = pick(10, 3)
 
 
 def timed_us(fn: Callable[[], Any], reps: int) -> list[float]:
@@ -57,6 +67,82 @@ def timed_us(fn: Callable[[], Any], reps: int) -> list[float]:
 def record(report: Report, name: str, samples: list[float], per: int = 1, note: str = "") -> None:
     report.record(f"{name} p50", percentile(samples, 50) / per, "us", note)
     report.record(f"{name} p99", percentile(samples, 99) / per, "us")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children: gunicorn's master and workers."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for one in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def record_parts(report: Report, model_path: str, batch: np.ndarray, whole_us: float) -> None:
+    """Where one 200-row call goes, per row (p50 of each part, in this process)."""
+    booster = load_model(model_path)  # as the endpoint loads it (ENDPOINT_PREDICT_THREADS)
+    body = encode_csv(batch)
+    rows = parse_rows(body, "text/csv")
+    predictions = booster.inplace_predict(rows, validate_features=False)
+    answer, _ = encode_predictions(predictions, "text/csv")
+    parts = {
+        "client: encode_csv": lambda: encode_csv(batch),
+        "server: parse the CSV": lambda: parse_rows(body, "text/csv"),
+        "server: XGBoost inplace_predict": lambda: booster.inplace_predict(rows, validate_features=False),
+        "server: encode the answer": lambda: encode_predictions(predictions, "text/csv"),
+        "client: parse_csv_predictions": lambda: parse_csv_predictions(answer, BATCH),
+    }
+    spent = 0.0
+    for name, call in parts.items():
+        p50 = percentile(timed_us(call, max(REPS // 4, 50)), 50)
+        spent += p50
+        report.record(name, p50 / BATCH, "us")
+    report.record("the rest: boto3, HTTP, gunicorn, waiting", (whole_us - spent) / BATCH, "us")
+
+
+def call_until(client: Any, batch: np.ndarray, deadline: float, done: list[int], index: int) -> None:
+    """One caller: encode, invoke_endpoint, decode (as the scorer does) until the deadline."""
+    while time.monotonic() < deadline:
+        response = client.invoke_endpoint(
+            EndpointName="bench", ContentType="text/csv", Accept="text/csv", Body=encode_csv(batch)
+        )
+        parse_csv_predictions(response["Body"].read(), BATCH)
+        done[index] += 1
+
+
+def concurrent_callers(report: Report, process: subprocess.Popen[bytes], url: str, batch: np.ndarray) -> None:
+    """Rows a second with 1, 2, 4 threads calling at once, each with its own boto3 client,
+    and the CPU each side spent per row."""
+    for callers in (1, 2, 4):
+        clients = [
+            boto3.client("sagemaker-runtime", endpoint_url=url, region_name=settings.SAGEMAKER_REGION)
+            for _ in range(callers)
+        ]
+        for client in clients:  # a connection each, before the clock starts
+            client.invoke_endpoint(EndpointName="bench", ContentType="text/csv", Body=encode_csv(batch))
+        done = [0] * callers
+        deadline = time.monotonic() + CONCURRENT_SECONDS
+        threads = [
+            threading.Thread(target=call_until, args=(client, batch, deadline, done, index))
+            for index, client in enumerate(clients)
+        ]
+        started, client_cpu = time.monotonic(), time.process_time()
+        server_cpu = process_cpu_seconds(process.pid)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.monotonic() - started
+        rows = sum(done) * BATCH
+        client_us = (time.process_time() - client_cpu) / rows * 1e6
+        server_us = (process_cpu_seconds(process.pid) - server_cpu) / rows * 1e6
+        report.record(
+            f"{callers} caller{'s' if callers > 1 else ''}: rows/s",
+            rows / seconds,
+            "rows/s",
+            f"CPU per row: client {client_us:.1f} us, endpoint {server_us:.1f} us",
+        )
 
 
 def start_endpoint(model_url: str, variant: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -153,14 +239,15 @@ def main() -> None:
                 report,
                 "bare xgboost inplace_predict",
                 timed_us(lambda: booster.inplace_predict(batch), batch_reps),
-                per=200,
+                per=BATCH,
             )
-            record(
-                report,
-                "SageMakerScorer via boto3 to the local endpoint",
-                timed_us(lambda: scorer.predict_proba(model, batch), batch_reps),
-                per=200,
-            )
+            whole = timed_us(lambda: scorer.predict_proba(model, batch), batch_reps)
+            record(report, "SageMakerScorer via boto3 to the local endpoint", whole, per=BATCH)
+            report.section(f"A micro-batch of {BATCH} rows: the parts of one call, p50 per row", "parts")
+            record_parts(report, uri.removeprefix("file://"), batch, percentile(whole, 50))
+            log(f"concurrent callers, {CONCURRENT_SECONDS:g} s each")
+            report.section(f"Concurrent callers, {BATCH}-row micro-batches, boto3 to the local endpoint")
+            concurrent_callers(report, process, url, batch)
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -7,6 +7,8 @@ import os
 worker_class = "gthread"
 workers = int(os.environ.get("ENDPOINT_WORKERS", "1"))
 threads = int(os.environ.get("ENDPOINT_THREADS", "8"))
+# Each request predicts on one XGBoost thread (ENDPOINT_PREDICT_THREADS, endpoint/container.py):
+# XGBoost releases the GIL, so these threads (and workers) fill the cores between them.
 keepalive = 60
 timeout = 60
 graceful_timeout = 10

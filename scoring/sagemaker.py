@@ -19,7 +19,6 @@ decisions are never made by the model it replaced.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
@@ -73,10 +72,17 @@ def runtime_client() -> Any:
 
 
 def encode_csv(rows: np.ndarray) -> bytes:
-    """One line per row, no header; a missing value is an empty field (NaN to XGBoost)."""
-    buffer = io.StringIO()
-    np.savetxt(buffer, np.asarray(rows, dtype=np.float64), delimiter=",", fmt="%.9g")
-    return re.sub(r"(?<![\w.])nan(?![\w.])", "", buffer.getvalue()).encode()
+    """One line per row, no header; a missing value is an empty field (NaN to XGBoost).
+
+    Values are rounded to float32 first, as XGBoost rounds them in-process, and written with
+    9 significant digits, which read back as exactly that float32. One %-format call over
+    all values: a loop per value (np.savetxt) cost ~4 us per row of 15 features."""
+    values = np.asarray(rows, dtype=np.float32)
+    values = values.reshape(len(values), -1)  # 1-D: one value per line, as np.savetxt wrote it
+    n_rows, width = values.shape
+    text = ((",".join(["%.9g"] * width) + "\n") * n_rows) % tuple(values.ravel().tolist())
+    # "%.9g" writes NaN as "nan", and no number's text contains "nan" ("inf" does not either).
+    return text.replace("nan", "").encode()
 
 
 def parse_csv_predictions(body: bytes, n_rows: int) -> np.ndarray:
@@ -91,12 +97,16 @@ def parse_csv_predictions(body: bytes, n_rows: int) -> np.ndarray:
     if text.startswith("["):
         values = np.asarray(json.loads(f"[{text}]"), dtype=np.float64)
     elif "\n" in text:
-        values = np.asarray(
-            [[float(v) for v in line.split(",")] for line in text.splitlines() if line.strip()],
-            dtype=np.float64,
-        )
+        lines = [line for line in text.splitlines() if line.strip()]
+        width = lines[0].count(",") + 1
+        if any(line.count(",") + 1 != width for line in lines):
+            raise ValueError("the answer's lines have different numbers of values")
+        # One split and one map(float) over all values; float() reads the 17 digits the
+        # endpoint writes (or a repr) back as exactly the number it computed.
+        flat = np.fromiter(map(float, ",".join(lines).split(",")), dtype=np.float64)
+        values = flat.reshape(len(lines), width)
     else:
-        flat = np.asarray([float(v) for v in text.split(",")], dtype=np.float64)
+        flat = np.fromiter(map(float, text.split(",")), dtype=np.float64)
         values = flat.reshape(n_rows, -1) if len(flat) % n_rows == 0 else flat
     values = values.reshape(len(values), -1) if values.ndim == 1 else values
     if n_rows > 1 and values.shape[0] == 1 and values.shape[1] == n_rows:

@@ -80,6 +80,15 @@ def test_json_in_and_out_and_the_container_contract(local_endpoint, active_model
             f"{local_endpoint.url}/invocations", body, {"Content-Type": content_type, "Accept": accept}
         )[0]
     assert sorted(statuses.values()) == [204, 400, 406, 415]
+    for body, content_type in [(b" \n \n", "text/csv"), (b'{"instances": []}', "application/json")]:
+        status, answer = post(f"{local_endpoint.url}/invocations", body, {"Content-Type": content_type})
+        assert (status, answer) == (
+            415,
+            f"Loading {content_type.split('/')[-1]} data failed: the payload holds no rows".encode(),
+        )
+    with pytest.raises(urllib.error.HTTPError) as wrong_method:
+        urllib.request.urlopen(f"{local_endpoint.url}/invocations")  # noqa: S310 (a GET)
+    assert wrong_method.value.code == 405
 
 
 def test_errors_come_back_the_way_sagemaker_sends_them(local_endpoint, active_model):
