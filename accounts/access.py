@@ -5,6 +5,7 @@ Small on purpose, and covered by tests for who may and who may not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from accounts.roles import STAFF_ROLES, Role
@@ -23,10 +24,20 @@ def roles_of(user: AnyUser | None) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        names = user.groups.values_list("name", flat=True)
-        cached = frozenset(names) | ({Role.ADMIN} if user.is_superuser else set())
-        setattr(user, "_role_names", cached)  # noqa: B010 (a memo the user model does not declare)
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user: AnyUser, group_names: Iterable[str]) -> frozenset[str]:
+    """Memoise the roles of a user whose group names were read with the user itself (the API's
+    token authentication reads token, user and groups in one query), by roles_of's rule."""
+    roles = (
+        frozenset(group_names) | ({Role.ADMIN} if user.is_superuser else set())
+        if user.is_authenticated and user.is_active
+        else frozenset()
+    )
+    setattr(user, "_role_names", roles)  # noqa: B010 (a memo the user model does not declare)
+    return roles
 
 
 def has_role(user: AnyUser | None, *roles: Role) -> bool:

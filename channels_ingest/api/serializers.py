@@ -16,6 +16,19 @@ class SubmitApplicationSerializer(serializers.Serializer):
     answers = serializers.DictField(help_text="Field name to value, as described by GET /api/v1/schema/.")
 
 
+def submitted_answers(data: Any) -> dict[str, Any]:
+    """The answers of a submission's body, as SubmitApplicationSerializer validates them (it
+    only checks their shape: applicants.validation judges the answers themselves). The usual
+    body, a JSON object whose `answers` is an object, gives the same result without the
+    serializer's field machinery; any other body goes through the serializer, so its errors
+    read as they always did."""
+    if type(data) is dict and type(answers := data.get("answers")) is dict:
+        return {str(name): value for name, value in answers.items()}
+    body = SubmitApplicationSerializer(data=data)
+    body.is_valid(raise_exception=True)
+    return dict(body.validated_data["answers"])
+
+
 class ReasonSerializer(serializers.Serializer):
     feature = serializers.CharField()
     # A declared field: the serializer's metaclass takes it out of the class attributes, so it

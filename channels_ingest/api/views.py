@@ -30,6 +30,7 @@ from channels_ingest.api.serializers import (
     AcceptedSerializer,
     ApplicationSerializer,
     SubmitApplicationSerializer,
+    submitted_answers,
 )
 from channels_ingest.api.token import ObtainTokenView
 from scoring.selectors import application_get, applications_owned_by
@@ -96,10 +97,8 @@ class ApplicationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 detail="Send an Idempotency-Key header (1-255 printable characters, e.g. a "
                 "UUID) so a retried request never creates a second application.",
             )
-        body = SubmitApplicationSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         submission = application_submit(
-            answers=body.validated_data["answers"],
+            answers=submitted_answers(request.data),
             channel=Channel.API,
             actor=request.user,
             applicant_user=request.user if applies_for_self(request.user) else None,
