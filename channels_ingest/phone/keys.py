@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 
 # Private to applicants.crypto; the phone channel needs purposes other than "identity".
 from applicants.crypto import identity_hash, keyed_hash
@@ -51,17 +51,19 @@ def name_key(word: str) -> str:
 def answer_keys(schema: ApplicationSchema, answers: Mapping[str, Any]) -> set[str]:
     """Every key the answers give: phones, name words, the identity number."""
     keys: set[str] = set()
-    for spec in schema.fields:
-        value = answers.get(spec.name)
-        if not isinstance(value, str) or not value:
+    by_name = schema.by_name
+    name_fields = settings.PHONE_NAME_FIELDS
+    for name, value in answers.items():  # a submission's PII: a few of the schema's fields
+        spec = by_name.get(name)
+        if spec is None or not isinstance(value, str) or not value:
             continue
         if spec.type == "phone":
             key = phone_key(value)
             if key:
                 keys.add(key)
-        elif spec.name in settings.PHONE_NAME_FIELDS:
+        elif name in name_fields:
             keys.update(name_key(w) for w in name_words(value))
-        elif spec.name == schema.identity_field:
+        elif name == schema.identity_field:
             keys.add(identity_hash(value))
     return keys
 
@@ -71,9 +73,27 @@ def index_applicant(applicant_id: Any, answers: Mapping[str, Any]) -> None:
     new phone number makes them findable by both)."""
     keys = answer_keys(get_schema(), answers)
     if keys:
-        CallerKey.objects.bulk_create(
-            [CallerKey(key=k, applicant_id=applicant_id) for k in keys], ignore_conflicts=True
-        )
+        _insert_keys("applicant", applicant_id, keys)
+
+
+def _insert_keys(owner: str, owner_id: Any, keys: Iterable[str]) -> None:
+    """One INSERT of the keys of one person or draft, existing ones skipped. Written out
+    rather than bulk_create: on every submission, the ORM's preparation of three rows cost
+    more than the statement."""
+    field = cast("models.ForeignKey[Any, Any]", CallerKey._meta.get_field(owner))
+    owner_value = field.get_db_prep_value(owner_id, connection)
+    rows, params = [], []
+    for key in keys:
+        rows.append("(%s, %s)")
+        params += [key, owner_value]
+    quote = connection.ops.quote_name
+    # ON CONFLICT without a target: the unique constraints are partial (per person, per draft).
+    sql = (
+        f"INSERT INTO {quote(CallerKey._meta.db_table)} ({quote('key')}, {quote(field.column)}) "  # noqa: S608 (the model's names)
+        f"VALUES {', '.join(rows)} ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def index_draft(
@@ -90,9 +110,8 @@ def index_draft(
     with transaction.atomic():
         stale = CallerKey.objects.filter(draft_id=draft_id).exclude(key__in=keys)
         stale.delete()
-        CallerKey.objects.bulk_create(
-            [CallerKey(key=k, draft_id=draft_id) for k in keys], ignore_conflicts=True
-        )
+        if keys:
+            _insert_keys("draft", draft_id, keys)
 
 
 def query_keys(query: str) -> dict[str, list[str]]:
