@@ -21,6 +21,7 @@ from applicants.provenance import received_at_once
 from applicants.schema import ApplicationSchema, get_schema
 from applicants.state import IllegalTransition, check_transition
 from applicants.validation import validate_answers
+from config.db_arrays import in_array
 from outbox.models import Topic
 from outbox.registry import outbox_wake
 from outbox.services import outbox_add
@@ -263,11 +264,11 @@ def application_transition(
     with transaction.atomic():
         moved = list(
             Application.objects.select_for_update()
-            .filter(pk__in=ids, status=from_status, **(only_if or {}))
+            .filter(in_array("pk", ids), status=from_status, **(only_if or {}))
             .values_list("pk", flat=True)
         )
         if moved:
-            Application.objects.filter(pk__in=moved).update(
+            Application.objects.filter(in_array("pk", moved)).update(
                 status=to_status, updated_at=timezone.now(), **changes
             )
             trail_record_many(

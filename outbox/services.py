@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import random
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,10 @@ from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import outbox_wake, outbox_wake_on_commit
 
 SINK_PREFIX = "sink:"
+
+# From this many rows on, PostgreSQL takes them by COPY: a rescoring chunk owes thousands
+# (one per changed decision and sink), which bulk_create builds as model instances first.
+COPY_AT_LEAST = 100
 
 
 def outbox_add(*, topic: str, key: str, payload: dict[str, Any] | None = None) -> OutboxMessage:
@@ -36,16 +41,29 @@ def outbox_fan_out(*, event: str, items: Iterable[tuple[str, dict[str, Any]]]) -
     app) is woken (the periodic re-drive covers a lost wake-up)."""
     items = list(items)
     sinks = list(settings.SINKS)
-    rows = [
-        OutboxMessage(topic=sink_topic(sink), key=key, payload={"event": event, **payload})
-        for sink in sinks
-        for key, payload in items
-    ]
+    rows = [(sink_topic(sink), key, {"event": event, **payload}) for sink in sinks for key, payload in items]
     if not rows:
         return 0
-    OutboxMessage.objects.bulk_create(rows)
+    if connection.vendor == "postgresql" and len(rows) >= COPY_AT_LEAST:
+        _copy_messages(rows)
+    else:
+        OutboxMessage.objects.bulk_create(
+            OutboxMessage(topic=topic, key=key, payload=payload) for topic, key, payload in rows
+        )
     outbox_wake_on_commit(sink_topic(sink) for sink in sinks)
     return len(rows)
+
+
+def _copy_messages(rows: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """New pending messages, `(topic, key, payload)` each, in this order (ids follow it, as
+    the drains' order does), with the model's defaults written out."""
+    now = timezone.now()
+    table = OutboxMessage._meta.db_table
+    columns = "topic, key, payload, status, attempts, last_error, created_at"
+    dumps = json.dumps
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for topic, key, payload in rows:
+            copy.write_row((topic, key, dumps(payload), OutboxStatus.PENDING.value, 0, "", now))
 
 
 def publish_drains(sinks: Iterable[str]) -> None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from accounts.access import can_give_second_opinion, can_review_application, review_conflicts_q
@@ -23,6 +24,8 @@ from applicants.models import Application, Status
 from auditing.models import ItemState, ReviewItem, ReviewStatus
 from auditing.selectors import exclude_earlier_labellers
 from auditing.services.independent import earlier_labellers, may_label_independently
+from auditing.services.queue_bulk import items_insert_from_json, waiting_items_update_from_json
+from config.db_arrays import in_array
 from scoring.models import Decision
 
 if TYPE_CHECKING:
@@ -54,8 +57,14 @@ def priority_of(prob_high: float, impact: float | None) -> float:
     return prob_high * (impact if impact is not None else 1.0)
 
 
-def _item_fields(decision: Mapping[str, Any], application: dict[str, Any]) -> dict[str, Any]:
-    impact = impact_of(application["answers"])
+def _impact_answer() -> KeyTransform:
+    """The one answer an item reads (REVIEW_IMPACT_FIELD), decoded from the JSON answers in
+    SQL: a rescoring run makes thousands of items, and whole answers decode slowly."""
+    return KeyTransform(settings.REVIEW_IMPACT_FIELD, "answers")
+
+
+def _item_fields(decision: Mapping[str, Any], impact_answer: Any) -> dict[str, Any]:
+    impact = impact_of({settings.REVIEW_IMPACT_FIELD: impact_answer})
     return {
         "decision_id": decision["id"],
         "priority": priority_of(decision["prob_high"], impact),
@@ -72,7 +81,7 @@ def _current_decisions(application_ids: list[Any]) -> dict[Any, Mapping[str, Any
     model row) with its ModelVersion decodes several JSON documents per row."""
     return {
         d["application_id"]: d
-        for d in Decision.objects.filter(application_id__in=application_ids, is_current=True).values(
+        for d in Decision.objects.filter(in_array("application_id", application_ids), is_current=True).values(
             "id", "application_id", "prob_high", "tier", "created_at", "model_version__version"
         )
     }
@@ -86,7 +95,7 @@ def review_queue_add(*, application_ids: Any) -> int:
     ids = list(application_ids)
     if not ids:
         return 0
-    return _add_missing(Application.objects.filter(pk__in=ids), limit=len(ids)) + _refresh_rescored(
+    return _add_missing(Application.objects.filter(in_array("pk", ids)), limit=len(ids)) + _refresh_rescored(
         limit=len(ids), application_ids=ids
     )
 
@@ -102,28 +111,38 @@ def review_queue_sync(*, limit: int = 5000) -> int:
 def _add_missing(applications: Any, *, limit: int) -> int:
     missing = list(
         applications.filter(status=Status.IN_REVIEW, review_item__isnull=True).values(
-            "id", "answers", "channel", "possible_duplicate", "submitted_by_id", "owner_id", "updated_at"
+            "id",
+            "channel",
+            "possible_duplicate",
+            "submitted_by_id",
+            "owner_id",
+            "updated_at",
+            impact_answer=_impact_answer(),
         )[:limit]
     )
     if not missing:
         return 0
     decisions = _current_decisions([a["id"] for a in missing])
     items = [
-        ReviewItem(
-            application_id=a["id"],
-            channel=a["channel"],
-            possible_duplicate=a["possible_duplicate"],
-            submitted_by_id=a["submitted_by_id"],
-            applicant_user_id=a["owner_id"],
-            blind=_draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
-            independent=_draw("independent", a["id"]) < settings.REVIEW_INDEPENDENT_SHARE,
-            enqueued_at=decisions[a["id"]]["created_at"],
-            **_item_fields(decisions[a["id"]], a),
-        )
+        {
+            "application_id": a["id"],
+            "state": ItemState.WAITING,
+            "channel": a["channel"],
+            "possible_duplicate": a["possible_duplicate"],
+            "submitted_by_id": a["submitted_by_id"],
+            "applicant_user_id": a["owner_id"],
+            "blind": _draw("blind", a["id"]) < settings.REVIEW_BLIND_SHARE,
+            "independent": _draw("independent", a["id"]) < settings.REVIEW_INDEPENDENT_SHARE,
+            "enqueued_at": decisions[a["id"]]["created_at"],
+            **_item_fields(decisions[a["id"]], a["impact_answer"]),
+        }
         for a in missing
         if a["id"] in decisions
     ]
-    ReviewItem.objects.bulk_create(items, ignore_conflicts=True)
+    if connection.vendor == "postgresql":
+        items_insert_from_json(items)
+    else:
+        ReviewItem.objects.bulk_create([ReviewItem(**item) for item in items], ignore_conflicts=True)
     return len(items)
 
 
@@ -135,15 +154,22 @@ def _refresh_rescored(*, limit: int, application_ids: list[Any] | None = None) -
     if not stale:
         return 0
     current = _current_decisions([app for _, app in stale])
-    answers = dict(Application.objects.filter(pk__in=list(current)).values_list("id", "answers"))
-    refreshed = 0
-    for pk, application_id in stale:
-        decision = current.get(application_id)
-        if decision is not None:
-            refreshed += ReviewItem.objects.filter(pk=pk, state=ItemState.WAITING).update(
-                **_item_fields(decision, {"answers": answers[application_id]})
-            )
-    return refreshed
+    impact_answers = dict(
+        Application.objects.filter(in_array("pk", list(current))).values_list("id", _impact_answer())
+    )
+    fields = {
+        pk: _item_fields(current[application_id], impact_answers[application_id])
+        for pk, application_id in stale
+        if application_id in current
+    }
+    if not fields:
+        return 0
+    if connection.vendor == "postgresql":
+        return waiting_items_update_from_json(fields)
+    return sum(
+        ReviewItem.objects.filter(pk=pk, state=ItemState.WAITING).update(**values)
+        for pk, values in fields.items()
+    )
 
 
 # --- claims ----------------------------------------------------------------------------------

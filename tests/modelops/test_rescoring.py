@@ -238,3 +238,41 @@ def test_without_doubtful_answers_rescoring_routes_by_the_policy_alone(scored, o
         assert (decision.routed_to_review, decision.routing_reason) == review_route(
             decision.application_id, decision.tier, other_model.review_policy
         )
+
+
+def test_a_decision_that_moved_on_while_the_chunk_scored_is_left_alone(scored, other_model):
+    """Between reading a chunk and writing it, an auditor labels one application and the
+    pipeline replaces another's decision: the chunk writes neither, and all the others."""
+    from modelops.rescoring import apply_scores, load_chunk
+    from scoring.probabilities import tier_probabilities
+    from scoring.scorers import get_scorer
+
+    run = rescore_start(dispatch=False)
+    chunk = run.chunks.get()
+    rows = load_chunk(get_schema(), run, chunk)
+    scorer = get_scorer()
+    probs = tier_probabilities(other_model, scorer.predict_proba(other_model, rows.matrix))
+    labelled, replaced = rows.ids[0], rows.ids[1]
+    Application.objects.filter(pk=labelled).update(status=Status.CONFIRMED)
+    old = Decision.objects.get(application_id=replaced, is_current=True)
+    Decision.objects.filter(pk=old.pk).update(is_current=False)
+    newer = Decision.objects.create(
+        application_id=replaced,
+        model_version=old.model_version,
+        tier=old.tier,
+        prob_low=old.prob_low,
+        prob_medium=old.prob_medium,
+        prob_high=old.prob_high,
+        reasons=[],
+        feature_snapshot={},
+    )
+    # Every row reads as changed: the old probabilities are moved far from the new ones.
+    rows.old_probs[:] = 1 - probs
+    rows.old_tiers[:] = -1
+    changed, _ = apply_scores(chunk, run, rows, probs, "test")
+    assert changed == len(rows.ids) - 2
+    rescored = set(Decision.objects.filter(rescore_run=run).values_list("application_id", flat=True))
+    assert rescored == set(rows.ids) - {labelled, replaced}
+    assert Decision.objects.filter(application_id=labelled, is_current=True).count() == 1
+    assert set(Decision.objects.filter(application_id=replaced, is_current=True)) == {newer}
+    assert Decision.objects.filter(is_current=True).count() == len(rows.ids)
