@@ -19,7 +19,9 @@ what the workers that consume the scoring queue were running while it waited (Ce
 
 Run from the repo root: .venv/bin/python bench/bench_sustained_load.py
 Environment: BENCH_RATE (applications/s, default 50), BENCH_MINUTES (default 2),
-BENCH_QUICK=1 (20 s), BENCH_REDIS_DB (the Redis database it empties and uses, default 13).
+BENCH_QUICK=1 (20 s), BENCH_REDIS_DB (the Redis database it empties and uses, default 13),
+BENCH_LAYOUT=single (one worker for every queue), BENCH_BACKGROUND_CONCURRENCY (processes of
+the sinks and maintenance worker, default 1; compose runs 2).
 """
 
 from __future__ import annotations
