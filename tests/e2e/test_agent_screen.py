@@ -104,6 +104,9 @@ def test_an_agent_finds_a_caller_keys_an_application_and_sees_it_scored(
     page.keyboard.type("ZZ9 9ZZ")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=These do not match our records")
+    # The page autofocuses its first field; wait for that before moving the focus, or a late
+    # autofocus takes the typing below into the date of birth (seen on a busy machine).
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'date_of_birth'")
     page.fill("#f-postcode", "")  # cleared; typed again below by keyboard
     page.focus("#f-postcode")
     page.keyboard.type("ex1 2mp")
