@@ -3,7 +3,7 @@ through boto3 against the local endpoint (a separate process, as a real endpoint
 to the endpoint's container API over plain HTTP, so boto3's own share is visible. Then a
 micro-batch of 200 rows (how the pipeline calls it) per row, split into its parts (CSV both
 ways on each side, XGBoost, and the rest: boto3, HTTP, gunicorn), and the same batches from
-1, 2 and 4 concurrent callers (each with its own boto3 client, as pipeline workers are), with
+1, 2, 4 and 8 concurrent callers (each with its own boto3 client, as pipeline workers are), with
 the CPU each side spends per row: on 2 cores, 2 s of CPU a second is the ceiling.
 
 Run from the repo root: .venv/bin/python bench/bench_lifecycle_latency.py   (BENCH_QUICK=1: short)
@@ -114,7 +114,7 @@ def call_until(client: Any, batch: np.ndarray, deadline: float, done: list[int],
 def concurrent_callers(report: Report, process: subprocess.Popen[bytes], url: str, batch: np.ndarray) -> None:
     """Rows a second with 1, 2, 4 threads calling at once, each with its own boto3 client,
     and the CPU each side spent per row."""
-    for callers in (1, 2, 4):
+    for callers in (1, 2, 4, 8):
         clients = [
             boto3.client("sagemaker-runtime", endpoint_url=url, region_name=settings.SAGEMAKER_REGION)
             for _ in range(callers)
