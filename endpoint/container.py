@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 import xgboost as xgb
 
-from scoring.artifacts import MODEL_FILE, unpack_model
+from scoring.artifacts import MODEL_FILE, csv_lines, unpack_model
 
 logger = logging.getLogger("endpoint")
 
@@ -111,13 +111,6 @@ def parse_rows(body: bytes, content_type: str) -> np.ndarray:
         raise ContainerError(415, "rows have different numbers of values")
     # float64 first, then float32: the rounding XGBoost applies to a float64 row in-process.
     return np.asarray(rows, dtype=np.float32)
-
-
-def csv_lines(values: np.ndarray, field: str) -> str:
-    """A 2-D array as CSV text, one line per row, every value formatted by `field` (a
-    %-format): one formatting call over all values rather than a Python loop per value."""
-    n_rows, width = values.shape
-    return ((",".join([field] * width) + "\n") * n_rows) % tuple(values.ravel().tolist())
 
 
 def encode_predictions(preds: np.ndarray, accept: str) -> tuple[bytes, str]:

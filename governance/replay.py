@@ -37,7 +37,7 @@ from applicants.schema import ApplicationSchema, get_schema
 from governance.models import ReplayChunk, ReplayRun, ReplayStatus
 from objectstore import store_for
 from objectstore.csv_safety import csv_writer
-from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_publish, job_retry
+from outbox.jobs import Heartbeat, job_claim, job_heartbeat, job_retry, jobs_publish_on_commit
 from scoring.encoding import fits_schema
 from scoring.errors import ScoringError
 from scoring.features import FEATURE_ROW_DTYPE, feature_row_tag
@@ -141,13 +141,7 @@ def replay_start(
             },
         )
         if dispatch and chunks:
-            chunk_ids = [c.pk for c in chunks]
-
-            def publish() -> None:
-                for pk in chunk_ids:
-                    job_publish(ReplayChunk, pk)
-
-            transaction.on_commit(publish, robust=True)
+            jobs_publish_on_commit(ReplayChunk, [c.pk for c in chunks])
     return run
 
 

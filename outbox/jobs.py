@@ -13,7 +13,8 @@ FAILED: each table keeps its own words). Then:
 - `job_finish` / `job_retry` end an attempt: done, failed, or waiting again after a backoff
   (outbox.backoff) until JOB_MAX_ATTEMPTS.
 - `job_publish` hands a new job to its worker through the `publish` its app registered
-  (`register_job`, in `AppConfig.ready()`, names the Celery task).
+  (`register_job`, in `AppConfig.ready()`, names the Celery task); `jobs_publish_on_commit`
+  does it for several once the transaction that made them commits.
 - `jobs_redrive` (one periodic task for every kind, `register_job`) recovers running jobs
   whose lease expired (their worker died: waiting again, or failed when out of attempts)
   and publishes waiting jobs whose `next_attempt_at` came (a message lost with the broker,
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection, models
+from django.db import close_old_connections, connection, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -257,6 +258,17 @@ def job_publish(model: type[LeasedJob], pk: Any) -> None:
     """Hand a job to its worker now, the way the re-drive does: through the `publish` its app
     registered (so a service never imports its own app's Celery tasks)."""
     _kinds[model._meta.label].publish(pk)
+
+
+def jobs_publish_on_commit(model: type[LeasedJob], pks: list[Any]) -> None:
+    """Hand these jobs to their workers once the transaction that made them commits. Robust:
+    with the broker down they stay pending, and the job re-drive hands them out later."""
+
+    def publish() -> None:
+        for pk in pks:
+            job_publish(model, pk)
+
+    transaction.on_commit(publish, robust=True)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from modelops.models import RescoreChunk, RescoreMode, RescoreRun, RunStatus
 from modelops.registry import LifecycleError
 from modelops.rescoring.chunk import rescore_chunk_execute
 from modelops.rescoring.load import filtered
-from outbox.jobs import job_publish
+from outbox.jobs import jobs_publish_on_commit
 from scoring.encoding import fits_schema
 from scoring.models import ModelVersion
 from scoring.selectors import NoUsableModel, active_model
@@ -88,14 +88,7 @@ def rescore_start(
             after={"model_version": model.version, "applications": len(ids), "filters": run.filters},
         )
         if dispatch and chunks and mode == RescoreMode.CELERY:
-            chunk_ids = [c.pk for c in chunks]
-            # robust: with the broker down the chunks stay pending for the job re-drive.
-
-            def publish() -> None:
-                for pk in chunk_ids:
-                    job_publish(RescoreChunk, pk)
-
-            transaction.on_commit(publish, robust=True)
+            jobs_publish_on_commit(RescoreChunk, [c.pk for c in chunks])
     return run
 
 
