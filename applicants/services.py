@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from applicants.crypto import identity_hash
@@ -25,7 +28,8 @@ from config.db_arrays import in_array
 from outbox.models import Topic
 from outbox.registry import outbox_wake
 from outbox.services import outbox_add
-from trail.services import trail_entry, trail_record, trail_record_many
+from trail.models import TrailEntry
+from trail.services import trail_entry, trail_insert_per_row, trail_record, trail_record_many
 
 if TYPE_CHECKING:
     from accounts.types import Actor, User
@@ -243,7 +247,7 @@ def _fingerprint(answers: Any) -> str:
 
 def application_transition(
     *,
-    application_ids: Iterable[Any],
+    application_ids: Iterable[Any] | QuerySet[Application, Any],
     from_status: str,
     to_status: str,
     actor: Actor = None,
@@ -256,34 +260,88 @@ def application_transition(
     Only rows still in `from_status` (and matching `only_if`) move, so two workers racing
     cannot both move one application; the ids that moved are returned and each move is
     an audit trail entry. Call inside a transaction when the move must land together with other writes.
+
+    `application_ids` may also be a query of ids (`.values("pk")`, sliced, locked with
+    SKIP LOCKED: a claim), which PostgreSQL reads in the same statement as the move.
     """
     check_transition(from_status, to_status)
-    ids = list(application_ids)
-    if not ids:
+    picked = application_ids if isinstance(application_ids, QuerySet) else None
+    ids = [] if picked is not None else list(application_ids)
+    if picked is None and not ids:
         return []
+    entry = trail_entry(
+        action=TRANSITION,
+        object_type="application",
+        object_id="",
+        actor=actor,
+        before={"status": from_status},
+        after={"status": to_status},
+        note=note,
+    )
+    values = {"status": to_status, "updated_at": timezone.now(), **changes}
+    if connection.vendor == "postgresql":
+        return _move_in_one_statement(picked, ids, from_status, only_if or {}, values, entry)
     with transaction.atomic():
+        if picked is not None:
+            ids = [row["pk"] for row in picked]
         moved = list(
             Application.objects.select_for_update()
             .filter(in_array("pk", ids), status=from_status, **(only_if or {}))
             .values_list("pk", flat=True)
         )
         if moved:
-            Application.objects.filter(in_array("pk", moved)).update(
-                status=to_status, updated_at=timezone.now(), **changes
-            )
+            Application.objects.filter(in_array("pk", moved)).update(**values)
             trail_record_many(
                 trail_entry(
-                    action=TRANSITION,
-                    object_type="application",
+                    action=entry.action,
+                    object_type=entry.object_type,
                     object_id=pk,
                     actor=actor,
-                    before={"status": from_status},
-                    after={"status": to_status},
+                    before=entry.before,
+                    after=entry.after,
                     note=note,
                 )
                 for pk in moved
             )
     return moved
+
+
+def _move_in_one_statement(
+    picked: QuerySet[Application, Any] | None,
+    ids: list[Any],
+    from_status: str,
+    only_if: dict[str, Any],
+    values: dict[str, Any],
+    entry: TrailEntry,
+) -> list[Any]:
+    """PostgreSQL: the conditional UPDATE ... RETURNING and the trail entries of what moved,
+    in one statement (one round trip, and atomic without a transaction of its own), where
+    a lock, an update and an insert each took one, plus a savepoint's two."""
+    prefix, params = "", []
+    if picked is not None:
+        # A WITH query runs once, so a claim's LIMIT ... SKIP LOCKED picks exactly once.
+        query = picked.query.clone()
+        # Django refuses FOR UPDATE outside a transaction; this statement is one.
+        query.select_for_update, lock = False, query.select_for_update
+        picked_sql, picked_params = query.get_compiler(picked.db).as_sql()
+        if lock:
+            picked_sql += " " + connection.ops.for_update_sql(skip_locked=query.select_for_update_skip_locked)
+        prefix, params = f"picked(id) AS ({picked_sql}), ", list(picked_params)
+        rows = Application.objects.filter(pk__in=RawSQL("SELECT id FROM picked", ()))
+    else:
+        rows = Application.objects.filter(in_array("pk", ids))
+    update = cast(UpdateQuery, rows.filter(status=from_status, **only_if).query.chain(UpdateQuery))
+    update.add_update_values(values)
+    update_sql, update_params = update.get_compiler(rows.db).as_sql()
+    pk = connection.ops.quote_name(cast(str, Application._meta.pk.column))
+    trail_sql, trail_params = trail_insert_per_row(entry, rows="moved", object_id_sql=f"moved.{pk}::text")
+    statement = (  # compiled by Django and trail_insert_per_row; the values go as parameters
+        f"WITH {prefix}moved AS ({update_sql} RETURNING {pk}), "  # noqa: S608
+        f"recorded AS ({trail_sql}) SELECT {pk} FROM moved"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *update_params, *trail_params])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def application_label(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from outbox.models import OutboxMessage, OutboxStatus
@@ -41,13 +41,17 @@ def outbox_has_due(*, topic: str) -> bool:
     ).exists()
 
 
+def outbox_backing_off(*, topic: str) -> QuerySet[OutboxMessage]:
+    """Pending messages waiting for their backoff (a transient failure): a query, for a
+    consumer that leaves their keys alone in the statement that claims its work."""
+    return OutboxMessage.objects.filter(
+        topic=topic, status=OutboxStatus.PENDING, next_attempt_at__gt=timezone.now()
+    )
+
+
 def outbox_keys_backing_off(*, topic: str) -> set[str]:
     """Keys whose pending message waits for its backoff (a transient failure)."""
-    return set(
-        OutboxMessage.objects.filter(
-            topic=topic, status=OutboxStatus.PENDING, next_attempt_at__gt=timezone.now()
-        ).values_list("key", flat=True)
-    )
+    return set(outbox_backing_off(topic=topic).values_list("key", flat=True))
 
 
 def outbox_latest_payloads(*, topic: str, keys: list[str], event: str) -> dict[str, dict[str, Any]]:

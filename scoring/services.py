@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Exists, F, OuterRef, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from applicants.groups import protected_groups
@@ -37,7 +38,7 @@ from applicants.services import application_transition
 from outbox.jobs import Heartbeat
 from outbox.models import Topic
 from outbox.registry import DECISIONS_STORED, outbox_emit
-from outbox.selectors import outbox_keys_backing_off
+from outbox.selectors import outbox_backing_off, outbox_keys_backing_off
 from outbox.services import (
     outbox_back_off,
     outbox_fan_out,
@@ -50,11 +51,11 @@ from scoring.encoding import model_input
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
 from scoring.features import build_matrix, feature_row_bytes, feature_snapshot
-from scoring.models import Decision, ModelStatus, ModelVersion, ShadowScore
+from scoring.models import Decision, ModelVersion, ShadowScore
 from scoring.policy import route_with_provenance, tier_for
 from scoring.probabilities import finish_probabilities, tier_probabilities
 from scoring.scorers import get_scorer
-from scoring.selectors import active_model
+from scoring.selectors import scoring_models
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +76,13 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
     backoff (`released` in the result); nothing is raised, nothing retries here.
     """
     schema = get_schema()
-    model = active_model(schema)
+    model, shadows = scoring_models(schema)
     claim = uuid.uuid4()
     ids = _claim(claim, first_id=first_id, limit=limit or settings.SCORING_BATCH_SIZE)
     if not ids:
         return BatchResult()
     with Heartbeat(lambda: scoring_lease_renew(claim) > 0, every=settings.SCORING_LEASE_SECONDS / 4):
-        result = _score_claimed(schema, model, claim, ids)
+        result = _score_claimed(schema, model, claim, ids, shadows)
     result.claimed = len(ids)
     return result
 
@@ -118,7 +119,9 @@ def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
             return scored
 
 
-def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list[Any]) -> BatchResult:
+def _score_claimed(
+    schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list[Any], shadows: list[ModelVersion]
+) -> BatchResult:
     applications = list(
         Application.objects.filter(pk__in=ids, scoring_claim=claim, status=Status.SCORING)
         # pii: the date of birth, for the decision's protected groups (an age band).
@@ -149,18 +152,15 @@ def _score_claimed(schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list
     ]
     for decision in decisions:
         decision.scorer = scorer.last_source[:120]
-    shadows = shadow_scores(model, matrix, decisions)
-    return BatchResult(scored=_store(decisions, claim, shadows))
+    return BatchResult(scored=_store(decisions, claim, shadow_scores(model, shadows, matrix, decisions)))
 
 
-def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decision]) -> list[ShadowScore]:
-    """What each shadow model says about the same rows. Always in-process (a shadow has no
-    endpoint of its own), never deciding anything, and never failing the batch."""
-    shadows = ModelVersion.objects.filter(
-        shadow=True,
-        status__in=[ModelStatus.CANDIDATE, ModelStatus.APPROVED],
-        feature_spec_hash=model.feature_spec_hash,
-    ).exclude(pk=model.pk)
+def shadow_scores(
+    model: ModelVersion, shadows: list[ModelVersion], matrix: np.ndarray, decisions: list[Decision]
+) -> list[ShadowScore]:
+    """What each shadow model (scoring.selectors.scoring_models) says about the same rows.
+    Always in-process (a shadow has no endpoint of its own), never deciding anything, and
+    never failing the batch."""
     scores: list[ShadowScore] = []
     for shadow in shadows:
         try:
@@ -186,30 +186,28 @@ def shadow_scores(model: ModelVersion, matrix: np.ndarray, decisions: list[Decis
 def _claim(claim: uuid.UUID, *, first_id: Any, limit: int) -> list[Any]:
     """Take applications for this batch. SKIP LOCKED lets several workers claim at once
     without waiting on each other; the conditional move makes a double claim impossible.
-    Applications whose request backs off after a transient failure wait for it."""
-    backing_off = [uuid.UUID(k) for k in outbox_keys_backing_off(topic=Topic.SCORING)]
-    with transaction.atomic():
-        waiting = (
-            Application.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.RECEIVED)
-            .exclude(pk__in=backing_off)
-        )
-        ids: list[Any] = []
-        if first_id is not None:
-            ids = list(waiting.filter(pk=first_id).values_list("pk", flat=True))
-        ids += list(
-            waiting.exclude(pk__in=ids)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[: max(limit - len(ids), 0)]
-        )
-        return application_transition(
-            application_ids=ids,
-            from_status=Status.RECEIVED,
-            to_status=Status.SCORING,
-            scoring_claim=claim,
-            scoring_started_at=timezone.now(),
-            scoring_attempts=F("scoring_attempts") + 1,
-        )
+    Applications whose request backs off after a transient failure wait for it.
+
+    On PostgreSQL the pick, the move and its trail entries are one statement (one round
+    trip), the backing-off requests a NOT EXISTS in it rather than a list read first."""
+    waiting = Application.objects.select_for_update(skip_locked=True).filter(status=Status.RECEIVED)
+    if connection.vendor == "postgresql":
+        # The outbox keys are the ids as text (str(uuid)), which is what ::varchar gives.
+        as_key = Cast(OuterRef("pk"), output_field=CharField())
+        waiting = waiting.exclude(Exists(outbox_backing_off(topic=Topic.SCORING).filter(key=as_key)))
+    else:
+        waiting = waiting.exclude(pk__in=[uuid.UUID(k) for k in outbox_keys_backing_off(topic=Topic.SCORING)])
+    order: list[Any] = ["created_at"]
+    if first_id is not None:
+        order.insert(0, Case(When(pk=first_id, then=Value(0)), default=Value(1)))
+    return application_transition(
+        application_ids=waiting.order_by(*order).values("pk")[:limit],
+        from_status=Status.RECEIVED,
+        to_status=Status.SCORING,
+        scoring_claim=claim,
+        scoring_started_at=timezone.now(),
+        scoring_attempts=F("scoring_attempts") + 1,
+    )
 
 
 def _decision(
