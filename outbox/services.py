@@ -4,15 +4,16 @@ delivered, back off and park dead letters here (the sinks app owns the delivery 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import random
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from outbox.backoff import backoff
@@ -28,6 +29,34 @@ COPY_AT_LEAST = 100
 
 def outbox_add(*, topic: str, key: str, payload: dict[str, Any] | None = None) -> OutboxMessage:
     return OutboxMessage.objects.create(topic=topic, key=key, payload=payload or {})
+
+
+def outbox_insert_per_row(*, topic: str, rows: str, key_sql: str) -> tuple[str, list[Any]]:
+    """PostgreSQL: an INSERT of one pending `topic` message (empty payload) per row of
+    `rows` (an SQL relation, such as a CTE named by the caller), keyed by `key_sql` (an SQL
+    expression over it), for a caller that writes what owes the work in the same statement:
+    one round trip, and SQL text built once per process."""
+    head, fields = _insert_per_row_columns(connection.vendor)
+    message = OutboxMessage(topic=topic, key="")
+    params = [f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields]
+    # The names are the model's and the caller's; the values go as parameters.
+    return f"{head.replace('{key}', key_sql)} FROM {rows}", params
+
+
+@functools.cache
+def _insert_per_row_columns(vendor: str) -> tuple[str, list[Field[Any, Any]]]:
+    columns, values, fields = [], [], []
+    for f in OutboxMessage._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(cast(str, f.column)))
+        if f.attname == "key":
+            values.append("{key}")
+            continue
+        values.append(f"CAST(%s AS {f.cast_db_type(connection)})")
+        fields.append(f)
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)}", fields
 
 
 def sink_topic(sink: str) -> str:
@@ -76,6 +105,39 @@ def outbox_mark_delivered(*, topic: str, keys: Iterable[str]) -> int:
     return OutboxMessage.objects.filter(topic=topic, key__in=list(keys), status=OutboxStatus.PENDING).update(
         status=OutboxStatus.DELIVERED, delivered_at=timezone.now()
     )
+
+
+_DELIVER_AND_FAN_OUT_SQL = """
+    WITH delivered AS (
+        UPDATE {table} SET status = %s, delivered_at = %s
+        WHERE topic = %s AND key = ANY(%s::text[]) AND status = %s
+    )
+    INSERT INTO {table} (topic, key, payload, status, attempts, last_error, created_at)
+    SELECT r->>0, r->>1, r->2, %s, 0, '', %s
+    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS rows(r, n) ORDER BY n
+"""
+
+
+def outbox_deliver_and_fan_out(
+    *, topic: str, keys: Iterable[str], event: str, items: Iterable[tuple[str, dict[str, Any]]]
+) -> None:
+    """`outbox_mark_delivered(topic, keys)` and `outbox_fan_out(event, items)` together: on
+    PostgreSQL one statement (the scorer's every batch does both), the rows in the same
+    order as `outbox_fan_out` writes them and the drains woken the same way on commit."""
+    items, keys, sinks = list(items), list(keys), list(settings.SINKS)
+    rows = [[sink_topic(sink), key, {"event": event, **payload}] for sink in sinks for key, payload in items]
+    if connection.vendor != "postgresql" or not rows or len(rows) >= COPY_AT_LEAST:
+        outbox_mark_delivered(topic=topic, keys=keys)
+        outbox_fan_out(event=event, items=items)
+        return
+    now = timezone.now()
+    pending, delivered = OutboxStatus.PENDING.value, OutboxStatus.DELIVERED.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DELIVER_AND_FAN_OUT_SQL.format(table=OutboxMessage._meta.db_table),
+            [delivered, now, topic, keys, pending, pending, now, json.dumps(rows)],
+        )
+    outbox_wake_on_commit(sink_topic(sink) for sink in sinks)
 
 
 def outbox_mark_dead(*, topic: str, keys: Iterable[str], error: str) -> int:

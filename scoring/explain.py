@@ -18,6 +18,8 @@ contributions.
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 from typing import Any
 
@@ -27,6 +29,7 @@ import xgboost as xgb
 from applicants.schema import ApplicationSchema
 from scoring.artifact_store import load_booster, load_risk_booster, load_shap_tables
 from scoring.encoding import model_input
+from scoring.features import SnapshotTexts
 from scoring.models import ModelVersion
 
 
@@ -73,3 +76,45 @@ def top_reasons(
             }
         )
     return reasons
+
+
+_DIRECTIONS = ("decreases_risk", "increases_risk")
+
+
+def top_reasons_json(
+    schema: ApplicationSchema, contributions: np.ndarray, values: SnapshotTexts, *, limit: int
+) -> list[str]:
+    """json.dumps(top_reasons(...)) of many rows at once (contributions (rows, features), the
+    rows' snapshot values as scoring.features.snapshot_texts gives them): the same text, with
+    one sort for all rows and each reason's constant parts encoded once, not per row."""
+    dumps = json.dumps
+    heads = [f'{{"feature": {dumps(f.name)}, "label": {dumps(f.label)}, "value": ' for f in schema.features]
+    tails = [
+        [
+            f', "direction": {dumps(direction)}, "statement": {dumps(getattr(f.reason, direction))}}}'
+            for f in schema.features
+        ]
+        for direction in _DIRECTIONS
+    ]
+    # A row's argsort along axis 1 is the 1-D argsort top_reasons makes of it (same order, ties too).
+    order = np.argsort(-np.abs(contributions), axis=1)[:, :limit]
+    top = np.take_along_axis(contributions, order, axis=1)
+    # Each reason's text put together column by column, over object arrays (NumPy's loops):
+    # only the rounding of each contribution is Python's own, as top_reasons rounds it.
+    shares = top.ravel().tolist()
+    rounded = list(map(float.__repr__, map(round, shares, itertools.repeat(4))))
+    by_row = np.stack([values.column(column) for column in range(len(schema.features))], axis=1)
+    text = (
+        np.asarray(heads, dtype=object)[order]
+        + np.take_along_axis(by_row, order, axis=1)
+        + ', "contribution": '
+        + np.asarray(rounded, dtype=object).reshape(top.shape)
+        + np.asarray(tails, dtype=object)[(top > 0).astype(np.intp), order]
+    )
+    kept = (top != 0.0) & ~np.isnan(top)
+    if kept.all():
+        return ["[" + ", ".join(reasons) + "]" for reasons in text.tolist()]
+    return [
+        "[" + ", ".join(reason for reason, keep in zip(reasons, keeps, strict=True) if keep) + "]"
+        for reasons, keeps in zip(text.tolist(), kept.tolist(), strict=True)
+    ]

@@ -5,7 +5,10 @@ row. What it computes (path-dependent TreeSHAP: features outside S averaged by t
 covers) depends on a row only through the side it takes at each split. A tree of depth 3
 has at most 7 splits, so at most 2^7 = 128 ways through it: its SHAP values for each can be
 worked out once, when the model is loaded, and a row then costs one comparison per split
-and one table look-up per tree.
+and one table look-up per feature of each tree. Rows are evaluated a block at a time, split
+by split and then feature by feature over the block (no per-row Python), and each feature's
+values are summed tree after tree in one fixed order, so that a row's contributions are the
+same bits alone (the live pipeline) and within a batch (a rescoring chunk).
 
 The tables are built leaf by leaf ("Fast TreeSHAP v2", Yang 2022, arXiv:2109.09847; its
 `fasttreeshap` package is unmaintained and not in our index). For a leaf with value v and,
@@ -17,7 +20,8 @@ and a tree's are the sum over its leaves. tests/scoring/test_treeshap.py holds t
 equal to XGBoost's own `pred_contribs` (the oracle) on trained models.
 
 `forest_tables` returns None for what it does not cover (multi-output margins, dart, linear
-boosters, vector leaves, trees of more than MAX_SPLITS splits): the caller uses XGBoost.
+boosters, vector leaves, trees of more than MAX_SPLITS splits, thresholds that are not
+finite): the caller uses XGBoost.
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ import numpy as np
 import xgboost as xgb
 
 MAX_SPLITS = 8  # per tree: 2^8 ways through it at most (depth 3 has 7 splits)
-ROWS_PER_PASS = 64  # rows evaluated together: bounded memory (the scatter index is slots x 64 x trees)
+# Values looked up per pass at most (rows x the forest's tree features): a few MB of index and
+# values, whatever the forest's size.
+LOOKUPS_PER_PASS = 1_000_000
+# From this many rows on, a feature's values are summed one row of the (uses, rows) block
+# after another; NumPy would sum a block of one column pairwise, so fewer rows use a bincount.
+SUMMED_BY_ROWS = 8
 
 
 @dataclass(frozen=True)
@@ -49,30 +58,33 @@ class Splits:
     categorical_right: np.ndarray  # (categorical splits, largest code + 1) bool
 
     def go_left(self, x: np.ndarray) -> np.ndarray:
-        """(rows, splits + 1): whether each row goes left at each split; a last column of
-        True, which padding refers to."""
-        values = x[:, self.feature]
-        with np.errstate(invalid="ignore"):
-            left = np.where(np.isnan(values), self.default_left, values < self.threshold)
+        """(splits + 1, rows): whether each row goes left at each split; a last row of
+        False, which padding refers to (it sets no bit of a way through a tree)."""
+        # A missing value compared as -inf goes left and as +inf goes right (thresholds are
+        # finite, forest_tables checks): one comparison per split, no NaN test after it.
+        n_features = x.shape[1]
+        sides = np.concatenate([np.where(np.isnan(x), -np.inf, x), np.where(np.isnan(x), np.inf, x)], axis=1)
+        column = self.feature + n_features * ~self.default_left
+        left = np.zeros((len(self.feature) + 1, len(x)), dtype=bool)
+        np.less(sides.T[column], self.threshold[:, None], out=left[:-1])
         if len(self.categorical_split):
-            codes = x[:, self.categorical_feature]
+            codes = x[:, self.categorical_feature].T
             missing = np.isnan(codes)
             valid = ~missing & (codes >= 0) & (codes < self.categorical_right.shape[1])
             known = np.where(valid, codes, 0).astype(np.int64)
-            right = self.categorical_right[np.arange(len(self.categorical_split)), known] & valid
-            default = self.default_left[self.categorical_split]
-            left[:, self.categorical_split] = np.where(missing, default, ~right)
-        return np.concatenate([left, np.ones((len(x), 1), dtype=bool)], axis=1)
+            right = self.categorical_right[np.arange(len(self.categorical_split))[:, None], known] & valid
+            default = self.default_left[self.categorical_split][:, None]
+            left[self.categorical_split] = np.where(missing, default, ~right)
+        return left
 
 
 @dataclass(frozen=True)
 class ForestTables:
     n_features: int
     splits: Splits
-    # Per tree, its splits (padded with the always-left column) and the bit each sets in the
-    # tree's way through it ("pattern"; 0 for padding).
+    # Per tree, its splits in the order of their bits in the tree's way through it
+    # ("pattern"), padded with the always-false row of Splits.go_left.
     tree_split: np.ndarray  # (MAX splits, trees)
-    tree_bit: np.ndarray  # (MAX splits, trees) uint8
     slot_feature: np.ndarray  # (trees, slots): each tree's features; n_features pads
     # table[s, tree * 2^splits + pattern]: the SHAP value of the tree's slot-s feature for
     # a row taking that way through it.
@@ -82,31 +94,60 @@ class ForestTables:
         """(rows, features) contributions to the margin, the bias left out."""
         x = np.asarray(rows, dtype=np.float32)  # XGBoost compares in float32
         out = np.zeros((len(x), self.n_features), dtype=np.float64)
-        for start in range(0, len(x), ROWS_PER_PASS):
-            out[start : start + ROWS_PER_PASS] = self._pass(x[start : start + ROWS_PER_PASS])
+        step = max(1, LOOKUPS_PER_PASS // len(self._uses.tree))
+        for start in range(0, len(x), step):
+            out[start : start + step] = self._pass(x[start : start + step])
         return out
 
     def _pass(self, x: np.ndarray) -> np.ndarray:
-        go_left = self.splits.go_left(x)
-        depth, trees = self.tree_split.shape
-        taken = np.take(go_left, self.tree_split.ravel(), axis=1).reshape(len(x), depth, trees)
-        pattern = np.zeros((len(x), trees), dtype=np.int64)
-        for k in range(depth):
-            pattern += taken[:, k] * self.tree_bit[k]
-        pattern += np.arange(trees) << depth
-        shares = np.take(self.table, pattern, axis=1)  # (slots, rows, trees)
-        # Each tree's shares added to their features' columns: one bincount, no BLAS (whose
+        taken = self.splits.go_left(x)[self.tree_split].view(np.uint8)  # (splits, trees, rows)
+        pattern = taken[0].copy()
+        for k in range(1, len(taken)):
+            pattern |= taken[k] << k
+        uses = self._uses
+        index = pattern[uses.tree].astype(np.intp)  # (uses, rows)
+        index += uses.offset[:, None]
+        shares = uses.table.take(index)
+        # Each feature's shares summed slot by slot, tree by tree, as a batch of any size
+        # sums them (the same bits for one row alone as within a chunk), with no BLAS (whose
         # threads would take the web's core on a two-core machine).
-        columns = self.n_features + 1
-        index = self._scatter_index[:, : len(x)]
-        summed = np.bincount(index.ravel(), weights=shares.ravel(), minlength=len(x) * columns)
-        return summed.reshape(len(x), columns)[:, : self.n_features]
+        if len(x) < SUMMED_BY_ROWS:
+            # A few rows (the live pipeline's one): a single bincount, in the uses' order.
+            where = uses.feature[:, None] * len(x) + np.arange(len(x))
+            summed = np.bincount(where.ravel(), weights=shares.ravel(), minlength=self.n_features * len(x))
+            return summed.reshape(self.n_features, len(x)).T
+        out = np.zeros((len(x), self.n_features), dtype=np.float64)
+        for feature, first, last in uses.ranges:
+            out[:, feature] = shares[first:last].sum(axis=0)  # one tree's row after another's
+        return out
 
     @functools.cached_property
-    def _scatter_index(self) -> np.ndarray:
-        """Where slot s of tree t of row i lands in a pass's flattened (rows, features + 1)."""
-        rows = np.arange(ROWS_PER_PASS)[None, :, None] * (self.n_features + 1)
-        return rows + self.slot_feature.T[:, None, :]  # (slots, rows, trees)
+    def _uses(self) -> _Uses:
+        """The table's slots that hold a feature (not padding), by feature, then slot, then
+        tree: each one's 2^splits values contiguous."""
+        trees = self.slot_feature.shape[0]
+        by_slot = self.slot_feature.transpose()
+        slot, tree = np.nonzero(by_slot < self.n_features)  # slot by slot; n_features pads
+        feature = by_slot[slot, tree]
+        order = np.argsort(feature, kind="stable")
+        slot, tree, feature = slot[order], tree[order], feature[order]
+        patterns = self.table.shape[1] // trees
+        table = self.table.reshape(len(self.table), trees, patterns)[slot, tree].ravel()
+        bounds = np.flatnonzero(np.diff(feature)) + 1
+        firsts, lasts = np.r_[0, bounds], np.r_[bounds, len(feature)]
+        ranges = [(int(feature[a]), int(a), int(b)) for a, b in zip(firsts, lasts, strict=True)]
+        return _Uses(
+            tree=tree, feature=feature, offset=np.arange(len(tree)) * patterns, table=table, ranges=ranges
+        )
+
+
+@dataclass(frozen=True)
+class _Uses:
+    tree: np.ndarray  # (uses,) the tree of each
+    feature: np.ndarray  # (uses,) its feature
+    offset: np.ndarray  # (uses,) where its values start in `table`
+    table: np.ndarray  # (uses x 2^splits,)
+    ranges: list[tuple[int, int, int]]  # (feature, first use, last use + 1)
 
 
 def forest_tables(booster: xgb.Booster) -> ForestTables | None:
@@ -130,7 +171,12 @@ def forest_tables(booster: xgb.Booster) -> ForestTables | None:
     forest = _Forest(trees)
     if not forest.leaves:
         return None  # no split anywhere: nothing but the bias
-    return forest.tables(int(params["num_feature"]))
+    tables = forest.tables(int(params["num_feature"]))
+    numeric = np.ones(len(tables.splits.feature), dtype=bool)
+    numeric[tables.splits.categorical_split] = False
+    if not np.isfinite(tables.splits.threshold[numeric]).all():
+        return None  # Splits.go_left compares a missing value as an infinity
+    return tables
 
 
 @dataclass
@@ -210,17 +256,14 @@ class _Forest:
         depth = max(len(s) for s in self.tree_splits)
         slots = max(len(f) for f in self.tree_features)
         tree_split = np.full((depth, n_trees), len(self.feature), dtype=np.int64)
-        tree_bit = np.zeros((depth, n_trees), dtype=np.int64)
         slot_feature = np.full((n_trees, slots), n_features, dtype=np.int64)
         for t, (splits, features) in enumerate(zip(self.tree_splits, self.tree_features, strict=True)):
             tree_split[: len(splits), t] = splits
-            tree_bit[: len(splits), t] = 1 << np.arange(len(splits))
             slot_feature[t, : len(features)] = features
         return ForestTables(
             n_features=n_features,
             splits=self._splits(),
             tree_split=tree_split,
-            tree_bit=tree_bit,
             slot_feature=slot_feature,
             table=self._table(depth, slots),
         )

@@ -31,8 +31,8 @@ from modelops.models import RescoreChunk, RescoreRun, RunStatus
 from modelops.rescoring.load import OPEN, STATUS_CODES, ChunkRows
 from outbox.registry import DECISIONS_STORED, outbox_emit
 from outbox.services import outbox_fan_out
-from scoring.explain import risk_contributions, top_reasons
-from scoring.features import feature_row_bytes, feature_snapshot
+from scoring.explain import risk_contributions, top_reasons, top_reasons_json
+from scoring.features import feature_rows_bytes, feature_snapshot, feature_snapshots_json, snapshot_texts
 from scoring.models import TIERS, Decision
 from scoring.policy import route_with_provenance
 from scoring.probabilities import tiers_from_probabilities
@@ -40,17 +40,19 @@ from scoring.probabilities import tiers_from_probabilities
 
 class NewDecision(NamedTuple):
     """What differs between the decisions a chunk writes (the model, the run, the method of
-    the reasons and the scorer are the chunk's)."""
+    the reasons and the scorer are the chunk's). The JSON columns as their text, made for a
+    whole chunk at once (scoring.explain.top_reasons_json, scoring.features
+    .feature_snapshots_json) and copied as it is."""
 
     application_id: Any
     tier: str
     prob_low: float
     prob_medium: float
     prob_high: float
-    reasons: list[dict[str, Any]]
-    feature_snapshot: dict[str, Any]
+    reasons: str
+    feature_snapshot: str
     feature_row: bytes
-    protected_groups: dict[str, Any]
+    protected_groups: str
     routed_to_review: bool
     routing_reason: str
     review_probability: float
@@ -60,6 +62,7 @@ class Written(NamedTuple):
     application_id: Any
     decision_id: int
     routed_to_review: bool
+    position: int  # among the chunk's changed rows
 
 
 def apply_scores(
@@ -73,18 +76,14 @@ def apply_scores(
     # An open application always has a current decision; one without is left to the pipeline.
     changed = np.flatnonzero(((tiers != rows.old_tiers) | moved) & (rows.decision_ids >= 0))
     decisions = _new_decisions(run, rows, probs, tiers, changed)
-    old_by_app = {rows.ids[i]: int(rows.decision_ids[i]) for i in changed}
-    status_by_app = {rows.ids[i]: int(rows.statuses[i]) for i in changed}
+    # By position among the changed rows, not by application: thousands of UUIDs hash slowly.
+    was_in_review = (rows.statuses[changed] == STATUS_CODES[Status.IN_REVIEW]).tolist()
     with transaction.atomic():
-        written = _write(decisions, old_by_app, run, source)
-        in_review = {
-            d.application_id
-            for d in written
-            if status_by_app[d.application_id] == STATUS_CODES[Status.IN_REVIEW]
-        }
+        written = _write(decisions, rows.decision_ids[changed].tolist(), run, source)
+        in_review = [d.application_id for d in written if was_in_review[d.position]]
         routed = application_transition(
             application_ids=[
-                d.application_id for d in written if d.routed_to_review and d.application_id not in in_review
+                d.application_id for d in written if d.routed_to_review and not was_in_review[d.position]
             ],
             from_status=Status.SCORED,
             to_status=Status.IN_REVIEW,
@@ -111,38 +110,49 @@ def _new_decisions(
         return []
     schema = get_schema()
     model = run.model_version
-    contributions = risk_contributions(
-        model, rows.matrix[changed], approximate=run.explanation_method == "approximate"
-    )
-    provenance, groups = _captured_of(
-        schema, [rows.ids[i] for i in changed], [int(rows.decision_ids[i]) for i in changed]
-    )
+    matrix = rows.matrix[changed]
+    contributions = risk_contributions(model, matrix, approximate=run.explanation_method == "approximate")
+    ids = [rows.ids[i] for i in changed]
+    provenance, groups = _captured_of(schema, ids, rows.decision_ids[changed].tolist())
+    values = snapshot_texts(schema, matrix)
+    reasons = top_reasons_json(schema, contributions, values, limit=settings.TOP_REASONS)
+    snapshots = feature_snapshots_json(schema, values)
+    feature_rows = feature_rows_bytes(schema, matrix)
     decisions = []
-    for j, i in enumerate(changed):
-        application_id = rows.ids[i]
-        snapshot = feature_snapshot(schema, rows.matrix[i])
-        tier = TIERS[int(tiers[i])]
-        reasons = top_reasons(schema, contributions[j], snapshot, limit=settings.TOP_REASONS)
+    for j, (application_id, tier_index, (low, medium, high)) in enumerate(
+        zip(ids, tiers[changed].tolist(), probs[changed].tolist(), strict=True)
+    ):
+        tier = TIERS[tier_index]
+        captured = provenance.get(application_id) if provenance else None  # mostly none: no hashing
+        # The rule on spoken answers reads the top reasons only where an answer was heard:
+        # their dicts are made for those rows alone (without, no answer can be doubtful).
+        heard = (
+            top_reasons(
+                schema, contributions[j], feature_snapshot(schema, matrix[j]), limit=settings.TOP_REASONS
+            )
+            if captured
+            else []
+        )
         routing = route_with_provenance(
             application_id,
             tier,
             model.review_policy,
             schema=schema,
-            reasons=reasons,
-            provenance=provenance.get(application_id),
+            reasons=heard,
+            provenance=captured,
             speech_below=settings.REVIEW_SPEECH_CONFIDENCE_BELOW,
         )
         decisions.append(
             NewDecision(
                 application_id=application_id,
                 tier=tier,
-                prob_low=float(probs[i][0]),
-                prob_medium=float(probs[i][1]),
-                prob_high=float(probs[i][2]),
-                reasons=reasons,
-                feature_snapshot=snapshot,
-                feature_row=feature_row_bytes(schema, rows.matrix[i]),
-                protected_groups=groups.get(application_id, {}),
+                prob_low=low,
+                prob_medium=medium,
+                prob_high=high,
+                reasons=reasons[j],
+                feature_snapshot=snapshots[j],
+                feature_row=feature_rows[j],
+                protected_groups=groups[j],
                 routed_to_review=routing.to_review,
                 routing_reason=routing.why,
                 review_probability=routing.probability,
@@ -153,12 +163,13 @@ def _new_decisions(
 
 def _captured_of(
     schema: Any, application_ids: list[Any], old_decision_ids: list[int]
-) -> tuple[dict[Any, Any], dict[Any, Any]]:
+) -> tuple[dict[Any, Any], list[str]]:
     """How the answers of the applications whose decision changes were captured, and their
-    protected groups: read for those rows only (the chunk's COPY carries features). A new
-    model changes no one's group: the groups of the decision replaced are kept; formed from
-    the answers, on today's date, only where that decision was made before groups were
-    stored (which decrypts the date of birth)."""
+    protected groups (as JSON text, in their order): read for those rows only (the chunk's
+    COPY carries features). A new model changes no one's group: the groups of the decision
+    replaced are kept, copied as the database writes them; formed from the answers, on
+    today's date, only where that decision was made before groups were stored (which
+    decrypts the date of birth)."""
     # Routing reads how an answer was captured only when it was recognised from speech: the
     # provenance of an application whose history never names that method routes it alike
     # unread, so only the others are read and decoded (most, at a chunk's thousands of rows).
@@ -168,62 +179,74 @@ def _captured_of(
         .filter(provenance_text__contains=json.dumps(Method.SPEECH))
         .values_list("pk", "provenance")
     )
-    groups = dict(
+    kept = dict(
         Decision.objects.filter(in_array("pk", old_decision_ids))
         .exclude(protected_groups={})
-        .values_list("application_id", "protected_groups")
+        .values_list("pk", Cast("protected_groups", TextField()))
     )
-    missing = [pk for pk in application_ids if pk not in groups]
+    missing = [app for app, old in zip(application_ids, old_decision_ids, strict=True) if old not in kept]
     today = timezone.localdate()
-    for application in Application.objects.filter(in_array("pk", missing)).only("id", "answers", "pii"):
-        groups[application.pk] = protected_groups(schema, application.all_answers, today)
+    formed = {
+        application.pk: json.dumps(protected_groups(schema, application.all_answers, today))
+        for application in Application.objects.filter(in_array("pk", missing)).only("id", "answers", "pii")
+    }
+    groups = [
+        kept[old] if old in kept else formed.get(app, "{}")
+        for app, old in zip(application_ids, old_decision_ids, strict=True)
+    ]
     return provenance, groups
 
 
-def _write(
-    decisions: list[NewDecision], old_by_app: dict[Any, int], run: RescoreRun, source: str
-) -> list[Written]:
-    """Replace current decisions that are still current, of applications still open (an
-    auditor or the pipeline may have moved on meanwhile: those are left alone). Looked up
-    by decision id: integer lists bind far cheaper than lists of UUIDs."""
+def _write(decisions: list[NewDecision], old_ids: list[int], run: RescoreRun, source: str) -> list[Written]:
+    """Replace current decisions (`old_ids`, one per new decision) that are still current, of
+    applications still open (an auditor or the pipeline may have moved on meanwhile: those
+    are left alone). Looked up by decision id: integer lists bind far cheaper than lists of
+    UUIDs."""
     if not decisions:
         return []
-    still = _retire([pk for pk in old_by_app.values() if pk >= 0])
-    keep = [d for d in decisions if d.application_id in still]
+    retired = _retire([pk for pk in old_ids if pk >= 0])
+    keep = [j for j, pk in enumerate(old_ids) if pk in retired]
     scorer = source[:120]
     if connection.vendor == "postgresql":
-        ids = _insert_by_copy(keep, run, scorer)
+        ids = _insert_by_copy([decisions[j] for j in keep], run, scorer)
     else:
         created = Decision.objects.bulk_create(
             [
                 Decision(
-                    **d._asdict(),
+                    **decisions[j]._asdict()
+                    | {
+                        field: json.loads(getattr(decisions[j], field))
+                        for field in ("reasons", "feature_snapshot", "protected_groups")
+                    },
                     model_version_id=run.model_version_id,
                     explanation_method=run.explanation_method,
                     rescore_run=run,
                     scorer=scorer,
                 )
-                for d in keep
+                for j in keep
             ],
             batch_size=2000,
         )
         ids = [d.pk for d in created]
-    return [Written(d.application_id, pk, d.routed_to_review) for d, pk in zip(keep, ids, strict=True)]
+    return [
+        Written(decisions[j].application_id, pk, decisions[j].routed_to_review, j)
+        for j, pk in zip(keep, ids, strict=True)
+    ]
 
 
-def _retire(decision_ids: list[int]) -> dict[Any, int]:
+def _retire(decision_ids: list[int]) -> set[int]:
     """Mark these decisions no longer current where they still are, of applications still
-    open; returns those retired, by application."""
+    open; returns those retired."""
     if not decision_ids:
-        return {}
+        return set()
     if connection.vendor != "postgresql":
-        still = dict(
+        still = list(
             Decision.objects.select_for_update(of=("self",))
             .filter(in_array("pk", decision_ids), is_current=True, application__status__in=OPEN)
-            .values_list("application_id", "pk")
+            .values_list("pk", flat=True)
         )
-        Decision.objects.filter(in_array("pk", list(still.values()))).update(is_current=False)
-        return still
+        Decision.objects.filter(in_array("pk", still)).update(is_current=False)
+        return set(still)
     # One UPDATE … RETURNING where the ORM locks the rows with one statement, then changes them
     # with another: the same rows, locked the same way, in one pass.
     with connection.cursor() as cursor:
@@ -231,10 +254,10 @@ def _retire(decision_ids: list[int]) -> dict[Any, int]:
             f"UPDATE {Decision._meta.db_table} AS d SET is_current = false "  # noqa: S608 (our tables)
             f"FROM {Application._meta.db_table} AS a WHERE d.id = ANY(%s::bigint[]) AND d.is_current "
             f"AND a.id = d.application_id AND a.status IN ({', '.join(['%s'] * len(OPEN))}) "
-            "RETURNING d.application_id, d.id",
+            "RETURNING d.id",
             ["{" + ",".join(map(str, decision_ids)) + "}", *(status.value for status in OPEN)],
         )
-        return dict(cursor.fetchall())
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 _COPY_COLUMNS = (
@@ -262,13 +285,12 @@ _COPY_COLUMNS = (
 
 def _insert_by_copy(decisions: list[NewDecision], run: RescoreRun, scorer: str) -> list[int]:
     """COPY instead of INSERT: the JSON reasons and snapshots of thousands of decisions bind
-    several times faster this way. Ids are drawn from the table's sequence first, so the
-    outbox rows can name them."""
+    several times faster this way, as the text they were made as. Ids are drawn from the
+    table's sequence first, so the outbox rows can name them."""
     if not decisions:
         return []
     table = Decision._meta.db_table
     now = timezone.now()
-    dumps = json.dumps
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
@@ -287,11 +309,11 @@ def _insert_by_copy(decisions: list[NewDecision], run: RescoreRun, scorer: str) 
                         d.prob_low,
                         d.prob_medium,
                         d.prob_high,
-                        dumps(d.reasons),
+                        d.reasons,
                         run.explanation_method,
-                        dumps(d.feature_snapshot),
+                        d.feature_snapshot,
                         d.feature_row,
-                        dumps(d.protected_groups),
+                        d.protected_groups,
                         d.routed_to_review,
                         d.routing_reason,
                         d.review_probability,
