@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -47,6 +48,21 @@ def outbox_backing_off(*, topic: str) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(
         topic=topic, status=OutboxStatus.PENDING, next_attempt_at__gt=timezone.now()
     )
+
+
+_BACKING_OFF_SQL = (
+    "EXISTS (SELECT 1 FROM {table} WHERE topic = %s AND key = {key} AND status = %s AND next_attempt_at > %s)"
+)
+
+
+def outbox_backing_off_sql(*, topic: str, key_sql: str) -> tuple[str, list[Any]]:
+    """`outbox_backing_off` as an SQL condition on one key (`key_sql`, an SQL expression of
+    the caller's query), for a consumer's claim: the same text every call, where Django
+    would build and compile the subquery again each time (0.4 ms of a scoring claim)."""
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    # The model's table and the caller's expression; the values go as parameters.
+    sql = _BACKING_OFF_SQL.format(table=table, key=key_sql)
+    return sql, [topic, OutboxStatus.PENDING.value, timezone.now()]
 
 
 def outbox_keys_backing_off(*, topic: str) -> set[str]:

@@ -4,18 +4,18 @@ delivered, back off and park dead letters here (the sinks app owns the delivery 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import random
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Field, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from config.db_rows import insert_per_row
 from outbox.backoff import backoff
 from outbox.models import OutboxMessage, OutboxStatus
 from outbox.registry import outbox_wake, outbox_wake_on_commit
@@ -34,29 +34,9 @@ def outbox_add(*, topic: str, key: str, payload: dict[str, Any] | None = None) -
 def outbox_insert_per_row(*, topic: str, rows: str, key_sql: str) -> tuple[str, list[Any]]:
     """PostgreSQL: an INSERT of one pending `topic` message (empty payload) per row of
     `rows` (an SQL relation, such as a CTE named by the caller), keyed by `key_sql` (an SQL
-    expression over it), for a caller that writes what owes the work in the same statement:
-    one round trip, and SQL text built once per process."""
-    head, fields = _insert_per_row_columns(connection.vendor)
-    message = OutboxMessage(topic=topic, key="")
-    params = [f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields]
-    # The names are the model's and the caller's; the values go as parameters.
-    return f"{head.replace('{key}', key_sql)} FROM {rows}", params
-
-
-@functools.cache
-def _insert_per_row_columns(vendor: str) -> tuple[str, list[Field[Any, Any]]]:
-    columns, values, fields = [], [], []
-    for f in OutboxMessage._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(cast(str, f.column)))
-        if f.attname == "key":
-            values.append("{key}")
-            continue
-        values.append(f"CAST(%s AS {f.cast_db_type(connection)})")
-        fields.append(f)
-    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)}", fields
+    expression over it), for a caller that writes what owes the work in the same statement
+    (config.db_rows)."""
+    return insert_per_row(OutboxMessage(topic=topic, key=""), computed="key", expression=key_sql, rows=rows)
 
 
 def sink_topic(sink: str) -> str:

@@ -26,10 +26,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, CharField, Exists, F, OuterRef, Value, When
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from applicants.groups import protected_groups
@@ -39,7 +36,6 @@ from applicants.services import application_transition
 from outbox.jobs import Heartbeat
 from outbox.models import Topic
 from outbox.registry import DECISIONS_STORED, outbox_emit
-from outbox.selectors import outbox_backing_off, outbox_keys_backing_off
 from outbox.services import (
     outbox_back_off,
     outbox_deliver_and_fan_out,
@@ -47,6 +43,7 @@ from outbox.services import (
     outbox_pending_older_than,
 )
 from scoring.artifact_store import load_booster
+from scoring.claims import scoring_claim, scoring_claimed, scoring_lease_renew
 from scoring.encoding import model_input
 from scoring.errors import ScoringError
 from scoring.explain import risk_contributions, top_reasons
@@ -78,20 +75,13 @@ def score_waiting_applications(*, first_id: Any = None, limit: int | None = None
     schema = get_schema()
     model, shadows = scoring_models(schema)
     claim = uuid.uuid4()
-    ids = _claim(claim, first_id=first_id, limit=limit or settings.SCORING_BATCH_SIZE)
+    ids = scoring_claim(claim, first_id=first_id, limit=limit or settings.SCORING_BATCH_SIZE)
     if not ids:
         return BatchResult()
     with Heartbeat(lambda: scoring_lease_renew(claim) > 0, every=settings.SCORING_LEASE_SECONDS / 4):
         result = _score_claimed(schema, model, claim, ids, shadows)
     result.claimed = len(ids)
     return result
-
-
-def scoring_lease_renew(claim: uuid.UUID) -> int:
-    """The heartbeat: the applications this claim still holds are its own for another lease."""
-    return Application.objects.filter(scoring_claim=claim, status=Status.SCORING).update(
-        scoring_started_at=timezone.now()
-    )
 
 
 def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
@@ -122,7 +112,7 @@ def score_until_done(*, budget_seconds: float, more: Callable[[], Any]) -> int:
 def _score_claimed(
     schema: Any, model: ModelVersion, claim: uuid.UUID, ids: list[Any], shadows: list[ModelVersion]
 ) -> BatchResult:
-    applications = _claimed(claim, ids)
+    applications = scoring_claimed(claim, ids)
     try:
         matrix = build_matrix(schema, [a.answers for a in applications])
         scorer = get_scorer()
@@ -148,25 +138,6 @@ def _score_claimed(
     for decision in decisions:
         decision.scorer = scorer.last_source[:120]
     return BatchResult(scored=_store(decisions, claim, shadow_scores(model, shadows, matrix, decisions)))
-
-
-# pii: the date of birth, for the decision's protected groups (an age band).
-_CLAIMED_FIELDS = ("id", "answers", "pii", "provenance", "created_at", "scoring_attempts")
-_CLAIMED_SQL = (  # a constant: no query for Django to build and compile every batch
-    f"SELECT {', '.join(_CLAIMED_FIELDS)} FROM {Application._meta.db_table} "  # noqa: S608
-    "WHERE id = ANY(%s) AND scoring_claim = %s AND status = %s ORDER BY created_at"
-)
-
-
-def _claimed(claim: uuid.UUID, ids: list[Any]) -> list[Application]:
-    """The applications this claim holds, with what scoring reads of them."""
-    if connection.vendor == "postgresql":
-        return list(Application.objects.raw(_CLAIMED_SQL, [ids, claim, Status.SCORING.value]))
-    return list(
-        Application.objects.filter(pk__in=ids, scoring_claim=claim, status=Status.SCORING)
-        .only(*_CLAIMED_FIELDS)
-        .order_by("created_at")
-    )
 
 
 def shadow_scores(
@@ -195,52 +166,6 @@ def shadow_scores(
             for i, d in enumerate(decisions)
         ]
     return scores
-
-
-def _claim(claim: uuid.UUID, *, first_id: Any, limit: int) -> list[Any]:
-    """Take applications for this batch. SKIP LOCKED lets several workers claim at once
-    without waiting on each other; the conditional move makes a double claim impossible.
-    Applications whose request backs off after a transient failure wait for it.
-
-    On PostgreSQL the pick, the move and its trail entries are one statement (one round
-    trip), the backing-off requests a NOT EXISTS in it rather than a list read first."""
-    waiting = Application.objects.select_for_update(skip_locked=True).filter(status=Status.RECEIVED)
-    if connection.vendor == "postgresql":
-        waiting = waiting.filter(_not_backing_off())
-    else:
-        waiting = waiting.exclude(pk__in=[uuid.UUID(k) for k in outbox_keys_backing_off(topic=Topic.SCORING)])
-    order: list[Any] = ["created_at"]
-    if first_id is not None:
-        order.insert(0, Case(When(pk=first_id, then=Value(0)), default=Value(1)))
-    return application_transition(
-        application_ids=waiting.order_by(*order).values("pk")[:limit],
-        from_status=Status.RECEIVED,
-        to_status=Status.SCORING,
-        scoring_claim=claim,
-        scoring_started_at=timezone.now(),
-        scoring_attempts=F("scoring_attempts") + 1,
-    )
-
-
-_backing_off_sql: tuple[str, list[Any]] | None = None
-
-
-def _not_backing_off() -> RawSQL:
-    """NOT EXISTS (the application's scoring request backs off), compiled once per process
-    from outbox_backing_off (its one datetime is the `now` it compares with, given afresh):
-    Django built and compiled the same subquery every batch, 0.4 ms of a claim's CPU."""
-    global _backing_off_sql
-    if _backing_off_sql is None:
-        # The outbox keys are the ids as text (str(uuid)), which is what ::varchar gives.
-        as_key = Cast(OuterRef("pk"), output_field=CharField())
-        query = Application.objects.all().query
-        exists = Exists(outbox_backing_off(topic=Topic.SCORING).filter(key=as_key)).resolve_expression(query)
-        compiled, compiled_params = exists.as_sql(query.get_compiler(connection=connection), connection)
-        _backing_off_sql = f"NOT {compiled}", list(compiled_params)
-    sql, params = _backing_off_sql
-    now = timezone.now()
-    fresh = [now if isinstance(p, dt.datetime) else p for p in params]
-    return RawSQL(sql, fresh, output_field=BooleanField())  # noqa: S611 (compiled by Django, values as parameters)
 
 
 def _decision(

@@ -5,15 +5,14 @@ Verification is trail/verification.py; docs/audit-trail.md tells the whole desig
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import Field
 from django.utils import timezone
 
+from config.db_rows import insert_per_row
 from trail.anchors import Anchor, anchor_store, new_anchor
 from trail.hashing import GENESIS, keyed_hash
 from trail.keys import keyring
@@ -93,32 +92,9 @@ def trail_record_many(entries: Iterable[TrailEntry]) -> None:
 def trail_insert_per_row(entry: TrailEntry, *, rows: str, object_id_sql: str) -> tuple[str, list[Any]]:
     """PostgreSQL: an INSERT that records `entry` once for each row of `rows` (an SQL
     relation, such as a CTE named by the caller), with `object_id_sql` (an SQL expression
-    over it) as the object id. For a caller that moves rows and records each move in the
-    same statement: one round trip, and the same SQL text whatever the number of rows (so
-    the driver's cache parses it once), where bulk_create binds every value of every entry."""
-    columns, fields = _insert_columns(connection.vendor)
-    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
-    values = columns.replace("{object_id}", object_id_sql)
-    # The names are the model's and the caller's; the values go as parameters.
-    return f"{values} FROM {rows}", params
-
-
-@functools.cache
-def _insert_columns(vendor: str) -> tuple[str, list[Field[Any, Any]]]:
-    """The INSERT ... SELECT of trail_insert_per_row (without its FROM), and the fields
-    whose values it takes as parameters: the same for every call, built once."""
-    columns, values, fields = [], [], []
-    for f in TrailEntry._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(cast(str, f.column)))
-        if f.attname == "object_id":
-            values.append("{object_id}")
-            continue
-        values.append(f"CAST(%s AS {f.cast_db_type(connection)})")
-        fields.append(f)
-    table = connection.ops.quote_name(TrailEntry._meta.db_table)
-    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)}", fields
+    over it) as the object id: for a caller that moves rows and records each move in the
+    same statement (config.db_rows)."""
+    return insert_per_row(entry, computed="object_id", expression=object_id_sql, rows=rows)
 
 
 def trail_seal(*, limit: int = 5000) -> int:

@@ -97,7 +97,8 @@ def review_queue_add(*, application_ids: Any, replaced: bool = True) -> int:
     ids = list(application_ids)
     if not ids:
         return 0
-    applications = Application.objects.filter(in_array("pk", ids))
+    # No order: a rescoring chunk's thousands of ids, not the newest first of the whole table.
+    applications = Application.objects.filter(in_array("pk", ids)).order_by()
     if not replaced:
         return _add_missing_first(applications, limit=len(ids))
     return _add_missing(applications, limit=len(ids)) + _refresh_rescored(limit=len(ids), application_ids=ids)
@@ -169,7 +170,7 @@ def _insert_items(missing: list[dict[str, Any]], decisions: Mapping[Any, Mapping
 def _refresh_rescored(*, limit: int, application_ids: list[Any] | None = None) -> int:
     stale_items = ReviewItem.objects.filter(state=ItemState.WAITING, decision__is_current=False)
     if application_ids is not None:
-        stale_items = stale_items.filter(application_id__in=application_ids)
+        stale_items = stale_items.filter(in_array("application_id", application_ids))
     stale = list(stale_items.values_list("pk", "application_id")[:limit])
     if not stale:
         return 0
