@@ -10,7 +10,7 @@ class AuditingConfig(AppConfig):
         from auditing import signals  # noqa: F401
 
         # Decisions routed to review become queue items in the transaction that stores them.
-        from auditing.services.queue import review_queue_add
+        from auditing.services.queue_items import review_queue_add
         from outbox.registry import DECISIONS_STORED, register_handler
 
         register_handler(DECISIONS_STORED, review_queue_add)

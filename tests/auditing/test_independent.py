@@ -16,11 +16,11 @@ from auditing.labels import LabelFilters
 from auditing.models import ItemState, Outcome, Review, ReviewItem, ReviewStatus
 from auditing.services.queue import (
     ClaimRefused,
-    _draw,
     review_item_claim,
     review_item_claim_next,
     review_queue_sync,
 )
+from auditing.services.queue_items import _draw
 from auditing.services.reviews import ReviewRefused, review_record, review_second_opinion
 from monitoring.models import RaterPairDaily
 from monitoring.services.labels import rollup_labels

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from applicants.models import Application
 from auditing.models import ItemState, ReviewItem
-from auditing.services.queue import _draw, priority_of, review_queue_add
+from auditing.services.queue_items import _draw, priority_of, review_queue_add
 from scoring.models import Decision
 
 pytestmark = pytest.mark.django_db
