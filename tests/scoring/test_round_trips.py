@@ -3,37 +3,23 @@ trail entries, the models read again only when a version changed (docs/persisten
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from applicants.models import Application, Channel, Status
-from applicants.services import application_submit
+from applicants.models import Application, Status
 from scoring.models import Decision, ModelStatus
 from scoring.selectors import NoUsableModel
 from scoring.services import score_waiting_applications
+from tests.scoring.waiting import one_waiting_after_a_warm_up, submit
 from trail.models import TrailEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def submit(user: Any, answers: dict[str, Any], i: int) -> Application:
-    answers = {**answers, "national_id": f"RT{i:06d}X", "requested_amount": 2000 + 3000 * i}
-    return application_submit(
-        answers=answers, channel=Channel.API, actor=user, idempotency_key=f"rt{i}"
-    ).application
-
-
 def test_one_application_is_claimed_scored_and_stored_in_a_few_statements(
     alice, answers, active_model, django_assert_max_num_queries
 ):
-    # Nothing routed to review (which samples at random and adds its own statements).
-    active_model.review_policy = {"review_tiers": [], "low_sample_rate": 0.0}
-    active_model.save()
-    submit(alice, answers, 0)
-    score_waiting_applications()  # the models are read once
-    application = submit(alice, answers, 1)
-    # models, claim, read, store (savepoint, move, decision update and insert, outbox, release)
+    application = one_waiting_after_a_warm_up(alice, answers, active_model, score_waiting_applications)
+    # models, claim, read, store (savepoint, move, decision insert, outbox, release)
     with django_assert_max_num_queries(10):
         result = score_waiting_applications()
     assert result.scored == [application.pk]

@@ -4,19 +4,18 @@ in one statement; routed applications get their review items without a refresh."
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
 
-from applicants.models import Application, Channel, Status
-from applicants.services import application_submit, application_transition
+from applicants.models import Application, Status
+from applicants.services import application_transition
 from applicants.state import ALLOWED
 from auditing.models import ReviewItem
 from outbox.models import OutboxMessage, OutboxStatus, Topic
 from scoring.models import Decision
 from scoring.services import score_waiting_applications
 from scoring.tasks import score_waiting
+from tests.scoring.waiting import one_waiting_after_a_warm_up, submit
 from trail.models import TrailEntry
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +24,6 @@ postgresql_only = pytest.mark.skipif(
 )
 
 DECIDED = {Status.SCORED, Status.IN_REVIEW, Status.CONFIRMED, Status.OVERRIDDEN}
-
-
-def submit(user: Any, answers: dict[str, Any], i: int) -> Application:
-    answers = {**answers, "national_id": f"ST{i:06d}X", "requested_amount": 2000 + 3000 * i}
-    return application_submit(
-        answers=answers, channel=Channel.API, actor=user, idempotency_key=f"st{i}"
-    ).application
 
 
 def test_a_decided_application_never_goes_back_to_be_scored():
@@ -51,12 +43,7 @@ def test_a_task_for_one_application_with_two_sinks_takes_nine_statements(
     alice, answers, active_model, settings, django_assert_max_num_queries
 ):
     settings.SINKS = ["dynamodb", "warehouse"]
-    # Nothing routed to review (which samples at random and adds its own statements).
-    active_model.review_policy = {"review_tiers": [], "low_sample_rate": 0.0}
-    active_model.save()
-    submit(alice, answers, 0)
-    score_waiting()  # the models are read once
-    application = submit(alice, answers, 1)
+    application = one_waiting_after_a_warm_up(alice, answers, active_model, score_waiting)
     # wake-up, models, claim, read, savepoint, move, decision insert, outbox, release
     # (the code before: 11, with a decision update and the sinks' rows apart)
     with django_assert_max_num_queries(9):
